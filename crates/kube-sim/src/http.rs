@@ -13,6 +13,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::discovery;
+use crate::openapi;
 use crate::faults::FaultAction;
 use crate::patch::{self, JsonPatchError, PatchKind};
 use crate::resources::{self, Resource};
@@ -154,6 +155,9 @@ fn route(
     match segs.as_slice() {
         ["version"] => get_only(Some(discovery::version())),
         ["healthz" | "livez" | "readyz"] => Ok((StatusCode::OK, "ok").into_response()),
+        ["openapi", "v3"] => get_only(Some(openapi::root())),
+        ["openapi", "v3", "api", v] => get_only(openapi::group_version("", v)),
+        ["openapi", "v3", "apis", g, v] => get_only(openapi::group_version(g, v)),
         ["api"] => get_only(Some(discovery::api_versions(&inner.addr.to_string()))),
         ["apis"] => get_only(Some(discovery::group_list())),
         ["api", v] => get_only(discovery::resource_list("", v)),

@@ -25,6 +25,7 @@ mod controller;
 mod discovery;
 mod faults;
 mod http;
+mod openapi;
 mod patch;
 mod resources;
 mod selector;
