@@ -14,6 +14,7 @@ const VERBS: &[&str] = &[
     "list",
     "patch",
     "update",
+    "watch",
 ];
 
 fn resource_entries(r: &Resource) -> Vec<Value> {

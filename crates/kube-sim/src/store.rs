@@ -5,10 +5,11 @@
 //! Objects are kept as JSON in their storage version and rendered in the version a request
 //! names, so `networking.istio.io/v1` and `v1beta1` see the same VirtualService.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Instant, SystemTime};
 
 use serde_json::{json, Map, Value};
+use tokio::sync::broadcast;
 
 use crate::resources::{self, Resource};
 use crate::status::{ApiError, FieldError};
@@ -60,7 +61,24 @@ pub(crate) struct Store {
     pub pending: HashMap<(String, String), Instant>,
     /// `bump_before_next_write` hooks, by (namespace, name).
     pub bump_hooks: Vec<(String, String)>,
+    /// Recent events, for watches that start at an older resourceVersion.
+    history: VecDeque<Event>,
+    /// Live watches.
+    watchers: Option<broadcast::Sender<Event>>,
 }
+
+/// One change, as a watch reports it.
+#[derive(Debug, Clone)]
+pub(crate) struct Event {
+    pub rv: u64,
+    pub key: Key,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    pub kind: &'static str,
+    /// The object in its storage version.
+    pub object: Value,
+}
+
+const HISTORY: usize = 2000;
 
 pub(crate) fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
@@ -133,6 +151,61 @@ impl Store {
             m.insert("kind".into(), json!(r.kind));
         }
         o
+    }
+
+    /// Store `obj` under `key` and tell the watches.
+    fn store_obj(&mut self, key: Key, obj: Value) {
+        let kind = if self.objects.contains_key(&key) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        self.objects.insert(key.clone(), obj.clone());
+        self.emit(key, kind, obj);
+    }
+
+    fn remove_key(&mut self, key: &Key) -> Option<Value> {
+        let removed = self.objects.remove(key)?;
+        let mut obj = removed.clone();
+        // The DELETED event carries the resourceVersion of the deletion.
+        let rv = self.bump();
+        meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
+        self.emit(key.clone(), "DELETED", obj);
+        Some(removed)
+    }
+
+    fn emit(&mut self, key: Key, kind: &'static str, object: Value) {
+        let ev = Event {
+            rv: self.rv,
+            key,
+            kind,
+            object,
+        };
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(ev.clone());
+        if let Some(tx) = &self.watchers {
+            let _ = tx.send(ev);
+        }
+    }
+
+    /// Start a watch: the events after `since` (or `None` when that is too old to replay)
+    /// and a receiver for what follows. Taken under the store lock, so nothing falls between.
+    pub fn subscribe(&mut self, since: u64) -> (Option<Vec<Event>>, broadcast::Receiver<Event>) {
+        let tx = self
+            .watchers
+            .get_or_insert_with(|| broadcast::channel(4096).0)
+            .clone();
+        let oldest = self.history.front().map_or(self.rv, |e| e.rv.saturating_sub(1));
+        let replay = (since >= oldest).then(|| {
+            self.history
+                .iter()
+                .filter(|e| e.rv > since)
+                .cloned()
+                .collect()
+        });
+        (replay, tx.subscribe())
     }
 
     /// Objects are stored in the storage version.
@@ -307,7 +380,7 @@ impl Store {
         Self::to_storage(t.r, &mut obj);
         self.after_write(t, &name, None, &obj);
         let out = Self::render(t.r, &t.version, &obj);
-        self.objects.insert(t.key(&name), obj);
+        self.store_obj(t.key(&name), obj);
         Ok(out)
     }
 
@@ -434,15 +507,23 @@ impl Store {
             self.remove(t, name);
         } else {
             self.after_write(t, name, Some(&old), &result);
-            self.objects.insert(t.key(name), result);
+            self.store_obj(t.key(name), result);
         }
         Ok((200, out))
     }
 
     fn remove(&mut self, t: &Target, name: &str) -> Option<Value> {
-        let removed = self.objects.remove(&t.key(name));
+        let removed = self.remove_key(&t.key(name));
         if t.r.kind == "Namespace" {
-            self.objects.retain(|(_, _, ns, _), _| ns != name);
+            let contained: Vec<Key> = self
+                .objects
+                .keys()
+                .filter(|(_, _, ns, _)| ns == name)
+                .cloned()
+                .collect();
+            for k in contained {
+                self.remove_key(&k);
+            }
         }
         if t.r.kind == "Deployment" {
             self.pending.remove(&(t.ns.clone(), name.to_string()));
@@ -497,13 +578,12 @@ impl Store {
                 if !dry_run {
                     let rv = self.bump();
                     meta_mut(&mut o).insert("resourceVersion".into(), json!(rv));
-                    self.objects.insert(t.key(name), o.clone());
+                    self.store_obj(t.key(name), o.clone());
                 }
             }
             return Ok((202, Self::render(t.r, &t.version, &o)));
         }
         if !dry_run {
-            self.bump();
             self.remove(t, name);
         }
         if t.r.returns_deleted_object || t.r.kind == "Namespace" {
@@ -574,7 +654,7 @@ impl Store {
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
         self.after_write(t, &name, Some(&old), &obj);
         let out = Self::render(t.r, &t.version, &obj);
-        self.objects.insert(t.key(&name), obj);
+        self.store_obj(t.key(&name), obj);
         out
     }
 
@@ -591,7 +671,7 @@ impl Store {
         obj["status"] = status;
         let rv = self.bump();
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
-        self.objects.insert(key, obj);
+        self.store_obj(key, obj);
         true
     }
 
