@@ -1,1 +1,22 @@
-fn main() {}
+//! The `bgctl` binary: parse, set up tracing, run.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = bgctl::Cli::parse();
+    let level = match cli.global.verbose {
+        0 | 1 => "warn",
+        2 => "info,bgctl=debug",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BGCTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    bgctl::run(cli).await
+}

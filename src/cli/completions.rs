@@ -1,0 +1,39 @@
+//! `bgctl completions SHELL` and `bgctl schema`.
+
+use clap::{Args, CommandFactory};
+use clap_complete::Shell;
+
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::plan::Plan;
+
+/// Print shell completions to stdout.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Runs `completions`.
+pub fn cmd_completions(args: &CompletionsArgs) -> Result<Exit, CliError> {
+    print!("{}", completions(args.shell));
+    Ok(Exit::Ok)
+}
+
+/// The completion script for a shell (also used by the test that keeps `completions/` current).
+pub fn completions(shell: Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut super::Cli::command(), "bgctl", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Runs `schema`.
+pub fn cmd_schema() -> Result<Exit, CliError> {
+    let schema = schemars::schema_for!(Plan);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&schema).unwrap_or_default()
+    );
+    Ok(Exit::Ok)
+}

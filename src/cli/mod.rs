@@ -1,0 +1,230 @@
+//! The command line: clap definitions, global settings resolved into plain options, and one
+//! `match` that routes to a `cmd_<name>` per command file. The engine never sees clap types.
+
+mod apply;
+mod completions;
+#[cfg(feature = "demo")]
+mod demo;
+mod diff;
+mod rollback;
+mod status;
+mod switch;
+mod validate;
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::engine::{self, Options};
+use crate::error::CliError;
+use crate::exit::{Exit, EXIT_CODES_HELP};
+use crate::plan::{self, Limits, Plan};
+use crate::providers::kong::client::KongClient;
+use crate::providers::kong::Kong;
+use crate::ui::{Format, Ui, UiOptions};
+
+pub use apply::ApplyArgs;
+#[cfg(feature = "demo")]
+pub use demo::DemoArgs;
+
+/// Blue-green and canary releases from a YAML plan, with no controller to install.
+#[derive(Debug, Parser)]
+#[command(name = "bgctl", version, about, after_help = EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Global settings.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command accepts.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// More detail (-v shows every Admin API call; -vv and -vvv add debug logs).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Output format; `json` writes newline-delimited events to stdout.
+    #[arg(short, long, global = true, value_enum, default_value = "text")]
+    pub output: Format,
+    /// Never show progress spinners.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// When to use colour (`NO_COLOR` is honoured).
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Deadline for the whole run (e.g. `10m`, `90s`).
+    #[arg(long, global = true, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Largest plan file accepted, in bytes.
+    #[arg(long, global = true, default_value_t = 1024 * 1024)]
+    pub max_plan_bytes: usize,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. `10m`, `90s`)"))
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate, diff and apply plans.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// Make an environment live: probe it, switch traffic, verify.
+    Switch(switch::SwitchArgs),
+    /// Send traffic back to the side that was live before the last switch.
+    Rollback(rollback::RollbackArgs),
+    /// Show the live side, targets, health, lock and last change.
+    Status(status::StatusArgs),
+    /// Run a blue-green release against the built-in Kong simulator.
+    #[cfg(feature = "demo")]
+    Demo(demo::DemoArgs),
+    /// Print shell completions.
+    Completions(completions::CompletionsArgs),
+    /// Print the plan's JSON Schema.
+    Schema,
+}
+
+/// `bgctl plan …`.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// Check plans offline: every problem at once, no network calls.
+    Validate(validate::ValidateArgs),
+    /// Show what `apply` would change in the live system.
+    Diff(diff::DiffArgs),
+    /// Make the live system match the plan.
+    Apply(apply::ApplyArgs),
+}
+
+/// Runs a parsed command line and returns the exit code. Safe to call more than once.
+pub async fn run(cli: Cli) -> Exit {
+    let ui = Ui::new(ui_options(&cli.global));
+    let result = match cli.command {
+        Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
+        Command::Plan(PlanCommand::Diff(a)) => diff::cmd_diff(&cli.global, &ui, &a).await,
+        Command::Plan(PlanCommand::Apply(a)) => apply::cmd_apply(&cli.global, &ui, &a).await,
+        Command::Switch(a) => switch::cmd_switch(&cli.global, &ui, &a).await,
+        Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
+        Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
+        #[cfg(feature = "demo")]
+        Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
+        Command::Completions(a) => completions::cmd_completions(&a),
+        Command::Schema => completions::cmd_schema(),
+    };
+    drop(ui);
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{}", e.render());
+            e.exit
+        }
+    }
+}
+
+fn ui_options(g: &GlobalArgs) -> UiOptions {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let color = match g.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            stderr_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let verbosity = if g.quiet {
+        -1
+    } else {
+        i8::try_from(g.verbose).unwrap_or(3)
+    };
+    UiOptions {
+        format: g.output,
+        verbosity,
+        progress: stderr_tty && !g.no_progress,
+        color,
+    }
+}
+
+/// Plan-file argument shared by the commands that act on one plan.
+#[derive(Debug, Args, Clone)]
+pub struct PlanFileArg {
+    /// The plan file.
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// Flags shared by the commands that may move traffic.
+#[derive(Debug, Args, Clone)]
+pub struct ChangeArgs {
+    /// Do not ask for confirmation.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show what would change and stop.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Break a lock held by another run (use only when that run is gone).
+    #[arg(long)]
+    pub force_unlock: bool,
+}
+
+pub(crate) fn limits(g: &GlobalArgs) -> Limits {
+    Limits {
+        max_bytes: g.max_plan_bytes,
+        ..Limits::default()
+    }
+}
+
+pub(crate) fn load(g: &GlobalArgs, file: &Path) -> Result<Plan, CliError> {
+    Ok(plan::load_and_validate(file, &limits(g))?.plan)
+}
+
+pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
+    Options {
+        yes: change.yes,
+        interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+        dry_run: change.dry_run,
+        force_unlock: change.force_unlock,
+        deadline: tokio::time::Instant::now() + g.timeout,
+        who: engine::whoami(),
+    }
+}
+
+/// The provider for a plan, with `-v` logging of each write.
+pub(crate) fn provider(
+    plan: &Plan,
+    deadline: tokio::time::Instant,
+    ui: &Ui,
+) -> Result<Kong, CliError> {
+    let spec = plan
+        .kong()
+        .ok_or_else(|| CliError::usage("the plan has no Kong provider", "add `provider.kong`"))?;
+    if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
+        ui.say("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
+    }
+    let client = KongClient::new(spec, Some(deadline))
+        .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
+    Ok(Kong::new(plan, client))
+}
+
+/// Exit code for an engine result.
+pub(crate) fn finish(
+    result: Result<engine::Outcome, engine::EngineError>,
+) -> Result<Exit, CliError> {
+    result.map(|_| Exit::Ok).map_err(CliError::from)
+}

@@ -1,0 +1,74 @@
+//! `bgctl plan validate FILE...`: offline, every problem at once, zero network calls.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::GlobalArgs;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::plan;
+use crate::ui::{Format, Ui};
+
+/// Check plans offline: every problem at once, with file:line:column, key path and a hint.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Plan files.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs `plan validate`.
+pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit, CliError> {
+    let limits = super::limits(g);
+    let mut failed: Vec<plan::PlanErrors> = Vec::new();
+    for file in &args.files {
+        match plan::load_and_validate(file, &limits) {
+            Ok(loaded) => {
+                if ui.options().format == Format::Json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "valid", "file": file, "rollout": loaded.plan.metadata.name})
+                    );
+                } else {
+                    ui.say(&format!(
+                        "ok: `{}` is a valid plan (rollout `{}`)",
+                        file.display(),
+                        loaded.plan.metadata.name
+                    ));
+                }
+            }
+            Err(e) => {
+                if ui.options().format == Format::Json {
+                    let problems: Vec<_> = e
+                        .problems
+                        .iter()
+                        .map(|p| serde_json::json!({"path": p.path, "message": p.message, "hint": p.hint, "line": p.pos.map(|x| x.line), "column": p.pos.map(|x| x.col)}))
+                        .collect();
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "invalid", "file": file, "problems": problems})
+                    );
+                }
+                failed.push(e);
+            }
+        }
+    }
+    match failed.len() {
+        0 => Ok(Exit::Ok),
+        1 => Err(failed.remove(0).into()),
+        n => {
+            let detail: String = failed
+                .iter()
+                .map(|e| format!("{}\n{}", e.headline(), e.details()))
+                .collect();
+            Err(CliError {
+                exit: Exit::Usage,
+                headline: format!("{n} of {} plans are invalid", args.files.len()),
+                detail: Some(detail),
+                causes: Vec::new(),
+                hints: vec!["nothing was changed; fix the plans and run again".into()],
+            })
+        }
+    }
+}

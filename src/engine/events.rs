@@ -1,0 +1,147 @@
+//! The events the engine emits. Every renderer (text lines, progress spinners, `-o json`
+//! newline-delimited events) consumes this one stream; the engine itself never prints.
+
+use serde::Serialize;
+
+use crate::probe::TargetHealth;
+use crate::providers::{Call, Change, LockInfo, Traffic};
+
+/// Something that happened during a run.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The live state was read.
+    Observed {
+        /// Rollout name.
+        rollout: String,
+        /// Provider description.
+        provider: String,
+        /// Where traffic goes now.
+        traffic: Traffic,
+    },
+    /// What this run will change.
+    Planned {
+        /// Entity writes.
+        changes: Vec<Change>,
+        /// The traffic move, if any: (from, to).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        traffic: Option<(Traffic, Traffic)>,
+        /// The exact traffic calls.
+        traffic_calls: Vec<Call>,
+    },
+    /// Nothing differs from the plan.
+    UpToDate {
+        /// Where traffic goes.
+        traffic: Traffic,
+    },
+    /// The lock was taken.
+    LockAcquired {
+        /// Who holds it now.
+        holder: String,
+    },
+    /// A stale or forced lock was broken.
+    LockBroken {
+        /// The previous holder.
+        previous: LockInfo,
+    },
+    /// The lock was released.
+    LockReleased,
+    /// One write is about to be made.
+    Write {
+        /// The change.
+        change: Change,
+    },
+    /// Probing a side started.
+    ProbeStarted {
+        /// Environment.
+        env: String,
+        /// Targets probed.
+        targets: usize,
+    },
+    /// One target's verdict.
+    ProbeResult {
+        /// Environment.
+        env: String,
+        /// The verdict.
+        health: TargetHealth,
+    },
+    /// Probing finished.
+    ProbeDone {
+        /// Environment.
+        env: String,
+        /// Healthy targets.
+        healthy: usize,
+        /// Unhealthy targets.
+        unhealthy: usize,
+    },
+    /// Traffic moved.
+    TrafficSet {
+        /// Before.
+        from: Traffic,
+        /// After.
+        to: Traffic,
+    },
+    /// A data-plane sample.
+    VerifySample {
+        /// Expected share of the target side, percent.
+        expected: f64,
+        /// Observed share, percent.
+        observed: f64,
+        /// Requests sent.
+        requests: u32,
+        /// Responses by side.
+        by_side: Vec<(String, u32)>,
+        /// Failed requests (socket errors and 5xx).
+        failed: u32,
+    },
+    /// Verification finished.
+    Verified {
+        /// Passed.
+        ok: bool,
+        /// Explanation with the measured value.
+        detail: String,
+    },
+    /// A rollback started.
+    RollingBack {
+        /// Why.
+        reason: String,
+        /// To which environment.
+        to: String,
+    },
+    /// A temporary object was removed.
+    CleanedUp {
+        /// What.
+        object: String,
+    },
+    /// A non-fatal problem.
+    Warning {
+        /// What.
+        message: String,
+    },
+    /// The run finished.
+    Done {
+        /// Summary.
+        summary: String,
+    },
+}
+
+/// Receives events and answers the engine's questions. Implemented by the UI.
+pub trait Reporter: Send + Sync {
+    /// An event happened.
+    fn event(&self, event: &Event);
+    /// Asks a yes/no question on a terminal. Only called when the run is interactive.
+    fn confirm(&self, question: &str) -> bool;
+}
+
+/// A reporter that collects events (tests, the demo's summary).
+#[derive(Default)]
+pub struct Collect(pub std::sync::Mutex<Vec<Event>>);
+
+impl Reporter for Collect {
+    fn event(&self, event: &Event) {
+        self.0.lock().expect("collect lock").push(event.clone());
+    }
+    fn confirm(&self, _: &str) -> bool {
+        false
+    }
+}

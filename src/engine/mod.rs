@@ -1,0 +1,619 @@
+//! The rollout engine: turns a validated plan and a live snapshot into a flat list of concrete
+//! steps (entity writes, probe, traffic move, verification), then runs them.
+//!
+//! Order keeps traffic flowing: the new side is ensured and healthy before traffic moves, the old
+//! side is left intact so rollback is one write, and a failed verification moves traffic back at
+//! once. The engine emits [`events::Event`]s and never prints. It takes the lock only when it
+//! will write: an `apply` that finds nothing to change makes no write at all.
+
+pub mod events;
+pub mod verify;
+pub mod weights;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+use self::events::{Event, Reporter};
+use crate::exit::Exit;
+use crate::plan::Plan;
+use crate::probe::{self, ProbeSpec};
+use crate::providers::{
+    LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot, Traffic,
+};
+
+/// Plain options for a run (resolved from flags, environment and plan; never clap types).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Skip confirmation prompts.
+    pub yes: bool,
+    /// Whether prompts can be shown (stdin and stderr are terminals).
+    pub interactive: bool,
+    /// Print what would change and stop.
+    pub dry_run: bool,
+    /// Break a lock held by someone else.
+    pub force_unlock: bool,
+    /// The run's deadline.
+    pub deadline: Instant,
+    /// Who is running (`user@host`).
+    pub who: String,
+}
+
+impl Options {
+    /// Defaults for a non-interactive run with `--yes` and the given timeout.
+    pub fn unattended(timeout: Duration) -> Options {
+        Options {
+            yes: true,
+            interactive: false,
+            dry_run: false,
+            force_unlock: false,
+            deadline: Instant::now() + timeout,
+            who: whoami(),
+        }
+    }
+}
+
+/// `user@host` for records and locks.
+pub fn whoami() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    format!("{user}@{host}")
+}
+
+/// Why a run did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The provider failed before traffic moved.
+    #[error("reading or preparing the live state failed")]
+    Provider(#[source] ProviderError),
+    /// Another run holds the lock.
+    #[error("rollout `{rollout}` is locked by {}", .lock.holder)]
+    Locked {
+        /// Rollout.
+        rollout: String,
+        /// The holder.
+        lock: LockInfo,
+    },
+    /// A traffic change needs confirmation that cannot be asked for.
+    #[error("this run would move traffic and needs confirmation")]
+    NeedsConfirmation,
+    /// The user said no.
+    #[error("cancelled; nothing was changed")]
+    Declined,
+    /// The side to go live is unhealthy; traffic did not move.
+    #[error("`{env}` is not healthy; traffic was not moved")]
+    Unhealthy {
+        /// Environment.
+        env: String,
+        /// Unhealthy targets with details.
+        failures: Vec<String>,
+    },
+    /// Verification failed and traffic went back.
+    #[error("verification failed; traffic was rolled back to `{to}`")]
+    RolledBack {
+        /// Rolled back to.
+        to: String,
+        /// Why.
+        reason: String,
+    },
+    /// Something failed and the state is uncertain.
+    #[error("{headline}")]
+    Uncertain {
+        /// What happened.
+        headline: String,
+        /// What is known about the state.
+        state: String,
+        /// The command that finishes the job by hand.
+        command: String,
+    },
+    /// Rollback has nowhere to go.
+    #[error("there is nothing to roll back to")]
+    NoPrevious,
+    /// The requested move makes no sense.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl EngineError {
+    /// The exit code for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            EngineError::Provider(_) | EngineError::Declined | EngineError::NoPrevious => {
+                Exit::Error
+            }
+            EngineError::Locked { .. } => Exit::Locked,
+            EngineError::NeedsConfirmation => Exit::Paused,
+            EngineError::Unhealthy { .. } | EngineError::RolledBack { .. } => Exit::RolledBack,
+            EngineError::Uncertain { .. } => Exit::Uncertain,
+            EngineError::Invalid(_) => Exit::Usage,
+        }
+    }
+
+    /// What the user can do.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            EngineError::Locked { lock, .. } => vec![
+                format!(
+                    "held since {} by run {}; it expires at {}",
+                    rfc3339(lock.since),
+                    lock.run_id,
+                    rfc3339(lock.expires)
+                ),
+                "wait for that run to finish, or break a stale lock with `--force-unlock`".into(),
+            ],
+            EngineError::NeedsConfirmation => vec![
+                "pass `--yes` to confirm in a non-interactive run (CI), or run it in a terminal"
+                    .into(),
+            ],
+            EngineError::Unhealthy { failures, .. } => {
+                let mut h: Vec<String> =
+                    failures.iter().map(|f| format!("unhealthy: {f}")).collect();
+                h.push("fix the targets (or the plan's `healthCheck`) and run again; the live side was not touched".into());
+                h
+            }
+            EngineError::RolledBack { reason, .. } => vec![reason.clone()],
+            EngineError::Uncertain { state, command, .. } => vec![
+                format!("state: {state}"),
+                format!("to finish by hand: {command}"),
+            ],
+            EngineError::NoPrevious => vec![
+                "no earlier side is recorded in the target system; use `bgctl switch --to ENV`"
+                    .into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl From<ProviderError> for EngineError {
+    fn from(e: ProviderError) -> Self {
+        EngineError::Provider(e)
+    }
+}
+
+/// How a successful run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing differed.
+    UpToDate,
+    /// Dry run: nothing was written.
+    DryRun,
+    /// Changes were made; traffic now goes to this.
+    Changed(Traffic),
+}
+
+/// RFC 3339 UTC for unix seconds.
+pub fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Runs one rollout operation against a provider.
+pub struct Engine<'a, P: Provider> {
+    /// The provider.
+    pub provider: &'a P,
+    /// The plan.
+    pub plan: &'a Plan,
+    /// Options.
+    pub opts: &'a Options,
+    /// Event sink.
+    pub reporter: &'a dyn Reporter,
+    /// HTTP client for probes and verification.
+    pub http: reqwest::Client,
+    run_id: String,
+}
+
+impl<'a, P: Provider> Engine<'a, P> {
+    /// An engine for one run.
+    pub fn new(
+        provider: &'a P,
+        plan: &'a Plan,
+        opts: &'a Options,
+        reporter: &'a dyn Reporter,
+    ) -> Self {
+        let http = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .pool_max_idle_per_host(64)
+            .build()
+            .unwrap_or_default();
+        Engine {
+            provider,
+            plan,
+            opts,
+            reporter,
+            http,
+            run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+        }
+    }
+
+    fn emit(&self, e: Event) {
+        self.reporter.event(&e);
+    }
+
+    fn lock_info(&self) -> LockInfo {
+        let since = now_secs();
+        let ttl = self
+            .plan
+            .kong()
+            .and_then(|k| k.lock_ttl)
+            .map_or(15 * 60, |d| d.0.as_secs());
+        LockInfo {
+            holder: format!("{} pid {}", self.opts.who, std::process::id()),
+            run_id: self.run_id.clone(),
+            since,
+            expires: since + ttl,
+        }
+    }
+
+    fn record(&self, action: &str, phase: Phase, previous: Option<String>) -> Record {
+        Record {
+            previous,
+            phase,
+            action: Some(action.into()),
+            at: Some(rfc3339(now_secs())),
+            by: Some(self.opts.who.clone()),
+            ..Record::default()
+        }
+    }
+
+    /// Reads the live state and reports it.
+    pub async fn observe(&self) -> Result<Snapshot, EngineError> {
+        let snap = self.provider.snapshot().await?;
+        self.emit(Event::Observed {
+            rollout: self.plan.metadata.name.clone(),
+            provider: self.provider.describe(),
+            traffic: snap.traffic.clone(),
+        });
+        Ok(snap)
+    }
+
+    fn confirm(&self, question: &str) -> Result<(), EngineError> {
+        if self.opts.yes || self.opts.dry_run {
+            return Ok(());
+        }
+        if !self.opts.interactive {
+            return Err(EngineError::NeedsConfirmation);
+        }
+        if self.reporter.confirm(question) {
+            Ok(())
+        } else {
+            Err(EngineError::Declined)
+        }
+    }
+
+    async fn with_lock<T>(
+        &self,
+        f: impl std::future::Future<Output = Result<T, EngineError>>,
+    ) -> Result<T, EngineError> {
+        let me = self.lock_info();
+        match self.provider.lock(&me, self.opts.force_unlock).await {
+            Ok(()) => self.emit(Event::LockAcquired {
+                holder: me.holder.clone(),
+            }),
+            Err(LockError::Held(lock)) => {
+                return Err(EngineError::Locked {
+                    rollout: self.plan.metadata.name.clone(),
+                    lock,
+                })
+            }
+            Err(LockError::Provider(e)) => return Err(e.into()),
+        }
+        let result = f.await;
+        match self.provider.unlock(&me).await {
+            Ok(()) => self.emit(Event::LockReleased),
+            Err(e) => self.emit(Event::Warning {
+                message: format!(
+                    "could not release the lock ({e}); it expires at {}",
+                    rfc3339(me.expires)
+                ),
+            }),
+        }
+        result
+    }
+
+    /// Ensures the environments and makes `target` live (blue-green `apply` and `switch`).
+    pub async fn deploy(&self, target: &str, action: &str) -> Result<Outcome, EngineError> {
+        if !self.plan.environments.contains_key(target) {
+            return Err(EngineError::Invalid(format!(
+                "environment `{target}` is not defined in the plan"
+            )));
+        }
+        let snap = self.observe().await?;
+        let changes = self.provider.setup_changes(&snap);
+        let to = Traffic::Env {
+            env: target.to_string(),
+        };
+        let moves = snap.traffic != to;
+        let previous = match &snap.traffic {
+            Traffic::Env { env } => Some(env.clone()),
+            Traffic::Split { stable, .. } => Some(stable.clone()),
+            _ => snap.record.previous.clone(),
+        };
+        let record = self.record(
+            action,
+            Phase::Completed,
+            if moves {
+                previous.clone()
+            } else {
+                snap.record.previous.clone()
+            },
+        );
+        let traffic_calls = if moves {
+            self.provider.traffic_calls(&snap, &to, &record)
+        } else {
+            Vec::new()
+        };
+        if changes.is_empty() && !moves {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        }
+        self.emit(Event::Planned {
+            changes: changes.clone(),
+            traffic: moves.then(|| (snap.traffic.clone(), to.clone())),
+            traffic_calls,
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        if moves {
+            self.confirm(&format!(
+                "Move all traffic of `{}` from {} to {target}?",
+                self.plan.metadata.name, snap.traffic
+            ))?;
+        }
+        self.with_lock(async {
+            for change in &changes {
+                self.emit(Event::Write {
+                    change: change.clone(),
+                });
+                self.provider.apply(change).await?;
+            }
+            if !moves {
+                return Ok(Outcome::Changed(snap.traffic.clone()));
+            }
+            self.probe_env(target).await?;
+            let snap = self.provider.snapshot().await?;
+            self.move_traffic(&snap, &to, &record).await?;
+            if let Err(reason) = self.verify_env(target, 100.0).await {
+                return Err(self
+                    .roll_back_after_failure(&to, previous.as_deref(), &reason)
+                    .await);
+            }
+            self.emit(Event::Done {
+                summary: format!("`{target}` is live"),
+            });
+            Ok(Outcome::Changed(to.clone()))
+        })
+        .await
+    }
+
+    /// Points traffic back at the recorded previous side (or the canary's stable side).
+    pub async fn rollback(&self) -> Result<Outcome, EngineError> {
+        let snap = self.observe().await?;
+        let (to, current) = match &snap.traffic {
+            Traffic::Split { stable, canary, .. } => (stable.clone(), Some(canary.clone())),
+            Traffic::Env { env } => (
+                snap.record
+                    .previous
+                    .clone()
+                    .ok_or(EngineError::NoPrevious)?,
+                Some(env.clone()),
+            ),
+            _ => (
+                snap.record
+                    .previous
+                    .clone()
+                    .ok_or(EngineError::NoPrevious)?,
+                None,
+            ),
+        };
+        if current.as_deref() == Some(to.as_str()) {
+            return Err(EngineError::Invalid(format!("`{to}` is already live")));
+        }
+        let target = Traffic::Env { env: to.clone() };
+        let record = self.record("rollback", Phase::RolledBack, current.clone());
+        let calls = self.provider.traffic_calls(&snap, &target, &record);
+        self.emit(Event::Planned {
+            changes: Vec::new(),
+            traffic: Some((snap.traffic.clone(), target.clone())),
+            traffic_calls: calls,
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        self.confirm(&format!(
+            "Roll `{}` back from {} to {to}?",
+            self.plan.metadata.name, snap.traffic
+        ))?;
+        self.with_lock(async {
+            self.emit(Event::RollingBack {
+                reason: "requested".into(),
+                to: to.clone(),
+            });
+            self.move_traffic(&snap, &target, &record).await?;
+            if let Err(reason) = self.verify_env(&to, 100.0).await {
+                return Err(EngineError::Uncertain {
+                    headline: format!(
+                        "rolled back to `{to}`, but the data plane does not confirm it"
+                    ),
+                    state: format!("the Admin API says `{to}` is live; {reason}"),
+                    command: format!(
+                        "bgctl status -f <plan>; then bgctl switch --to {to} -f <plan> --yes"
+                    ),
+                });
+            }
+            self.cleanup().await;
+            self.emit(Event::Done {
+                summary: format!("rolled back: `{to}` is live"),
+            });
+            Ok(Outcome::Changed(target.clone()))
+        })
+        .await
+    }
+
+    /// Removes temporary objects that traffic no longer uses.
+    pub async fn cleanup(&self) {
+        match self.provider.snapshot().await {
+            Ok(snap) => match self.provider.cleanup(&snap).await {
+                Ok(done) => done
+                    .into_iter()
+                    .for_each(|object| self.emit(Event::CleanedUp { object })),
+                Err(e) => self.emit(Event::Warning {
+                    message: format!("cleanup failed: {e}"),
+                }),
+            },
+            Err(e) => self.emit(Event::Warning {
+                message: format!("cleanup skipped: {e}"),
+            }),
+        }
+    }
+
+    /// Moves traffic and reports it.
+    pub async fn move_traffic(
+        &self,
+        snap: &Snapshot,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), EngineError> {
+        self.provider.set_traffic(snap, to, record).await?;
+        self.emit(Event::TrafficSet {
+            from: snap.traffic.clone(),
+            to: to.clone(),
+        });
+        Ok(())
+    }
+
+    /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
+    pub async fn probe_env(&self, env: &str) -> Result<(), EngineError> {
+        let Some(hc) = &self.plan.health_check else {
+            return Ok(());
+        };
+        let spec = ProbeSpec::from_plan(hc);
+        let targets = self.provider.probe_targets(env);
+        self.emit(Event::ProbeStarted {
+            env: env.to_string(),
+            targets: targets.len(),
+        });
+        let on = |h: &probe::TargetHealth| {
+            self.reporter.event(&Event::ProbeResult {
+                env: env.to_string(),
+                health: h.clone(),
+            })
+        };
+        let results =
+            probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline, &on).await;
+        let failures: Vec<String> = results
+            .iter()
+            .filter(|r| !r.healthy)
+            .map(|r| format!("{}: {}", r.target, r.detail))
+            .collect();
+        self.emit(Event::ProbeDone {
+            env: env.to_string(),
+            healthy: results.len() - failures.len(),
+            unhealthy: failures.len(),
+        });
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Unhealthy {
+                env: env.to_string(),
+                failures,
+            })
+        }
+    }
+
+    /// Verifies through the proxy that `env` gets `expected` percent; `Ok` when not configured.
+    pub async fn verify_env(&self, env: &str, expected: f64) -> Result<(), String> {
+        let over = self
+            .plan
+            .strategy
+            .canary
+            .as_ref()
+            .and_then(|c| c.verify.as_ref());
+        let Some(v) = verify::Verifier::from_plan(self.plan, over) else {
+            return Ok(());
+        };
+        let on = |s: &verify::Sample, observed: f64| {
+            self.reporter.event(&Event::VerifySample {
+                expected,
+                observed,
+                requests: s.requests,
+                by_side: s.by_side.clone(),
+                failed: s.failed,
+            });
+        };
+        match v
+            .until(&self.http, env, expected, self.opts.deadline, &on)
+            .await
+        {
+            Ok(observed) => {
+                self.emit(Event::Verified { ok: true, detail: format!("`{env}` answered {observed:.1}% through the proxy (expected {expected:.1}% ± {:.1})", v.tolerance) });
+                Ok(())
+            }
+            Err(detail) => {
+                self.emit(Event::Verified {
+                    ok: false,
+                    detail: detail.clone(),
+                });
+                Err(detail)
+            }
+        }
+    }
+
+    /// After a failure with traffic moved: back to `previous` in one write, or report exit 4.
+    pub async fn roll_back_after_failure(
+        &self,
+        failed: &Traffic,
+        previous: Option<&str>,
+        reason: &str,
+    ) -> EngineError {
+        let Some(prev) = previous else {
+            return EngineError::Uncertain {
+                headline: "verification failed and there is no earlier side to roll back to".into(),
+                state: format!("traffic goes to {failed}; {reason}"),
+                command: "bgctl status -f <plan>".into(),
+            };
+        };
+        self.emit(Event::RollingBack {
+            reason: reason.to_string(),
+            to: prev.to_string(),
+        });
+        let to = Traffic::Env {
+            env: prev.to_string(),
+        };
+        let record = self.record("auto-rollback", Phase::RolledBack, None);
+        let result = async {
+            let snap = self.provider.snapshot().await?;
+            self.move_traffic(&snap, &to, &record).await
+        }
+        .await;
+        match result {
+            Ok(()) => match self.verify_env(prev, 100.0).await {
+                Ok(()) => EngineError::RolledBack { to: prev.to_string(), reason: reason.to_string() },
+                Err(again) => EngineError::Uncertain {
+                    headline: format!("rolled back to `{prev}`, but the data plane does not confirm it"),
+                    state: format!("the Admin API says `{prev}` is live; {again}"),
+                    command: format!("bgctl switch --to {prev} -f <plan> --yes"),
+                },
+            },
+            Err(e) => EngineError::Uncertain {
+                headline: format!("rollback to `{prev}` failed: {e}"),
+                state: format!("last known: traffic goes to {failed}"),
+                command: format!("bgctl rollback -f <plan> --yes   (or: bgctl switch --to {prev} -f <plan> --yes)"),
+            },
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! One renderer for every error: `error: <headline>`, then `Caused by:` lines, then `hint:`
+//! lines. Typed errors from the modules are converted here, at the edge, and carry their exit
+//! code. Messages never contain secrets: header values are never part of any error's text.
+
+use std::fmt::Write as _;
+
+use crate::engine::EngineError;
+use crate::exit::Exit;
+use crate::plan::PlanErrors;
+
+/// An error ready to be shown.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code.
+    pub exit: Exit,
+    /// First line.
+    pub headline: String,
+    /// Pre-formatted detail block (plan problems).
+    pub detail: Option<String>,
+    /// Cause chain, outermost first.
+    pub causes: Vec<String>,
+    /// What to do.
+    pub hints: Vec<String>,
+}
+
+impl CliError {
+    /// A usage error (exit 2).
+    pub fn usage(headline: impl Into<String>, hint: impl Into<String>) -> CliError {
+        CliError {
+            exit: Exit::Usage,
+            headline: headline.into(),
+            detail: None,
+            causes: Vec::new(),
+            hints: vec![hint.into()],
+        }
+    }
+
+    /// A general error (exit 1) from any error with a source chain.
+    pub fn from_std(
+        headline: impl Into<String>,
+        err: &(dyn std::error::Error + 'static),
+    ) -> CliError {
+        CliError {
+            exit: Exit::Error,
+            headline: headline.into(),
+            detail: None,
+            causes: chain(err),
+            hints: Vec::new(),
+        }
+    }
+
+    /// The text written to stderr.
+    pub fn render(&self) -> String {
+        let mut out = format!("error: {}\n", self.headline);
+        if let Some(d) = &self.detail {
+            for line in d.lines() {
+                let _ = writeln!(out, "  {line}");
+            }
+        }
+        if !self.causes.is_empty() {
+            out.push_str("Caused by:\n");
+            for c in &self.causes {
+                let _ = writeln!(out, "  {c}");
+            }
+        }
+        for h in &self.hints {
+            let _ = writeln!(out, "hint: {h}");
+        }
+        out
+    }
+}
+
+/// The messages of an error's sources, outermost first, without repeats.
+pub fn chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = Some(err);
+    while let Some(e) = cur {
+        let msg = e.to_string();
+        if !msg.is_empty() && !out.iter().any(|m| m == &msg || m.contains(&msg)) {
+            out.push(msg);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+impl From<PlanErrors> for CliError {
+    fn from(e: PlanErrors) -> Self {
+        CliError {
+            exit: Exit::Usage,
+            headline: e.headline(),
+            detail: Some(e.details()),
+            causes: Vec::new(),
+            hints: vec!["nothing was changed; fix the plan and run again".into()],
+        }
+    }
+}
+
+impl From<EngineError> for CliError {
+    fn from(e: EngineError) -> Self {
+        let mut causes = chain(&e);
+        let headline = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.remove(0)
+        };
+        let mut hints = e.hints();
+        if let EngineError::Provider(p) = &e {
+            hints.push(provider_hint(p));
+        }
+        CliError {
+            exit: e.exit(),
+            headline,
+            detail: None,
+            causes,
+            hints,
+        }
+    }
+}
+
+fn provider_hint(e: &crate::providers::ProviderError) -> String {
+    use crate::providers::kong::client::KongError;
+    use crate::providers::ProviderError;
+    match e {
+        ProviderError::Kong(KongError::Unreachable { .. } | KongError::Timeout { .. }) => "check `provider.kong.adminUrl` and that the Admin API listens there; nothing was changed".into(),
+        ProviderError::Kong(KongError::Status { status, .. }) if status.as_u16() == 401 || status.as_u16() == 403 => {
+            "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()
+        }
+        ProviderError::Kong(KongError::Deadline { .. }) => "raise `--timeout` or check why the Admin API is slow".into(),
+        _ => "run `bgctl status -f <plan>` to see the live state".into(),
+    }
+}

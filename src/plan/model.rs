@@ -1,0 +1,554 @@
+//! The plan's data model: what a `bgctl.dev/v1` `Rollout` file may contain.
+//!
+//! These types are the contract with users. They derive `JsonSchema` so `bgctl schema` and the
+//! unknown-key suggestions come from the same source. Unknown keys are not rejected by serde
+//! here (that would stop at the first one); the loader collects every unknown key with
+//! `serde_ignored` and reports them all. Numbers that Kong restricts (weights) are read as
+//! wide integers so the semantic pass can report them with their key path instead of serde
+//! failing on the first overflow.
+
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::analysis::condition::Condition;
+
+/// A condition expression (see `analysis::condition`), validated when the plan loads.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(transparent)]
+pub struct Expr(#[schemars(with = "String")] pub Condition);
+
+/// A whole rollout plan.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Plan {
+    /// Always `bgctl.dev/v1`.
+    pub api_version: String,
+    /// Always `Rollout`.
+    pub kind: String,
+    /// Identifies the rollout; its name scopes the lock and the recorded state.
+    pub metadata: Metadata,
+    /// Where traffic is moved: exactly one provider.
+    pub provider: ProviderSpec,
+    /// The service whose traffic is switched (Kong service and routes).
+    #[serde(default)]
+    pub service: Option<ServiceSpec>,
+    /// The sides of the release, by name (usually `blue` and `green`).
+    pub environments: IndexMap<String, Environment>,
+    /// How bgctl probes each target of a side before sending it traffic.
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    /// Optional data-plane verification through `provider.*.proxyUrl`.
+    #[serde(default)]
+    pub verify: Option<Verify>,
+    /// Named analysis checks, referenced from the strategy.
+    #[serde(default)]
+    pub checks: IndexMap<String, CheckSpec>,
+    /// Commands and webhooks run around traffic changes.
+    #[serde(default)]
+    pub hooks: Hooks,
+    /// Blue-green or canary.
+    pub strategy: Strategy,
+    /// What happens on Ctrl-C / SIGTERM during a rollout.
+    #[serde(default)]
+    pub on_interrupt: Option<InterruptPolicy>,
+}
+
+/// Rollout identity.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Metadata {
+    /// The rollout's name (letters, digits, `-`, `.`, `_`).
+    pub name: String,
+}
+
+/// The traffic backend. Exactly one key must be set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ProviderSpec {
+    /// Kong Gateway through its Admin API.
+    #[serde(default)]
+    pub kong: Option<KongProvider>,
+}
+
+/// Kong Admin API connection.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct KongProvider {
+    /// Base URL of the Admin API, e.g. `http://127.0.0.1:8001` (a path prefix is allowed).
+    pub admin_url: String,
+    /// Headers sent on every Admin API call (e.g. `Kong-Admin-Token`). Values are never printed.
+    #[serde(default)]
+    pub headers: IndexMap<String, Secret>,
+    /// The proxy (data plane) URL; when set, bgctl verifies traffic through it.
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// TLS settings for an `https://` Admin API.
+    #[serde(default)]
+    pub tls: Option<TlsSpec>,
+    /// Timeout of one Admin API call (default `10s`).
+    #[serde(default)]
+    pub request_timeout: Option<Dur>,
+    /// Lock lifetime; a lock older than this is stale (default `15m`).
+    #[serde(default)]
+    pub lock_ttl: Option<Dur>,
+}
+
+/// TLS client settings.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TlsSpec {
+    /// PEM file with the CA(s) that sign the Admin API's certificate.
+    #[serde(default)]
+    pub ca_file: Option<String>,
+    /// PEM client certificate (mutual TLS).
+    #[serde(default)]
+    pub cert_file: Option<String>,
+    /// PEM client key (mutual TLS).
+    #[serde(default)]
+    pub key_file: Option<String>,
+    /// Skip certificate verification (a warning is printed on every run).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// The Kong service and its routes.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Kong service name.
+    pub name: String,
+    /// Upstream request path prefix (the service `path`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `http` (default) or `https`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Routes attached to the service.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// A Kong route.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Route name (unique in Kong).
+    pub name: String,
+    /// Host names the route matches.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Path prefixes the route matches.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// HTTP methods the route matches.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Strip the matched path prefix (Kong default `true`).
+    #[serde(default)]
+    pub strip_path: Option<bool>,
+}
+
+/// One side of the release.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Environment {
+    /// Kong upstream name (a hostname: no IP, no port).
+    pub upstream: String,
+    /// The side's targets (`host:port`, default port 8000 as in Kong).
+    pub targets: Vec<TargetSpec>,
+    /// Value of `verify.header` that identifies this side in proxy responses
+    /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
+    #[serde(default)]
+    pub identity: Option<String>,
+}
+
+/// A target of an upstream.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// `host[:port]`.
+    pub target: String,
+    /// 0–65535, default 100.
+    #[serde(default = "default_weight")]
+    pub weight: i64,
+}
+
+fn default_weight() -> i64 {
+    100
+}
+
+/// Health probes run by bgctl itself against each target of a side.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct HealthCheck {
+    /// HTTP probe; without it a TCP connect is the probe.
+    #[serde(default)]
+    pub http: Option<HttpProbeSpec>,
+    /// Timeout of one probe (default `2s`).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Pause between rounds (default `1s`).
+    #[serde(default)]
+    pub interval: Option<Dur>,
+    /// Consecutive successes for a target to count as healthy (default 2).
+    #[serde(default)]
+    pub healthy_threshold: Option<u32>,
+    /// Consecutive failures for a target to count as unhealthy (default 2).
+    #[serde(default)]
+    pub unhealthy_threshold: Option<u32>,
+}
+
+/// HTTP probe details.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct HttpProbeSpec {
+    /// Path requested on each target (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Accepted status codes (default 200–399).
+    #[serde(default)]
+    pub expect_status: Vec<u16>,
+    /// `http` (default) or `https`.
+    #[serde(default)]
+    pub scheme: Option<String>,
+}
+
+/// Data-plane verification settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Verify {
+    /// Response header naming the side that answered (default `X-Backend`).
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Requests per sample (default 100).
+    #[serde(default)]
+    pub samples: Option<u32>,
+    /// Allowed difference in percentage points between observed and expected share (default 5).
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    /// How long to keep sampling until the data plane agrees (default `30s`).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Host header for the sample requests (default: the first route host).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Path for the sample requests (default: the first route path, else `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// The release strategy. Exactly one key must be set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Strategy {
+    /// All traffic moves at once.
+    #[serde(default)]
+    pub blue_green: Option<BlueGreen>,
+    /// Traffic moves in weighted steps.
+    #[serde(default)]
+    pub canary: Option<Canary>,
+}
+
+/// Blue-green settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BlueGreen {
+    /// The environment `plan apply` makes live.
+    pub active_environment: String,
+    /// Checks that must pass before the switch.
+    #[serde(default)]
+    pub pre_promotion_analysis: Option<AnalysisRef>,
+    /// Checks that must pass after the switch; a failure rolls back.
+    #[serde(default)]
+    pub post_promotion_analysis: Option<AnalysisRef>,
+}
+
+/// Canary settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Canary {
+    /// The environment serving now.
+    pub stable: String,
+    /// The environment being released.
+    pub canary: String,
+    /// Steps run in order.
+    pub steps: Vec<CanaryStep>,
+    /// Data-plane check after each `setWeight` (needs `proxyUrl`).
+    #[serde(default)]
+    pub verify: Option<Verify>,
+    /// Background analysis for the whole canary.
+    #[serde(default)]
+    pub analysis: Option<BackgroundAnalysis>,
+    /// Name of the bgctl-owned mixed upstream (default `<canary upstream>.bgctl-canary`).
+    #[serde(default)]
+    pub mixed_upstream: Option<String>,
+    /// Delay before the mixed upstream is deleted after promotion (default `2s`).
+    #[serde(default)]
+    pub cleanup_delay: Option<Dur>,
+}
+
+/// One canary step: exactly one key.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CanaryStep {
+    /// Canary share of traffic in percent, 0–100.
+    #[serde(default)]
+    pub set_weight: Option<f64>,
+    /// Timed pause (`{duration: 2m}`) or manual gate (`{}`).
+    #[serde(default)]
+    pub pause: Option<Pause>,
+    /// Checks that must pass to continue.
+    #[serde(default)]
+    pub analysis: Option<AnalysisRef>,
+}
+
+/// A pause; without `duration` it is a manual gate.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Pause {
+    /// How long to wait.
+    #[serde(default)]
+    pub duration: Option<Dur>,
+}
+
+/// A list of named checks.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AnalysisRef {
+    /// Names from the plan's `checks`.
+    pub checks: Vec<String>,
+}
+
+/// Background analysis over the canary.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BackgroundAnalysis {
+    /// Names from the plan's `checks`.
+    pub checks: Vec<String>,
+    /// Index of the step after which the analysis starts (default 0).
+    #[serde(default)]
+    pub start_after_step: Option<usize>,
+}
+
+/// An analysis check: exactly one source (`prometheus`, `webhook`, `exec`, `probe`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// A Prometheus instant query.
+    #[serde(default)]
+    pub prometheus: Option<PrometheusCheck>,
+    /// An HTTP call; 2xx passes unless `successCondition` is given.
+    #[serde(default)]
+    pub webhook: Option<WebhookSpec>,
+    /// A command; exit 0 passes.
+    #[serde(default)]
+    pub exec: Option<ExecSpec>,
+    /// Requests sent by bgctl itself.
+    #[serde(default)]
+    pub probe: Option<ProbeCheck>,
+    /// When a measurement passes, e.g. `result < 0.01`.
+    #[serde(default)]
+    pub success_condition: Option<Expr>,
+    /// Time between measurements (default `10s`).
+    #[serde(default)]
+    pub interval: Option<Dur>,
+    /// Number of measurements (default 1).
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// Failed measurements tolerated (default 0).
+    #[serde(default)]
+    pub failure_limit: Option<u32>,
+    /// Consecutive errors tolerated before the check fails (default 4).
+    #[serde(default)]
+    pub consecutive_error_limit: Option<u32>,
+    /// What an empty result means: `fail` (default), `inconclusive` or `pass`.
+    #[serde(default)]
+    pub no_data: Option<NoDataPolicy>,
+}
+
+/// `noData` policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NoDataPolicy {
+    /// Empty result fails the measurement.
+    Fail,
+    /// Empty result is inconclusive: the rollout pauses for a person.
+    Inconclusive,
+    /// Empty result passes (explicitly chosen).
+    Pass,
+}
+
+/// Prometheus query.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct PrometheusCheck {
+    /// Prometheus base URL.
+    pub url: String,
+    /// PromQL instant query.
+    pub query: String,
+    /// Query timeout (default `10s`).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+}
+
+/// An HTTP call.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct WebhookSpec {
+    /// URL to call.
+    pub url: String,
+    /// HTTP method (default `POST`).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Call timeout (default `10s`).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+    /// Extra headers; values are never printed.
+    #[serde(default)]
+    pub headers: IndexMap<String, Secret>,
+}
+
+/// A command.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ExecSpec {
+    /// Program and arguments (no shell).
+    pub command: Vec<String>,
+    /// Time limit (default `5m`).
+    #[serde(default)]
+    pub timeout: Option<Dur>,
+}
+
+/// bgctl's own traffic as a check.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ProbeCheck {
+    /// `proxy` (through the data plane).
+    #[serde(default)]
+    pub through: Option<String>,
+    /// Request path (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Number of requests (default 100).
+    #[serde(default)]
+    pub requests: Option<u32>,
+}
+
+/// Hooks run around traffic changes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Hooks {
+    /// Before the first traffic change.
+    #[serde(default)]
+    pub pre_switch: Vec<HookSpec>,
+    /// After the final traffic change was verified.
+    #[serde(default)]
+    pub post_switch: Vec<HookSpec>,
+    /// After an automatic rollback.
+    #[serde(default)]
+    pub on_rollback: Vec<HookSpec>,
+}
+
+/// One hook: exactly one of `exec` or `webhook`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct HookSpec {
+    /// A command; exit 0 passes.
+    #[serde(default)]
+    pub exec: Option<ExecSpec>,
+    /// An HTTP call; 2xx passes.
+    #[serde(default)]
+    pub webhook: Option<WebhookSpec>,
+}
+
+/// Interrupt policy for Ctrl-C / SIGTERM during a canary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum InterruptPolicy {
+    /// Send all traffic back to stable (default).
+    Rollback,
+    /// Leave traffic where it is and record a pause.
+    Pause,
+}
+
+/// A string that is never printed (header values, tokens).
+#[derive(Clone, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    /// The secret value, for the HTTP layer only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("<redacted>")
+    }
+}
+
+/// A duration written like `2s`, `1m30s`, `250ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "String")]
+pub struct Dur(pub Duration);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(text.trim())
+            .map(Dur)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration `{text}`: {e} (write e.g. `2s`, `1m30s`, `250ms`)"
+                ))
+            })
+    }
+}
+
+impl Serialize for Dur {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(self.0).to_string())
+    }
+}
+
+impl Plan {
+    /// The Kong provider settings (validation guarantees one provider is set).
+    pub fn kong(&self) -> Option<&KongProvider> {
+        self.provider.kong.as_ref()
+    }
+}

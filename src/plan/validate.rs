@@ -1,0 +1,704 @@
+//! Semantic checks that serde cannot express, run after a plan deserialized. Every check
+//! pushes a [`Problem`] and carries on, so a user sees all of them at once.
+//!
+//! Beyond shape, this catches what Kong would reject later (upstream names that are not
+//! hostnames, weights outside 0–65535, duplicate targets after Kong's normalisation) and
+//! references that point nowhere (an `activeEnvironment` or a check that is not defined).
+
+use std::collections::HashSet;
+
+use serde_json::Value as Json;
+
+use super::model::{CanaryStep, CheckSpec, HookSpec, Plan};
+use super::Problem;
+use crate::providers::kong::names;
+
+/// Variables a `successCondition` may use, per check source.
+pub const PROMETHEUS_VARS: &[&str] = &["result"];
+/// Variables of a probe check.
+pub const PROBE_VARS: &[&str] = &["successRate", "errorRate", "p50", "p95", "p99", "count"];
+/// Variables of a webhook check (`result` is the JSON body; `status` the HTTP status).
+pub const WEBHOOK_VARS: &[&str] = &["result", "status"];
+
+/// All semantic problems in a plan.
+pub fn validate(plan: &Plan) -> Vec<Problem> {
+    let mut v = Vec::new();
+    if plan.api_version != "bgctl.dev/v1" {
+        v.push(
+            Problem::new(
+                "apiVersion",
+                format!("unsupported apiVersion `{}`", plan.api_version),
+            )
+            .hint("use `apiVersion: bgctl.dev/v1`"),
+        );
+    }
+    if plan.kind != "Rollout" {
+        v.push(
+            Problem::new("kind", format!("unsupported kind `{}`", plan.kind))
+                .hint("use `kind: Rollout`"),
+        );
+    }
+    if plan.metadata.name.is_empty()
+        || !plan
+            .metadata
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        v.push(
+            Problem::new(
+                "metadata.name",
+                format!("`{}` is not a valid rollout name", plan.metadata.name),
+            )
+            .hint("use letters, digits, `-`, `.` and `_`"),
+        );
+    }
+    provider(plan, &mut v);
+    environments(plan, &mut v);
+    health_check(plan, &mut v);
+    if let Some(verify) = &plan.verify {
+        verify_spec("verify", verify, &mut v);
+    }
+    checks(plan, &mut v);
+    hooks(plan, &mut v);
+    strategy(plan, &mut v);
+    v
+}
+
+/// The problem for a key the model does not have, with the closest valid key as a hint.
+pub fn unknown_key(path: &str) -> Problem {
+    let (parent, key) = match path.rfind('.') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    };
+    let mut p = Problem::new(path, "unknown key");
+    p.at_key = true;
+    let known = keys_at(parent);
+    if let Some(best) = closest(key, known.iter().map(String::as_str)) {
+        p.hint = Some(format!("did you mean `{best}`?"));
+    } else if !known.is_empty() {
+        p.hint = Some(format!(
+            "valid keys here: {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    p
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|c| {
+            (
+                strsim::damerau_levenshtein(&word.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// The keys the plan schema allows under `path` (walks the JSON Schema of [`Plan`]).
+fn keys_at(path: &str) -> Vec<String> {
+    let root = serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or(Json::Null);
+    let mut node = resolve(&root, &root);
+    for seg in split_path(path) {
+        node = match seg {
+            Seg::Key(k) => match node.get("properties").and_then(|p| p.get(&k)) {
+                Some(n) => resolve(&root, n),
+                None => match node.get("additionalProperties") {
+                    Some(n) if n.is_object() => resolve(&root, n),
+                    _ => return Vec::new(),
+                },
+            },
+            Seg::Index => match node.get("items") {
+                Some(n) => resolve(&root, n),
+                None => return Vec::new(),
+            },
+        };
+    }
+    node.get("properties")
+        .and_then(Json::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// Follows `$ref` and unwraps `Option` (`anyOf: [T, null]`).
+fn resolve<'a>(root: &'a Json, mut node: &'a Json) -> &'a Json {
+    for _ in 0..16 {
+        if let Some(r) = node.get("$ref").and_then(Json::as_str) {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            match root.get("$defs").and_then(|d| d.get(name)) {
+                Some(n) => node = n,
+                None => return node,
+            }
+        } else if let Some(alts) = node
+            .get("anyOf")
+            .or_else(|| node.get("oneOf"))
+            .and_then(Json::as_array)
+        {
+            match alts
+                .iter()
+                .find(|a| a.get("type").and_then(Json::as_str) != Some("null"))
+            {
+                Some(n) => node = n,
+                None => return node,
+            }
+        } else {
+            return node;
+        }
+    }
+    node
+}
+
+enum Seg {
+    Key(String),
+    Index,
+}
+
+fn split_path(path: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in path.split('.').filter(|p| !p.is_empty()) {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            if i > 0 {
+                out.push(Seg::Key(rest[..i].to_string()));
+            }
+            rest = &rest[i..];
+            while let Some(end) = rest.find(']') {
+                out.push(Seg::Index);
+                rest = &rest[end + 1..];
+            }
+        } else {
+            out.push(Seg::Key(rest.to_string()));
+        }
+    }
+    out
+}
+
+fn provider(plan: &Plan, v: &mut Vec<Problem>) {
+    let Some(kong) = &plan.provider.kong else {
+        v.push(
+            Problem::new("provider", "no provider is configured")
+                .hint("add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}`"),
+        );
+        return;
+    };
+    url("provider.kong.adminUrl", &kong.admin_url, v);
+    if let Some(proxy) = &kong.proxy_url {
+        url("provider.kong.proxyUrl", proxy, v);
+    }
+    for name in kong.headers.keys() {
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            v.push(Problem::new(
+                &format!("provider.kong.headers.{name}"),
+                format!("`{name}` is not a valid HTTP header name"),
+            ));
+        }
+    }
+    if let Some(tls) = &kong.tls {
+        if tls.cert_file.is_some() != tls.key_file.is_some() {
+            v.push(
+                Problem::new("provider.kong.tls", "`certFile` and `keyFile` go together")
+                    .hint("set both for client certificates, or neither"),
+            );
+        }
+    }
+    match &plan.service {
+        None => v.push(
+            Problem::new("service", "the Kong provider needs a `service`")
+                .hint("add `service: {name: my-service, routes: [...]}`"),
+        ),
+        Some(svc) => {
+            if svc.name.is_empty()
+                || !svc
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._~-".contains(c))
+            {
+                v.push(
+                    Problem::new(
+                        "service.name",
+                        format!("`{}` is not a valid Kong service name", svc.name),
+                    )
+                    .hint("Kong allows letters, digits, `.`, `_`, `~` and `-`"),
+                );
+            }
+            if let Some(path) = &svc.path {
+                if !path.starts_with('/') || path.contains("//") {
+                    v.push(Problem::new(
+                        "service.path",
+                        format!("`{path}` must start with `/` and contain no `//`"),
+                    ));
+                }
+            }
+            if let Some(proto) = &svc.protocol {
+                if proto != "http" && proto != "https" {
+                    v.push(
+                        Problem::new(
+                            "service.protocol",
+                            format!("unsupported protocol `{proto}`"),
+                        )
+                        .hint("use `http` or `https`"),
+                    );
+                }
+            }
+            let mut names = HashSet::new();
+            for (i, r) in svc.routes.iter().enumerate() {
+                let at = format!("service.routes[{i}]");
+                if !names.insert(r.name.as_str()) {
+                    v.push(Problem::new(
+                        &format!("{at}.name"),
+                        format!("route name `{}` is used twice", r.name),
+                    ));
+                }
+                if r.hosts.is_empty() && r.paths.is_empty() && r.methods.is_empty() {
+                    v.push(
+                        Problem::new(
+                            &at,
+                            "a route needs at least one of `hosts`, `paths` or `methods`",
+                        )
+                        .hint("Kong rejects http routes that match nothing"),
+                    );
+                }
+                for (j, p) in r.paths.iter().enumerate() {
+                    if !p.starts_with('/') && !p.starts_with('~') {
+                        v.push(Problem::new(
+                            &format!("{at}.paths[{j}]"),
+                            format!("`{p}` must start with `/` (or `~` for a regex)"),
+                        ));
+                    }
+                }
+                for (j, h) in r.hosts.iter().enumerate() {
+                    if h.matches('*').count() > 1
+                        || (h.contains('*') && !h.starts_with("*.") && !h.ends_with(".*"))
+                    {
+                        v.push(Problem::new(
+                            &format!("{at}.hosts[{j}]"),
+                            format!(
+                                "`{h}`: a wildcard may only be the leftmost or rightmost label"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn url(path: &str, value: &str, v: &mut Vec<Problem>) {
+    match reqwest::Url::parse(value) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+            if !u.username().is_empty() || u.password().is_some() {
+                v.push(
+                    Problem::new(path, "credentials in URLs are not allowed")
+                        .hint("send them as a header under `provider.kong.headers`"),
+                );
+            }
+        }
+        Ok(u) => v.push(
+            Problem::new(path, format!("unsupported scheme `{}`", u.scheme()))
+                .hint("use an `http://` or `https://` URL"),
+        ),
+        Err(e) => v.push(
+            Problem::new(path, format!("`{value}` is not a URL: {e}"))
+                .hint("write e.g. `http://127.0.0.1:8001`"),
+        ),
+    }
+}
+
+fn environments(plan: &Plan, v: &mut Vec<Problem>) {
+    if plan.environments.len() < 2 {
+        v.push(
+            Problem::new("environments", "a release needs at least two environments")
+                .hint("define e.g. `blue` and `green`"),
+        );
+    }
+    let mut upstreams = HashSet::new();
+    for (name, env) in &plan.environments {
+        let at = format!("environments.{name}");
+        if let Err(msg) = names::check_upstream_name(&env.upstream) {
+            v.push(
+                Problem::new(&format!("{at}.upstream"), msg)
+                    .hint("Kong upstream names are hostnames, e.g. `address.v1.service`"),
+            );
+        }
+        if !upstreams.insert(env.upstream.as_str()) {
+            v.push(
+                Problem::new(
+                    &format!("{at}.upstream"),
+                    format!("upstream `{}` is used by two environments", env.upstream),
+                )
+                .hint("each side needs its own upstream"),
+            );
+        }
+        if env.targets.is_empty() {
+            v.push(
+                Problem::new(&format!("{at}.targets"), "no targets")
+                    .hint("add `- {target: host:port, weight: 100}`"),
+            );
+        }
+        let mut seen = HashSet::new();
+        for (i, t) in env.targets.iter().enumerate() {
+            let tp = format!("{at}.targets[{i}]");
+            match names::normalize_target(&t.target) {
+                Ok(norm) => {
+                    if !seen.insert(norm.clone()) {
+                        v.push(Problem::new(&format!("{tp}.target"), format!("duplicate target `{norm}`")).hint("Kong keeps one target per address in an upstream; merge the weights"));
+                    }
+                }
+                Err(msg) => v.push(
+                    Problem::new(&format!("{tp}.target"), msg)
+                        .hint("write `host:port`, e.g. `10.0.0.5:8080`"),
+                ),
+            }
+            if !(0..=i64::from(names::MAX_WEIGHT)).contains(&t.weight) {
+                v.push(Problem::new(
+                    &format!("{tp}.weight"),
+                    format!("{} is outside Kong's weight range 0–65535", t.weight),
+                ));
+            }
+        }
+        if !env.targets.is_empty() && env.targets.iter().all(|t| t.weight <= 0) {
+            v.push(
+                Problem::new(
+                    &format!("{at}.targets"),
+                    "every target has weight 0, so this side could serve no traffic",
+                )
+                .hint("give at least one target a weight above 0"),
+            );
+        }
+    }
+}
+
+fn health_check(plan: &Plan, v: &mut Vec<Problem>) {
+    let Some(hc) = &plan.health_check else { return };
+    for (key, val) in [
+        ("healthyThreshold", hc.healthy_threshold),
+        ("unhealthyThreshold", hc.unhealthy_threshold),
+    ] {
+        if val == Some(0) {
+            v.push(Problem::new(
+                &format!("healthCheck.{key}"),
+                "must be at least 1",
+            ));
+        }
+    }
+    if hc.timeout.is_some_and(|d| d.0.is_zero()) {
+        v.push(Problem::new(
+            "healthCheck.timeout",
+            "must be longer than 0s",
+        ));
+    }
+    if let Some(http) = &hc.http {
+        for (i, code) in http.expect_status.iter().enumerate() {
+            if !(100..=599).contains(code) {
+                v.push(Problem::new(
+                    &format!("healthCheck.http.expectStatus[{i}]"),
+                    format!("{code} is not an HTTP status"),
+                ));
+            }
+        }
+        if let Some(p) = &http.path {
+            if !p.starts_with('/') {
+                v.push(Problem::new(
+                    "healthCheck.http.path",
+                    format!("`{p}` must start with `/`"),
+                ));
+            }
+        }
+        if let Some(s) = &http.scheme {
+            if s != "http" && s != "https" {
+                v.push(
+                    Problem::new(
+                        "healthCheck.http.scheme",
+                        format!("unsupported scheme `{s}`"),
+                    )
+                    .hint("use `http` or `https`"),
+                );
+            }
+        }
+    }
+}
+
+fn verify_spec(at: &str, verify: &super::model::Verify, v: &mut Vec<Problem>) {
+    if let Some(t) = verify.tolerance {
+        if !(0.0..=100.0).contains(&t) {
+            v.push(Problem::new(
+                &format!("{at}.tolerance"),
+                format!("{t} is outside 0–100 percentage points"),
+            ));
+        }
+    }
+    if verify.samples == Some(0) {
+        v.push(Problem::new(&format!("{at}.samples"), "must be at least 1"));
+    }
+}
+
+fn env_ref(plan: &Plan, path: &str, name: &str, v: &mut Vec<Problem>) {
+    if !plan.environments.contains_key(name) {
+        let mut p = Problem::new(path, format!("environment `{name}` is not defined"));
+        p.hint = Some(
+            match closest(name, plan.environments.keys().map(String::as_str)) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!(
+                    "defined environments: {}",
+                    plan.environments
+                        .keys()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        );
+        v.push(p);
+    }
+}
+
+fn check_refs(plan: &Plan, path: &str, names: &[String], v: &mut Vec<Problem>) {
+    if names.is_empty() {
+        v.push(Problem::new(path, "lists no checks"));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if !plan.checks.contains_key(name) {
+            let mut p = Problem::new(
+                &format!("{path}[{i}]"),
+                format!("check `{name}` is not defined under `checks`"),
+            );
+            p.hint = closest(name, plan.checks.keys().map(String::as_str))
+                .map(|b| format!("did you mean `{b}`?"));
+            v.push(p);
+        }
+    }
+}
+
+fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
+    let s = &plan.strategy;
+    match (&s.blue_green, &s.canary) {
+        (None, None) => v.push(
+            Problem::new("strategy", "no strategy is set")
+                .hint("set `strategy.blueGreen` or `strategy.canary`"),
+        ),
+        (Some(_), Some(_)) => v.push(
+            Problem::new("strategy", "`blueGreen` and `canary` are both set")
+                .hint("a plan has one strategy"),
+        ),
+        (Some(bg), None) => {
+            env_ref(
+                plan,
+                "strategy.blueGreen.activeEnvironment",
+                &bg.active_environment,
+                v,
+            );
+            if let Some(a) = &bg.pre_promotion_analysis {
+                check_refs(
+                    plan,
+                    "strategy.blueGreen.prePromotionAnalysis.checks",
+                    &a.checks,
+                    v,
+                );
+            }
+            if let Some(a) = &bg.post_promotion_analysis {
+                check_refs(
+                    plan,
+                    "strategy.blueGreen.postPromotionAnalysis.checks",
+                    &a.checks,
+                    v,
+                );
+            }
+        }
+        (None, Some(c)) => {
+            env_ref(plan, "strategy.canary.stable", &c.stable, v);
+            env_ref(plan, "strategy.canary.canary", &c.canary, v);
+            if c.stable == c.canary {
+                v.push(Problem::new(
+                    "strategy.canary.canary",
+                    "the canary and the stable environment are the same",
+                ));
+            }
+            if let Some(verify) = &c.verify {
+                verify_spec("strategy.canary.verify", verify, v);
+                if plan.kong().is_some_and(|k| k.proxy_url.is_none()) {
+                    v.push(
+                        Problem::new(
+                            "strategy.canary.verify",
+                            "verification needs `provider.kong.proxyUrl`",
+                        )
+                        .hint("set the proxy URL or remove `verify`"),
+                    );
+                }
+            }
+            if let Some(a) = &c.analysis {
+                check_refs(plan, "strategy.canary.analysis.checks", &a.checks, v);
+                if a.start_after_step.is_some_and(|n| n >= c.steps.len()) {
+                    v.push(Problem::new(
+                        "strategy.canary.analysis.startAfterStep",
+                        format!("there are only {} steps", c.steps.len()),
+                    ));
+                }
+            }
+            if let Some(m) = &c.mixed_upstream {
+                if let Err(msg) = names::check_upstream_name(m) {
+                    v.push(Problem::new("strategy.canary.mixedUpstream", msg));
+                }
+            }
+            canary_steps(plan, &c.steps, v);
+        }
+    }
+}
+
+fn canary_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem>) {
+    if steps.is_empty() {
+        v.push(
+            Problem::new("strategy.canary.steps", "no steps")
+                .hint("add e.g. `- setWeight: 10`, `- pause: {}`, `- setWeight: 100`"),
+        );
+    }
+    let mut last = 0.0_f64;
+    for (i, step) in steps.iter().enumerate() {
+        let at = format!("strategy.canary.steps[{i}]");
+        let set = usize::from(step.set_weight.is_some())
+            + usize::from(step.pause.is_some())
+            + usize::from(step.analysis.is_some());
+        if set != 1 {
+            v.push(Problem::new(
+                &at,
+                "a step has exactly one of `setWeight`, `pause` or `analysis`",
+            ));
+        }
+        if let Some(w) = step.set_weight {
+            if !(0.0..=100.0).contains(&w) || w.is_nan() {
+                v.push(Problem::new(
+                    &format!("{at}.setWeight"),
+                    format!("{w} is outside 0–100 (percent of traffic to the canary)"),
+                ));
+            } else if w < last {
+                v.push(
+                    Problem::new(
+                        &format!("{at}.setWeight"),
+                        format!("{w} is lower than the previous step's {last}"),
+                    )
+                    .hint(
+                        "steps only move traffic towards the canary; use `bgctl abort` to go back",
+                    ),
+                );
+            } else {
+                last = w;
+            }
+        }
+        if let Some(a) = &step.analysis {
+            check_refs(plan, &format!("{at}.analysis.checks"), &a.checks, v);
+        }
+    }
+}
+
+fn checks(plan: &Plan, v: &mut Vec<Problem>) {
+    for (name, check) in &plan.checks {
+        check_spec(plan, &format!("checks.{name}"), check, v);
+    }
+}
+
+fn check_spec(plan: &Plan, at: &str, c: &CheckSpec, v: &mut Vec<Problem>) {
+    let sources = [
+        c.prometheus.is_some(),
+        c.webhook.is_some(),
+        c.exec.is_some(),
+        c.probe.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() != 1 {
+        v.push(Problem::new(
+            at,
+            "a check has exactly one of `prometheus`, `webhook`, `exec` or `probe`",
+        ));
+        return;
+    }
+    if c.count == Some(0) {
+        v.push(Problem::new(&format!("{at}.count"), "must be at least 1"));
+    }
+    if let Some(p) = &c.prometheus {
+        url(&format!("{at}.prometheus.url"), &p.url, v);
+        if p.query.trim().is_empty() {
+            v.push(Problem::new(
+                &format!("{at}.prometheus.query"),
+                "the query is empty",
+            ));
+        }
+        if c.success_condition.is_none() {
+            v.push(
+                Problem::new(at, "a Prometheus check needs a `successCondition`")
+                    .hint("e.g. `successCondition: result < 0.01`"),
+            );
+        }
+    }
+    if let Some(w) = &c.webhook {
+        url(&format!("{at}.webhook.url"), &w.url, v);
+    }
+    if let Some(e) = &c.exec {
+        if e.command.is_empty() {
+            v.push(Problem::new(
+                &format!("{at}.exec.command"),
+                "the command is empty",
+            ));
+        }
+    }
+    if c.probe.is_some() && plan.kong().is_some_and(|k| k.proxy_url.is_none()) {
+        v.push(Problem::new(
+            &format!("{at}.probe"),
+            "a probe check sends traffic through `provider.kong.proxyUrl`, which is not set",
+        ));
+    }
+    if let Some(cond) = &c.success_condition {
+        let allowed = if c.prometheus.is_some() {
+            PROMETHEUS_VARS
+        } else if c.probe.is_some() {
+            PROBE_VARS
+        } else if c.webhook.is_some() {
+            WEBHOOK_VARS
+        } else {
+            &[][..]
+        };
+        if allowed.is_empty() {
+            v.push(Problem::new(
+                &format!("{at}.successCondition"),
+                "an exec check passes on exit code 0 and takes no condition",
+            ));
+        } else if let Err(e) = cond.0.check_variables(allowed) {
+            v.push(Problem::new(
+                &format!("{at}.successCondition"),
+                e.render(cond.0.source()),
+            ));
+        }
+    }
+}
+
+fn hooks(plan: &Plan, v: &mut Vec<Problem>) {
+    for (key, list) in [
+        ("preSwitch", &plan.hooks.pre_switch),
+        ("postSwitch", &plan.hooks.post_switch),
+        ("onRollback", &plan.hooks.on_rollback),
+    ] {
+        for (i, hook) in list.iter().enumerate() {
+            hook_spec(&format!("hooks.{key}[{i}]"), hook, v);
+        }
+    }
+}
+
+fn hook_spec(at: &str, h: &HookSpec, v: &mut Vec<Problem>) {
+    match (&h.exec, &h.webhook) {
+        (Some(e), None) if e.command.is_empty() => v.push(Problem::new(
+            &format!("{at}.exec.command"),
+            "the command is empty",
+        )),
+        (None, Some(w)) => url(&format!("{at}.webhook.url"), &w.url, v),
+        (Some(_), None) => {}
+        _ => v.push(Problem::new(
+            at,
+            "a hook has exactly one of `exec` or `webhook`",
+        )),
+    }
+}

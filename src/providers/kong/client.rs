@@ -1,0 +1,435 @@
+//! A small Kong Admin API client: timeouts on every call, retries with backoff where a retry
+//! is safe, `Retry-After` honoured, pagination that cannot loop forever, and header values that
+//! never reach a log line or an error message.
+//!
+//! Retry policy (decK retries only on 500; we are a little broader because Kong nodes behind a
+//! load balancer answer 502/503 during restarts): connection errors, timeouts, 5xx and 429 are
+//! retried up to [`RETRIES`] times with exponential backoff, bounded by the run's deadline.
+//! A 4xx other than 429 is never retried: it is an answer, not a hiccup. Calls that are not
+//! idempotent (`POST`) are retried only when the request cannot have reached Kong (connect
+//! errors) or when the caller can recognise its own earlier success (a `409` it then reads back).
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::plan::model::KongProvider;
+
+/// Attempts after the first one.
+pub const RETRIES: u32 = 4;
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_PAGES: usize = 10_000;
+
+/// What went wrong talking to Kong.
+#[derive(Debug, thiserror::Error)]
+pub enum KongError {
+    /// No connection could be made (after retries).
+    #[error("cannot reach the Kong Admin API at {url}")]
+    Unreachable {
+        /// Base URL (never contains credentials: the plan forbids them).
+        url: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A call took longer than its timeout (after retries).
+    #[error("`{method} {path}` timed out after {timeout:?}")]
+    Timeout {
+        /// HTTP method.
+        method: Method,
+        /// Path.
+        path: String,
+        /// Per-call timeout.
+        timeout: Duration,
+    },
+    /// The run's `--timeout` ran out.
+    #[error("the run's deadline passed during `{method} {path}`")]
+    Deadline {
+        /// HTTP method.
+        method: Method,
+        /// Path.
+        path: String,
+    },
+    /// Kong answered with an error status.
+    #[error("`{method} {path}` failed: HTTP {status}: {message}")]
+    Status {
+        /// HTTP method.
+        method: Method,
+        /// Path.
+        path: String,
+        /// HTTP status.
+        status: StatusCode,
+        /// Kong's `message`, or the start of the body.
+        message: String,
+    },
+    /// The answer was not what Kong sends.
+    #[error("`{method} {path}` returned an unexpected answer: {detail}")]
+    Unexpected {
+        /// HTTP method.
+        method: Method,
+        /// Path.
+        path: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The client could not be built (TLS files).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl KongError {
+    /// The HTTP status Kong answered with, if any.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            KongError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// An Admin API connection.
+#[derive(Clone)]
+pub struct KongClient {
+    http: reqwest::Client,
+    base: String,
+    headers: HeaderMap,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    log: std::sync::Arc<dyn Fn(&Method, &str, Option<&Value>) + Send + Sync>,
+}
+
+impl std::fmt::Debug for KongClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KongClient")
+            .field("base", &self.base)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the reqwest client for a provider's TLS settings.
+pub fn http_client(
+    tls: Option<&crate::plan::model::TlsSpec>,
+) -> Result<reqwest::Client, KongError> {
+    let mut builder = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_idle_timeout(Duration::from_secs(30));
+    if let Some(tls) = tls {
+        if let Some(ca) = &tls.ca_file {
+            let pem = std::fs::read(ca)
+                .map_err(|e| KongError::Setup(format!("cannot read `tls.caFile` `{ca}`: {e}")))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                KongError::Setup(format!("`tls.caFile` `{ca}` is not a PEM certificate: {e}"))
+            })?;
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
+            let mut pem = std::fs::read(cert).map_err(|e| {
+                KongError::Setup(format!("cannot read `tls.certFile` `{cert}`: {e}"))
+            })?;
+            pem.extend(
+                std::fs::read(key)
+                    .map_err(|e| KongError::Setup(format!("cannot read `tls.keyFile`: {e}")))?,
+            );
+            let id = reqwest::Identity::from_pem(&pem).map_err(|_| {
+                KongError::Setup(
+                    "`tls.certFile`/`tls.keyFile` are not a PEM certificate and key".into(),
+                )
+            })?;
+            builder = builder.identity(id);
+        }
+        if tls.insecure_skip_verify {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| KongError::Setup(format!("cannot build the HTTP client: {e}")))
+}
+
+impl KongClient {
+    /// A client for the plan's Kong provider.
+    pub fn new(spec: &KongProvider, deadline: Option<Instant>) -> Result<KongClient, KongError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &spec.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| KongError::Setup(format!("invalid header name `{name}`")))?;
+            let mut value = HeaderValue::from_str(value.expose()).map_err(|_| {
+                KongError::Setup(format!("the value of header `{name}` is not valid in HTTP"))
+            })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        Ok(KongClient {
+            http: http_client(spec.tls.as_ref())?,
+            base: spec.admin_url.trim_end_matches('/').to_string(),
+            headers,
+            timeout: spec
+                .request_timeout
+                .map_or(Duration::from_secs(10), |d| d.0),
+            deadline,
+            log: std::sync::Arc::new(|_, _, _| {}),
+        })
+    }
+
+    /// Calls `log(method, path, body)` before each write (for `-v` and the event stream).
+    #[must_use]
+    pub fn with_log(
+        mut self,
+        log: impl Fn(&Method, &str, Option<&Value>) + Send + Sync + 'static,
+    ) -> KongClient {
+        self.log = std::sync::Arc::new(log);
+        self
+    }
+
+    /// The Admin API base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `GET`, with `404` as `None`.
+    pub async fn get(&self, path: &str) -> Result<Option<Value>, KongError> {
+        match self.call(Method::GET, path, None, true).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every item of a paginated list, following `offset` until it disappears.
+    pub async fn list(&self, path: &str) -> Result<Vec<Value>, KongError> {
+        let mut items = Vec::new();
+        let mut offset: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = match &offset {
+                Some(o) => format!("{path}{sep}size=1000&offset={}", urlencode(o)),
+                None => format!("{path}{sep}size=1000"),
+            };
+            let page = self.call(Method::GET, &url, None, true).await?;
+            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| {
+                KongError::Unexpected {
+                    method: Method::GET,
+                    path: url.clone(),
+                    detail: "a list without a `data` array".into(),
+                }
+            })?;
+            items.extend(data.iter().cloned());
+            match page.get("offset").and_then(Value::as_str) {
+                Some(o) if !o.is_empty() => {
+                    if !seen.insert(o.to_string()) {
+                        return Err(KongError::Unexpected {
+                            method: Method::GET,
+                            path: url,
+                            detail: format!("pagination repeats offset `{o}` and would never end"),
+                        });
+                    }
+                    offset = Some(o.to_string());
+                }
+                _ => return Ok(items),
+            }
+        }
+        Err(KongError::Unexpected {
+            method: Method::GET,
+            path: path.to_string(),
+            detail: format!("more than {MAX_PAGES} pages"),
+        })
+    }
+
+    /// A write. `idempotent` says whether a retry after an ambiguous failure is safe.
+    pub async fn write(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Value, KongError> {
+        (self.log)(&method, path, body);
+        self.call(method, path, body, idempotent).await
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+    ) -> Result<Value, KongError> {
+        let url = format!("{}{path}", self.base);
+        let mut backoff = FIRST_BACKOFF;
+        let mut attempt = 0;
+        loop {
+            let timeout = match self.deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(KongError::Deadline {
+                            method,
+                            path: path.to_string(),
+                        });
+                    }
+                    left.min(self.timeout)
+                }
+                None => self.timeout,
+            };
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .headers(self.headers.clone())
+                .timeout(timeout);
+            if let Some(b) = body {
+                req = req
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(b.to_string());
+            }
+            tracing::debug!(%method, path, attempt, "kong admin call");
+            let outcome = req.send().await;
+            let retry_in = match outcome {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let retry_after = resp
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|s| s.trim().parse::<u64>().ok());
+                    let text = match resp.text().await {
+                        Ok(t) => t,
+                        Err(e) if e.is_timeout() => {
+                            if attempt < RETRIES && idempotent {
+                                attempt += 1;
+                                self.sleep(backoff, &method, path).await?;
+                                backoff *= 2;
+                                continue;
+                            }
+                            return Err(KongError::Timeout {
+                                method,
+                                path: path.to_string(),
+                                timeout,
+                            });
+                        }
+                        Err(e) => {
+                            return Err(KongError::Unexpected {
+                                method,
+                                path: path.to_string(),
+                                detail: format!("reading the body failed: {e}"),
+                            })
+                        }
+                    };
+                    if status.is_success() {
+                        return parse_body(&method, path, status, &text);
+                    }
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || (status.is_server_error()
+                            && (idempotent || status == StatusCode::SERVICE_UNAVAILABLE));
+                    if !retryable || attempt >= RETRIES {
+                        return Err(KongError::Status {
+                            method,
+                            path: path.to_string(),
+                            status,
+                            message: error_message(&text),
+                        });
+                    }
+                    retry_after.map_or(backoff, |s| Duration::from_secs(s.min(60)))
+                }
+                Err(e) => {
+                    let before_send = e.is_connect();
+                    if attempt >= RETRIES
+                        || !(before_send || (idempotent && (e.is_timeout() || e.is_request())))
+                    {
+                        return Err(if e.is_timeout() {
+                            KongError::Timeout {
+                                method,
+                                path: path.to_string(),
+                                timeout,
+                            }
+                        } else {
+                            KongError::Unreachable {
+                                url: self.base.clone(),
+                                source: e.without_url(),
+                            }
+                        });
+                    }
+                    backoff
+                }
+            };
+            attempt += 1;
+            tracing::debug!(%method, path, ?retry_in, "retrying");
+            self.sleep(retry_in, &method, path).await?;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn sleep(&self, d: Duration, method: &Method, path: &str) -> Result<(), KongError> {
+        if let Some(deadline) = self.deadline {
+            if Instant::now() + d >= deadline {
+                return Err(KongError::Deadline {
+                    method: method.clone(),
+                    path: path.to_string(),
+                });
+            }
+        }
+        tokio::time::sleep(d).await;
+        Ok(())
+    }
+}
+
+fn parse_body(
+    method: &Method,
+    path: &str,
+    status: StatusCode,
+    text: &str,
+) -> Result<Value, KongError> {
+    if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(|_| KongError::Unexpected {
+        method: method.clone(),
+        path: path.to_string(),
+        detail: format!("not JSON: {}", snippet(text)),
+    })
+}
+
+/// Kong's `message`, or a short, printable start of a non-JSON body (an HTML error page).
+fn error_message(text: &str) -> String {
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => v
+            .get("message")
+            .and_then(Value::as_str)
+            .map_or_else(|| snippet(text), str::to_string),
+        Err(_) if text.trim().is_empty() => "(empty body)".to_string(),
+        Err(_) => snippet(text),
+    }
+}
+
+fn snippet(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(160)
+        .collect();
+    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 160 {
+        format!("`{clean}…`")
+    } else {
+        format!("`{clean}`")
+    }
+}
+
+/// Percent-encodes a path segment or query value.
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,124 @@
+//! Kong's naming rules, as its schema validators apply them (`kong/tools/ip.lua`
+//! `check_hostname`, `targets.lua` `format_target`). bgctl checks them at plan validation so a
+//! plan Kong would reject fails before anything is written, and normalises targets the way Kong
+//! stores them so comparisons with live state are exact.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Kong's largest target weight.
+pub const MAX_WEIGHT: u32 = 65_535;
+/// Kong's default target port.
+pub const DEFAULT_PORT: u16 = 8000;
+
+fn is_hostname(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+}
+
+/// An upstream name must be a hostname: no IP, no port.
+pub fn check_upstream_name(name: &str) -> Result<(), String> {
+    if name.parse::<Ipv4Addr>().is_ok() || name.trim_matches(['[', ']']).parse::<Ipv6Addr>().is_ok()
+    {
+        return Err(format!(
+            "invalid upstream name `{name}`: no IP addresses allowed"
+        ));
+    }
+    if let Some((host, port)) = name.rsplit_once(':') {
+        if port.chars().all(|c| c.is_ascii_digit()) && is_hostname(host) {
+            return Err(format!("invalid upstream name `{name}`: no port allowed"));
+        }
+    }
+    if !is_hostname(name) {
+        return Err(format!(
+            "invalid upstream name `{name}`: must be a valid hostname"
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises `host[:port]` as Kong stores it: default port 8000, IPv6 fully expanded in brackets.
+pub fn normalize_target(target: &str) -> Result<String, String> {
+    let bad = || format!("invalid target `{target}`: not a valid hostname or IP address");
+    let (host, port) = if let Some(rest) = target.strip_prefix('[') {
+        let (addr, tail) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match tail.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if tail.is_empty() => None,
+            None => return Err(bad()),
+        };
+        let ip: Ipv6Addr = addr.parse().map_err(|_| bad())?;
+        (expand_v6(ip), port)
+    } else if let Ok(ip) = target.parse::<Ipv6Addr>() {
+        (expand_v6(ip), None)
+    } else {
+        match target.rsplit_once(':') {
+            Some((h, p)) => (h.to_string(), Some(p)),
+            None => (target.to_string(), None),
+        }
+    };
+    if !host.starts_with('[') && host.parse::<Ipv4Addr>().is_err() && !is_hostname(&host) {
+        return Err(bad());
+    }
+    let port: u16 = match port {
+        None => DEFAULT_PORT,
+        Some(p) => p.parse().map_err(|_| {
+            format!("invalid target `{target}`: port `{p}` is not a number between 0 and 65535")
+        })?,
+    };
+    Ok(format!("{host}:{port}"))
+}
+
+fn expand_v6(ip: Ipv6Addr) -> String {
+    let segs: Vec<String> = ip.segments().iter().map(|s| format!("{s:04x}")).collect();
+    format!("[{}]", segs.join(":"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_names_follow_kong() {
+        assert!(check_upstream_name("address.v1.service").is_ok());
+        assert!(check_upstream_name("1.2.3.4")
+            .unwrap_err()
+            .contains("no IP"));
+        assert!(check_upstream_name("svc:80")
+            .unwrap_err()
+            .contains("no port"));
+        assert!(check_upstream_name("bad name")
+            .unwrap_err()
+            .contains("valid hostname"));
+        assert!(check_upstream_name("-x.y").is_err());
+    }
+
+    #[test]
+    fn targets_normalise_like_kong() {
+        assert_eq!(
+            normalize_target("192.168.34.15:80").unwrap(),
+            "192.168.34.15:80"
+        );
+        assert_eq!(
+            normalize_target("example.test").unwrap(),
+            "example.test:8000"
+        );
+        assert_eq!(
+            normalize_target("[::1]:81").unwrap(),
+            "[0000:0000:0000:0000:0000:0000:0000:0001]:81"
+        );
+        assert_eq!(
+            normalize_target("::1").unwrap(),
+            "[0000:0000:0000:0000:0000:0000:0000:0001]:8000"
+        );
+        assert!(normalize_target("host:99999").is_err());
+        assert!(normalize_target("bad host:80").is_err());
+    }
+}

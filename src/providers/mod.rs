@@ -1,0 +1,264 @@
+//! Providers move traffic on a concrete system. The engine talks to them through the small
+//! [`Provider`] trait: read a snapshot of the live state, list the writes that make the
+//! environments match the plan, apply one write, point traffic somewhere (recording the rollout
+//! state in the same write where the system allows it), and take or release the lock.
+//!
+//! State that another runner needs lives in the target system ([`Record`], [`LockInfo`]), so
+//! any machine can continue, promote or roll back a rollout another one started.
+
+pub mod kong;
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Where the service's traffic goes right now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Traffic {
+    /// The traffic object does not exist yet.
+    Missing,
+    /// All traffic goes to one environment.
+    Env {
+        /// Environment name.
+        env: String,
+    },
+    /// A canary split.
+    Split {
+        /// Stable environment.
+        stable: String,
+        /// Canary environment.
+        canary: String,
+        /// Canary share in percent, as achieved by the live weights.
+        percent: f64,
+    },
+    /// Something bgctl does not recognise (e.g. a host no environment uses).
+    Foreign {
+        /// What the traffic object points at.
+        target: String,
+    },
+}
+
+impl fmt::Display for Traffic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Traffic::Missing => f.write_str("nothing (not created yet)"),
+            Traffic::Env { env } => write!(f, "{env}"),
+            Traffic::Split {
+                stable,
+                canary,
+                percent,
+            } => write!(
+                f,
+                "{stable} {:.1}% / {canary} {percent:.1}%",
+                100.0 - percent
+            ),
+            Traffic::Foreign { target } => {
+                write!(f, "`{target}` (not an environment of this plan)")
+            }
+        }
+    }
+}
+
+/// Rollout phase as recorded in the target system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Nothing in progress.
+    #[default]
+    Idle,
+    /// Steps are running.
+    Progressing,
+    /// Waiting at a gate or a timed pause.
+    Paused,
+    /// The last rollout finished.
+    Completed,
+    /// The last rollout was aborted by a person.
+    Aborted,
+    /// The last rollout was rolled back (automatically or by `rollback`).
+    RolledBack,
+}
+
+impl Phase {
+    /// The tag spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Progressing => "progressing",
+            Phase::Paused => "paused",
+            Phase::Completed => "completed",
+            Phase::Aborted => "aborted",
+            Phase::RolledBack => "rolled-back",
+        }
+    }
+
+    /// Parses the tag spelling.
+    pub fn parse(s: &str) -> Phase {
+        match s {
+            "progressing" => Phase::Progressing,
+            "paused" => Phase::Paused,
+            "completed" => Phase::Completed,
+            "aborted" => Phase::Aborted,
+            "rolled-back" => Phase::RolledBack,
+            _ => Phase::Idle,
+        }
+    }
+}
+
+/// The rollout state bgctl keeps in the target system.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Record {
+    /// Environment that took all traffic before the last change (the rollback target).
+    pub previous: Option<String>,
+    /// Phase of the last/current rollout.
+    pub phase: Phase,
+    /// Canary: index of the next step to run.
+    pub step: Option<usize>,
+    /// Canary: requested canary percent.
+    pub weight: Option<f64>,
+    /// Canary: the stable and canary environments.
+    pub stable: Option<String>,
+    /// Canary environment.
+    pub canary: Option<String>,
+    /// What the rollout waits for, when paused.
+    pub waiting: Option<String>,
+    /// Last action (`apply`, `switch`, `rollback`, `promote`, `abort`).
+    pub action: Option<String>,
+    /// When (RFC 3339, UTC).
+    pub at: Option<String>,
+    /// Who (`user@host`).
+    pub by: Option<String>,
+}
+
+/// A lock held in the target system.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LockInfo {
+    /// `user@host pid N run R`.
+    pub holder: String,
+    /// Unique id of the run that holds it.
+    pub run_id: String,
+    /// Unix seconds when it was taken.
+    pub since: u64,
+    /// Unix seconds after which it is stale.
+    pub expires: u64,
+}
+
+/// Live state of one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnvState {
+    /// The provider-level name (Kong upstream).
+    pub object: String,
+    /// Whether it exists.
+    pub exists: bool,
+    /// Live targets and weights.
+    pub targets: Vec<(String, u32)>,
+}
+
+/// A read of the live state.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    /// Where traffic goes.
+    pub traffic: Traffic,
+    /// Recorded rollout state.
+    pub record: Record,
+    /// Current lock, if any.
+    pub lock: Option<LockInfo>,
+    /// Each environment's live state, in plan order.
+    pub envs: Vec<(String, EnvState)>,
+    /// Other entities bgctl owns for this rollout (e.g. a canary's mixed upstream).
+    pub extra: Vec<String>,
+}
+
+/// One planned write.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// `create`, `update` or `delete`.
+    pub action: &'static str,
+    /// Entity kind, e.g. `upstream`.
+    pub entity: &'static str,
+    /// Entity name.
+    pub name: String,
+    /// What changes.
+    pub detail: String,
+    /// The exact call.
+    pub call: Call,
+}
+
+/// One Admin API call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    /// HTTP method.
+    pub method: String,
+    /// Path below the Admin API base URL.
+    pub path: String,
+    /// JSON body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// Safe to retry after an ambiguous failure.
+    #[serde(skip)]
+    pub idempotent: bool,
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        if let Some(b) = &self.body {
+            write!(f, " {b}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// Someone else holds it.
+    #[error("the rollout is locked by {}", .0.holder)]
+    Held(LockInfo),
+    /// The provider failed.
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// A provider failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Kong Admin API failure.
+    #[error(transparent)]
+    Kong(#[from] kong::client::KongError),
+    /// The live state is not one bgctl can work from.
+    #[error("{0}")]
+    State(String),
+}
+
+/// The operations the engine needs from a traffic backend.
+#[allow(async_fn_in_trait)]
+pub trait Provider {
+    /// A one-line description, e.g. `kong http://127.0.0.1:8001`.
+    fn describe(&self) -> String;
+    /// Reads the live state.
+    async fn snapshot(&self) -> Result<Snapshot, ProviderError>;
+    /// Writes that make the environments (and traffic-neutral settings) match the plan.
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change>;
+    /// Applies one planned write.
+    async fn apply(&self, change: &Change) -> Result<(), ProviderError>;
+    /// The call(s) that would point traffic at `to` (for dry runs and `-v`).
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call>;
+    /// Points traffic at `to`, recording `record` atomically with it where possible.
+    async fn set_traffic(
+        &self,
+        snap: &Snapshot,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError>;
+    /// Writes only the record (pauses, aborts that move no traffic).
+    async fn write_record(&self, record: &Record) -> Result<(), ProviderError>;
+    /// Addresses (`host:port`) of an environment's targets with weight > 0, for probes.
+    fn probe_targets(&self, env: &str) -> Vec<String>;
+    /// Takes the lock; `force` breaks a lock someone else holds.
+    async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError>;
+    /// Releases the lock if `me` holds it.
+    async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError>;
+    /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
+    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+}

@@ -1,0 +1,110 @@
+//! `bgctl status`: the live side, each environment's targets with weight and probe health, the
+//! lock holder and the last recorded change — as a comfy-table or one JSON document.
+
+use serde::Serialize;
+
+use crate::engine::rfc3339;
+use crate::probe::TargetHealth;
+use crate::providers::Snapshot;
+
+/// Everything `status` shows.
+#[derive(Debug, Serialize)]
+pub struct StatusView {
+    /// Rollout name.
+    pub rollout: String,
+    /// Provider description.
+    pub provider: String,
+    /// The snapshot.
+    #[serde(flatten)]
+    pub snapshot: Snapshot,
+    /// Probe results per environment (empty without a `healthCheck`).
+    pub health: Vec<(String, Vec<TargetHealth>)>,
+}
+
+impl StatusView {
+    /// The text rendering.
+    pub fn render(&self) -> String {
+        let s = &self.snapshot;
+        let r = &s.record;
+        let mut out = format!(
+            "rollout:  {}\nprovider: {}\nlive:     {}\n",
+            self.rollout, self.provider, s.traffic
+        );
+        out.push_str(&format!("phase:    {}", r.phase.as_str()));
+        if let (Some(step), Some(w)) = (r.step, r.weight) {
+            out.push_str(&format!(" (next step {step}, canary {w}% requested)"));
+        }
+        if let Some(wait) = &r.waiting {
+            out.push_str(&format!("; waiting for {wait}"));
+        }
+        out.push('\n');
+        if let Some(p) = &r.previous {
+            out.push_str(&format!("previous: {p} (the `bgctl rollback` target)\n"));
+        }
+        match (&r.action, &r.at, &r.by) {
+            (Some(a), Some(at), Some(by)) => {
+                out.push_str(&format!("last change: {a} at {at} by {by}\n"))
+            }
+            _ => out.push_str("last change: none recorded\n"),
+        }
+        match &s.lock {
+            Some(l) => out.push_str(&format!(
+                "lock:     held by {} since {} (expires {})\n",
+                l.holder,
+                rfc3339(l.since),
+                rfc3339(l.expires)
+            )),
+            None => out.push_str("lock:     free\n"),
+        }
+        for extra in &s.extra {
+            out.push_str(&format!("owned:    {extra}\n"));
+        }
+        let mut table = comfy_table::Table::new();
+        table
+            .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+            .set_header(vec!["ENV", "UPSTREAM", "TARGET", "WEIGHT", "HEALTH"]);
+        for (env, state) in &s.envs {
+            if !state.exists {
+                table.add_row(vec![
+                    env.clone(),
+                    state.object.clone(),
+                    "(missing)".into(),
+                    String::new(),
+                    String::new(),
+                ]);
+                continue;
+            }
+            let health = self.health.iter().find(|h| &h.0 == env).map(|h| &h.1);
+            for (target, weight) in &state.targets {
+                let h = health
+                    .and_then(|hs| hs.iter().find(|t| &t.target == target))
+                    .map_or_else(
+                        || {
+                            if *weight == 0 {
+                                "-".to_string()
+                            } else {
+                                "not probed".to_string()
+                            }
+                        },
+                        |t| {
+                            format!(
+                                "{} ({})",
+                                if t.healthy { "healthy" } else { "unhealthy" },
+                                t.detail
+                            )
+                        },
+                    );
+                table.add_row(vec![
+                    env.clone(),
+                    state.object.clone(),
+                    target.clone(),
+                    weight.to_string(),
+                    h,
+                ]);
+            }
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+        out
+    }
+}
