@@ -1,0 +1,80 @@
+//! The control port: HTTP/JSON access to the request log and the fault table, for tests that
+//! drive the `kong-sim` binary from another process.
+//!
+//! `GET /requests`, `DELETE /requests`, `GET /faults`, `POST /faults` (a `FaultRule`),
+//! `DELETE /faults`, `POST /faults/random` (`{"rate":0.2,"action":{…}}`).
+
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::faults::{FaultAction, FaultRule, Faults};
+use crate::log::RequestLog;
+use crate::server::{full, Body, Conn};
+
+pub(crate) struct Control {
+    pub(crate) log: RequestLog,
+    pub(crate) faults: Faults,
+}
+
+#[derive(Deserialize)]
+struct Random {
+    rate: f64,
+    action: FaultAction,
+}
+
+fn reply(status: u16, body: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(full(body.to_string()))
+        .unwrap_or_else(|_| Response::new(full("")))
+}
+
+impl Control {
+    pub(crate) async fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+        _conn: Conn,
+    ) -> Response<Body> {
+        let method = req.method().as_str().to_string();
+        let path = req.uri().path().trim_end_matches('/').to_string();
+        let body = req
+            .into_body()
+            .collect()
+            .await
+            .map(http_body_util::Collected::to_bytes)
+            .unwrap_or_default();
+        match (method.as_str(), path.as_str()) {
+            ("GET", "/requests") => reply(200, &json!(self.log.all())),
+            ("DELETE", "/requests") => {
+                self.log.clear();
+                reply(200, &json!({"cleared": true}))
+            }
+            ("GET", "/faults") => reply(200, &json!(self.faults.rules())),
+            ("POST", "/faults") => match serde_json::from_slice::<FaultRule>(&body) {
+                Ok(rule) => {
+                    self.faults.add(rule);
+                    reply(201, &json!({"added": true}))
+                }
+                Err(e) => reply(400, &json!({"message": e.to_string()})),
+            },
+            ("DELETE", "/faults") => {
+                self.faults.clear();
+                reply(200, &json!({"cleared": true}))
+            }
+            ("POST", "/faults/random") => match serde_json::from_slice::<Random>(&body) {
+                Ok(random) => {
+                    self.faults.set_random(random.rate, random.action);
+                    reply(200, &json!({"rate": random.rate}))
+                }
+                Err(e) => reply(400, &json!({"message": e.to_string()})),
+            },
+            _ => reply(404, &json!({"message": "Not found"})),
+        }
+    }
+}

@@ -1,0 +1,483 @@
+//! The in-memory "database": one table per entity, ordered by primary key like Kong's
+//! Postgres strategy, plus the write pipeline every endpoint shares (shorthands, defaults,
+//! PATCH merge, validation, entity checks, foreign keys, unique constraints, timestamps).
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+use crate::errors::ApiError;
+use crate::proxy::UpstreamEntry;
+use crate::schema::{self, is_uuid, Field, Ver};
+
+/// The four entity kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    Services,
+    Routes,
+    Upstreams,
+    Targets,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 4] =
+        [Kind::Services, Kind::Routes, Kind::Upstreams, Kind::Targets];
+
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            Kind::Services => "services",
+            Kind::Routes => "routes",
+            Kind::Upstreams => "upstreams",
+            Kind::Targets => "targets",
+        }
+    }
+
+    pub(crate) fn from_table(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.table() == name)
+    }
+
+    pub(crate) fn endpoint_key(self) -> &'static str {
+        match self {
+            Kind::Targets => "target",
+            _ => "name",
+        }
+    }
+
+    pub(crate) fn fields(self, ver: &Ver) -> Vec<Field> {
+        match self {
+            Kind::Services => schema::services(ver),
+            Kind::Routes => schema::routes(ver),
+            Kind::Upstreams => schema::upstreams(ver),
+            Kind::Targets => schema::targets(ver),
+        }
+    }
+}
+
+/// How a write treats the stored row.
+#[derive(Clone, Debug)]
+pub(crate) enum Mode {
+    /// POST: create; a client-chosen id that exists is a primary-key violation.
+    Insert,
+    /// PUT: create or fully replace the row with this id.
+    Upsert(String),
+    /// PATCH (and target PUT): merge into the existing row with this id.
+    Update(String),
+}
+
+#[derive(Default, Clone)]
+pub(crate) struct Db {
+    pub(crate) services: BTreeMap<String, Value>,
+    pub(crate) routes: BTreeMap<String, Value>,
+    pub(crate) upstreams: BTreeMap<String, Value>,
+    pub(crate) targets: BTreeMap<String, Value>,
+}
+
+pub(crate) fn now_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+impl Db {
+    pub(crate) fn table(&self, kind: Kind) -> &BTreeMap<String, Value> {
+        match kind {
+            Kind::Services => &self.services,
+            Kind::Routes => &self.routes,
+            Kind::Upstreams => &self.upstreams,
+            Kind::Targets => &self.targets,
+        }
+    }
+
+    pub(crate) fn table_mut(&mut self, kind: Kind) -> &mut BTreeMap<String, Value> {
+        match kind {
+            Kind::Services => &mut self.services,
+            Kind::Routes => &mut self.routes,
+            Kind::Upstreams => &mut self.upstreams,
+            Kind::Targets => &mut self.targets,
+        }
+    }
+
+    /// Find by id (when `key` is a UUID) or by endpoint key.
+    pub(crate) fn lookup(&self, kind: Kind, key: &str) -> Option<&Value> {
+        if is_uuid(key) {
+            return self.table(kind).get(&key.to_ascii_lowercase());
+        }
+        let field = kind.endpoint_key();
+        self.table(kind)
+            .values()
+            .find(|e| e[field].as_str() == Some(key))
+    }
+
+    /// Upstreams by name with their targets, for the data plane.
+    pub(crate) fn upstream_table(&self) -> Vec<(String, UpstreamEntry)> {
+        let mut by_upstream: HashMap<&str, Vec<(String, String, u16, u32)>> = HashMap::new();
+        for t in self.targets.values() {
+            let Some(up) = t["upstream"]["id"].as_str() else {
+                continue;
+            };
+            let target = t["target"].as_str().unwrap_or_default();
+            let Some((host, port)) = schema::split_host_port(target) else {
+                continue;
+            };
+            let port = port.and_then(|p| p.parse().ok()).unwrap_or(8000);
+            by_upstream.entry(up).or_default().push((
+                t["id"].as_str().unwrap_or_default().to_string(),
+                host,
+                port,
+                t["weight"].as_u64().unwrap_or(100) as u32,
+            ));
+        }
+        self.upstreams
+            .values()
+            .map(|u| {
+                let id = u["id"].as_str().unwrap_or_default().to_string();
+                let mut targets = by_upstream.remove(id.as_str()).unwrap_or_default();
+                // Stable peer order: creation order.
+                targets.sort_by(|a, b| {
+                    let ca = self.targets[&a.0]["created_at"].as_f64().unwrap_or(0.0);
+                    let cb = self.targets[&b.0]["created_at"].as_f64().unwrap_or(0.0);
+                    ca.total_cmp(&cb).then(a.0.cmp(&b.0))
+                });
+                (
+                    u["name"].as_str().unwrap_or_default().to_string(),
+                    UpstreamEntry {
+                        id,
+                        host_header: u["host_header"].as_str().map(str::to_string),
+                        targets,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// Run the write pipeline and return the row to store (not yet stored).
+    pub(crate) fn prepare(
+        &self,
+        kind: Kind,
+        input: Map<String, Value>,
+        mode: &Mode,
+        ver: &Ver,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let fields = kind.fields(ver);
+        let mut input = input;
+        shorthands(kind, &mut input);
+        self.resolve_foreign(kind, &mut input)?;
+        let now = now_s();
+        let stamp = |ms: bool| {
+            if ms {
+                json!((now * 1000.0).floor() / 1000.0)
+            } else {
+                json!(now.floor() as i64)
+            }
+        };
+        let ms = kind == Kind::Targets;
+        let has_updated = fields.iter().any(|f| f.name == "updated_at");
+        let mut row = match mode {
+            Mode::Insert | Mode::Upsert(_) => {
+                let mut row = input;
+                if let Mode::Upsert(id) = mode {
+                    row.insert("id".into(), json!(id));
+                }
+                if row.get("id").is_none_or(Value::is_null) {
+                    row.insert("id".into(), json!(uuid::Uuid::new_v4().to_string()));
+                }
+                if row.get("created_at").is_none_or(Value::is_null) {
+                    row.insert("created_at".into(), stamp(ms));
+                }
+                if has_updated {
+                    row.insert("updated_at".into(), stamp(ms));
+                }
+                schema::fill_defaults(&fields, &mut row);
+                row
+            }
+            Mode::Update(id) => {
+                let Some(Value::Object(existing)) = self.table(kind).get(id) else {
+                    return Err(ApiError::not_found_key(json!({ "id": id })));
+                };
+                let mut row = existing.clone();
+                input.remove("id");
+                schema::merge(&fields, &mut row, input);
+                if has_updated {
+                    row.insert("updated_at".into(), stamp(ms));
+                }
+                schema::fill_defaults(&fields, &mut row);
+                row
+            }
+        };
+        let mut errors = schema::validate_record(&fields, &mut row, ver);
+        entity_checks(kind, &row, &mut errors);
+        if !errors.is_empty() {
+            return Err(ApiError::schema(errors));
+        }
+        if let Some(id) = row["id"].as_str() {
+            row.insert("id".into(), json!(id.to_ascii_lowercase()));
+        }
+        let id = row["id"].as_str().unwrap_or_default().to_string();
+        if matches!(mode, Mode::Insert) && self.table(kind).contains_key(&id) {
+            return Err(ApiError::primary_key(&id));
+        }
+        self.check_foreign_exists(kind, &row)?;
+        self.check_unique(kind, &row, &id)?;
+        Ok(row)
+    }
+
+    fn resolve_foreign(&self, kind: Kind, input: &mut Map<String, Value>) -> Result<(), ApiError> {
+        let (field, parent) = match kind {
+            Kind::Routes => ("service", Kind::Services),
+            Kind::Targets => ("upstream", Kind::Upstreams),
+            _ => return Ok(()),
+        };
+        let Some(Value::Object(reference)) = input.get(field) else {
+            return Ok(());
+        };
+        if reference.contains_key("id") {
+            return Ok(());
+        }
+        let key = parent.endpoint_key();
+        if let Some(Value::String(name)) = reference.get(key) {
+            let name = name.clone();
+            let Some(found) = self.lookup(parent, &name) else {
+                return Err(ApiError::foreign_unresolved(
+                    field,
+                    key,
+                    &name,
+                    parent.table(),
+                ));
+            };
+            let id = found["id"].clone();
+            input.insert(field.to_string(), json!({ "id": id }));
+        }
+        Ok(())
+    }
+
+    fn check_foreign_exists(&self, kind: Kind, row: &Map<String, Value>) -> Result<(), ApiError> {
+        let (field, parent) = match kind {
+            Kind::Routes => ("service", Kind::Services),
+            Kind::Targets => ("upstream", Kind::Upstreams),
+            _ => return Ok(()),
+        };
+        if let Some(id) = row.get(field).and_then(|r| r["id"].as_str()) {
+            if !self.table(parent).contains_key(id) {
+                return Err(ApiError::foreign_invalid(
+                    field,
+                    json!({ "id": id }),
+                    parent.table(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_unique(&self, kind: Kind, row: &Map<String, Value>, id: &str) -> Result<(), ApiError> {
+        let others = self.table(kind).iter().filter(|(k, _)| k.as_str() != id);
+        if kind == Kind::Targets {
+            let up = &row["upstream"]["id"];
+            let target = &row["target"];
+            for (_, other) in others {
+                if &other["upstream"]["id"] == up && &other["target"] == target {
+                    return Err(ApiError::unique(json!({
+                        "target": target,
+                        "upstream": { "id": up },
+                    })));
+                }
+            }
+            return Ok(());
+        }
+        if let Some(name) = row.get("name").filter(|n| !n.is_null()) {
+            for (_, other) in others {
+                if &other["name"] == name {
+                    return Err(ApiError::unique(json!({ "name": name })));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Store a prepared row.
+    pub(crate) fn put(&mut self, kind: Kind, row: Map<String, Value>) -> Value {
+        let id = row["id"].as_str().unwrap_or_default().to_string();
+        let value = Value::Object(row);
+        self.table_mut(kind).insert(id, value.clone());
+        value
+    }
+
+    /// Delete with Kong's foreign-key behaviour: routes restrict a service delete, targets
+    /// cascade with their upstream.
+    pub(crate) fn delete(&mut self, kind: Kind, id: &str) -> Result<(), ApiError> {
+        match kind {
+            Kind::Services
+                if self
+                    .routes
+                    .values()
+                    .any(|r| r["service"]["id"].as_str() == Some(id)) =>
+            {
+                return Err(ApiError::foreign_restricted("services", "routes"));
+            }
+            Kind::Upstreams => {
+                self.targets
+                    .retain(|_, t| t["upstream"]["id"].as_str() != Some(id));
+            }
+            _ => {}
+        }
+        self.table_mut(kind).remove(id);
+        Ok(())
+    }
+}
+
+/// Write-only shorthands: service `url`; upstream algorithm/hash_on side effects.
+fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
+    match kind {
+        Kind::Services => {
+            if let Some(Value::String(url)) = input.remove("url") {
+                if let Some((protocol, rest)) = url.split_once("://") {
+                    let (authority, path) = match rest.find('/') {
+                        Some(i) => (&rest[..i], Some(&rest[i..])),
+                        None => (rest, None),
+                    };
+                    let (host, port) =
+                        schema::split_host_port(authority).unwrap_or((authority.to_string(), None));
+                    let port = port.and_then(|p| p.parse::<i64>().ok()).unwrap_or(
+                        if matches!(protocol, "https" | "grpcs" | "tls") {
+                            443
+                        } else {
+                            80
+                        },
+                    );
+                    input.insert("protocol".into(), json!(protocol));
+                    input.insert("host".into(), json!(host));
+                    input.insert("port".into(), json!(port));
+                    input.insert("path".into(), path.map_or(Value::Null, |p| json!(p)));
+                } else {
+                    input.insert("host".into(), json!(url));
+                }
+            }
+        }
+        Kind::Upstreams => {
+            let algorithm = input
+                .get("algorithm")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if matches!(algorithm.as_deref(), Some("least-connections" | "latency")) {
+                input.insert("hash_on".into(), json!("none"));
+            } else if let Some(hash_on) = input.get("hash_on").and_then(Value::as_str) {
+                let forced = if hash_on == "none" {
+                    "round-robin"
+                } else {
+                    "consistent-hashing"
+                };
+                if algorithm.is_none() || hash_on != "none" {
+                    input.insert("algorithm".into(), json!(forced));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn non_empty(row: &Map<String, Value>, key: &str) -> bool {
+    match row.get(key) {
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(Value::Null) | None => false,
+        Some(_) => true,
+    }
+}
+
+fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut Map<String, Value>) {
+    let mut entity: Vec<String> = Vec::new();
+    match kind {
+        Kind::Services => {
+            let protocol = row["protocol"].as_str().unwrap_or("http");
+            if !row["path"].is_null() && !matches!(protocol, "http" | "https") {
+                errors.entry("path").or_insert(json!(format!(
+                    "value must be null when 'protocol' is '{protocol}'"
+                )));
+            }
+            let tls_only = [
+                "tls_verify",
+                "tls_verify_depth",
+                "ca_certificates",
+                "client_certificate",
+            ];
+            if !matches!(protocol, "https" | "tls" | "grpcs" | "tls_passthrough") {
+                for key in tls_only {
+                    if !row[key].is_null() && key != "client_certificate" {
+                        errors.entry(key).or_insert(json!(format!(
+                            "value must be null when 'protocol' is '{protocol}'"
+                        )));
+                    }
+                }
+            }
+        }
+        Kind::Routes => {
+            let protocols: Vec<&str> = row["protocols"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let http = protocols.iter().any(|p| matches!(*p, "http" | "https"));
+            let stream = protocols
+                .iter()
+                .any(|p| matches!(*p, "tcp" | "tls" | "udp" | "tls_passthrough"));
+            if http {
+                let https = protocols.contains(&"https");
+                let mut keys = vec!["methods", "hosts", "headers", "paths"];
+                if https {
+                    keys.push("snis");
+                }
+                if !keys.iter().any(|k| non_empty(row, k)) {
+                    let quoted: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+                    entity.push(format!(
+                        "must set one of {} when 'protocols' is '{}'",
+                        quoted.join(", "),
+                        if https { "https" } else { "http" }
+                    ));
+                }
+            } else if stream
+                && !["sources", "destinations", "snis"]
+                    .iter()
+                    .any(|k| non_empty(row, k))
+            {
+                entity.push(
+                    "must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"
+                        .into(),
+                );
+            }
+            if let Some(headers) = row["headers"].as_object() {
+                if headers.keys().any(|k| k.eq_ignore_ascii_case("host")) {
+                    errors.entry("headers").or_insert(json!(
+                        "cannot contain 'host' header, which must be specified in the 'hosts' attribute"
+                    ));
+                }
+            }
+        }
+        Kind::Upstreams => {
+            let hash_on = row["hash_on"].as_str().unwrap_or("none");
+            let fallback = row["hash_fallback"].as_str().unwrap_or("none");
+            let need = |on: &str, which: &str| match on {
+                "header" => Some(format!("hash_{which}_header")),
+                "cookie" if which == "on" => Some("hash_on_cookie".into()),
+                "query_arg" => Some(format!("hash_{which}_query_arg")),
+                "uri_capture" => Some(format!("hash_{which}_uri_capture")),
+                _ => None,
+            };
+            for (on, which) in [(hash_on, "on"), (fallback, "fallback")] {
+                if let Some(key) = need(on, which) {
+                    if row.get(&key).is_none_or(Value::is_null) {
+                        errors.entry(key).or_insert(json!("required field missing"));
+                    }
+                }
+            }
+            if matches!(hash_on, "none" | "cookie") && fallback != "none" {
+                errors
+                    .entry("hash_fallback")
+                    .or_insert(json!("expected one of: none"));
+            }
+        }
+        Kind::Targets => {}
+    }
+    if !entity.is_empty() {
+        errors.insert("@entity".into(), json!(entity));
+    }
+}
