@@ -27,7 +27,10 @@ pub(crate) fn reconcile(store: &mut Store, ready_after: Option<Duration>, force:
             .iter()
             .map(|d| {
                 (
-                    d["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+                    d["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                     d["metadata"]["name"].as_str().unwrap_or("").to_string(),
                 )
             })
@@ -73,18 +76,42 @@ fn desired_status(dep: &Value, behavior: DeploymentBehavior) -> Value {
     let (available, available_cond, progressing_cond) = match behavior {
         DeploymentBehavior::Ready => (
             replicas,
-            ("True", "MinimumReplicasAvailable", "Deployment has minimum availability.".to_string()),
-            ("True", "NewReplicaSetAvailable", format!("ReplicaSet \"{rs}\" has successfully progressed.")),
+            (
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.".to_string(),
+            ),
+            (
+                "True",
+                "NewReplicaSetAvailable",
+                format!("ReplicaSet \"{rs}\" has successfully progressed."),
+            ),
         ),
         DeploymentBehavior::Stall => (
             0,
-            ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".to_string()),
-            ("True", "ReplicaSetUpdated", format!("ReplicaSet \"{rs}\" is progressing.")),
+            (
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.".to_string(),
+            ),
+            (
+                "True",
+                "ReplicaSetUpdated",
+                format!("ReplicaSet \"{rs}\" is progressing."),
+            ),
         ),
         DeploymentBehavior::Fail => (
             0,
-            ("False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".to_string()),
-            ("False", "ProgressDeadlineExceeded", format!("ReplicaSet \"{rs}\" has timed out progressing.")),
+            (
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.".to_string(),
+            ),
+            (
+                "False",
+                "ProgressDeadlineExceeded",
+                format!("ReplicaSet \"{rs}\" has timed out progressing."),
+            ),
         ),
     };
     let conditions = vec![
@@ -112,7 +139,9 @@ fn condition(old_status: &Value, ty: &str, (st, reason, message): (&str, &str, S
         .as_array()
         .and_then(|cs| cs.iter().find(|c| c["type"] == ty));
     let now = now_rfc3339();
-    let same = old.is_some_and(|c| c["status"] == st && c["reason"] == reason && c["message"] == message.as_str());
+    let same = old.is_some_and(|c| {
+        c["status"] == st && c["reason"] == reason && c["message"] == message.as_str()
+    });
     let transition = match old {
         Some(c) if c["status"] == st => c["lastTransitionTime"].clone(),
         _ => json!(now),

@@ -114,9 +114,15 @@ mod tests {
 
     #[test]
     fn globs() {
-        assert!(glob_match(b"/apis/*/httproutes/web", b"/apis/gateway.networking.k8s.io/v1/namespaces/a/httproutes/web"));
+        assert!(glob_match(
+            b"/apis/*/httproutes/web",
+            b"/apis/gateway.networking.k8s.io/v1/namespaces/a/httproutes/web"
+        ));
         assert!(glob_match(b"*", b"/api/v1"));
-        assert!(!glob_match(b"/api/v1/*/services", b"/api/v1/namespaces/a/services/x"));
+        assert!(!glob_match(
+            b"/api/v1/*/services",
+            b"/api/v1/namespaces/a/services/x"
+        ));
     }
 
     #[test]

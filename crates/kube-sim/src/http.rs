@@ -13,8 +13,8 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::discovery;
-use crate::openapi;
 use crate::faults::FaultAction;
+use crate::openapi;
 use crate::patch::{self, JsonPatchError, PatchKind};
 use crate::resources::{self, Resource};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -237,13 +237,31 @@ fn resource(
             if r.namespaced && ns.is_empty() {
                 return Err(ApiError::no_route());
             }
-            object(&mut store, method, &t, name, Part::Main, &q, content_type, body)
+            object(
+                &mut store,
+                method,
+                &t,
+                name,
+                Part::Main,
+                &q,
+                content_type,
+                body,
+            )
         }
         [name, "status"] if r.has_status && !(r.namespaced && ns.is_empty()) => {
             if !matches!(*method, Method::GET | Method::PUT | Method::PATCH) {
                 return Err(ApiError::method_not_allowed(method.as_str()));
             }
-            object(&mut store, method, &t, name, Part::Status, &q, content_type, body)
+            object(
+                &mut store,
+                method,
+                &t,
+                name,
+                Part::Status,
+                &q,
+                content_type,
+                body,
+            )
         }
         [name, "scale"] if r.has_scale && !ns.is_empty() => {
             scale(&mut store, method, &t, name, &q, content_type, body)
@@ -257,11 +275,15 @@ fn decode_body(content_type: &str, body: &Bytes) -> Result<Value, ApiError> {
     let mt = patch::media_type(content_type);
     match mt.as_str() {
         "" | "application/json" | "*/*" => serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("error decoding request body: json parse error: {e}"))
+            ApiError::bad_request(format!(
+                "error decoding request body: json parse error: {e}"
+            ))
         }),
         "application/yaml" | "application/apply-patch+yaml" => {
             serde_yaml_ng::from_slice::<Value>(body).map_err(|e| {
-                ApiError::bad_request(format!("error decoding request body: yaml parse error: {e}"))
+                ApiError::bad_request(format!(
+                    "error decoding request body: yaml parse error: {e}"
+                ))
             })
         }
         other => Err(ApiError::unsupported_body_type(other)),
@@ -271,16 +293,16 @@ fn decode_body(content_type: &str, body: &Bytes) -> Result<Value, ApiError> {
 fn list(store: &Store, t: &Target, q: &Query) -> Result<Value, ApiError> {
     let labels = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))?;
     let fields = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""))?;
-    let after: Option<(String, String)> = q
-        .get("continue")
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            let (ns, name) = c.split_once('/').unwrap_or(("", c));
-            (ns.to_string(), name.to_string())
-        });
+    let after: Option<(String, String)> = q.get("continue").filter(|c| !c.is_empty()).map(|c| {
+        let (ns, name) = c.split_once('/').unwrap_or(("", c));
+        (ns.to_string(), name.to_string())
+    });
     let key = |o: &Value| {
         (
-            o["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+            o["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
             o["metadata"]["name"].as_str().unwrap_or("").to_string(),
         )
     };
@@ -362,7 +384,11 @@ fn object(
             let stored_rv = doc["metadata"]["resourceVersion"].clone();
             apply_patch(kind, &mut doc, patch_body, t, name)?;
             // A patch that drops resourceVersion is still an (unconditional) patch.
-            if doc["metadata"]["resourceVersion"].as_str().unwrap_or("").is_empty() {
+            if doc["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or("")
+                .is_empty()
+            {
                 doc["metadata"]["resourceVersion"] = stored_rv;
             }
             let (code, out) = store.update(t, name, doc, part, q.dry_run(), true)?;
@@ -435,7 +461,12 @@ fn decode_patch(kind: PatchKind, body: &Bytes) -> Result<Value, ApiError> {
 /// The applied configuration of an apply patch, checked like a create body.
 fn applied_object(t: &Target, name: &str, mut applied: Value) -> Result<Value, ApiError> {
     for field in ["apiVersion", "kind"] {
-        if applied.get(field).and_then(Value::as_str).unwrap_or("").is_empty() {
+        if applied
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+        {
             return Err(ApiError::bad_request(format!(
                 "invalid object type: {field} must be set in an apply patch"
             )));
@@ -470,7 +501,9 @@ fn apply_patch(
         PatchKind::Merge => patch::merge_patch(doc, &patch_body),
         PatchKind::Strategic => patch::strategic_merge(doc, &patch_body),
         PatchKind::Json => patch::json_patch(doc, &patch_body).map_err(|e| match e {
-            JsonPatchError::Decode(m) => ApiError::bad_request(format!("error decoding patch: {m}")),
+            JsonPatchError::Decode(m) => {
+                ApiError::bad_request(format!("error decoding patch: {m}"))
+            }
             JsonPatchError::Apply(m) => ApiError::patch_failed(&m),
         })?,
         PatchKind::Apply => {
@@ -626,7 +659,10 @@ fn watch(store: &mut Store, inner: &Inner, t: &Target, q: &Query) -> Result<Resp
     } else {
         let expired = ApiError::from_code(
             410,
-            format!("too old resource version: {since} ({})", store.resource_version()),
+            format!(
+                "too old resource version: {since} ({})",
+                store.resource_version()
+            ),
         );
         st.pending
             .push_back(json!({"type": "ERROR", "object": expired.body()}));
@@ -634,7 +670,10 @@ fn watch(store: &mut Store, inner: &Inner, t: &Target, q: &Query) -> Result<Resp
     }
     let stream = futures_util::stream::unfold(st, |mut st| async move {
         if let Some(line) = st.pending.pop_front() {
-            return Some((Ok::<_, std::convert::Infallible>(Bytes::from(format!("{line}\n"))), st));
+            return Some((
+                Ok::<_, std::convert::Infallible>(Bytes::from(format!("{line}\n"))),
+                st,
+            ));
         }
         loop {
             let deadline = st.deadline;

@@ -31,7 +31,11 @@ impl PatchKind {
 
 /// `application/json; charset=utf-8` → `application/json`.
 pub(crate) fn media_type(ct: &str) -> String {
-    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// RFC 7386: objects merge recursively, `null` deletes, everything else (arrays too) replaces.
@@ -59,8 +63,14 @@ pub(crate) enum JsonPatchError {
 /// (`patchMergeKey`). Lists not named here are atomic (replaced whole).
 fn merge_key(field: &str, sample: Option<&Value>) -> Option<&'static str> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "hostAliasesNames" | "resourceClaims" => "name",
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "hostAliasesNames"
+        | "resourceClaims" => "name",
         "volumeMounts" => "mountPath",
         "volumeDevices" => "devicePath",
         "conditions" => "type",
@@ -145,8 +155,7 @@ pub(crate) fn strategic_merge(target: &mut Value, patch: &Value) {
     }
     // `$setElementOrder/<field>`: reorder the merged list as the patch lists it.
     for (key, order) in p {
-        if let (Some(field), Value::Array(order)) = (key.strip_prefix("$setElementOrder/"), order)
-        {
+        if let (Some(field), Value::Array(order)) = (key.strip_prefix("$setElementOrder/"), order) {
             if let Some(Value::Array(list)) = t.get_mut(field) {
                 reorder(field, list, order);
             }
@@ -290,7 +299,8 @@ mod tests {
 
     #[test]
     fn strategic_merge_retain_keys_drops_others() {
-        let mut t = json!({"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}});
+        let mut t =
+            json!({"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}});
         strategic_merge(
             &mut t,
             &json!({"strategy": {"$retainKeys": ["type"], "type": "Recreate", "rollingUpdate": null}}),

@@ -136,7 +136,13 @@ pub(crate) static RESOURCES: &[Resource] = &[
     },
     Resource {
         short_names: &["ing"],
-        ..builtin("networking.k8s.io", &["v1"], "Ingress", "ingresses", "ingress")
+        ..builtin(
+            "networking.k8s.io",
+            &["v1"],
+            "Ingress",
+            "ingresses",
+            "ingress",
+        )
     },
     custom(
         "gateway.networking.k8s.io",
@@ -147,7 +153,13 @@ pub(crate) static RESOURCES: &[Resource] = &[
     ),
     Resource {
         short_names: &["proxy", "proxies"],
-        ..custom("projectcontour.io", &["v1"], "HTTPProxy", "httpproxies", "httpproxy")
+        ..custom(
+            "projectcontour.io",
+            &["v1"],
+            "HTTPProxy",
+            "httpproxies",
+            "httpproxy",
+        )
     },
     Resource {
         short_names: &["vs"],

@@ -190,10 +190,7 @@ impl ApiError {
         Self::new(
             422,
             "Invalid",
-            format!(
-                "PatchOptions.meta.k8s.io \"\" is invalid: {}",
-                e.render()
-            ),
+            format!("PatchOptions.meta.k8s.io \"\" is invalid: {}", e.render()),
         )
         .with_details(json!({
             "group": "meta.k8s.io",

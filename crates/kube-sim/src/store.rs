@@ -197,7 +197,10 @@ impl Store {
             .watchers
             .get_or_insert_with(|| broadcast::channel(4096).0)
             .clone();
-        let oldest = self.history.front().map_or(self.rv, |e| e.rv.saturating_sub(1));
+        let oldest = self
+            .history
+            .front()
+            .map_or(self.rv, |e| e.rv.saturating_sub(1));
         let replay = (since >= oldest).then(|| {
             self.history
                 .iter()
@@ -211,7 +214,10 @@ impl Store {
     /// Objects are stored in the storage version.
     fn to_storage(r: &Resource, obj: &mut Value) {
         if let Some(m) = obj.as_object_mut() {
-            m.insert("apiVersion".into(), json!(r.api_version(r.storage_version())));
+            m.insert(
+                "apiVersion".into(),
+                json!(r.api_version(r.storage_version())),
+            );
             m.insert("kind".into(), json!(r.kind));
         }
     }
@@ -809,9 +815,7 @@ impl Store {
 
 fn ensure_obj<'a>(obj: &'a mut Value, field: &str) -> &'a mut Map<String, Value> {
     let m = obj.as_object_mut().expect("object");
-    let e = m
-        .entry(field)
-        .or_insert_with(|| Value::Object(Map::new()));
+    let e = m.entry(field).or_insert_with(|| Value::Object(Map::new()));
     if !e.is_object() {
         *e = Value::Object(Map::new());
     }
@@ -860,7 +864,9 @@ fn validate(r: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
                 None => errs.push(FieldError::required("spec.selector", "")),
                 Some(sel) => {
                     let labels = spec.pointer("/template/metadata/labels");
-                    let matches = sel.iter().all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
+                    let matches = sel
+                        .iter()
+                        .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v));
                     if !matches {
                         errs.push(FieldError::invalid(
                             "spec.template.metadata.labels",
@@ -882,7 +888,10 @@ fn validate(r: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
             }
         }
         "Service" => {
-            let ty = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP");
+            let ty = spec
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP");
             let headless = spec.get("clusterIP").and_then(Value::as_str) == Some("None");
             let ports = spec.get("ports").and_then(Value::as_array);
             if ty != "ExternalName" && !headless && ports.is_none_or(Vec::is_empty) {
@@ -931,7 +940,8 @@ fn validate(r: &Resource, obj: &Value, old: Option<&Value>) -> Result<(), ApiErr
                     if let Some(w) = s.get("weight") {
                         if w.as_i64().is_none_or(|w| w < 0) {
                             let field = format!("spec.routes[{i}].services[{j}].weight");
-                            let detail = format!("{field} in body should be greater than or equal to 0");
+                            let detail =
+                                format!("{field} in body should be greater than or equal to 0");
                             errs.push(FieldError::invalid(field, w, &detail));
                         }
                     }
