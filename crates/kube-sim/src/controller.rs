@@ -163,13 +163,13 @@ fn condition(old_status: &Value, ty: &str, (st, reason, message): (&str, &str, S
 
 /// A stable, pod-template-hash-looking suffix for the simulated ReplicaSet name.
 fn pod_template_hash(template: &Value) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     // FNV-1a over the template's JSON: deterministic across runs and processes.
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in template.to_string().bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     (0..10)
         .map(|i| ALPHABET[((h >> (i * 6)) % ALPHABET.len() as u64) as usize] as char)
         .collect()

@@ -25,6 +25,7 @@ pub struct FaultRule {
     pub path_glob: String,
     /// How many matching requests the rule still affects.
     pub times: usize,
+    /// What the matching requests get.
     pub action: FaultAction,
 }
 

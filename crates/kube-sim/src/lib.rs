@@ -11,6 +11,8 @@
 //!
 //! What is not modelled is listed in the crate README.
 
+#![warn(missing_docs)]
+
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

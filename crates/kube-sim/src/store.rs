@@ -768,16 +768,15 @@ impl Store {
                 }
                 let external = spec.get("type").and_then(Value::as_str) == Some("ExternalName");
                 if !external && !spec.contains_key("clusterIP") {
-                    let ip = match old_spec.as_ref().and_then(|s| s.get("clusterIP")) {
-                        Some(ip) => ip.clone(),
-                        None => {
-                            self.next_ip += 1;
-                            json!(format!(
-                                "10.96.{}.{}",
-                                (self.next_ip / 250) % 250,
-                                self.next_ip % 250 + 1
-                            ))
-                        }
+                    let ip = if let Some(ip) = old_spec.as_ref().and_then(|s| s.get("clusterIP")) {
+                        ip.clone()
+                    } else {
+                        self.next_ip += 1;
+                        json!(format!(
+                            "10.96.{}.{}",
+                            (self.next_ip / 250) % 250,
+                            self.next_ip % 250 + 1
+                        ))
                     };
                     spec.insert("clusterIP".into(), ip);
                 }

@@ -17,7 +17,10 @@ async fn bump_before_next_write_turns_a_read_modify_write_into_409() {
     assert_eq!(code, 409, "{st}");
     assert_eq!(st["reason"], "Conflict");
     let now = sim.get("v1", "Service", "default", "web").unwrap();
-    assert_eq!(now["spec"]["selector"]["version"], "blue", "the losing write changed nothing");
+    assert_eq!(
+        now["spec"]["selector"]["version"], "blue",
+        "the losing write changed nothing"
+    );
     assert!(now["metadata"]["annotations"]["kube-sim/concurrent-write"].is_string());
     assert!(rv(&now) > rv(&read));
     // The hook fires once: re-read, retry, win.
@@ -43,7 +46,11 @@ async fn bump_before_next_write_also_defeats_a_patch_precondition() {
     // A patch without a precondition is not affected by the concurrent annotation change.
     sim.bump_before_next_write("default", "web");
     let (code, _) = api
-        .patch(&format!("{HTTPROUTES}/web"), MERGE, r#"{"metadata":{"labels":{"x":"y"}}}"#)
+        .patch(
+            &format!("{HTTPROUTES}/web"),
+            MERGE,
+            r#"{"metadata":{"labels":{"x":"y"}}}"#,
+        )
         .await;
     assert_eq!(code, 200);
 }
@@ -57,8 +64,14 @@ async fn put_object_seeds_and_bumps_like_another_client() {
                  "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": []}}},
         "status": {"observedGeneration": 1, "replicas": 2, "availableReplicas": 2}}));
     assert_eq!(seeded["metadata"]["generation"], 1);
-    assert_eq!(seeded["status"]["availableReplicas"], 2, "seeds keep a given status");
-    assert!(sim.get("v1", "Namespace", "", "shop").is_some(), "namespace created");
+    assert_eq!(
+        seeded["status"]["availableReplicas"], 2,
+        "seeds keep a given status"
+    );
+    assert!(
+        sim.get("v1", "Namespace", "", "shop").is_some(),
+        "namespace created"
+    );
     let mut changed = seeded.clone();
     changed["spec"]["replicas"] = json!(3);
     let again = sim.put_object(changed);

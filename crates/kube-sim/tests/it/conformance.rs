@@ -13,11 +13,20 @@ async fn create_returns_201_with_server_metadata() {
     assert_eq!(code, 201, "{svc}");
     assert_eq!(svc["apiVersion"], "v1");
     assert_eq!(svc["kind"], "Service");
-    assert!(svc["metadata"]["uid"].as_str().is_some_and(|u| u.len() == 36));
-    assert!(svc["metadata"]["creationTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
-    assert!(svc["metadata"].get("generation").is_none(), "Services have no generation");
+    assert!(svc["metadata"]["uid"]
+        .as_str()
+        .is_some_and(|u| u.len() == 36));
+    assert!(svc["metadata"]["creationTimestamp"]
+        .as_str()
+        .is_some_and(|t| t.ends_with('Z')));
+    assert!(
+        svc["metadata"].get("generation").is_none(),
+        "Services have no generation"
+    );
     assert_eq!(svc["spec"]["ports"][0]["protocol"], "TCP", "defaulted");
-    let (code, dep) = api.post(DEPLOYMENTS, &deployment("green", "web:2", 2)).await;
+    let (code, dep) = api
+        .post(DEPLOYMENTS, &deployment("green", "web:2", 2))
+        .await;
     assert_eq!(code, 201, "{dep}");
     assert_eq!(dep["metadata"]["generation"], 1);
     assert!(rv(&dep) > rv(&svc), "one global counter");
@@ -27,13 +36,19 @@ async fn create_returns_201_with_server_metadata() {
 async fn creating_an_existing_name_is_409_already_exists() {
     let sim = sim().await;
     let api = Api::new(&sim);
-    api.post(DEPLOYMENTS, &deployment("green", "web:2", 1)).await;
-    let (code, st) = api.post(DEPLOYMENTS, &deployment("green", "web:2", 1)).await;
+    api.post(DEPLOYMENTS, &deployment("green", "web:2", 1))
+        .await;
+    let (code, st) = api
+        .post(DEPLOYMENTS, &deployment("green", "web:2", 1))
+        .await;
     assert_eq!(code, 409);
     assert_eq!(st["kind"], "Status");
     assert_eq!(st["reason"], "AlreadyExists");
     assert_eq!(st["message"], "deployments.apps \"green\" already exists");
-    assert_eq!(st["details"], json!({"name": "green", "group": "apps", "kind": "deployments"}));
+    assert_eq!(
+        st["details"],
+        json!({"name": "green", "group": "apps", "kind": "deployments"})
+    );
 }
 
 #[tokio::test]
@@ -50,14 +65,22 @@ async fn missing_objects_are_404_status() {
     );
     let (code, st) = api.get(&format!("{SERVICES}/nope")).await;
     assert_eq!(code, 404);
-    assert_eq!(st["details"], json!({"name": "nope", "kind": "services"}), "core group has no group key");
+    assert_eq!(
+        st["details"],
+        json!({"name": "nope", "kind": "services"}),
+        "core group has no group key"
+    );
     // PUT to a missing Deployment or CR is 404; PATCH too.
-    let (code, _) = api.put(&format!("{DEPLOYMENTS}/nope"), &deployment("nope", "x", 1)).await;
+    let (code, _) = api
+        .put(&format!("{DEPLOYMENTS}/nope"), &deployment("nope", "x", 1))
+        .await;
     assert_eq!(code, 404);
     let (code, _) = api.patch(&format!("{HTTPROUTES}/nope"), MERGE, "{}").await;
     assert_eq!(code, 404);
     // Unknown resources and groups.
-    let (code, st) = api.get("/apis/example.com/v1/namespaces/default/widgets").await;
+    let (code, st) = api
+        .get("/apis/example.com/v1/namespaces/default/widgets")
+        .await;
     assert_eq!((code, st["reason"].as_str()), (404, Some("NotFound")));
 }
 
@@ -65,7 +88,9 @@ async fn missing_objects_are_404_status() {
 async fn put_to_a_missing_service_or_lease_creates_it() {
     let sim = sim().await;
     let api = Api::new(&sim);
-    let (code, _) = api.put(&format!("{SERVICES}/web"), &service("web", "blue")).await;
+    let (code, _) = api
+        .put(&format!("{SERVICES}/web"), &service("web", "blue"))
+        .await;
     assert_eq!(code, 201);
     let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
         "metadata": {"name": "bgctl-web"}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}});
@@ -100,15 +125,25 @@ async fn unconditional_put_is_allowed_for_builtins_but_422_for_custom_resources(
     let sim = sim().await;
     let api = Api::new(&sim);
     api.post(SERVICES, &service("web", "blue")).await;
-    let (code, _) = api.put(&format!("{SERVICES}/web"), &service("web", "green")).await;
+    let (code, _) = api
+        .put(&format!("{SERVICES}/web"), &service("web", "green"))
+        .await;
     assert_eq!(code, 200);
     api.post(HTTPROUTES, &httproute("web", 90, 10)).await;
-    let (code, st) = api.put(&format!("{HTTPROUTES}/web"), &httproute("web", 0, 100)).await;
+    let (code, st) = api
+        .put(&format!("{HTTPROUTES}/web"), &httproute("web", 0, 100))
+        .await;
     assert_eq!(code, 422);
     assert_eq!(st["reason"], "Invalid");
     assert_eq!(st["details"]["kind"], "HTTPRoute", "422 names the Kind");
-    assert_eq!(st["details"]["causes"][0]["field"], "metadata.resourceVersion");
-    assert!(st["message"].as_str().unwrap().contains("must be specified for an update"));
+    assert_eq!(
+        st["details"]["causes"][0]["field"],
+        "metadata.resourceVersion"
+    );
+    assert!(st["message"]
+        .as_str()
+        .unwrap()
+        .contains("must be specified for an update"));
 }
 
 #[tokio::test]
@@ -120,7 +155,11 @@ async fn a_write_that_changes_nothing_keeps_the_resource_version() {
     assert_eq!(code, 200);
     assert_eq!(rv(&same), rv(&created));
     let (_, same) = api
-        .patch(&format!("{SERVICES}/web"), MERGE, r#"{"spec":{"selector":{"version":"blue"}}}"#)
+        .patch(
+            &format!("{SERVICES}/web"),
+            MERGE,
+            r#"{"spec":{"selector":{"version":"blue"}}}"#,
+        )
         .await;
     assert_eq!(rv(&same), rv(&created));
 }
@@ -129,10 +168,15 @@ async fn a_write_that_changes_nothing_keeps_the_resource_version() {
 async fn generation_moves_on_spec_changes_only() {
     let sim = sim().await;
     let api = Api::new(&sim);
-    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1)).await;
+    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1))
+        .await;
     let path = format!("{DEPLOYMENTS}/green");
     let (_, d) = api
-        .patch(&path, MERGE, r#"{"metadata":{"annotations":{"bgctl/owner":"x"}}}"#)
+        .patch(
+            &path,
+            MERGE,
+            r#"{"metadata":{"annotations":{"bgctl/owner":"x"}}}"#,
+        )
         .await;
     assert_eq!(d["metadata"]["generation"], 1, "metadata is not spec");
     let before = rv(&d);
@@ -140,27 +184,46 @@ async fn generation_moves_on_spec_changes_only() {
     assert_eq!(d["metadata"]["generation"], 2);
     assert!(rv(&d) > before);
     // Main-resource writes ignore status; /status writes ignore everything else.
-    let (_, d) = api.patch(&path, MERGE, r#"{"status":{"replicas":7}}"#).await;
+    let (_, d) = api
+        .patch(&path, MERGE, r#"{"status":{"replicas":7}}"#)
+        .await;
     assert!(d["status"].get("replicas").is_none(), "{d}");
     let (code, d) = api
-        .patch(&format!("{path}/status"), MERGE, r#"{"spec":{"replicas":9},"status":{"replicas":7}}"#)
+        .patch(
+            &format!("{path}/status"),
+            MERGE,
+            r#"{"spec":{"replicas":9},"status":{"replicas":7}}"#,
+        )
         .await;
     assert_eq!(code, 200);
     assert_eq!(d["status"]["replicas"], 7);
     assert_eq!(d["spec"]["replicas"], 3);
-    assert_eq!(d["metadata"]["generation"], 2, "status writes keep generation");
+    assert_eq!(
+        d["metadata"]["generation"], 2,
+        "status writes keep generation"
+    );
 
     // Custom resources: everything but metadata and status counts.
     api.post(HTTPROUTES, &httproute("web", 90, 10)).await;
     let path = format!("{HTTPROUTES}/web");
-    let (_, r) = api.patch(&path, MERGE, r#"{"metadata":{"labels":{"a":"b"}}}"#).await;
-    assert_eq!(r["metadata"]["generation"], 1);
     let (_, r) = api
-        .patch(&format!("{path}/status"), MERGE, r#"{"status":{"parents":[]}}"#)
+        .patch(&path, MERGE, r#"{"metadata":{"labels":{"a":"b"}}}"#)
         .await;
     assert_eq!(r["metadata"]["generation"], 1);
     let (_, r) = api
-        .patch(&path, JSON_PATCH, r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#)
+        .patch(
+            &format!("{path}/status"),
+            MERGE,
+            r#"{"status":{"parents":[]}}"#,
+        )
+        .await;
+    assert_eq!(r["metadata"]["generation"], 1);
+    let (_, r) = api
+        .patch(
+            &path,
+            JSON_PATCH,
+            r#"[{"op":"replace","path":"/spec/rules/0/backendRefs/1/weight","value":50}]"#,
+        )
         .await;
     assert_eq!(r["metadata"]["generation"], 2);
     assert_eq!(r["spec"]["rules"][0]["backendRefs"][1]["weight"], 50);
@@ -177,14 +240,24 @@ async fn merge_patch_follows_rfc7386_and_honours_an_embedded_resource_version() 
         .patch(&path, MERGE, &format!(r#"{{"metadata":{{"resourceVersion":"{stale}"}},"spec":{{"selector":{{"version":"green","app":null}}}}}}"#))
         .await;
     assert_eq!(code, 200, "{svc}");
-    assert_eq!(svc["spec"]["selector"], json!({"version": "green"}), "null deletes");
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"version": "green"}),
+        "null deletes"
+    );
     let (code, st) = api
         .patch(&path, MERGE, &format!(r#"{{"metadata":{{"resourceVersion":"{stale}"}},"spec":{{"selector":{{"version":"blue"}}}}}}"#))
         .await;
     assert_eq!(code, 409, "{st}");
     assert_eq!(st["reason"], "Conflict");
-    let (_, svc) = api.patch(&path, MERGE, r#"{"spec":{"ports":[{"port":81}]}}"#).await;
-    assert_eq!(svc["spec"]["ports"].as_array().unwrap().len(), 1, "arrays are replaced");
+    let (_, svc) = api
+        .patch(&path, MERGE, r#"{"spec":{"ports":[{"port":81}]}}"#)
+        .await;
+    assert_eq!(
+        svc["spec"]["ports"].as_array().unwrap().len(),
+        1,
+        "arrays are replaced"
+    );
     assert_eq!(svc["spec"]["ports"][0]["port"], 81);
 }
 
@@ -199,9 +272,16 @@ async fn json_patch_failures_are_422_and_bad_json_is_400() {
         .await;
     assert_eq!(code, 422, "{st}");
     assert_eq!(st["reason"], "Invalid");
-    assert_eq!(st["message"], "the server rejected our request due to an error in our request");
+    assert_eq!(
+        st["message"],
+        "the server rejected our request due to an error in our request"
+    );
     let (code, _) = api
-        .patch(&path, JSON_PATCH, r#"[{"op":"remove","path":"/spec/nothing/here"}]"#)
+        .patch(
+            &path,
+            JSON_PATCH,
+            r#"[{"op":"remove","path":"/spec/nothing/here"}]"#,
+        )
         .await;
     assert_eq!(code, 422);
     let (code, st) = api.patch(&path, JSON_PATCH, "[{not json").await;
@@ -218,20 +298,32 @@ async fn strategic_merge_patch_is_415_on_custom_resources_only() {
     let sim = sim().await;
     let api = Api::new(&sim);
     api.post(HTTPROUTES, &httproute("web", 90, 10)).await;
-    let (code, st) = api.patch(&format!("{HTTPROUTES}/web"), STRATEGIC, "{}").await;
+    let (code, st) = api
+        .patch(&format!("{HTTPROUTES}/web"), STRATEGIC, "{}")
+        .await;
     assert_eq!(code, 415);
     assert_eq!(st["reason"], "UnsupportedMediaType");
     assert_eq!(
         st["message"],
         "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
     );
-    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1)).await;
+    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1))
+        .await;
     let (code, d) = api
-        .patch(&format!("{DEPLOYMENTS}/green"), STRATEGIC, r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}}"#)
+        .patch(
+            &format!("{DEPLOYMENTS}/green"),
+            STRATEGIC,
+            r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"web:2"}]}}}}"#,
+        )
         .await;
     assert_eq!(code, 200, "{d}");
-    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "web:2");
-    let (code, _) = api.patch(&format!("{DEPLOYMENTS}/green"), "text/plain", "{}").await;
+    assert_eq!(
+        d["spec"]["template"]["spec"]["containers"][0]["image"],
+        "web:2"
+    );
+    let (code, _) = api
+        .patch(&format!("{DEPLOYMENTS}/green"), "text/plain", "{}")
+        .await;
     assert_eq!(code, 415);
 }
 
@@ -249,21 +341,36 @@ async fn apply_needs_a_field_manager_and_creates_or_merges() {
     );
     let (code, st) = api.patch(&format!("{path}?force=true"), MERGE, "{}").await;
     assert_eq!(code, 422);
-    assert!(st["message"].as_str().unwrap().contains("force: Forbidden: may not be specified for non-apply patch"));
-    let (code, created) = api.patch(&format!("{path}?fieldManager=bgctl"), APPLY, &body).await;
+    assert!(st["message"]
+        .as_str()
+        .unwrap()
+        .contains("force: Forbidden: may not be specified for non-apply patch"));
+    let (code, created) = api
+        .patch(&format!("{path}?fieldManager=bgctl"), APPLY, &body)
+        .await;
     assert_eq!(code, 201, "{created}");
     let yaml = "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: web\n  labels: {owner: bgctl}\n";
-    let (code, merged) = api.patch(&format!("{path}?&fieldManager=bgctl&force=true"), APPLY, yaml).await;
+    let (code, merged) = api
+        .patch(
+            &format!("{path}?&fieldManager=bgctl&force=true"),
+            APPLY,
+            yaml,
+        )
+        .await;
     assert_eq!(code, 200, "{merged}");
     assert_eq!(merged["metadata"]["labels"]["owner"], "bgctl");
-    assert_eq!(merged["spec"]["rules"][0]["backendRefs"][0]["weight"], 90, "unlisted fields kept");
+    assert_eq!(
+        merged["spec"]["rules"][0]["backendRefs"][0]["weight"], 90,
+        "unlisted fields kept"
+    );
 }
 
 #[tokio::test]
 async fn delete_answers_status_or_the_object_as_the_real_registry_does() {
     let sim = sim().await;
     let api = Api::new(&sim);
-    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1)).await;
+    api.post(DEPLOYMENTS, &deployment("green", "web:1", 1))
+        .await;
     let (code, st) = api.delete(&format!("{DEPLOYMENTS}/green")).await;
     assert_eq!(code, 200);
     assert_eq!(st["kind"], "Status");
@@ -275,7 +382,11 @@ async fn delete_answers_status_or_the_object_as_the_real_registry_does() {
     assert_eq!(code, 404);
     api.post(SERVICES, &service("web", "blue")).await;
     let (code, obj) = api.delete(&format!("{SERVICES}/web")).await;
-    assert_eq!((code, obj["kind"].as_str()), (200, Some("Service")), "ReturnDeletedObject");
+    assert_eq!(
+        (code, obj["kind"].as_str()),
+        (200, Some("Service")),
+        "ReturnDeletedObject"
+    );
     // Finalizers keep the object, terminating, until the last one is removed.
     let mut route = httproute("web", 1, 1);
     route["metadata"]["finalizers"] = json!(["example.com/hold"]);
@@ -284,7 +395,11 @@ async fn delete_answers_status_or_the_object_as_the_real_registry_does() {
     assert_eq!(code, 202);
     assert!(obj["metadata"]["deletionTimestamp"].is_string());
     let (code, _) = api
-        .patch(&format!("{HTTPROUTES}/web"), MERGE, r#"{"metadata":{"finalizers":null}}"#)
+        .patch(
+            &format!("{HTTPROUTES}/web"),
+            MERGE,
+            r#"{"metadata":{"finalizers":null}}"#,
+        )
         .await;
     assert_eq!(code, 200);
     let (code, _) = api.get(&format!("{HTTPROUTES}/web")).await;
@@ -306,14 +421,25 @@ async fn lists_have_list_kinds_selectors_and_pages() {
     assert_eq!(list["apiVersion"], "v1");
     assert!(list["metadata"]["resourceVersion"].is_string());
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
-    let (_, list) = api.get(&format!("{SERVICES}?labelSelector=version%3Dgreen")).await;
+    let (_, list) = api
+        .get(&format!("{SERVICES}?labelSelector=version%3Dgreen"))
+        .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
-    let (_, list) = api.get(&format!("{SERVICES}?fieldSelector=metadata.name%3Db")).await;
+    let (_, list) = api
+        .get(&format!("{SERVICES}?fieldSelector=metadata.name%3Db"))
+        .await;
     assert_eq!(list["items"][0]["metadata"]["name"], "b");
     let (_, page) = api.get(&format!("{SERVICES}?&limit=2")).await;
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
-    let token = page["metadata"]["continue"].as_str().expect("continue token");
-    let (_, rest) = api.get(&format!("{SERVICES}?&limit=2&continue={}", token.replace('/', "%2F"))).await;
+    let token = page["metadata"]["continue"]
+        .as_str()
+        .expect("continue token");
+    let (_, rest) = api
+        .get(&format!(
+            "{SERVICES}?&limit=2&continue={}",
+            token.replace('/', "%2F")
+        ))
+        .await;
     assert_eq!(rest["items"].as_array().unwrap().len(), 1);
     assert_eq!(rest["items"][0]["metadata"]["name"], "c");
     // All namespaces.
@@ -336,13 +462,21 @@ async fn api_version_and_kind_are_exact_and_versions_share_storage() {
     let vs = json!({"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
         "metadata": {"name": "web"}, "spec": {"hosts": ["web"], "http": [{"route": [
             {"destination": {"host": "web", "subset": "blue"}, "weight": 100}]}]}});
-    let (code, _) = api.post("/apis/networking.istio.io/v1/namespaces/default/virtualservices", &vs).await;
+    let (code, _) = api
+        .post(
+            "/apis/networking.istio.io/v1/namespaces/default/virtualservices",
+            &vs,
+        )
+        .await;
     assert_eq!(code, 201);
-    let (code, old) = api.get("/apis/networking.istio.io/v1beta1/namespaces/default/virtualservices/web").await;
+    let (code, old) = api
+        .get("/apis/networking.istio.io/v1beta1/namespaces/default/virtualservices/web")
+        .await;
     assert_eq!(code, 200);
     assert_eq!(old["apiVersion"], "networking.istio.io/v1beta1");
     assert_eq!(
-        sim.get("networking.istio.io/v1", "VirtualService", "default", "web").unwrap()["apiVersion"],
+        sim.get("networking.istio.io/v1", "VirtualService", "default", "web")
+            .unwrap()["apiVersion"],
         "networking.istio.io/v1"
     );
 }
@@ -356,11 +490,19 @@ async fn validation_errors_are_422_with_causes() {
     assert_eq!(st["details"]["kind"], "HTTPRoute");
     assert_eq!(st["details"]["group"], "gateway.networking.k8s.io");
     assert_eq!(st["details"]["causes"][0]["reason"], "FieldValueInvalid");
-    assert_eq!(st["details"]["causes"][0]["field"], "spec.rules[0].backendRefs[0].weight");
+    assert_eq!(
+        st["details"]["causes"][0]["field"],
+        "spec.rules[0].backendRefs[0].weight"
+    );
     assert!(st["message"].as_str().unwrap().starts_with("HTTPRoute.gateway.networking.k8s.io \"web\" is invalid: spec.rules[0].backendRefs[0].weight: Invalid value: 2000000"));
     let proxy = json!({"apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy", "metadata": {"name": "web"},
         "spec": {"routes": [{"services": [{"name": "web-blue", "port": 80, "weight": -1}]}]}});
-    let (code, _) = api.post("/apis/projectcontour.io/v1/namespaces/default/httpproxies", &proxy).await;
+    let (code, _) = api
+        .post(
+            "/apis/projectcontour.io/v1/namespaces/default/httpproxies",
+            &proxy,
+        )
+        .await;
     assert_eq!(code, 422);
     let (code, _) = api.post(SERVICES, &service("Not_A_Name", "blue")).await;
     assert_eq!(code, 422);
@@ -370,13 +512,17 @@ async fn validation_errors_are_422_with_causes() {
 async fn writes_into_a_missing_namespace_are_404() {
     let sim = sim().await;
     let api = Api::new(&sim);
-    let (code, st) = api.post("/api/v1/namespaces/shop/services", &service("web", "blue")).await;
+    let (code, st) = api
+        .post("/api/v1/namespaces/shop/services", &service("web", "blue"))
+        .await;
     assert_eq!(code, 404);
     assert_eq!(st["message"], "namespaces \"shop\" not found");
     let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}});
     let (code, _) = api.post("/api/v1/namespaces", &ns).await;
     assert_eq!(code, 201);
-    let (code, _) = api.post("/api/v1/namespaces/shop/services", &service("web", "blue")).await;
+    let (code, _) = api
+        .post("/api/v1/namespaces/shop/services", &service("web", "blue"))
+        .await;
     assert_eq!(code, 201);
 }
 
@@ -387,14 +533,34 @@ async fn discovery_lists_the_served_groups() {
     let (_, v) = api.get("/api").await;
     assert_eq!(v["versions"], json!(["v1"]));
     let (_, g) = api.get("/apis").await;
-    let names: Vec<&str> = g["groups"].as_array().unwrap().iter().map(|g| g["name"].as_str().unwrap()).collect();
-    for want in ["apps", "coordination.k8s.io", "networking.k8s.io", "gateway.networking.k8s.io", "projectcontour.io", "networking.istio.io"] {
+    let names: Vec<&str> = g["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    for want in [
+        "apps",
+        "coordination.k8s.io",
+        "networking.k8s.io",
+        "gateway.networking.k8s.io",
+        "projectcontour.io",
+        "networking.istio.io",
+    ] {
         assert!(names.contains(&want), "{want} in {names:?}");
     }
     let (_, rl) = api.get("/apis/apps/v1").await;
     assert_eq!(rl["kind"], "APIResourceList");
-    let res: Vec<&str> = rl["resources"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
-    assert_eq!(res, ["deployments", "deployments/status", "deployments/scale"]);
+    let res: Vec<&str> = rl["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        res,
+        ["deployments", "deployments/status", "deployments/scale"]
+    );
     let (code, _) = api.get("/apis/split.smi-spec.io/v1alpha4").await;
     assert_eq!(code, 404);
     let (code, ver) = api.get("/version").await;
@@ -408,10 +574,22 @@ async fn deployment_scale_subresource_reads_and_writes_replicas() {
     api.post(DEPLOYMENTS, &deployment("blue", "web:1", 3)).await;
     let (code, sc) = api.get(&format!("{DEPLOYMENTS}/blue/scale")).await;
     assert_eq!(code, 200);
-    assert_eq!((sc["kind"].as_str(), sc["spec"]["replicas"].as_i64()), (Some("Scale"), Some(3)));
-    let (code, _) = api.patch(&format!("{DEPLOYMENTS}/blue/scale"), MERGE, r#"{"spec":{"replicas":0}}"#).await;
+    assert_eq!(
+        (sc["kind"].as_str(), sc["spec"]["replicas"].as_i64()),
+        (Some("Scale"), Some(3))
+    );
+    let (code, _) = api
+        .patch(
+            &format!("{DEPLOYMENTS}/blue/scale"),
+            MERGE,
+            r#"{"spec":{"replicas":0}}"#,
+        )
+        .await;
     assert_eq!(code, 200);
-    assert_eq!(sim.get("apps/v1", "Deployment", "default", "blue").unwrap()["spec"]["replicas"], 0);
+    assert_eq!(
+        sim.get("apps/v1", "Deployment", "default", "blue").unwrap()["spec"]["replicas"],
+        0
+    );
 }
 
 #[tokio::test]
@@ -420,13 +598,23 @@ async fn the_request_log_records_method_path_content_type_body_and_status() {
     let api = Api::new(&sim);
     api.post(SERVICES, &service("web", "blue")).await;
     sim.clear_requests();
-    api.patch(&format!("{SERVICES}/web?fieldManager=bgctl"), MERGE, r#"{"spec":{"selector":{"version":"green"}}}"#)
-        .await;
+    api.patch(
+        &format!("{SERVICES}/web?fieldManager=bgctl"),
+        MERGE,
+        r#"{"spec":{"selector":{"version":"green"}}}"#,
+    )
+    .await;
     let log = sim.requests();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].method, "PATCH");
-    assert_eq!(log[0].path, "/api/v1/namespaces/default/services/web?fieldManager=bgctl");
+    assert_eq!(
+        log[0].path,
+        "/api/v1/namespaces/default/services/web?fieldManager=bgctl"
+    );
     assert_eq!(log[0].content_type.as_deref(), Some(MERGE));
-    assert_eq!(log[0].json().unwrap()["spec"]["selector"]["version"], "green");
+    assert_eq!(
+        log[0].json().unwrap()["spec"]["selector"]["version"],
+        "green"
+    );
     assert_eq!(log[0].status, 200);
 }

@@ -46,7 +46,8 @@ impl Kubectl {
             );
         };
         let home = tempfile::tempdir().unwrap();
-        sim.write_kubeconfig(&home.path().join("kubeconfig")).unwrap();
+        sim.write_kubeconfig(&home.path().join("kubeconfig"))
+            .unwrap();
         Some(Kubectl { bin, home })
     }
 
@@ -66,7 +67,10 @@ impl Kubectl {
             .env("KUBECONFIG", self.home.path().join("kubeconfig"))
             .env("KUBECACHEDIR", self.home.path().join("cache"));
         let what = format!("kubectl {}", args.join(" "));
-        let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap();
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .unwrap()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
             out.status.success(),
@@ -164,31 +168,67 @@ async fn kubectl_apply_get_patch_and_delete_work_against_kube_sim() {
 
     // get: human-readable, by short name, and as JSON.
     let out = k.run(&["get", "svc,deploy,httproute,vs,dr"]).await;
-    assert!(out.contains("service/web") && out.contains("deployment.apps/green"), "{out}");
-    let json: Value = serde_json::from_str(&k.run(&["get", "httproute", "web", "-o", "json"]).await).unwrap();
+    assert!(
+        out.contains("service/web") && out.contains("deployment.apps/green"),
+        "{out}"
+    );
+    let json: Value =
+        serde_json::from_str(&k.run(&["get", "httproute", "web", "-o", "json"]).await).unwrap();
     assert_eq!(json["spec"]["rules"][0]["backendRefs"][1]["weight"], 10);
 
     // patch --type merge: the selector flip.
     let out = k
-        .run(&["patch", "service", "web", "--type", "merge", "-p", r#"{"spec":{"selector":{"version":"green"}}}"#])
+        .run(&[
+            "patch",
+            "service",
+            "web",
+            "--type",
+            "merge",
+            "-p",
+            r#"{"spec":{"selector":{"version":"green"}}}"#,
+        ])
         .await;
     assert!(out.contains("service/web patched"), "{out}");
-    assert_eq!(sim.get("v1", "Service", "default", "web").unwrap()["spec"]["selector"]["version"], "green");
+    assert_eq!(
+        sim.get("v1", "Service", "default", "web").unwrap()["spec"]["selector"]["version"],
+        "green"
+    );
 
     // apply again with changes: kubectl diffs against last-applied and patches.
     sim.clear_requests();
     let changed = MANIFESTS
         .replace("image: 'web:2'", "image: 'web:3'")
-        .replace("weight: 90}, {name: web-green, port: 80, weight: 10}]\n---\napiVersion: projectcontour", "weight: 50}, {name: web-green, port: 80, weight: 50}]\n---\napiVersion: projectcontour");
+        .replace(
+        "weight: 90}, {name: web-green, port: 80, weight: 10}]\n---\napiVersion: projectcontour",
+        "weight: 50}, {name: web-green, port: 80, weight: 50}]\n---\napiVersion: projectcontour",
+    );
     let changed = k.file("changed.yaml", &changed);
     let out = k.run(&["apply", "-f", changed.to_str().unwrap()]).await;
     assert!(out.contains("deployment.apps/green configured"), "{out}");
-    assert!(out.contains("httproute.gateway.networking.k8s.io/web configured"), "{out}");
-    assert!(out.contains("httpproxy.projectcontour.io/web unchanged"), "{out}");
-    let dep = sim.get("apps/v1", "Deployment", "default", "green").unwrap();
-    assert_eq!(dep["spec"]["template"]["spec"]["containers"][0]["image"], "web:3");
+    assert!(
+        out.contains("httproute.gateway.networking.k8s.io/web configured"),
+        "{out}"
+    );
+    assert!(
+        out.contains("httpproxy.projectcontour.io/web unchanged"),
+        "{out}"
+    );
+    let dep = sim
+        .get("apps/v1", "Deployment", "default", "green")
+        .unwrap();
+    assert_eq!(
+        dep["spec"]["template"]["spec"]["containers"][0]["image"],
+        "web:3"
+    );
     assert_eq!(dep["metadata"]["generation"], 2);
-    let route = sim.get("gateway.networking.k8s.io/v1", "HTTPRoute", "default", "web").unwrap();
+    let route = sim
+        .get(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            "default",
+            "web",
+        )
+        .unwrap();
     assert_eq!(route["spec"]["rules"][0]["backendRefs"][0]["weight"], 50);
     let patches: Vec<(String, Option<String>)> = sim
         .requests()
@@ -198,24 +238,41 @@ async fn kubectl_apply_get_patch_and_delete_work_against_kube_sim() {
         .collect();
     for (path, ct) in &patches {
         if path.contains("/deployments/") || path.contains("/services/") {
-            assert_eq!(ct.as_deref(), Some("application/strategic-merge-patch+json"), "{path}");
+            assert_eq!(
+                ct.as_deref(),
+                Some("application/strategic-merge-patch+json"),
+                "{path}"
+            );
         } else {
-            assert_eq!(ct.as_deref(), Some("application/merge-patch+json"), "a CR never gets SMP: {path}");
+            assert_eq!(
+                ct.as_deref(),
+                Some("application/merge-patch+json"),
+                "a CR never gets SMP: {path}"
+            );
         }
     }
     // Deployment, HTTPRoute, and the Service whose selector `kubectl patch` changed behind
     // apply's back (apply restores `version: blue` from the manifest).
     assert_eq!(patches.len(), 3, "{patches:?}");
-    assert_eq!(sim.get("v1", "Service", "default", "web").unwrap()["spec"]["selector"]["version"], "blue");
+    assert_eq!(
+        sim.get("v1", "Service", "default", "web").unwrap()["spec"]["selector"]["version"],
+        "blue"
+    );
 
     // server-side apply and delete (which watches for the object to go away).
     sim.tick();
-    let out = k.run(&["rollout", "status", "deployment/green", "--timeout=10s"]).await;
+    let out = k
+        .run(&["rollout", "status", "deployment/green", "--timeout=10s"])
+        .await;
     assert!(out.contains("successfully rolled out"), "{out}");
-    let out = k.run(&["apply", "--server-side", "-f", changed.to_str().unwrap()]).await;
+    let out = k
+        .run(&["apply", "--server-side", "-f", changed.to_str().unwrap()])
+        .await;
     assert!(out.contains("serverside-applied"), "{out}");
     let out = k.run(&["delete", "-f", changed.to_str().unwrap()]).await;
     assert!(out.contains("deleted"), "{out}");
-    assert!(sim.get("apps/v1", "Deployment", "default", "green").is_none());
+    assert!(sim
+        .get("apps/v1", "Deployment", "default", "green")
+        .is_none());
     sim.shutdown().await;
 }

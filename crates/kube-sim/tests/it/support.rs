@@ -4,7 +4,9 @@ use kube_sim::{KubeSim, SimConfig};
 use serde_json::{json, Value};
 
 pub async fn sim() -> KubeSim {
-    KubeSim::start(SimConfig::default()).await.expect("start kube-sim")
+    KubeSim::start(SimConfig::default())
+        .await
+        .expect("start kube-sim")
 }
 
 pub struct Api {
@@ -20,7 +22,13 @@ impl Api {
         }
     }
 
-    async fn send(&self, method: reqwest::Method, path: &str, ct: Option<&str>, body: Option<String>) -> (u16, Value) {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        ct: Option<&str>,
+        body: Option<String>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(ct) = ct {
             req = req.header("content-type", ct);
@@ -40,18 +48,33 @@ impl Api {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some("application/json"), Some(body.to_string()))
-            .await
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some("application/json"),
+            Some(body.to_string()),
+        )
+        .await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
-        self.send(reqwest::Method::PUT, path, Some("application/json"), Some(body.to_string()))
-            .await
+        self.send(
+            reqwest::Method::PUT,
+            path,
+            Some("application/json"),
+            Some(body.to_string()),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, ct: &str, body: &str) -> (u16, Value) {
-        self.send(reqwest::Method::PATCH, path, Some(ct), Some(body.to_string()))
-            .await
+        self.send(
+            reqwest::Method::PATCH,
+            path,
+            Some(ct),
+            Some(body.to_string()),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {

@@ -31,12 +31,23 @@ async fn a_watch_streams_added_modified_and_deleted() {
         .unwrap();
     let mut buf = String::new();
     let e = next_event(&mut resp, &mut buf).await;
-    assert_eq!((e["type"].as_str(), e["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("old")));
+    assert_eq!(
+        (e["type"].as_str(), e["object"]["metadata"]["name"].as_str()),
+        (Some("ADDED"), Some("old"))
+    );
     let e = next_event(&mut resp, &mut buf).await;
     assert_eq!(e["type"], "BOOKMARK");
-    assert_eq!(e["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    assert_eq!(
+        e["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
     api.post(SERVICES, &service("web", "blue")).await;
-    api.patch(&format!("{SERVICES}/web"), MERGE, r#"{"spec":{"selector":{"version":"green"}}}"#).await;
+    api.patch(
+        &format!("{SERVICES}/web"),
+        MERGE,
+        r#"{"spec":{"selector":{"version":"green"}}}"#,
+    )
+    .await;
     api.delete(&format!("{SERVICES}/web")).await;
     let kinds: Vec<String> = {
         let mut v = Vec::new();
@@ -51,10 +62,16 @@ async fn a_watch_streams_added_modified_and_deleted() {
 
     // Replay from a resourceVersion.
     let since = rv(&existing);
-    let mut resp = reqwest::get(format!("{}{SERVICES}?watch=1&resourceVersion={since}&fieldSelector=metadata.name%3Dweb", sim.url()))
-        .await
-        .unwrap();
+    let mut resp = reqwest::get(format!(
+        "{}{SERVICES}?watch=1&resourceVersion={since}&fieldSelector=metadata.name%3Dweb",
+        sim.url()
+    ))
+    .await
+    .unwrap();
     let mut buf = String::new();
     let e = next_event(&mut resp, &mut buf).await;
-    assert_eq!((e["type"].as_str(), e["object"]["metadata"]["name"].as_str()), (Some("ADDED"), Some("web")));
+    assert_eq!(
+        (e["type"].as_str(), e["object"]["metadata"]["name"].as_str()),
+        (Some("ADDED"), Some("web"))
+    );
 }
