@@ -3,7 +3,6 @@
 
 mod apply;
 mod completions;
-#[cfg(feature = "demo")]
 mod demo;
 mod diff;
 mod rollback;
@@ -26,7 +25,6 @@ use crate::providers::kong::Kong;
 use crate::ui::{Format, Ui, UiOptions};
 
 pub use apply::ApplyArgs;
-#[cfg(feature = "demo")]
 pub use demo::DemoArgs;
 
 /// Blue-green and canary releases from a YAML plan, with no controller to install.
@@ -95,7 +93,6 @@ pub enum Command {
     /// Show the live side, targets, health, lock and last change.
     Status(status::StatusArgs),
     /// Run a blue-green release against the built-in Kong simulator.
-    #[cfg(feature = "demo")]
     Demo(demo::DemoArgs),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
@@ -124,7 +121,6 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Switch(a) => switch::cmd_switch(&cli.global, &ui, &a).await,
         Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
-        #[cfg(feature = "demo")]
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
         Command::Completions(a) => completions::cmd_completions(&a),
         Command::Schema => completions::cmd_schema(),

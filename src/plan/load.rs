@@ -375,7 +375,11 @@ fn type_problem(path: &str, message: &str) -> Problem {
             }
         ));
     }
-    Problem::new(path, message.to_string())
+    let message = message
+        .replace("expected i64", "expected an integer")
+        .replace("expected u32", "expected a whole number")
+        .replace("expected f64", "expected a number");
+    Problem::new(path, message)
 }
 
 /// serde_yaml_ng appends " at line L column C" to some messages; positions come from our index.

@@ -292,6 +292,9 @@ fn provider(plan: &Plan, v: &mut Vec<Problem>) {
 }
 
 fn url(path: &str, value: &str, v: &mut Vec<Problem>) {
+    if value.contains("${") {
+        return; // an unset variable, already reported by interpolation
+    }
     match reqwest::Url::parse(value) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
             if !u.username().is_empty() || u.password().is_some() {

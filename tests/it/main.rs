@@ -1,1 +1,6 @@
-//! Black-box tests of the real `bgctl` binary.
+//! Black-box tests of the real `bgctl` binary: one test binary, one module per area.
+
+mod cli;
+mod harness;
+mod kong;
+mod plans;
