@@ -79,3 +79,49 @@ async fn put_object_seeds_and_bumps_like_another_client() {
     assert!(rv(&again) > rv(&seeded));
     assert_eq!(again["metadata"]["uid"], seeded["metadata"]["uid"]);
 }
+
+/// client-go's Lease lock: GET, then PUT the object read; the slower contender gets 409.
+#[tokio::test]
+async fn two_lease_contenders_cannot_both_win() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "bgctl-web"}, "spec": {"leaseDurationSeconds": 15}});
+    api.post(LEASES, &lease).await;
+    let path = format!("{LEASES}/bgctl-web");
+    let (_, read_a) = api.get(&path).await;
+    let (_, read_b) = api.get(&path).await;
+    let mut a = read_a.clone();
+    a["spec"]["holderIdentity"] = json!("a");
+    let mut b = read_b.clone();
+    b["spec"]["holderIdentity"] = json!("b");
+    let (code_a, _) = api.put(&path, &a).await;
+    let (code_b, st) = api.put(&path, &b).await;
+    assert_eq!((code_a, code_b), (200, 409), "{st}");
+    assert_eq!(
+        sim.get("coordination.k8s.io/v1", "Lease", "default", "bgctl-web")
+            .unwrap()["spec"]["holderIdentity"],
+        "a"
+    );
+    // Leases do not allow unconditional updates.
+    let mut blind = b.clone();
+    blind["metadata"]["resourceVersion"] = json!("");
+    let (code, _) = api.put(&path, &blind).await;
+    assert_eq!(code, 422);
+}
+
+#[tokio::test]
+async fn delete_preconditions_are_checked() {
+    let sim = sim().await;
+    let api = Api::new(&sim);
+    let (_, d) = api.post(DEPLOYMENTS, &deployment("blue", "web:1", 1)).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}{DEPLOYMENTS}/blue", sim.url());
+    let stale = json!({"kind": "DeleteOptions", "apiVersion": "v1",
+        "preconditions": {"resourceVersion": (rv(&d) - 1).to_string()}});
+    let resp = client.delete(&url).json(&stale).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 409);
+    let fresh = json!({"preconditions": {"resourceVersion": rv(&d).to_string(), "uid": d["metadata"]["uid"]}});
+    let resp = client.delete(&url).json(&fresh).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+}
