@@ -206,6 +206,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, _conn: Conn) -> Respo
         .status(code)
         .header("content-type", "text/plain; charset=utf-8")
         .header("x-backend", state.name.as_str())
+        .header("x-backend-path", path.as_str())
         .body(full(format!("{}\n", state.name)))
         .unwrap_or_else(|_| Response::new(full("")))
 }

@@ -479,11 +479,19 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn check(case: &Case, encoding: &str, reply: &crate::harness::Reply, ids: &[String]) -> Vec<String> {
+fn check(
+    case: &Case,
+    encoding: &str,
+    reply: &crate::harness::Reply,
+    ids: &[String],
+) -> Vec<String> {
     let mut problems = Vec::new();
     let tag = format!("[{} / {encoding}]", case.name);
     if reply.status != case.status {
-        problems.push(format!("{tag} status {} != {} body {}", reply.status, case.status, reply.raw));
+        problems.push(format!(
+            "{tag} status {} != {} body {}",
+            reply.status, case.status, reply.raw
+        ));
         return problems;
     }
     for (ptr, expect) in &case.expect {
@@ -500,13 +508,18 @@ fn check(case: &Case, encoding: &str, reply: &crate::harness::Reply, ids: &[Stri
             Expect::Len(n) => got.and_then(Value::as_array).is_some_and(|a| a.len() == *n),
         };
         if !ok {
-            problems.push(format!("{tag} at `{ptr}` expected {expect:?}, got {got:?}; body {}", reply.raw));
+            problems.push(format!(
+                "{tag} at `{ptr}` expected {expect:?}, got {got:?}; body {}",
+                reply.raw
+            ));
         }
     }
     for (name, value) in &case.header_expect {
         let got = reply.headers.get(*name).and_then(|v| v.to_str().ok());
         if got != Some(*value) {
-            problems.push(format!("{tag} header {name}: expected {value:?}, got {got:?}"));
+            problems.push(format!(
+                "{tag} header {name}: expected {value:?}, got {got:?}"
+            ));
         }
     }
     problems
@@ -525,10 +538,17 @@ async fn run(case: &Case, encoding: &str) -> Vec<String> {
     let mut ids = Vec::new();
     for (i, (method, path, body)) in case.setup.iter().enumerate() {
         let path = subst(path, &ids);
-        let body = if body.is_null() { Body::None } else { Body::Json(subst_value(body, &ids)) };
+        let body = if body.is_null() {
+            Body::None
+        } else {
+            Body::Json(subst_value(body, &ids))
+        };
         let reply = send(&http, &base, method, &path, &body, &case.headers).await;
         if !(200..300).contains(&reply.status) {
-            return vec![format!("[{} / {encoding}] setup step {i} {method} {path} answered {} {}", case.name, reply.status, reply.raw)];
+            return vec![format!(
+                "[{} / {encoding}] setup step {i} {method} {path} answered {} {}",
+                case.name, reply.status, reply.raw
+            )];
         }
         ids.push(reply.body["id"].as_str().unwrap_or_default().to_string());
     }
@@ -550,20 +570,34 @@ async fn reference_table() {
     let mut problems = Vec::new();
     let mut runs = 0;
     for case in cases() {
-        let encodings: &[&str] = if matches!(case.body, B::Both(_)) { &["json", "form"] } else { &["json"] };
+        let encodings: &[&str] = if matches!(case.body, B::Both(_)) {
+            &["json", "form"]
+        } else {
+            &["json"]
+        };
         for encoding in encodings {
             runs += 1;
             problems.extend(run(&case, encoding).await);
         }
     }
     assert!(runs > 150, "table shrank: {runs} runs");
-    assert!(problems.is_empty(), "{} of {runs} conformance runs failed:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} of {runs} conformance runs failed:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn form_encoding_of_json_matches_kong_conventions() {
-    let form = json_to_form(&json!({"hosts": ["a", "b"], "healthchecks": {"active": {"timeout": 3}}, "path": null}));
-    assert_eq!(form, "healthchecks.active.timeout=3&hosts[]=a&hosts[]=b&path=");
+    let form = json_to_form(
+        &json!({"hosts": ["a", "b"], "healthchecks": {"active": {"timeout": 3}}, "path": null}),
+    );
+    assert_eq!(
+        form,
+        "healthchecks.active.timeout=3&hosts[]=a&hosts[]=b&path="
+    );
 }
 
 /// Targets are listed newest first (created_at has ms precision, so space the inserts).
@@ -572,15 +606,44 @@ async fn targets_are_listed_newest_first() {
     let sim = start(SimConfig::default()).await;
     let http = client();
     let base = sim.admin_url();
-    send(&http, &base, "POST", "/upstreams", &Body::Json(json!({"name": "up.test"})), &[]).await;
+    send(
+        &http,
+        &base,
+        "POST",
+        "/upstreams",
+        &Body::Json(json!({"name": "up.test"})),
+        &[],
+    )
+    .await;
     for t in ["a.test", "b.test", "c.test"] {
-        let r = send(&http, &base, "POST", "/upstreams/up.test/targets", &Body::Json(json!({"target": t})), &[]).await;
+        let r = send(
+            &http,
+            &base,
+            "POST",
+            "/upstreams/up.test/targets",
+            &Body::Json(json!({"target": t})),
+            &[],
+        )
+        .await;
         assert_eq!(r.status, 201);
         assert!(r.body["created_at"].is_f64() || r.body["created_at"].is_number());
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let r = send(&http, &base, "GET", "/upstreams/up.test/targets", &Body::None, &[]).await;
-    let order: Vec<&str> = r.body["data"].as_array().unwrap().iter().map(|t| t["target"].as_str().unwrap()).collect();
+    let r = send(
+        &http,
+        &base,
+        "GET",
+        "/upstreams/up.test/targets",
+        &Body::None,
+        &[],
+    )
+    .await;
+    let order: Vec<&str> = r.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["target"].as_str().unwrap())
+        .collect();
     assert_eq!(order, ["c.test:8000", "b.test:8000", "a.test:8000"]);
 }
 
@@ -592,7 +655,12 @@ async fn following_offsets_visits_everything_in_id_order() {
     let base = sim.admin_url();
     for i in 0..7 {
         let body = Body::Json(json!({"name": format!("s{i}"), "host": "h.test", "tags": ["t"]}));
-        assert_eq!(send(&http, &base, "POST", "/services", &body, &[]).await.status, 201);
+        assert_eq!(
+            send(&http, &base, "POST", "/services", &body, &[])
+                .await
+                .status,
+            201
+        );
     }
     let mut seen = Vec::new();
     let mut path = "/services?size=3&tags=t".to_string();
@@ -602,16 +670,15 @@ async fn following_offsets_visits_everything_in_id_order() {
         for s in r.body["data"].as_array().unwrap() {
             seen.push(s["id"].as_str().unwrap().to_string());
         }
-        match r.body["next"].as_str() {
-            Some(next) => {
-                assert!(next.contains("&tags=t&size=3"), "next keeps tags and size: {next}");
-                path = next.to_string();
-            }
-            None => {
-                assert!(r.body.get("offset").is_none());
-                break;
-            }
-        }
+        let Some(next) = r.body["next"].as_str() else {
+            assert!(r.body.get("offset").is_none());
+            break;
+        };
+        assert!(
+            next.contains("&tags=t&size=3"),
+            "next keeps tags and size: {next}"
+        );
+        path = next.to_string();
     }
     let mut sorted = seen.clone();
     sorted.sort();

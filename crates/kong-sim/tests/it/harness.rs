@@ -1,5 +1,7 @@
 //! Shared helpers: start a simulator, send Admin API requests with JSON or form bodies.
 
+use std::fmt::Write as _;
+
 use kong_sim::{KongSim, SimConfig};
 use serde_json::{Map, Value};
 
@@ -84,7 +86,7 @@ fn form_encode(s: &str) -> String {
         if b.is_ascii_alphanumeric() || b"-_.~*".contains(&b) {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
