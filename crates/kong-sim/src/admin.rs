@@ -211,6 +211,19 @@ impl Query {
     }
 }
 
+/// Other OSS collections decK lists on `dump`/`diff`: always empty and read-only here.
+const UNMODELLED: &[&str] = &[
+    "plugins",
+    "consumers",
+    "certificates",
+    "ca_certificates",
+    "snis",
+    "vaults",
+    "keys",
+    "key-sets",
+    "filter-chains",
+];
+
 /// Verbs routed on a path, or `None` for an unknown path.
 fn allowed(segs: &[&str], ver: &Ver) -> Option<&'static [&'static str]> {
     const GET: &[&str] = &["GET"];
@@ -223,6 +236,8 @@ fn allowed(segs: &[&str], ver: &Ver) -> Option<&'static [&'static str]> {
     };
     let top = |c: &str| matches!(c, "services" | "routes" | "upstreams");
     Some(match segs {
+        ["plugins", "enabled"] => GET,
+        [c] | [c, _] if UNMODELLED.contains(c) => GET,
         [] | ["status" | "tags"] | ["tags" | "schemas", _] => GET,
         ["config"] => LIST,
         ["schemas", _, "validate"] => &["POST"],
@@ -476,6 +491,9 @@ impl Admin {
             ("POST", ["config"]) => self.post_config(q, body),
             (_, ["schemas", name]) => self.schema(name),
             (_, ["schemas", name, "validate"]) => self.validate_schema(name, body),
+            (_, ["plugins", "enabled"]) => ok(200, json!({"enabled_plugins": []})),
+            (_, [c]) if UNMODELLED.contains(c) => self.list(&[], q, &format!("/{c}"), true),
+            (_, [c, _]) if UNMODELLED.contains(c) => Err(ApiError::not_found()),
             (_, ["tags"]) => self.tags(None),
             (_, ["tags", tag]) => self.tags(Some(tag)),
             (_, [coll]) => {

@@ -415,6 +415,8 @@ fn cases() -> Vec<Case> {
             .given("POST", "/services", json!({"name": "sérvice", "host": "a.test"})),
         case("trailing slash tolerated", "GET", "/services/", B::None, 200),
         case("unknown path 404", "GET", "/nope", B::None, 404).eq("", json!({"message": "Not found"})),
+        case("decK dump: unmodelled collections list empty", "GET", "/plugins?size=1000", B::None, 200)
+            .eq("", json!({"data": [], "next": null})),
         case("/targets is disabled", "GET", "/targets", B::None, 404),
         case("PUT on a collection is 405", "PUT", "/services", B::None, 405).eq("", json!({"message": "Method not allowed"})),
         case("PATCH on targets collection is 405", "PATCH", "/upstreams/up.test/targets", B::None, 405)
