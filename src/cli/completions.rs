@@ -3,7 +3,6 @@
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use crate::error::CliError;
 use crate::exit::Exit;
 use crate::plan::Plan;
 
@@ -16,9 +15,9 @@ pub struct CompletionsArgs {
 }
 
 /// Runs `completions`.
-pub fn cmd_completions(args: &CompletionsArgs) -> Result<Exit, CliError> {
+pub fn cmd_completions(args: &CompletionsArgs) -> Exit {
     print!("{}", completions(args.shell));
-    Ok(Exit::Ok)
+    Exit::Ok
 }
 
 /// The completion script for a shell (also used by the test that keeps `completions/` current).
@@ -29,11 +28,11 @@ pub fn completions(shell: Shell) -> String {
 }
 
 /// Runs `schema`.
-pub fn cmd_schema() -> Result<Exit, CliError> {
+pub fn cmd_schema() -> Exit {
     let schema = schemars::schema_for!(Plan);
     println!(
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()
     );
-    Ok(Exit::Ok)
+    Exit::Ok
 }

@@ -122,8 +122,8 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
-        Command::Completions(a) => completions::cmd_completions(&a),
-        Command::Schema => completions::cmd_schema(),
+        Command::Completions(a) => Ok(completions::cmd_completions(&a)),
+        Command::Schema => Ok(completions::cmd_schema()),
     };
     drop(ui);
     match result {

@@ -58,10 +58,12 @@ pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit
         0 => Ok(Exit::Ok),
         1 => Err(failed.remove(0).into()),
         n => {
-            let detail: String = failed
-                .iter()
-                .map(|e| format!("{}\n{}", e.headline(), e.details()))
-                .collect();
+            let detail = failed.iter().fold(String::new(), |mut acc, e| {
+                acc.push_str(&e.headline());
+                acc.push('\n');
+                acc.push_str(&e.details());
+                acc
+            });
             Err(CliError {
                 exit: Exit::Usage,
                 headline: format!("{n} of {} plans are invalid", args.files.len()),

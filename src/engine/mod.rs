@@ -237,6 +237,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
     }
 
+    #[allow(clippy::needless_pass_by_value)] // events are built inline at the call sites
     fn emit(&self, e: Event) {
         self.reporter.event(&e);
     }
@@ -511,7 +512,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             self.reporter.event(&Event::ProbeResult {
                 env: env.to_string(),
                 health: h.clone(),
-            })
+            });
         };
         let results =
             probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline, &on).await;

@@ -1,32 +1,580 @@
-//! Placeholder until the weight math lands.
-/// Kong's largest weight.
+//! Kong canary weight math.
+//!
+//! This module owns one job: turning "send `p` percent of traffic to the
+//! canary" into the integer target weights bgctl writes into a single mixed
+//! Kong upstream. Kong balances such an upstream by `target weight / total
+//! weight`, and a weight is an integer in `0..=65535`, so the percentage can
+//! only be approximated. It lives apart from the Kong client so the math can
+//! be tested exhaustively (including with property tests) without a gateway.
+//!
+//! # How a split is chosen
+//!
+//! Each side (stable, canary) comes with *base* weights, whose internal ratios
+//! the operator chose (e.g. stable targets `100/50` mean "2:1") and which must
+//! survive the mix. For `0 < p < 100` the algorithm, in priority order:
+//!
+//! 1. keeps every weight `<= 65535`, keeps targets whose base weight is 0 at 0,
+//!    and gives every other target a weight of at least 1 (a 0 would drain it);
+//! 2. picks the *limiting* side — the one that would exceed 65535 first if both
+//!    sides were scaled up together at the requested share — and gives it the
+//!    largest **integer** multiple of its gcd-reduced base weights that fits
+//!    (`k * base / gcd`, `k = floor(65535 / max(base / gcd))`), so its ratios
+//!    are kept exactly and its total `L` is as large as possible;
+//! 3. picks the other side's total `t` (the integer on either side of the ideal
+//!    `L * share_other / share_limiting`, whichever lands the achieved share
+//!    closer to the request, clamped to `[targets with base > 0, its own cap]`);
+//! 4. apportions `t` over the other side's targets by least squares around the
+//!    ideal real weights `t * base_i / sum(base)`, subject to `weight >= 1`.
+//!
+//! Because step 4 preserves the total exactly, the achieved share depends only
+//! on the two totals, and the internal ratios only on the apportionment.
+//!
+//! # Bounds
+//!
+//! * The limiting side's total `L` is at least 32768: with `m` its largest
+//!   reduced base weight and `k = floor(65535 / m)`, `L >= k * m`, and
+//!   `k * m >= 32768` (if `m >= 32768` then `k = 1`; otherwise
+//!   `k * m > 65535 - m >= 32768`).
+//! * Share error when the other side is not clamped to its target count: the
+//!   achieved share is `f(t)` with `f(u) = u / (L + u)` (or `L / (L + u)`),
+//!   `|f'(u)| <= L / (L + u)^2 <= 1 / L`, and `|t - ideal| <= 0.5`, so the error
+//!   is at most `0.5 / L <= 0.5 / 32768`, i.e. **<= 0.00153 percentage points**.
+//!   This always holds for `0.1 <= p <= 99.9` and pools of up to 32 targets.
+//! * Share error when the other side is clamped (tiny `p`, or `p` near 100, so
+//!   that fewer weight units than targets would be ideal): the share can be no
+//!   closer than `n / (L + n)` to the edge, `n` being the clamped side's number
+//!   of active targets; the error is at most `100 * n / (32768 + n)` points.
+//! * Ratios: the limiting side is exact. On the other side, with `x_i` the
+//!   ideal real weight, `|w_i - x_i| < 1 + z` where `z` is the number of its
+//!   targets whose `x_i < 1` (those forced up to 1 take units from others);
+//!   normally `z = 0` and the error is below one weight unit.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+
+/// Largest weight Kong accepts for an upstream target.
 pub const MAX_WEIGHT: u32 = 65_535;
-/// A computed split.
+
+/// Which side of a canary release a pool of targets belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The currently released version.
+    Stable,
+    /// The version being rolled out.
+    Canary,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Stable => "stable",
+            Side::Canary => "canary",
+        })
+    }
+}
+
+/// Target weights for one mixed upstream, in the same order as the base
+/// weights passed to [`split`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
+    /// Weights for the stable targets.
     pub stable: Vec<u32>,
+    /// Weights for the canary targets.
     pub canary: Vec<u32>,
+    /// The canary share that was asked for, in percent.
     pub requested_percent: f64,
+    /// `100 * sum(canary) / (sum(stable) + sum(canary))`: the share Kong will
+    /// actually route to the canary.
     pub achieved_percent: f64,
 }
-/// Split error.
+
+/// Why a split cannot be computed.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("bad split")]
-pub struct WeightError;
-/// Computes a split.
-pub fn split(stable: &[u32], canary: &[u32], p: f64) -> Result<Split, WeightError> {
-    let s: Vec<u32> = stable
-        .iter()
-        .map(|w| ((f64::from(*w)) * (100.0 - p)).round() as u32)
-        .collect();
-    let c: Vec<u32> = canary
-        .iter()
-        .map(|w| ((f64::from(*w)) * p).round() as u32)
-        .collect();
+pub enum WeightError {
+    /// The requested percent is NaN or outside `0..=100`.
+    #[error("canary percent must be a number between 0 and 100, got {0}")]
+    InvalidPercent(f64),
+    /// Every target of a side has base weight 0 (or the side has no target),
+    /// so that side cannot receive or keep any traffic.
+    #[error("the {0} side has no target with a weight above 0")]
+    NoActiveTarget(Side),
+    /// A base weight exceeds [`MAX_WEIGHT`].
+    #[error("{side} target at index {index} has weight {weight}, above Kong's maximum of 65535")]
+    WeightTooLarge {
+        /// Side the target belongs to.
+        side: Side,
+        /// Position of the target in the slice passed to [`split`].
+        index: usize,
+        /// The offending weight.
+        weight: u32,
+    },
+}
+
+/// Computes the weights that route `canary_percent` percent of the traffic of
+/// one upstream to the canary targets while keeping each side's internal
+/// ratios (see the module docs for the algorithm and its error bounds).
+///
+/// At `0` the stable targets keep their base weights and every canary weight
+/// is 0; at `100` it is the other way round. Both sides must have at least
+/// one target with a weight above 0 whatever the percent, so a broken canary
+/// pool is reported before the rollout starts rather than at its first step.
+pub fn split(stable: &[u32], canary: &[u32], canary_percent: f64) -> Result<Split, WeightError> {
+    if !(0.0..=100.0).contains(&canary_percent) {
+        return Err(WeightError::InvalidPercent(canary_percent));
+    }
+    let stable_pool = Pool::new(Side::Stable, stable)?;
+    let canary_pool = Pool::new(Side::Canary, canary)?;
+
+    let (stable_weights, canary_weights) = if canary_percent <= 0.0 {
+        (stable.to_vec(), vec![0; canary.len()])
+    } else if canary_percent >= 100.0 {
+        (vec![0; stable.len()], canary.to_vec())
+    } else {
+        let canary_share = canary_percent / 100.0;
+        let stable_share = (100.0 - canary_percent) / 100.0;
+        // Scaling both sides together at the requested share, the stable side
+        // hits its cap first iff cap_s / stable_share <= cap_c / canary_share.
+        let stable_limits =
+            stable_pool.cap as f64 * canary_share <= canary_pool.cap as f64 * stable_share;
+        if stable_limits {
+            let total = other_total(stable_pool.cap, stable_share, canary_share, &canary_pool);
+            (stable_pool.scaled_to_cap(), apportion(canary, total))
+        } else {
+            let total = other_total(canary_pool.cap, canary_share, stable_share, &stable_pool);
+            (apportion(stable, total), canary_pool.scaled_to_cap())
+        }
+    };
+
+    let canary_sum: u64 = canary_weights.iter().map(|&w| u64::from(w)).sum();
+    let stable_sum: u64 = stable_weights.iter().map(|&w| u64::from(w)).sum();
+    let achieved_percent = 100.0 * canary_sum as f64 / (canary_sum + stable_sum) as f64;
     Ok(Split {
-        stable: s,
-        canary: c,
-        requested_percent: p,
-        achieved_percent: p,
+        stable: stable_weights,
+        canary: canary_weights,
+        requested_percent: canary_percent,
+        achieved_percent,
     })
+}
+
+/// One line for humans, e.g. `requested 10%, achieved 10.000%`.
+pub fn describe(split: &Split) -> String {
+    format!(
+        "requested {}%, achieved {:.3}%",
+        split.requested_percent, split.achieved_percent
+    )
+}
+
+/// A validated side, with what the algorithm needs to know about it.
+struct Pool<'a> {
+    base: &'a [u32],
+    /// gcd of the base weights above 0.
+    gcd: u32,
+    /// Largest `k` such that `k * max(base / gcd) <= MAX_WEIGHT`.
+    factor: u32,
+    /// `factor * sum(base / gcd)`: the largest total with exact ratios.
+    cap: u64,
+    /// Number of targets whose base weight is above 0.
+    active: u64,
+}
+
+impl<'a> Pool<'a> {
+    fn new(side: Side, base: &'a [u32]) -> Result<Self, WeightError> {
+        if let Some((index, &weight)) = base.iter().enumerate().find(|(_, &w)| w > MAX_WEIGHT) {
+            return Err(WeightError::WeightTooLarge {
+                side,
+                index,
+                weight,
+            });
+        }
+        let gcd = base.iter().fold(0, |g, &w| gcd(g, w));
+        if gcd == 0 {
+            return Err(WeightError::NoActiveTarget(side));
+        }
+        let max_reduced = base.iter().map(|&w| w / gcd).max().unwrap_or(1);
+        let factor = MAX_WEIGHT / max_reduced;
+        let reduced_sum: u64 = base.iter().map(|&w| u64::from(w / gcd)).sum();
+        Ok(Pool {
+            base,
+            gcd,
+            factor,
+            cap: u64::from(factor) * reduced_sum,
+            active: base.iter().filter(|&&w| w > 0).count() as u64,
+        })
+    }
+
+    /// The base weights scaled to `cap`, ratios exact.
+    fn scaled_to_cap(&self) -> Vec<u32> {
+        self.base
+            .iter()
+            .map(|&w| w / self.gcd * self.factor)
+            .collect()
+    }
+}
+
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// Total weight for the non-limiting side `other`, given the limiting side's
+/// total and both shares (fractions summing to 1): the integer just below or
+/// just above the ideal `limit_total * other_share / limit_share`, whichever
+/// gives an achieved share closer to `other_share`, kept within
+/// `[other.active, other.cap]` so every active target can get at least 1 and
+/// none exceeds `MAX_WEIGHT`.
+fn other_total(limit_total: u64, limit_share: f64, other_share: f64, other: &Pool<'_>) -> u64 {
+    let ideal = limit_total as f64 * other_share / limit_share;
+    let clamp = |t: f64| (t.max(0.0) as u64).clamp(other.active, other.cap);
+    let share_error = |t: u64| (t as f64 / (limit_total + t) as f64 - other_share).abs();
+    let below = clamp(ideal.floor());
+    let above = clamp(ideal.ceil());
+    if share_error(above) < share_error(below) {
+        above
+    } else {
+        below
+    }
+}
+
+/// Splits `total` over the targets in proportion to `base`, as close as
+/// possible in the least-squares sense to the ideal real weights
+/// `x_i = total * base_i / sum(base)` under the constraints "integer",
+/// "weight 0 iff base 0" and "sum == total". Requires `total` to be at least
+/// the number of targets with base above 0.
+///
+/// Starting from `max(1, floor(x_i))`, units are added one at a time where
+/// `x_i - w_i` is largest, or removed (only from weights of 2 or more) where
+/// `w_i - x_i` is largest; for a separable convex objective these greedy unit
+/// moves are optimal. All comparisons use exact integer arithmetic on
+/// `total * base_i - w_i * sum(base)`, ties going to the lower index.
+fn apportion(base: &[u32], total: u64) -> Vec<u32> {
+    let sum: i128 = base.iter().map(|&w| i128::from(w)).sum();
+    let total = i128::from(total);
+    let ideal = |i: usize| total * i128::from(base[i]);
+    let mut weights: Vec<i128> = base
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| if w == 0 { 0 } else { (ideal(i) / sum).max(1) })
+        .collect();
+    let assigned: i128 = weights.iter().sum();
+
+    if assigned < total {
+        // Heap of (x_i - w_i) * sum: the largest deficit gets the next unit.
+        let mut heap: BinaryHeap<(i128, Reverse<usize>)> = (0..base.len())
+            .filter(|&i| base[i] > 0)
+            .map(|i| (ideal(i) - weights[i] * sum, Reverse(i)))
+            .collect();
+        for _ in 0..(total - assigned) {
+            let (deficit, Reverse(i)) = heap.pop().expect("active targets exist");
+            weights[i] += 1;
+            heap.push((deficit - sum, Reverse(i)));
+        }
+    } else if assigned > total {
+        // Heap of (w_i - x_i) * sum over weights that can still give a unit.
+        let mut heap: BinaryHeap<(i128, Reverse<usize>)> = (0..base.len())
+            .filter(|&i| weights[i] >= 2)
+            .map(|i| (weights[i] * sum - ideal(i), Reverse(i)))
+            .collect();
+        for _ in 0..(assigned - total) {
+            let (surplus, Reverse(i)) = heap
+                .pop()
+                .expect("total >= number of active targets, so some weight is >= 2");
+            weights[i] -= 1;
+            if weights[i] >= 2 {
+                heap.push((surplus - sum, Reverse(i)));
+            }
+        }
+    }
+    weights.into_iter().map(|w| w as u32).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sum(w: &[u32]) -> u64 {
+        w.iter().map(|&x| u64::from(x)).sum()
+    }
+
+    /// `w` is exactly proportional to `base`.
+    fn exact_ratio(w: &[u32], base: &[u32]) -> bool {
+        let (tw, tb) = (sum(w), sum(base));
+        w.iter()
+            .zip(base)
+            .all(|(&w, &b)| u64::from(w) * tb == tw * u64::from(b))
+    }
+
+    #[test]
+    fn seed_case_at_10_percent() {
+        let s = split(&[100, 50], &[100, 100], 10.0).unwrap();
+        // Stable limits: 2:1 scaled by 32767; canary ideal 10922.33 -> 10922.
+        assert_eq!(s.stable, vec![65_534, 32_767]);
+        assert_eq!(s.canary, vec![5_461, 5_461]);
+        assert!((s.achieved_percent - 10.0).abs() < 0.001, "{s:?}");
+        assert_eq!(describe(&s), "requested 10%, achieved 10.000%");
+    }
+
+    #[test]
+    fn seed_case_at_50_percent() {
+        let s = split(&[100, 50], &[100, 100], 50.0).unwrap();
+        assert_eq!(s.stable, vec![65_534, 32_767]);
+        // 98301 canary units cannot split evenly in two; the share wins.
+        assert_eq!(s.canary, vec![49_151, 49_150]);
+        assert!((s.achieved_percent - 50.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn seed_case_at_90_percent() {
+        let s = split(&[100, 50], &[100, 100], 90.0).unwrap();
+        // Canary limits now; stable gets 14563 units split ~2:1.
+        assert_eq!(s.canary, vec![65_535, 65_535]);
+        assert_eq!(s.stable, vec![9_709, 4_854]);
+        assert!((s.achieved_percent - 90.0).abs() < 0.001, "{s:?}");
+        assert_eq!(describe(&s), "requested 90%, achieved 90.000%");
+    }
+
+    #[test]
+    fn single_targets() {
+        let s = split(&[1], &[1], 10.0).unwrap();
+        assert_eq!(s.stable, vec![65_535]);
+        assert_eq!(s.canary, vec![7_282]);
+        assert!((s.achieved_percent - 10.0).abs() < 0.001);
+        let s = split(&[7], &[3], 25.0).unwrap();
+        assert_eq!(s.stable, vec![65_535]);
+        assert_eq!(s.canary, vec![21_845]);
+        assert!((s.achieved_percent - 25.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn zero_percent_keeps_base_weights() {
+        let s = split(&[100, 50, 0], &[10, 20], 0.0).unwrap();
+        assert_eq!(s.stable, vec![100, 50, 0]);
+        assert_eq!(s.canary, vec![0, 0]);
+        assert!(s.achieved_percent.abs() < f64::EPSILON);
+        assert_eq!(describe(&s), "requested 0%, achieved 0.000%");
+    }
+
+    #[test]
+    fn hundred_percent_drains_stable() {
+        let s = split(&[100, 50], &[10, 0, 20], 100.0).unwrap();
+        assert_eq!(s.stable, vec![0, 0]);
+        assert_eq!(s.canary, vec![10, 0, 20]);
+        assert!((s.achieved_percent - 100.0).abs() < f64::EPSILON);
+        assert_eq!(describe(&s), "requested 100%, achieved 100.000%");
+    }
+
+    #[test]
+    fn zero_base_weights_stay_zero() {
+        let s = split(&[0, 100, 0, 50], &[0, 5], 33.3).unwrap();
+        assert_eq!(s.stable[0], 0);
+        assert_eq!(s.stable[2], 0);
+        assert_eq!(s.canary[0], 0);
+        assert!(s.canary[1] > 0);
+    }
+
+    #[test]
+    fn tiny_percent_keeps_every_target_alive() {
+        // The ideal canary total is ~0.001 units; each canary target still
+        // gets 1, which is as close as integers allow with 3 live targets.
+        let s = split(&[1], &[5, 1, 1], 1e-6).unwrap();
+        assert_eq!(s.stable, vec![65_535]);
+        assert_eq!(s.canary, vec![1, 1, 1]);
+        assert!((s.achieved_percent - 100.0 * 3.0 / 65_538.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rounding_remainders_go_to_the_largest_fraction() {
+        assert_eq!(apportion(&[1, 1, 1], 10), vec![4, 3, 3]);
+        assert_eq!(apportion(&[3, 1], 6), vec![5, 1]);
+        // x = [0.1 x 4, 4.6]: the tiny ones are raised to 1, the big one pays.
+        assert_eq!(apportion(&[1, 1, 1, 1, 46], 5), vec![1, 1, 1, 1, 1]);
+        assert_eq!(apportion(&[1, 0, 46], 10), vec![1, 0, 9]);
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(
+            split(&[1], &[1], f64::NAN),
+            Err(WeightError::InvalidPercent(p)) if p.is_nan()
+        ));
+        assert_eq!(
+            split(&[1], &[1], 100.5),
+            Err(WeightError::InvalidPercent(100.5))
+        );
+        assert_eq!(
+            split(&[1], &[1], -1.0),
+            Err(WeightError::InvalidPercent(-1.0))
+        );
+        assert_eq!(
+            split(&[0, 0], &[1], 5.0),
+            Err(WeightError::NoActiveTarget(Side::Stable))
+        );
+        let err = split(&[1], &[], 0.0).unwrap_err();
+        assert_eq!(err, WeightError::NoActiveTarget(Side::Canary));
+        assert_eq!(
+            err.to_string(),
+            "the canary side has no target with a weight above 0"
+        );
+        let err = split(&[1, 70_000], &[1], 5.0).unwrap_err();
+        assert_eq!(
+            err,
+            WeightError::WeightTooLarge {
+                side: Side::Stable,
+                index: 1,
+                weight: 70_000
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "stable target at index 1 has weight 70000, above Kong's maximum of 65535"
+        );
+        assert_eq!(
+            split(&[1], &[1], 101.0).unwrap_err().to_string(),
+            "canary percent must be a number between 0 and 100, got 101"
+        );
+    }
+
+    /// 1..=20 targets with weights in 0..=65535, at least one above 0.
+    fn pool() -> impl Strategy<Value = Vec<u32>> {
+        prop::collection::vec(
+            prop_oneof![Just(0u32), 1u32..=10, 0u32..=MAX_WEIGHT, Just(MAX_WEIGHT)],
+            1..=20,
+        )
+        .prop_filter("a side needs a weight above 0", |w| {
+            w.iter().any(|&x| x > 0)
+        })
+    }
+
+    fn percent() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            Just(0.0),
+            Just(100.0),
+            0.0f64..=100.0,
+            0.0f64..=0.01,
+            99.99f64..=100.0
+        ]
+    }
+
+    /// Checks the ratio bound from the module docs for one side:
+    /// `|w_i - x_i| < 1 + z`, `x_i = sum(w) * base_i / sum(base)`, `z` the
+    /// number of targets with `x_i < 1`.
+    fn assert_ratio_bound(w: &[u32], base: &[u32]) -> Result<(), TestCaseError> {
+        let (tw, tb) = (sum(w) as f64, sum(base) as f64);
+        let ideal: Vec<f64> = base.iter().map(|&b| tw * f64::from(b) / tb).collect();
+        let tiny = ideal
+            .iter()
+            .zip(base)
+            .filter(|(&x, &b)| b > 0 && x < 1.0)
+            .count();
+        for (&wi, &xi) in w.iter().zip(&ideal) {
+            prop_assert!(
+                (f64::from(wi) - xi).abs() < 1.0 + tiny as f64 + 1e-9,
+                "weight {} vs ideal {} (tiny = {}) in {:?} for {:?}",
+                wi,
+                xi,
+                tiny,
+                w,
+                base
+            );
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn split_properties(stable in pool(), canary in pool(), p in percent()) {
+            let s = split(&stable, &canary, p).unwrap();
+            prop_assert_eq!(s.stable.len(), stable.len());
+            prop_assert_eq!(s.canary.len(), canary.len());
+            let all = s.stable.iter().chain(&s.canary);
+            prop_assert!(all.clone().all(|&w| w <= MAX_WEIGHT));
+            prop_assert!(all.map(|&w| u64::from(w)).sum::<u64>() > 0);
+            let expected = 100.0 * sum(&s.canary) as f64
+                / (sum(&s.canary) + sum(&s.stable)) as f64;
+            prop_assert!((s.achieved_percent - expected).abs() < 1e-9);
+            let err = (s.achieved_percent - p).abs();
+
+            // Targets with base 0 stay 0.
+            for (w, b) in s.stable.iter().zip(&stable).chain(s.canary.iter().zip(&canary)) {
+                if *b == 0 { prop_assert_eq!(*w, 0); }
+            }
+
+            if p <= 0.0 || p >= 100.0 {
+                prop_assert!(err <= 0.0);
+                let (live, live_base, dead) = if p <= 0.0 {
+                    (&s.stable, &stable, &s.canary)
+                } else {
+                    (&s.canary, &canary, &s.stable)
+                };
+                prop_assert_eq!(live, live_base);
+                prop_assert!(dead.iter().all(|&w| w == 0));
+                return Ok(());
+            }
+
+            // Every live target keeps at least 1.
+            for (w, b) in s.stable.iter().zip(&stable).chain(s.canary.iter().zip(&canary)) {
+                if *b > 0 { prop_assert!(*w >= 1); }
+            }
+
+            // Share bound (module docs): the limiting total L is >= 32768, so
+            // the error is <= 50 / 32768 points unless the other side had to be
+            // clamped up to one unit per live target, and that can only happen
+            // when the ideal other total, >= share ratio * 32768, is below its
+            // target count; then the error is <= 100 * n / (32768 + n).
+            let q = p / 100.0;
+            let n_stable = stable.iter().filter(|&&b| b > 0).count() as f64;
+            let n_canary = canary.iter().filter(|&&b| b > 0).count() as f64;
+            let unclamped = q / (1.0 - q) * 32_768.0 >= n_canary
+                && (1.0 - q) / q * 32_768.0 >= n_stable;
+            let bound = if unclamped {
+                50.0 / 32_768.0
+            } else {
+                let n = n_stable.max(n_canary);
+                100.0 * n / (32_768.0 + n)
+            };
+            prop_assert!(err <= bound + 1e-9, "error {} > bound {} for {:?}", err, bound, s);
+            if (0.1..=99.9).contains(&p) {
+                // Typical pools: far below 0.01 percentage points.
+                prop_assert!(err < 0.0016, "error {} for {:?}", err, s);
+            }
+
+            // Ratios: one side (the limiting one) exact at the largest integer
+            // scale, both sides within the apportionment bound.
+            let exact_at_max_scale = |w: &[u32], base: &[u32]| {
+                let g = base.iter().fold(0, |g, &b| gcd(g, b));
+                let max_reduced = base.iter().map(|&b| b / g).max().unwrap();
+                let k = w.iter().max().unwrap() / max_reduced;
+                exact_ratio(w, base) && (k + 1) * max_reduced > MAX_WEIGHT
+            };
+            prop_assert!(
+                exact_at_max_scale(&s.stable, &stable) || exact_at_max_scale(&s.canary, &canary),
+                "no side at exact max scale: {:?}", s
+            );
+            assert_ratio_bound(&s.stable, &stable)?;
+            assert_ratio_bound(&s.canary, &canary)?;
+        }
+
+        #[test]
+        fn apportion_keeps_the_total(base in pool(), extra in 0u64..200_000) {
+            let active = base.iter().filter(|&&b| b > 0).count() as u64;
+            let cap = {
+                let g = base.iter().fold(0, |g, &b| gcd(g, b));
+                let m = base.iter().map(|&b| b / g).max().unwrap();
+                u64::from(MAX_WEIGHT / m) * base.iter().map(|&b| u64::from(b / g)).sum::<u64>()
+            };
+            let total = (active + extra).min(cap);
+            let w = apportion(&base, total);
+            prop_assert_eq!(sum(&w), total);
+            prop_assert!(w.iter().all(|&x| x <= MAX_WEIGHT));
+            for (&wi, &bi) in w.iter().zip(&base) {
+                prop_assert_eq!(wi == 0, bi == 0);
+            }
+            assert_ratio_bound(&w, &base)?;
+        }
+    }
 }

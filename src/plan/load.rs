@@ -572,11 +572,16 @@ mod tests {
 
     #[test]
     fn index_locates_keys_and_items() {
-        let text = "a:\n  b:\n    - x: 1\n    - y: 2\n";
+        let text = "a:\n  b:\n    - {x: 1}\n    - {y: 2}\nc:\n  d: 3\n";
         let idx = build_index(text, &Limits::default()).unwrap();
-        assert_eq!(idx.key_pos("a.b[1].y"), Some(Pos { line: 4, col: 7 }));
-        assert_eq!(idx.value_pos("a.b[1]"), Some(Pos { line: 4, col: 7 }));
-        assert_eq!(idx.key_pos("a.b[1].zzz"), Some(Pos { line: 4, col: 7 }));
+        assert_eq!(idx.key_pos("a.b[1].y"), Some(Pos { line: 4, col: 8 }));
+        assert_eq!(idx.value_pos("a.b[1].y"), Some(Pos { line: 4, col: 11 }));
+        assert_eq!(idx.key_pos("c.d"), Some(Pos { line: 6, col: 3 }));
+        assert_eq!(
+            idx.key_pos("c.zzz"),
+            Some(Pos { line: 5, col: 1 }),
+            "an unknown key falls back to its parent"
+        );
         assert_eq!(parent_path("a.b[1].y").as_deref(), Some("a.b[1]"));
     }
 

@@ -166,7 +166,7 @@ impl Ui {
                 }
             }
             Event::ProbeStarted { env, targets } => {
-                self.spin(format!("probing {targets} target(s) of {env}"))
+                self.spin(format!("probing {targets} target(s) of {env}"));
             }
             Event::ProbeResult { env, health } => {
                 if !health.healthy || v >= 1 {
@@ -227,7 +227,7 @@ impl Ui {
             )),
             Event::CleanedUp { object } => self.say(&format!("removed {object}")),
             Event::Warning { message } => {
-                self.say(&format!("{} {message}", yellow.apply_to("warning:")))
+                self.say(&format!("{} {message}", yellow.apply_to("warning:")));
             }
             Event::Done { summary } => self.say(&format!("{} {summary}", green.apply_to("done:"))),
         }

@@ -43,7 +43,7 @@ impl StatusView {
         }
         match (&r.action, &r.at, &r.by) {
             (Some(a), Some(at), Some(by)) => {
-                out.push_str(&format!("last change: {a} at {at} by {by}\n"))
+                out.push_str(&format!("last change: {a} at {at} by {by}\n"));
             }
             _ => out.push_str("last change: none recorded\n"),
         }

@@ -83,22 +83,6 @@ impl Stack {
         }
     }
 
-    pub fn backend(&self, name: &str) -> &Backend {
-        self.backends
-            .iter()
-            .find(|b| b.url().contains(&b.addr().to_string()) && self.name_of(b) == name)
-            .expect("backend")
-    }
-
-    fn name_of(&self, b: &Backend) -> &'static str {
-        let i = self
-            .backends
-            .iter()
-            .position(|x| x.addr() == b.addr())
-            .expect("known backend");
-        ["blue-1", "blue-2", "green-1", "green-2"][i]
-    }
-
     /// Writes the seed-style plan (blue 100/50, green 100/100) with this stack's addresses.
     pub fn plan(&self, active: &str) -> PathBuf {
         let text = std::fs::read_to_string(root().join("tests/plans/seed.yaml"))

@@ -98,7 +98,6 @@ pub struct KongClient {
     headers: HeaderMap,
     timeout: Duration,
     deadline: Option<Instant>,
-    log: std::sync::Arc<dyn Fn(&Method, &str, Option<&Value>) + Send + Sync>,
 }
 
 impl std::fmt::Debug for KongClient {
@@ -173,18 +172,7 @@ impl KongClient {
                 .request_timeout
                 .map_or(Duration::from_secs(10), |d| d.0),
             deadline,
-            log: std::sync::Arc::new(|_, _, _| {}),
         })
-    }
-
-    /// Calls `log(method, path, body)` before each write (for `-v` and the event stream).
-    #[must_use]
-    pub fn with_log(
-        mut self,
-        log: impl Fn(&Method, &str, Option<&Value>) + Send + Sync + 'static,
-    ) -> KongClient {
-        self.log = std::sync::Arc::new(log);
-        self
     }
 
     /// The Admin API base URL.
@@ -250,7 +238,7 @@ impl KongClient {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<Value, KongError> {
-        (self.log)(&method, path, body);
+        tracing::info!(%method, path, "kong admin write");
         self.call(method, path, body, idempotent).await
     }
 

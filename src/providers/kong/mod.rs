@@ -258,7 +258,7 @@ impl Kong {
         tags
     }
 
-    fn service_body(&self, host: &str, tags: Vec<String>) -> Value {
+    fn service_body(&self, host: &str, tags: &[String]) -> Value {
         json!({
             "name": self.service.name,
             "host": host,
@@ -565,7 +565,7 @@ impl Kong {
             calls.push(Call {
                 method: "PUT".into(),
                 path: svc_path,
-                body: Some(self.service_body(&host, tags)),
+                body: Some(self.service_body(&host, &tags)),
                 idempotent: true,
             });
             let mut routes = Vec::new();

@@ -1,0 +1,200 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_bgctl_global_optspecs
+    string join \n v/verbose q/quiet o/output= no-progress color= timeout= max-plan-bytes= h/help V/version
+end
+
+function __fish_bgctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_bgctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_bgctl_using_subcommand
+    set -l cmd (__fish_bgctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c bgctl -n "__fish_bgctl_needs_command" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_needs_command" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_needs_command" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_needs_command" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_needs_command" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_needs_command" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_needs_command" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_needs_command" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "schema" -d 'Print the plan\'s JSON Schema'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "diff" -d 'Show what `apply` would change in the live system'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "apply" -d 'Make the live system match the plan'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 0 when nothing differs, 2 when there are changes, 1 on error'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l dry-run -d 'Show what would change and stop'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show what `apply` would change in the live system'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Make the live system match the plan'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l to -d 'The environment to make live' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l dry-run -d 'Show what would change and stop'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l dry-run -d 'Show what would change and stop'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-probe -d 'Skip the health probes'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "schema" -d 'Print the plan\'s JSON Schema'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback status demo completions schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "apply" -d 'Make the live system match the plan'
