@@ -35,6 +35,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand plan 'Validate, diff and apply plans'
             cand switch 'Make an environment live: probe it, switch traffic, verify'
             cand rollback 'Send traffic back to the side that was live before the last switch'
+            cand promote 'Continue a canary from its manual gate'
+            cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
@@ -104,6 +106,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --yes 'Do not ask for confirmation'
             cand --dry-run 'Show what would change and stop'
             cand --force-unlock 'Break a lock held by another run (use only when that run is gone)'
+            cand --wait 'At a canary''s manual gate, wait for `bgctl promote` from another runner instead of exiting 6'
             cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand -q 'Only errors'
@@ -152,6 +155,51 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;rollback'= {
+            cand -f 'The plan file'
+            cand --file 'The plan file'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --dry-run 'Show what would change and stop'
+            cand --force-unlock 'Break a lock held by another run (use only when that run is gone)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;promote'= {
+            cand -f 'The plan file'
+            cand --file 'The plan file'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --full 'Skip the remaining steps and send all traffic to the canary now'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --dry-run 'Show what would change and stop'
+            cand --force-unlock 'Break a lock held by another run (use only when that run is gone)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;abort'= {
             cand -f 'The plan file'
             cand --file 'The plan file'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
@@ -244,6 +292,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand plan 'Validate, diff and apply plans'
             cand switch 'Make an environment live: probe it, switch traffic, verify'
             cand rollback 'Send traffic back to the side that was live before the last switch'
+            cand promote 'Continue a canary from its manual gate'
+            cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
@@ -264,6 +314,10 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;help;switch'= {
         }
         &'bgctl;help;rollback'= {
+        }
+        &'bgctl;help;promote'= {
+        }
+        &'bgctl;help;abort'= {
         }
         &'bgctl;help;status'= {
         }

@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{ChangeArgs, GlobalArgs};
+use crate::engine::canary::{CanaryOptions, Start};
 use crate::engine::Engine;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ui::Ui;
 
 /// Make the live system match the plan: ensure service, routes, upstreams and targets, probe the
-/// side to go live, switch, verify. A second apply of the same plan writes nothing.
+/// side to go live, switch, verify. A second apply of the same plan writes nothing. For a
+/// canary plan: run the steps, or resume a paused rollout from its recorded step.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The plan file.
@@ -20,6 +22,9 @@ pub struct ApplyArgs {
     /// Confirmation and dry-run flags.
     #[command(flatten)]
     pub change: ChangeArgs,
+    /// At a canary's manual gate, wait for `bgctl promote` from another runner instead of exiting 6.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 /// Runs `plan apply`.
@@ -28,11 +33,12 @@ pub async fn cmd_apply(g: &GlobalArgs, ui: &Ui, args: &ApplyArgs) -> Result<Exit
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, opts.deadline, ui)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    let Some(bg) = &plan.strategy.blue_green else {
-        return Err(CliError::usage(
-            "canary plans are not supported by this build",
-            "use `strategy.blueGreen`",
-        ));
-    };
-    super::finish(engine.deploy(&bg.active_environment, "apply").await)
+    match &plan.strategy.blue_green {
+        Some(bg) => super::finish(engine.deploy(&bg.active_environment, "apply").await),
+        None => super::finish(
+            engine
+                .canary(Start::Apply, CanaryOptions { wait: args.wait })
+                .await,
+        ),
+    }
 }

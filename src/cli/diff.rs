@@ -52,7 +52,7 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
         .blue_green
         .as_ref()
         .map(|b| b.active_environment.clone())
-        .or_else(|| plan.strategy.canary.as_ref().map(|c| c.stable.clone()))
+        .or_else(|| plan.strategy.canary.as_ref().map(|c| c.canary.clone()))
         .unwrap_or_default();
     let engine = Engine::new(&provider, &plan, &opts, &tee);
     engine.deploy(&target, "apply").await.map_err(|e| {

@@ -1,10 +1,12 @@
 //! The command line: clap definitions, global settings resolved into plain options, and one
 //! `match` that routes to a `cmd_<name>` per command file. The engine never sees clap types.
 
+mod abort;
 mod apply;
 mod completions;
 mod demo;
 mod diff;
+mod promote;
 mod rollback;
 mod status;
 mod switch;
@@ -90,6 +92,10 @@ pub enum Command {
     Switch(switch::SwitchArgs),
     /// Send traffic back to the side that was live before the last switch.
     Rollback(rollback::RollbackArgs),
+    /// Continue a canary from its manual gate.
+    Promote(promote::PromoteArgs),
+    /// Abort a canary: all traffic back to stable.
+    Abort(abort::AbortArgs),
     /// Show the live side, targets, health, lock and last change.
     Status(status::StatusArgs),
     /// Run a blue-green release against the built-in Kong simulator.
@@ -120,6 +126,8 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Plan(PlanCommand::Apply(a)) => apply::cmd_apply(&cli.global, &ui, &a).await,
         Command::Switch(a) => switch::cmd_switch(&cli.global, &ui, &a).await,
         Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
+        Command::Promote(a) => promote::cmd_promote(&cli.global, &ui, &a).await,
+        Command::Abort(a) => abort::cmd_abort(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),

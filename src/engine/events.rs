@@ -113,6 +113,37 @@ pub enum Event {
         /// What.
         object: String,
     },
+    /// A canary step begins.
+    Step {
+        /// 0-based index.
+        index: usize,
+        /// Number of steps.
+        total: usize,
+        /// What the step does, e.g. `setWeight 10`.
+        description: String,
+    },
+    /// A canary weight was applied: requested and achieved share.
+    Weight {
+        /// Requested canary percent.
+        requested: f64,
+        /// Achieved with integer weights.
+        achieved: f64,
+    },
+    /// The rollout waits (a timed pause or a manual gate).
+    Paused {
+        /// 0-based step index.
+        step: usize,
+        /// What it waits for.
+        waiting: String,
+        /// Seconds left for a timed pause.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remaining_secs: Option<u64>,
+    },
+    /// A signal arrived.
+    Interrupted {
+        /// What bgctl does about it.
+        action: String,
+    },
     /// A non-fatal problem.
     Warning {
         /// What.

@@ -6,6 +6,7 @@
 //! once. The engine emits [`events::Event`]s and never prints. It takes the lock only when it
 //! will write: an `apply` that finds nothing to change makes no write at all.
 
+pub mod canary;
 pub mod events;
 pub mod verify;
 pub mod weights;
@@ -112,6 +113,20 @@ pub enum EngineError {
         /// The command that finishes the job by hand.
         command: String,
     },
+    /// A manual gate was reached and the run may not wait.
+    #[error("rollout `{rollout}` is paused at the manual gate (step {step})")]
+    PausedAtGate {
+        /// 1-based step number.
+        step: usize,
+        /// Rollout.
+        rollout: String,
+    },
+    /// SIGINT/SIGTERM: what was done about it.
+    #[error("interrupted: {outcome}")]
+    Interrupted {
+        /// What was done.
+        outcome: String,
+    },
     /// Rollback has nowhere to go.
     #[error("there is nothing to roll back to")]
     NoPrevious,
@@ -128,7 +143,8 @@ impl EngineError {
                 Exit::Error
             }
             EngineError::Locked { .. } => Exit::Locked,
-            EngineError::NeedsConfirmation => Exit::Paused,
+            EngineError::NeedsConfirmation | EngineError::PausedAtGate { .. } => Exit::Paused,
+            EngineError::Interrupted { .. } => Exit::Interrupted,
             EngineError::Unhealthy { .. } | EngineError::RolledBack { .. } => Exit::RolledBack,
             EngineError::Uncertain { .. } => Exit::Uncertain,
             EngineError::Invalid(_) => Exit::Usage,
@@ -162,6 +178,10 @@ impl EngineError {
                 format!("state: {state}"),
                 format!("to finish by hand: {command}"),
             ],
+            EngineError::PausedAtGate { .. } => vec![
+                "the pause is recorded in the target system; continue from any machine with `bgctl promote -f <plan>`".into(),
+                "or send all traffic back with `bgctl abort -f <plan>`; `bgctl plan apply --wait` waits for the promotion".into(),
+            ],
             EngineError::NoPrevious => vec![
                 "no earlier side is recorded in the target system; use `bgctl switch --to ENV`"
                     .into(),
@@ -186,6 +206,8 @@ pub enum Outcome {
     DryRun,
     /// Changes were made; traffic now goes to this.
     Changed(Traffic),
+    /// Another runner passed the gate this run waited at and continues the rollout.
+    HandedOver,
 }
 
 /// RFC 3339 UTC for unix seconds.
@@ -238,7 +260,7 @@ impl<'a, P: Provider> Engine<'a, P> {
     }
 
     #[allow(clippy::needless_pass_by_value)] // events are built inline at the call sites
-    fn emit(&self, e: Event) {
+    pub(crate) fn emit(&self, e: Event) {
         self.reporter.event(&e);
     }
 
@@ -257,7 +279,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
     }
 
-    fn record(&self, action: &str, phase: Phase, previous: Option<String>) -> Record {
+    pub(crate) fn record(&self, action: &str, phase: Phase, previous: Option<String>) -> Record {
         Record {
             previous,
             phase,
@@ -279,7 +301,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         Ok(snap)
     }
 
-    fn confirm(&self, question: &str) -> Result<(), EngineError> {
+    pub(crate) fn confirm(&self, question: &str) -> Result<(), EngineError> {
         if self.opts.yes || self.opts.dry_run {
             return Ok(());
         }
@@ -293,7 +315,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
     }
 
-    async fn with_lock<T>(
+    pub(crate) async fn with_lock<T>(
         &self,
         f: impl std::future::Future<Output = Result<T, EngineError>>,
     ) -> Result<T, EngineError> {

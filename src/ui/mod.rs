@@ -226,6 +226,32 @@ impl Ui {
                 yellow.apply_to("rolling back")
             )),
             Event::CleanedUp { object } => self.say(&format!("removed {object}")),
+            Event::Step {
+                index,
+                total,
+                description,
+            } => self.say(&format!(
+                "{} {}/{total}: {description}",
+                bold.apply_to("step"),
+                index + 1
+            )),
+            Event::Weight {
+                requested,
+                achieved,
+            } => self.say(&format!(
+                "  canary weight: requested {requested}%, achieved {achieved:.3}%"
+            )),
+            Event::Paused {
+                waiting,
+                remaining_secs,
+                ..
+            } => match remaining_secs {
+                Some(secs) => self.spin(format!("paused: {waiting} ({secs}s left)")),
+                None => self.say(&format!("{} {waiting}", yellow.apply_to("paused:"))),
+            },
+            Event::Interrupted { action } => {
+                self.say(&format!("{} {action}", yellow.apply_to("interrupted:")));
+            }
             Event::Warning { message } => {
                 self.say(&format!("{} {message}", yellow.apply_to("warning:")));
             }

@@ -31,8 +31,8 @@ impl StatusView {
             self.rollout, self.provider, s.traffic
         );
         out.push_str(&format!("phase:    {}", r.phase.as_str()));
-        if let (Some(step), Some(w)) = (r.step, r.weight) {
-            out.push_str(&format!(" (next step {step}, canary {w}% requested)"));
+        if let (Some(w), Some(canary)) = (r.weight, &r.canary) {
+            out.push_str(&format!(" (canary `{canary}`: {w}% requested)"));
         }
         if let Some(wait) = &r.waiting {
             out.push_str(&format!("; waiting for {wait}"));

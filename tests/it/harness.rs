@@ -85,12 +85,31 @@ impl Stack {
 
     /// Writes the seed-style plan (blue 100/50, green 100/100) with this stack's addresses.
     pub fn plan(&self, active: &str) -> PathBuf {
-        let text = std::fs::read_to_string(root().join("tests/plans/seed.yaml"))
-            .expect("seed plan")
-            .replace("ACTIVE", active);
-        let path = self.dir.path().join("plan.yaml");
+        self.plan_from("seed.yaml", &[("ACTIVE", active)])
+    }
+
+    /// Copies `tests/plans/<name>` into the temp dir with textual replacements.
+    pub fn plan_from(&self, name: &str, replace: &[(&str, &str)]) -> PathBuf {
+        let mut text =
+            std::fs::read_to_string(root().join("tests/plans").join(name)).expect("test plan");
+        for (from, to) in replace {
+            text = text.replace(from, to);
+        }
+        let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("write plan");
         path
+    }
+
+    /// The service's `host` as Kong has it now.
+    pub async fn service_host(&self) -> String {
+        let url = format!("{}/services/address-service", self.sim.admin_url());
+        let v: serde_json::Value = reqwest::get(url)
+            .await
+            .expect("admin")
+            .json()
+            .await
+            .expect("json");
+        v["host"].as_str().unwrap_or_default().to_string()
     }
 
     /// `bgctl` with the stack's addresses in the environment.

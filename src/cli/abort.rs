@@ -1,0 +1,30 @@
+//! `bgctl abort -f FILE`: end a canary and send all traffic back to stable.
+
+use clap::Args;
+
+use super::{ChangeArgs, GlobalArgs, PlanFileArg};
+use crate::engine::Engine;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::ui::Ui;
+
+/// Abort a canary: all traffic back to stable in one write, recorded as aborted (exit 0 when
+/// the abort itself succeeded).
+#[derive(Debug, Args)]
+pub struct AbortArgs {
+    /// The plan file.
+    #[command(flatten)]
+    pub plan: PlanFileArg,
+    /// Confirmation and dry-run flags.
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+/// Runs `abort`.
+pub async fn cmd_abort(g: &GlobalArgs, ui: &Ui, args: &AbortArgs) -> Result<Exit, CliError> {
+    let plan = super::load(g, &args.plan.file)?;
+    let opts = super::options(g, &args.change);
+    let provider = super::provider(&plan, opts.deadline, ui)?;
+    let engine = Engine::new(&provider, &plan, &opts, ui);
+    super::finish(engine.abort().await)
+}

@@ -1,0 +1,39 @@
+//! `bgctl promote -f FILE`: pass the manual gate a canary waits at and continue the rollout.
+
+use clap::Args;
+
+use super::{ChangeArgs, GlobalArgs, PlanFileArg};
+use crate::engine::canary::{CanaryOptions, Start};
+use crate::engine::Engine;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::ui::Ui;
+
+/// Continue a canary from its manual gate (from any machine: the pause is recorded in the
+/// target system). The promoting run carries on with the remaining steps.
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// The plan file.
+    #[command(flatten)]
+    pub plan: PlanFileArg,
+    /// Skip the remaining steps and send all traffic to the canary now.
+    #[arg(long)]
+    pub full: bool,
+    /// Confirmation and dry-run flags.
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+/// Runs `promote`.
+pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<Exit, CliError> {
+    let plan = super::load(g, &args.plan.file)?;
+    let opts = super::options(g, &args.change);
+    let provider = super::provider(&plan, opts.deadline, ui)?;
+    let engine = Engine::new(&provider, &plan, &opts, ui);
+    let start = if args.full {
+        Start::PromoteFull
+    } else {
+        Start::Promote
+    };
+    super::finish(engine.canary(start, CanaryOptions::default()).await)
+}

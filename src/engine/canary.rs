@@ -1,0 +1,550 @@
+//! Canary releases: weighted steps, timed pauses, manual gates, promote/abort from any runner.
+//!
+//! The plan's steps run in order. Each `setWeight` below 100 points the service at the
+//! provider's mixed target (Kong: a bgctl-owned upstream holding both sides' targets with
+//! weights from [`super::weights`]) and records `step`/`weight`/`phase` in the same write, so
+//! another machine can see and continue the rollout. `setWeight: 100` points the service at the
+//! canary's own object and the mixed one is removed after `cleanupDelay`.
+//!
+//! Manual gates (`pause: {}`): on a terminal without `--yes` bgctl asks; otherwise it records
+//! the pause in the target system and exits 6 (or, with `--wait`, waits until someone runs
+//! `bgctl promote`, which then continues the rollout in the promoting process). `plan apply` on a
+//! paused rollout resumes from the recorded step. A failed verification or Ctrl-C sends all
+//! traffic back to stable in one write (the interrupt policy can leave it paused instead).
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::events::Event;
+use super::{weights, Engine, EngineError, Outcome};
+use crate::plan::model::{Canary, InterruptPolicy};
+use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
+
+/// How a canary run starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// `plan apply`: fresh, or resume from the recorded step; gates stop the run.
+    Apply,
+    /// `promote`: pass the gate the rollout waits at, then continue.
+    Promote,
+    /// `promote --full`: skip the remaining steps and go to 100%.
+    PromoteFull,
+}
+
+enum Gate {
+    Continue,
+    Paused,
+    HandedOver,
+}
+
+/// Canary-specific options.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CanaryOptions {
+    /// Wait at a manual gate instead of exiting 6.
+    pub wait: bool,
+}
+
+impl<P: Provider> Engine<'_, P> {
+    fn canary_spec(&self) -> Result<&Canary, EngineError> {
+        self.plan
+            .strategy
+            .canary
+            .as_ref()
+            .ok_or_else(|| EngineError::Invalid("the plan's strategy is not a canary".into()))
+    }
+
+    fn canary_record(
+        &self,
+        c: &Canary,
+        action: &str,
+        phase: Phase,
+        step: usize,
+        weight: Option<f64>,
+        waiting: Option<String>,
+    ) -> Record {
+        let mut r = self.record(action, phase, Some(c.stable.clone()));
+        r.step = Some(step);
+        r.weight = weight;
+        r.stable = Some(c.stable.clone());
+        r.canary = Some(c.canary.clone());
+        r.waiting = waiting;
+        r
+    }
+
+    /// Where a canary run starts, from the recorded state.
+    fn resume_point(c: &Canary, snap: &Snapshot) -> Option<usize> {
+        let r = &snap.record;
+        let ours = r.canary.as_deref() == Some(c.canary.as_str())
+            && r.stable.as_deref() == Some(c.stable.as_str());
+        (ours && matches!(r.phase, Phase::Progressing | Phase::Paused)).then(|| r.step.unwrap_or(0))
+    }
+
+    /// Runs (or resumes, or promotes) the canary.
+    pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
+        let c = self.canary_spec()?;
+        let snap = self.observe().await?;
+        let resume = Self::resume_point(c, &snap);
+        let gate_step = resume.filter(|_| {
+            snap.record.phase == Phase::Paused
+                && snap
+                    .record
+                    .waiting
+                    .as_deref()
+                    .is_some_and(|w| w.starts_with("manual gate"))
+        });
+        if start != Start::Apply && resume.is_none() {
+            return Err(EngineError::Invalid(format!(
+                "rollout `{}` has no canary in progress to promote (phase {})",
+                self.plan.metadata.name,
+                snap.record.phase.as_str()
+            )));
+        }
+        if resume.is_none()
+            && snap.traffic
+                == (Traffic::Env {
+                    env: c.canary.clone(),
+                })
+            && self.provider.setup_changes(&snap).is_empty()
+        {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        }
+        let first = match (start, resume) {
+            (Start::PromoteFull, _) => c.steps.len(),
+            (Start::Promote, Some(step)) if gate_step == Some(step) => step + 1,
+            (_, Some(step)) => step,
+            (Start::Apply, None) => 0,
+            (_, None) => unreachable!("checked above"),
+        };
+        let changes = if resume.is_none() {
+            self.provider.setup_changes(&snap)
+        } else {
+            Vec::new()
+        };
+        self.emit(Event::Planned {
+            changes: changes.clone(),
+            traffic: None,
+            traffic_calls: Vec::new(),
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        if start == Start::Apply && resume.is_none() {
+            self.confirm(&format!(
+                "Start a canary of `{}`: {} → {} in {} steps?",
+                self.plan.metadata.name,
+                c.stable,
+                c.canary,
+                c.steps.len()
+            ))?;
+        }
+        self.with_lock(async {
+            for change in &changes {
+                self.emit(Event::Write {
+                    change: change.clone(),
+                });
+                self.provider.apply(change).await?;
+            }
+            if resume.is_none() {
+                self.probe_env(&c.canary).await?;
+            }
+            self.run_steps(c, first, start, copts).await
+        })
+        .await
+    }
+
+    async fn run_steps(
+        &self,
+        c: &Canary,
+        first: usize,
+        start: Start,
+        copts: CanaryOptions,
+    ) -> Result<Outcome, EngineError> {
+        let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
+        let mut steps = Box::pin(self.steps_loop(c, first, start, copts));
+        tokio::select! {
+            r = &mut steps => r,
+            () = interrupted() => {
+                drop(steps);
+                Err(self.on_interrupt(c, policy).await)
+            }
+        }
+    }
+
+    async fn steps_loop(
+        &self,
+        c: &Canary,
+        first: usize,
+        start: Start,
+        copts: CanaryOptions,
+    ) -> Result<Outcome, EngineError> {
+        let action = if start == Start::Apply {
+            "apply"
+        } else {
+            "promote"
+        };
+        let total = c.steps.len();
+        let mut index = first;
+        while index < total {
+            let step = &c.steps[index];
+            if let Some(w) = step.set_weight {
+                self.emit(Event::Step {
+                    index,
+                    total,
+                    description: format!("setWeight {w}"),
+                });
+                self.set_weight(c, w, index + 1, action).await?;
+            } else if let Some(pause) = &step.pause {
+                if let Some(d) = pause.duration {
+                    self.emit(Event::Step {
+                        index,
+                        total,
+                        description: format!("pause {}", humantime::format_duration(d.0)),
+                    });
+                    self.timed_pause(c, index, d.0).await?;
+                } else {
+                    {
+                        self.emit(Event::Step {
+                            index,
+                            total,
+                            description: "manual gate".into(),
+                        });
+                        match self.gate(c, index, copts).await? {
+                            Gate::Continue => {}
+                            Gate::Paused => {
+                                return Err(EngineError::PausedAtGate {
+                                    step: index + 1,
+                                    rollout: self.plan.metadata.name.clone(),
+                                })
+                            }
+                            Gate::HandedOver => return Ok(Outcome::HandedOver),
+                        }
+                    }
+                }
+            } else if let Some(a) = &step.analysis {
+                self.emit(Event::Step {
+                    index,
+                    total,
+                    description: format!("analysis {}", a.checks.join(", ")),
+                });
+                self.emit(Event::Warning {
+                    message: "analysis steps are not evaluated by this build; continuing".into(),
+                });
+            }
+            index += 1;
+        }
+        // Every plan ends at 100%: make the canary's own object live and drop the mixed one.
+        let snap = self.provider.snapshot().await?;
+        let to = Traffic::Env {
+            env: c.canary.clone(),
+        };
+        if snap.traffic != to || snap.record.phase != Phase::Completed {
+            let record = self.canary_record(c, action, Phase::Completed, total, Some(100.0), None);
+            self.move_traffic(&snap, &to, &record).await?;
+            if let Err(reason) = self.verify_env(&c.canary, 100.0).await {
+                return Err(self
+                    .roll_back_after_failure(&to, Some(&c.stable), &reason)
+                    .await);
+            }
+        }
+        tokio::time::sleep(
+            c.cleanup_delay
+                .map_or(Duration::from_secs(2), |d| d.0)
+                .min(self.opts.deadline.saturating_duration_since(Instant::now())),
+        )
+        .await;
+        self.cleanup().await;
+        self.emit(Event::Done {
+            summary: format!("canary complete: `{}` takes all traffic", c.canary),
+        });
+        Ok(Outcome::Changed(to))
+    }
+
+    async fn set_weight(
+        &self,
+        c: &Canary,
+        percent: f64,
+        next_step: usize,
+        action: &str,
+    ) -> Result<(), EngineError> {
+        let snap = self.provider.snapshot().await?;
+        let (to, expected) = if percent >= 100.0 {
+            (
+                Traffic::Env {
+                    env: c.canary.clone(),
+                },
+                100.0,
+            )
+        } else {
+            let base = |env: &str| {
+                self.plan
+                    .environments
+                    .get(env)
+                    .map(|e| {
+                        e.targets
+                            .iter()
+                            .map(|t| u32::try_from(t.weight).unwrap_or(0))
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default()
+            };
+            let split = weights::split(&base(&c.stable), &base(&c.canary), percent)
+                .map_err(|e| EngineError::Invalid(format!("cannot split {percent}%: {e}")))?;
+            self.emit(Event::Weight {
+                requested: percent,
+                achieved: split.achieved_percent,
+            });
+            (
+                Traffic::Split {
+                    stable: c.stable.clone(),
+                    canary: c.canary.clone(),
+                    percent: split.achieved_percent,
+                },
+                split.achieved_percent,
+            )
+        };
+        let phase = if percent >= 100.0 {
+            Phase::Completed
+        } else {
+            Phase::Progressing
+        };
+        let record = self.canary_record(c, action, phase, next_step, Some(percent), None);
+        self.move_traffic(&snap, &to, &record).await?;
+        if let Err(reason) = self.verify_env(&c.canary, expected).await {
+            return Err(self
+                .roll_back_after_failure(&to, Some(&c.stable), &reason)
+                .await);
+        }
+        Ok(())
+    }
+
+    async fn timed_pause(&self, c: &Canary, index: usize, d: Duration) -> Result<(), EngineError> {
+        let until = Instant::now() + d;
+        if until > self.opts.deadline {
+            return Err(EngineError::Invalid(format!(
+                "the pause at step {} ({}) is longer than the time left before `--timeout`",
+                index + 1,
+                humantime::format_duration(d)
+            )));
+        }
+        let weight = self
+            .provider
+            .snapshot()
+            .await
+            .ok()
+            .and_then(|s| s.record.weight);
+        let record = self.canary_record(
+            c,
+            "pause",
+            Phase::Paused,
+            index + 1,
+            weight,
+            Some(format!("timed pause at step {}", index + 1)),
+        );
+        self.provider.write_record(&record).await?;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            self.emit(Event::Paused {
+                step: index,
+                waiting: format!("timed pause at step {}", index + 1),
+                remaining_secs: Some(left.as_secs()),
+            });
+            if left.is_zero() {
+                return Ok(());
+            }
+            tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+        }
+    }
+
+    /// A manual gate.
+    async fn gate(
+        &self,
+        c: &Canary,
+        index: usize,
+        copts: CanaryOptions,
+    ) -> Result<Gate, EngineError> {
+        if self.opts.interactive
+            && !self.opts.yes
+            && self.reporter.confirm(&format!(
+                "Manual gate at step {}: continue the canary?",
+                index + 1
+            ))
+        {
+            return Ok(Gate::Continue);
+        }
+        let weight = self
+            .provider
+            .snapshot()
+            .await
+            .ok()
+            .and_then(|s| s.record.weight);
+        let waiting = format!(
+            "manual gate at step {}: run `bgctl promote -f <plan>`",
+            index + 1
+        );
+        let record = self.canary_record(
+            c,
+            "pause",
+            Phase::Paused,
+            index,
+            weight,
+            Some(waiting.clone()),
+        );
+        self.provider.write_record(&record).await?;
+        self.emit(Event::Paused {
+            step: index,
+            waiting,
+            remaining_secs: None,
+        });
+        if !copts.wait {
+            return Ok(Gate::Paused);
+        }
+        // Wait for another runner's `promote`; it continues the rollout itself.
+        loop {
+            if Instant::now() + Duration::from_secs(1) >= self.opts.deadline {
+                return Ok(Gate::Paused);
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            let snap = self.provider.snapshot().await?;
+            if snap.record.phase != Phase::Paused || snap.record.step != Some(index) {
+                let who = snap.record.by.unwrap_or_else(|| "someone".into());
+                self.emit(Event::Done {
+                    summary: format!(
+                        "the gate at step {} was passed by {who}; that run continues the rollout",
+                        index + 1
+                    ),
+                });
+                return Ok(Gate::HandedOver);
+            }
+        }
+    }
+
+    /// `abort`: all traffic back to stable in one write, recorded as aborted.
+    pub async fn abort(&self) -> Result<Outcome, EngineError> {
+        let c = self.canary_spec()?;
+        let snap = self.observe().await?;
+        let to = Traffic::Env {
+            env: c.stable.clone(),
+        };
+        if snap.traffic == to
+            && snap.record.phase != Phase::Paused
+            && snap.record.phase != Phase::Progressing
+        {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        }
+        let mut record = self.canary_record(c, "abort", Phase::Aborted, 0, Some(0.0), None);
+        record.previous = Some(c.canary.clone());
+        self.emit(Event::Planned {
+            changes: Vec::new(),
+            traffic: Some((snap.traffic.clone(), to.clone())),
+            traffic_calls: self.provider.traffic_calls(&snap, &to, &record),
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        self.confirm(&format!(
+            "Abort the canary of `{}` and send all traffic to {}?",
+            self.plan.metadata.name, c.stable
+        ))?;
+        self.with_lock(async {
+            self.emit(Event::RollingBack {
+                reason: "aborted".into(),
+                to: c.stable.clone(),
+            });
+            self.move_traffic(&snap, &to, &record).await?;
+            let _ = self.verify_env(&c.stable, 100.0).await;
+            self.cleanup().await;
+            self.emit(Event::Done {
+                summary: format!("aborted: `{}` takes all traffic", c.stable),
+            });
+            Ok(Outcome::Changed(to.clone()))
+        })
+        .await
+    }
+
+    async fn on_interrupt(&self, c: &Canary, policy: InterruptPolicy) -> EngineError {
+        match policy {
+            InterruptPolicy::Pause => {
+                self.emit(Event::Interrupted {
+                    action:
+                        "leaving traffic where it is and recording a pause (onInterrupt: pause)"
+                            .into(),
+                });
+                let snap = self.provider.snapshot().await.ok();
+                let (step, weight) =
+                    snap.map_or((0, None), |s| (s.record.step.unwrap_or(0), s.record.weight));
+                let record = self.canary_record(c, "interrupt", Phase::Paused, step, weight, Some(format!("interrupted at step {step}: run `bgctl plan apply` to resume or `bgctl abort`")));
+                match self.provider.write_record(&record).await {
+                    Ok(()) => EngineError::Interrupted {
+                        outcome: "traffic left as it was; the rollout is recorded as paused".into(),
+                    },
+                    Err(e) => EngineError::Interrupted {
+                        outcome: format!("traffic left as it was; recording the pause failed: {e}"),
+                    },
+                }
+            }
+            InterruptPolicy::Rollback => {
+                self.emit(Event::Interrupted {
+                    action: format!(
+                        "sending all traffic back to `{}` (a second Ctrl-C will not stop this)",
+                        c.stable
+                    ),
+                });
+                let to = Traffic::Env {
+                    env: c.stable.clone(),
+                };
+                let mut record =
+                    self.canary_record(c, "interrupt", Phase::RolledBack, 0, Some(0.0), None);
+                record.previous = Some(c.canary.clone());
+                let result = async {
+                    let snap = self.provider.snapshot().await?;
+                    self.move_traffic(&snap, &to, &record).await
+                }
+                .await;
+                match result {
+                    Ok(()) => {
+                        self.cleanup().await;
+                        EngineError::Interrupted {
+                            outcome: format!("rolled back: `{}` takes all traffic", c.stable),
+                        }
+                    }
+                    Err(e) => EngineError::Uncertain {
+                        headline: format!(
+                            "interrupted, and the rollback to `{}` failed: {e}",
+                            c.stable
+                        ),
+                        state: "traffic may still be split between the sides".into(),
+                        command: "bgctl abort -f <plan> --yes".into(),
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
