@@ -6,6 +6,7 @@
 //! State that another runner needs lives in the target system ([`Record`], [`LockInfo`]), so
 //! any machine can continue, promote or roll back a rollout another one started.
 
+pub mod fake;
 pub mod kong;
 
 use std::fmt;

@@ -1,0 +1,143 @@
+//! An in-memory provider for engine tests: traffic, record and lock live in a mutex, every
+//! traffic change is logged, and failures can be injected. It follows the same contract as the
+//! real providers (record written with the traffic change, lock as test-and-set).
+
+use std::sync::Mutex;
+
+use super::{
+    Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
+};
+
+/// The fake's state.
+#[derive(Debug, Default)]
+pub struct FakeState {
+    /// Where traffic goes.
+    pub traffic: Option<Traffic>,
+    /// The record.
+    pub record: Record,
+    /// The lock.
+    pub lock: Option<LockInfo>,
+    /// Every traffic change, in order.
+    pub moves: Vec<Traffic>,
+    /// Fail the next `set_traffic` calls.
+    pub fail_moves: u32,
+}
+
+/// An in-memory provider over the named environments.
+pub struct Fake {
+    envs: Vec<String>,
+    /// Shared state, for assertions.
+    pub state: Mutex<FakeState>,
+}
+
+impl Fake {
+    /// A fake with these environments and nothing live.
+    pub fn new(envs: &[&str]) -> Fake {
+        Fake {
+            envs: envs.iter().map(|e| (*e).to_string()).collect(),
+            state: Mutex::new(FakeState::default()),
+        }
+    }
+
+    fn st(&self) -> std::sync::MutexGuard<'_, FakeState> {
+        self.state.lock().expect("fake state")
+    }
+}
+
+impl Provider for Fake {
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+
+    async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
+        let st = self.st();
+        Ok(Snapshot {
+            traffic: st.traffic.clone().unwrap_or(Traffic::Missing),
+            record: st.record.clone(),
+            lock: st.lock.clone(),
+            envs: self
+                .envs
+                .iter()
+                .map(|e| {
+                    (
+                        e.clone(),
+                        EnvState {
+                            object: e.clone(),
+                            exists: true,
+                            targets: vec![(format!("{e}:80"), 100)],
+                        },
+                    )
+                })
+                .collect(),
+            extra: Vec::new(),
+        })
+    }
+
+    fn setup_changes(&self, _snap: &Snapshot) -> Vec<Change> {
+        Vec::new()
+    }
+
+    async fn apply(&self, _change: &Change) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
+        vec![Call {
+            method: "SET".into(),
+            path: to.to_string(),
+            body: None,
+            idempotent: true,
+        }]
+    }
+
+    async fn set_traffic(
+        &self,
+        _snap: &Snapshot,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError> {
+        let mut st = self.st();
+        if st.fail_moves > 0 {
+            st.fail_moves -= 1;
+            return Err(ProviderError::State("injected failure".into()));
+        }
+        st.traffic = Some(to.clone());
+        st.record = record.clone();
+        st.moves.push(to.clone());
+        Ok(())
+    }
+
+    async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
+        self.st().record = record.clone();
+        Ok(())
+    }
+
+    fn probe_targets(&self, env: &str) -> Vec<String> {
+        vec![format!("{env}:80")]
+    }
+
+    async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
+        let mut st = self.st();
+        match &st.lock {
+            Some(held) if held.run_id != me.run_id && !force && held.expires > me.since => {
+                Err(LockError::Held(held.clone()))
+            }
+            _ => {
+                st.lock = Some(me.clone());
+                Ok(())
+            }
+        }
+    }
+
+    async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
+        let mut st = self.st();
+        if st.lock.as_ref().is_some_and(|l| l.run_id == me.run_id) {
+            st.lock = None;
+        }
+        Ok(())
+    }
+
+    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
