@@ -596,7 +596,7 @@ mod tests {
     async fn steps_and_timed_pauses_run_in_order() {
         let plan = plan("[{setWeight: 10}, {pause: {duration: 2m}}, {setWeight: 50}, {pause: {duration: 30s}}, {setWeight: 100}]");
         let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_secs(600));
+        let opts = Options::unattended(Duration::from_mins(10));
         let events = Collect::default();
         let started = Instant::now();
         let out = Engine::new(&fake, &plan, &opts, &events)
@@ -641,7 +641,7 @@ mod tests {
     async fn a_pause_past_the_deadline_is_an_error() {
         let plan = plan("[{setWeight: 10}, {pause: {duration: 1h}}, {setWeight: 100}]");
         let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_secs(60));
+        let opts = Options::unattended(Duration::from_mins(1));
         let err = Engine::new(&fake, &plan, &opts, &Collect::default())
             .canary(Start::Apply, CanaryOptions::default())
             .await
@@ -657,7 +657,7 @@ mod tests {
     async fn gates_stop_until_promoted() {
         let plan = plan("[{setWeight: 20}, {pause: {}}, {setWeight: 100}]");
         let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_secs(600));
+        let opts = Options::unattended(Duration::from_mins(10));
         let (fake, plan, opts) = (&fake, &plan, &opts);
         let run = |start| async move {
             Engine::new(fake, plan, opts, &Collect::default())
@@ -681,7 +681,7 @@ mod tests {
     async fn promote_without_a_rollout_is_refused() {
         let plan = plan("[{setWeight: 100}]");
         let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_secs(60));
+        let opts = Options::unattended(Duration::from_mins(1));
         let err = Engine::new(&fake, &plan, &opts, &Collect::default())
             .canary(Start::Promote, CanaryOptions::default())
             .await
@@ -700,7 +700,7 @@ mod tests {
             since: 0,
             expires: u64::MAX,
         });
-        let opts = Options::unattended(Duration::from_secs(60));
+        let opts = Options::unattended(Duration::from_mins(1));
         let err = Engine::new(&fake, &plan, &opts, &Collect::default())
             .canary(Start::Apply, CanaryOptions::default())
             .await
