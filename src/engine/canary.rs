@@ -440,32 +440,12 @@ impl<P: Provider> Engine<'_, P> {
         }
         let mut record = self.canary_record(c, "abort", Phase::Aborted, 0, Some(0.0), None);
         record.previous = Some(c.canary.clone());
-        self.emit(Event::Planned {
-            changes: Vec::new(),
-            traffic: Some((snap.traffic.clone(), to.clone())),
-            traffic_calls: self.provider.traffic_calls(&snap, &to, &record),
-        });
-        if self.opts.dry_run {
-            return Ok(Outcome::DryRun);
-        }
-        self.confirm(&format!(
+        let question = format!(
             "Abort the canary of `{}` and send all traffic to {}?",
             self.plan.metadata.name, c.stable
-        ))?;
-        self.with_lock(async {
-            self.emit(Event::RollingBack {
-                reason: "aborted".into(),
-                to: c.stable.clone(),
-            });
-            self.move_traffic(&snap, &to, &record).await?;
-            let _ = self.verify_env(&c.stable, 100.0).await;
-            self.cleanup().await;
-            self.emit(Event::Done {
-                summary: format!("aborted: `{}` takes all traffic", c.stable),
-            });
-            Ok(Outcome::Changed(to.clone()))
-        })
-        .await
+        );
+        self.send_back(&snap, &c.stable, &record, "aborted", &question)
+            .await
     }
 
     async fn on_interrupt(&self, c: &Canary, policy: InterruptPolicy) -> EngineError {

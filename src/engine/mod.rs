@@ -446,33 +446,59 @@ impl<'a, P: Provider> Engine<'a, P> {
         if current.as_deref() == Some(to.as_str()) {
             return Err(EngineError::Invalid(format!("`{to}` is already live")));
         }
-        let target = Traffic::Env { env: to.clone() };
         let record = self.record("rollback", Phase::RolledBack, current.clone());
-        let calls = self.provider.traffic_calls(&snap, &target, &record);
+        let question = format!(
+            "Roll `{}` back from {} to {to}?",
+            self.plan.metadata.name, snap.traffic
+        );
+        self.send_back(&snap, &to, &record, "requested", &question)
+            .await
+    }
+
+    /// Sends all traffic to `to` in one write (rollback, abort): plan, confirm, lock, move,
+    /// verify, clean up. A failure after this point is exit 4 with the state and the command
+    /// that finishes the job, never a plain error.
+    pub(crate) async fn send_back(
+        &self,
+        snap: &Snapshot,
+        to: &str,
+        record: &Record,
+        reason: &str,
+        question: &str,
+    ) -> Result<Outcome, EngineError> {
+        let target = Traffic::Env {
+            env: to.to_string(),
+        };
         self.emit(Event::Planned {
             changes: Vec::new(),
             traffic: Some((snap.traffic.clone(), target.clone())),
-            traffic_calls: calls,
+            traffic_calls: self.provider.traffic_calls(snap, &target, record),
         });
         if self.opts.dry_run {
             return Ok(Outcome::DryRun);
         }
-        self.confirm(&format!(
-            "Roll `{}` back from {} to {to}?",
-            self.plan.metadata.name, snap.traffic
-        ))?;
+        self.confirm(question)?;
         self.with_lock(async {
             self.emit(Event::RollingBack {
-                reason: "requested".into(),
-                to: to.clone(),
+                reason: reason.to_string(),
+                to: to.to_string(),
             });
-            self.move_traffic(&snap, &target, &record).await?;
-            if let Err(reason) = self.verify_env(&to, 100.0).await {
+            if let Err(e) = self.move_traffic(snap, &target, record).await {
                 return Err(EngineError::Uncertain {
                     headline: format!(
-                        "rolled back to `{to}`, but the data plane does not confirm it"
+                        "sending traffic to `{to}` failed: {}",
+                        crate::error::chain(&e).join(": ")
                     ),
-                    state: format!("the Admin API says `{to}` is live; {reason}"),
+                    state: format!("last known: traffic goes to {}", snap.traffic),
+                    command: format!("bgctl switch --to {to} -f <plan> --yes"),
+                });
+            }
+            if let Err(why) = self.verify_env(to, 100.0).await {
+                return Err(EngineError::Uncertain {
+                    headline: format!(
+                        "traffic was sent to `{to}`, but the data plane does not confirm it"
+                    ),
+                    state: format!("the target system says `{to}` is live; {why}"),
                     command: format!(
                         "bgctl status -f <plan>; then bgctl switch --to {to} -f <plan> --yes"
                     ),
@@ -480,7 +506,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
             self.cleanup().await;
             self.emit(Event::Done {
-                summary: format!("rolled back: `{to}` is live"),
+                summary: format!("{reason}: `{to}` takes all traffic"),
             });
             Ok(Outcome::Changed(target.clone()))
         })

@@ -313,3 +313,45 @@ fn demo_runs_unattended() {
     let stdout = filter(&String::from_utf8_lossy(&out.stdout));
     assert!(stdout.contains("live:     blue"), "{stdout}");
 }
+
+/// When the Admin API fails exactly as rollback moves traffic, the run exits 4 and says what
+/// state Kong is in and which command finishes the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_rollback_exits_4_with_state_and_command() {
+    let stack = Stack::start().await;
+    let plan = stack.plan("blue");
+    for args in [
+        vec!["plan", "apply", "--yes"],
+        vec!["switch", "--to", "green", "--yes", "-f"],
+    ] {
+        let mut cmd = stack.bgctl();
+        cmd.args(&args).arg(&plan);
+        assert_eq!(run(cmd).await.status.code(), Some(0));
+    }
+    stack.sim.faults().add(FaultRule {
+        method: Some("PATCH".into()),
+        path: "/services/*".into(),
+        skip: 0,
+        times: 50,
+        action: FaultAction::Status {
+            code: 503,
+            retry_after: None,
+            body: None,
+        },
+    });
+    let mut cmd = stack.bgctl();
+    cmd.args(["--timeout", "20s", "rollback", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(4), "{}", render(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("last known: traffic goes to green") && err.contains("bgctl switch --to blue"),
+        "{err}"
+    );
+    assert_eq!(
+        stack.service_host().await,
+        "address.v2.service",
+        "nothing half-done: green still serves"
+    );
+}
