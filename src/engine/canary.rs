@@ -35,7 +35,6 @@ pub enum Start {
 enum Gate {
     Continue,
     Paused,
-    HandedOver,
 }
 
 /// Canary-specific options.
@@ -141,7 +140,7 @@ impl<P: Provider> Engine<'_, P> {
                 c.steps.len()
             ))?;
         }
-        self.with_lock(async {
+        let result = Box::pin(self.with_lock(async {
             for change in &changes {
                 self.emit(Event::Write {
                     change: change.clone(),
@@ -151,9 +150,14 @@ impl<P: Provider> Engine<'_, P> {
             if resume.is_none() {
                 self.probe_env(&c.canary).await?;
             }
-            self.run_steps(c, first, start, copts).await
-        })
-        .await
+            self.run_steps(c, first, start).await
+        }));
+        match result.await {
+            Err(EngineError::PausedAtGate { step, .. }) if copts.wait => {
+                self.wait_for_promotion(step).await
+            }
+            other => other,
+        }
     }
 
     async fn run_steps(
@@ -161,10 +165,9 @@ impl<P: Provider> Engine<'_, P> {
         c: &Canary,
         first: usize,
         start: Start,
-        copts: CanaryOptions,
     ) -> Result<Outcome, EngineError> {
         let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
-        let mut steps = Box::pin(self.steps_loop(c, first, start, copts));
+        let mut steps = Box::pin(self.steps_loop(c, first, start));
         tokio::select! {
             r = &mut steps => r,
             () = interrupted() => {
@@ -179,7 +182,6 @@ impl<P: Provider> Engine<'_, P> {
         c: &Canary,
         first: usize,
         start: Start,
-        copts: CanaryOptions,
     ) -> Result<Outcome, EngineError> {
         let action = if start == Start::Apply {
             "apply"
@@ -212,7 +214,7 @@ impl<P: Provider> Engine<'_, P> {
                             total,
                             description: "manual gate".into(),
                         });
-                        match self.gate(c, index, copts).await? {
+                        match self.gate(c, index).await? {
                             Gate::Continue => {}
                             Gate::Paused => {
                                 return Err(EngineError::PausedAtGate {
@@ -220,7 +222,6 @@ impl<P: Provider> Engine<'_, P> {
                                     rollout: self.plan.metadata.name.clone(),
                                 })
                             }
-                            Gate::HandedOver => return Ok(Outcome::HandedOver),
                         }
                     }
                 }
@@ -360,12 +361,7 @@ impl<P: Provider> Engine<'_, P> {
     }
 
     /// A manual gate.
-    async fn gate(
-        &self,
-        c: &Canary,
-        index: usize,
-        copts: CanaryOptions,
-    ) -> Result<Gate, EngineError> {
+    async fn gate(&self, c: &Canary, index: usize) -> Result<Gate, EngineError> {
         if self.opts.interactive
             && !self.opts.yes
             && self.reporter.confirm(&format!(
@@ -399,25 +395,26 @@ impl<P: Provider> Engine<'_, P> {
             waiting,
             remaining_secs: None,
         });
-        if !copts.wait {
-            return Ok(Gate::Paused);
-        }
-        // Wait for another runner's `promote`; it continues the rollout itself.
+        Ok(Gate::Paused)
+    }
+
+    /// `--wait` at a gate, after the lock was released: polls the record until another runner
+    /// passes the gate (that run continues the rollout) or the deadline comes.
+    async fn wait_for_promotion(&self, step: usize) -> Result<Outcome, EngineError> {
+        let index = step - 1;
         loop {
             if Instant::now() + Duration::from_secs(1) >= self.opts.deadline {
-                return Ok(Gate::Paused);
+                return Err(EngineError::PausedAtGate {
+                    step,
+                    rollout: self.plan.metadata.name.clone(),
+                });
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
             let snap = self.provider.snapshot().await?;
             if snap.record.phase != Phase::Paused || snap.record.step != Some(index) {
                 let who = snap.record.by.unwrap_or_else(|| "someone".into());
-                self.emit(Event::Done {
-                    summary: format!(
-                        "the gate at step {} was passed by {who}; that run continues the rollout",
-                        index + 1
-                    ),
-                });
-                return Ok(Gate::HandedOver);
+                self.emit(Event::Done { summary: format!("the gate at step {step} was passed by {who}; that run continues the rollout") });
+                return Ok(Outcome::HandedOver);
             }
         }
     }

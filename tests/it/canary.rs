@@ -201,3 +201,50 @@ async fn verification_waits_for_a_slow_data_plane() {
         "{events:?}"
     );
 }
+
+/// `plans/kong-canary.yaml` runs as written: 10% → timed pause → 50% → gate; a `--wait`ing run
+/// exits 0 once another process promotes, and the promoting run finishes at 100%.
+#[tokio::test(flavor = "multi_thread")]
+async fn example_canary_plan_with_wait_and_promote() {
+    let stack = Stack::start().await;
+    let plan = crate::harness::root().join("plans/kong-canary.yaml");
+    let mut cmd = stack.bgctl();
+    cmd.env("PAUSE", "1s")
+        .env("CLEANUP_DELAY", "0s")
+        .args(["plan", "apply", "--yes", "--wait", "--timeout", "60s"])
+        .arg(&plan);
+    let waiter = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+    // Wait (bounded) until the rollout is recorded at the gate.
+    let mut at_gate = false;
+    for _ in 0..200 {
+        let mut st = stack.bgctl();
+        st.args(["-o", "json", "status", "--no-probe", "-f"])
+            .arg(&plan);
+        let out = run(st).await;
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&out.stdout) {
+            if v["record"]["waiting"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("manual gate"))
+            {
+                at_gate = true;
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(at_gate, "the example plan never reached its gate");
+    let mut cmd = stack.bgctl();
+    cmd.env("CLEANUP_DELAY", "0s")
+        .args(["promote", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let waited = waiter.await.unwrap();
+    assert_eq!(waited.status.code(), Some(0), "{}", render(&waited));
+    assert!(
+        String::from_utf8_lossy(&waited.stderr).contains("was passed by"),
+        "{}",
+        render(&waited)
+    );
+    assert_eq!(stack.service_host().await, "address.v2.service");
+}
