@@ -1,0 +1,280 @@
+//! Benchmarks that compare bgctl with what a user does today, measured side by side in one run
+//! (`cargo bench --bench compare`; results are copied into `docs/benchmarks.md`). These are not
+//! tests: they print ratios, they assert nothing about speed.
+//!
+//! 1. The seed-000 setup with N targets per side against kong-sim: `bgctl plan apply` vs the
+//!    seed's sequence of curl calls (one process per call) — wall time and Admin API calls.
+//! 2. Probe fan-out: one health round over 1,000 local targets that each answer after 20 ms —
+//!    wall time against the 20 ms floor.
+//! 3. `bgctl plan validate` start-up time and peak memory vs `kubectl version --client`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use kong_sim::{Backend, BackendConfig, KongSim, SimConfig};
+
+const BGCTL: &str = env!("CARGO_BIN_EXE_bgctl");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn seed_plan(dir: &Path, n: usize) -> PathBuf {
+    let targets = |base: usize| {
+        (0..n)
+            .map(|i| {
+                format!(
+                    "      - {{target: 10.{}.{}.{}:80, weight: 100}}\n",
+                    base,
+                    i / 250,
+                    i % 250 + 1
+                )
+            })
+            .collect::<String>()
+    };
+    let text = format!(
+        "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {{name: address-service}}\nprovider:\n  kong: {{adminUrl: '${{KONG_ADMIN_URL}}'}}\n\
+service:\n  name: address-service\n  path: /address\n  routes: [{{name: address-route, hosts: [address.mydomain.com]}}]\n\
+environments:\n  blue:\n    upstream: address.v1.service\n    targets:\n{}  green:\n    upstream: address.v2.service\n    targets:\n{}\
+strategy:\n  blueGreen: {{activeEnvironment: green}}\n",
+        targets(1),
+        targets(2)
+    );
+    let path = dir.join(format!("seed-{n}.yaml"));
+    std::fs::write(&path, text).expect("write plan");
+    path
+}
+
+fn curl(admin: &str, method: &str, path: &str, data: &[String]) {
+    let mut cmd = Command::new("curl");
+    cmd.args([
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-X",
+        method,
+        &format!("{admin}{path}"),
+    ]);
+    for d in data {
+        cmd.args(["--data", d]);
+    }
+    let status = cmd.status().expect("curl");
+    assert!(status.success(), "curl {method} {path}");
+}
+
+/// The seed's curl sequence, generalised to N targets per side, ending with the switch to green.
+fn curl_sequence(admin: &str, n: usize) {
+    for (side, up) in [(1, "address.v1.service"), (2, "address.v2.service")] {
+        curl(admin, "POST", "/upstreams", &[format!("name={up}")]);
+        for i in 0..n {
+            curl(
+                admin,
+                "POST",
+                &format!("/upstreams/{up}/targets"),
+                &[
+                    format!("target=10.{side}.{}.{}:80", i / 250, i % 250 + 1),
+                    "weight=100".into(),
+                ],
+            );
+        }
+    }
+    curl(
+        admin,
+        "POST",
+        "/services/",
+        &[
+            "name=address-service".into(),
+            "host=address.v1.service".into(),
+            "path=/address".into(),
+        ],
+    );
+    curl(
+        admin,
+        "POST",
+        "/services/address-service/routes/",
+        &["hosts[]=address.mydomain.com".into()],
+    );
+    curl(
+        admin,
+        "PATCH",
+        "/services/address-service",
+        &["host=address.v2.service".into()],
+    );
+}
+
+async fn bench_apply(dir: &Path) -> String {
+    let mut out = String::from("| targets per side | bgctl apply | curl sequence | ratio (curl / bgctl) | admin calls bgctl (writes) | admin calls curl |\n|---|---|---|---|---|---|\n");
+    for n in [10, 100, 1000] {
+        let plan = seed_plan(dir, n);
+        let sim = KongSim::start(SimConfig::default()).await.expect("sim");
+        let admin = sim.admin_url();
+        let t = Instant::now();
+        let status = tokio::task::spawn_blocking({
+            let admin = admin.clone();
+            move || {
+                Command::new(BGCTL)
+                    .env("KONG_ADMIN_URL", admin)
+                    .args(["-q", "plan", "apply", "--yes"])
+                    .arg(&plan)
+                    .status()
+                    .expect("bgctl")
+            }
+        })
+        .await
+        .expect("join");
+        assert!(status.success());
+        let bgctl = t.elapsed();
+        let calls = sim.requests();
+        let writes = calls.iter().filter(|r| r.is_write()).count();
+        sim.shutdown().await;
+
+        let sim = KongSim::start(SimConfig::default()).await.expect("sim");
+        let admin = sim.admin_url();
+        let t = Instant::now();
+        tokio::task::spawn_blocking(move || curl_sequence(&admin, n))
+            .await
+            .expect("join");
+        let curl = t.elapsed();
+        let curl_calls = sim.requests().len();
+        sim.shutdown().await;
+        out += &format!(
+            "| {n} | {:.2} s | {:.2} s | {:.1}× | {} ({writes}) | {curl_calls} |\n",
+            bgctl.as_secs_f64(),
+            curl.as_secs_f64(),
+            curl.as_secs_f64() / bgctl.as_secs_f64(),
+            calls.len()
+        );
+    }
+    out
+}
+
+async fn bench_probe() -> String {
+    let n = 1000;
+    let mut backends = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut cfg = BackendConfig::new(&format!("t{i}"));
+        cfg.latency = Duration::from_millis(20);
+        backends.push(Backend::start(cfg).await.expect("backend"));
+    }
+    let targets: Vec<String> = backends.iter().map(|b| b.addr().to_string()).collect();
+    let spec = bgctl::probe::ProbeSpec {
+        http_path: Some("/health".into()),
+        scheme: "http".into(),
+        expect: vec![200],
+        timeout: Duration::from_secs(5),
+        interval: Duration::from_millis(0),
+        healthy_threshold: 1,
+        unhealthy_threshold: 1,
+    };
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .pool_max_idle_per_host(4)
+        .build()
+        .expect("client");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    // Warm-up round (connection setup), then the measured one.
+    let _ = bgctl::probe::wait_healthy(&client, &spec, &targets, deadline, &|_| {}).await;
+    let t = Instant::now();
+    let results = bgctl::probe::wait_healthy(&client, &spec, &targets, deadline, &|_| {}).await;
+    let wall = t.elapsed();
+    let healthy = results.iter().filter(|r| r.healthy).count();
+    for b in backends {
+        b.shutdown().await;
+    }
+    format!(
+        "| targets | latency each | healthy | wall time | floor | wall / floor | sequential equivalent |\n|---|---|---|---|---|---|---|\n| {n} | 20 ms | {healthy} | {:.0} ms | 20 ms | {:.1}× | {} ms (n × 20 ms) |\n",
+        wall.as_secs_f64() * 1000.0,
+        wall.as_secs_f64() / 0.020,
+        n * 20
+    )
+}
+
+fn time_runs(program: &str, args: &[&str], runs: usize) -> Option<(f64, u64)> {
+    let mut total = Duration::ZERO;
+    let mut peak_kb = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "%M"])
+            .arg(program)
+            .args(args)
+            .current_dir(root())
+            .output()
+            .ok()?;
+        total += t.elapsed();
+        if !out.status.success() {
+            return None;
+        }
+        let kb = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        peak_kb = peak_kb.max(kb);
+    }
+    Some((total.as_secs_f64() * 1000.0 / runs as f64, peak_kb))
+}
+
+fn bench_startup() -> String {
+    let runs = 20;
+    let kubectl = std::env::var("KUBECTL")
+        .ok()
+        .or_else(|| {
+            Some(
+                root()
+                    .join(".venv/bin/kubectl")
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+            .filter(|p| Path::new(p).exists())
+        })
+        .unwrap_or_else(|| "kubectl".into());
+    let b = time_runs(
+        BGCTL,
+        &["plan", "validate", "plans/kong-blue-green.yaml"],
+        runs,
+    );
+    let k = time_runs(&kubectl, &["version", "--client"], runs);
+    let mut out = String::from("| command | mean wall time | peak RSS |\n|---|---|---|\n");
+    match b {
+        Some((ms, kb)) => {
+            out += &format!(
+                "| `bgctl plan validate plans/kong-blue-green.yaml` | {ms:.1} ms | {:.1} MiB |\n",
+                kb as f64 / 1024.0
+            )
+        }
+        None => out += "| bgctl | failed | |\n",
+    }
+    match k {
+        Some((ms, kb)) => {
+            out += &format!(
+                "| `kubectl version --client` ({kubectl}) | {ms:.1} ms | {:.1} MiB |\n",
+                kb as f64 / 1024.0
+            )
+        }
+        None => out += &format!("| `kubectl version --client` | not available ({kubectl}) | |\n"),
+    }
+    if let (Some((bm, bk)), Some((km, kk))) = (b, k) {
+        out += &format!(
+            "\nratio kubectl / bgctl: wall time {:.1}×, peak memory {:.1}× ({runs} runs each)\n",
+            km / bm,
+            kk as f64 / bk.max(1) as f64
+        );
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` lists benchmarks; nothing to list here
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!("## 1. Seed-000 setup: bgctl vs the seed's curl sequence\n");
+    println!("{}", bench_apply(dir.path()).await);
+    println!("## 2. Probe fan-out\n");
+    println!("{}", bench_probe().await);
+    println!("## 3. Start-up: `bgctl plan validate` vs `kubectl version --client`\n");
+    println!("{}", bench_startup());
+}
