@@ -1,6 +1,7 @@
 //! Black-box tests of the real `bgctl` binary: one test binary, one module per area.
 
 mod cli;
+mod gateways;
 mod harness;
 mod kong;
 mod plans;
