@@ -674,6 +674,6 @@ impl Plan {
             .and_then(|k| k.lock_ttl)
             .or_else(|| self.haproxy().and_then(|h| h.lock_ttl))
             .or_else(|| self.traefik().and_then(|t| t.lock_ttl))
-            .map_or(Duration::from_secs(15 * 60), |d| d.0)
+            .map_or(Duration::from_mins(15), |d| d.0)
     }
 }

@@ -11,7 +11,9 @@ use super::{
     Call, Change, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
 
-/// One of the supported backends.
+/// One of the supported backends. There is one per run, so the size difference between
+/// variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyProvider {
     /// Kong Admin API.
     Kong(Kong),

