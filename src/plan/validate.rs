@@ -975,3 +975,79 @@ fn hook_spec(at: &str, h: &HookSpec, v: &mut Vec<Problem>) {
         )),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        let plan: Plan = serde_yaml_ng::from_str(yaml).unwrap();
+        validate(&plan)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
+    const HEAD: &str = "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {name: r}\nstrategy: {blueGreen: {activeEnvironment: blue}}\n";
+
+    #[test]
+    fn haproxy_plans_check_shape_and_ranges_with_key_paths() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{haproxy: {{runtimeApi: 'tcp://127.0.0.1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b1, weight: 300}}, {{name: b1}}]}}\n  \
+             green: {{upstream: x.y, servers: [{{url: 'http://x:1'}}]}}\n"
+        ));
+        for want in [
+            "provider.haproxy.runtimeApi: `tcp://127.0.0.1` has no `host:port` after `tcp://`",
+            "environments.blue.servers[0].weight: 300 is outside HAProxy's weight range 0–256",
+            "environments.blue.servers[1].name: server `b1` is listed twice",
+            "environments.green.upstream: `upstream` is for Kong; HAProxy environments list `servers`",
+            "environments.green.servers[0]: a server needs a `name` (its name in the HAProxy backend)",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+    }
+
+    #[test]
+    fn traefik_plans_need_urls_and_one_provider_only() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{traefik: {{apiUrl: 'http://127.0.0.1:8081', service: app, router: {{rule: '', entryPoints: []}}}}}}\n\
+             environments:\n  blue: {{servers: [{{url: 'ftp://x'}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        for want in [
+            "provider.traefik.router.rule: the rule is empty",
+            "provider.traefik.router.entryPoints: no entry points",
+            "environments.blue.servers[0].url: unsupported scheme `ftp`",
+            "environments.green.servers[0]: a server needs a `url`",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}, haproxy: {{runtimeApi: 'tcp://h:1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "provider: more than one provider is configured"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn kong_environments_still_need_upstream_and_refuse_servers() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\nservice: {{name: s}}\n\
+             environments:\n  blue: {{targets: [{{target: 'a:1'}}]}}\n  green: {{upstream: g.v1, targets: [{{target: 'b:1'}}], servers: [{{name: x}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "environments.blue: missing `upstream`"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("environments.green.servers: `servers` is for HAProxy")),
+            "{p:#?}"
+        );
+    }
+}

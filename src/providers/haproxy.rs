@@ -32,8 +32,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::{
-    traffic_from_weights, Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError,
-    Record, Snapshot, Traffic,
+    traffic_from_weights, unknown_lock, Call, Change, EnvState, LockError, LockInfo, Provider,
+    ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::Plan;
 
@@ -384,6 +384,7 @@ pub struct Haproxy {
     record_var: String,
     lock_var: String,
     lock_server: String,
+    lock_ttl: u64,
     live: Mutex<Vec<LiveServer>>,
 }
 
@@ -424,6 +425,7 @@ impl Haproxy {
             record_var: format!("proc.bgctl.{var}.record"),
             lock_var: format!("proc.bgctl.{var}.lock"),
             lock_server: format!("bgctl-lock.{}", plan.metadata.name),
+            lock_ttl: plan.lock_ttl().as_secs(),
             live: Mutex::new(Vec::new()),
         })
     }
@@ -611,11 +613,8 @@ impl Provider for Haproxy {
         let servers = self.read_servers().await?;
         let record: Record = self.get_var(&self.record_var).await?.unwrap_or_default();
         let lock = if servers.iter().any(|s| s.name == self.lock_server) {
-            Some(self.get_var(&self.lock_var).await?.unwrap_or(LockInfo {
-                holder: "unknown (the lock's details are not written yet)".into(),
-                run_id: String::new(),
-                since: 0,
-                expires: u64::MAX,
+            Some(self.get_var(&self.lock_var).await?.unwrap_or_else(|| {
+                unknown_lock("the lock's details are not written yet", self.lock_ttl)
             }))
         } else {
             None
@@ -842,11 +841,8 @@ impl Provider for Haproxy {
                         // Taken a moment ago and its details not written yet: held.
                         None => {
                             tokio::time::sleep(Duration::from_millis(100)).await;
-                            self.get_var(&self.lock_var).await?.unwrap_or(LockInfo {
-                                holder: "unknown".into(),
-                                run_id: String::new(),
-                                since: 0,
-                                expires: u64::MAX,
+                            self.get_var(&self.lock_var).await?.unwrap_or_else(|| {
+                                unknown_lock("the lock's details are not written", self.lock_ttl)
                             })
                         }
                         Some(h) => h,

@@ -281,6 +281,20 @@ pub trait Provider {
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
 }
 
+/// A lock whose details cannot be read (just taken, or unreadable): held, from now on, for
+/// `ttl` seconds, so only `--force-unlock` or time breaks it.
+pub(crate) fn unknown_lock(why: &str, ttl: u64) -> LockInfo {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LockInfo {
+        holder: format!("unknown ({why})"),
+        run_id: String::new(),
+        since: now,
+        expires: now + ttl,
+    }
+}
+
 /// Where traffic goes, from each environment's live serving weight (plan order); shared by the
 /// backends whose environments are weighted servers or services (HAProxy, Traefik).
 ///

@@ -87,11 +87,8 @@ impl StateFile {
     /// The current lock, if any.
     pub fn read_lock(&self) -> Result<Option<LockInfo>, ProviderError> {
         match std::fs::read(self.lock_path()) {
-            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or(LockInfo {
-                holder: "unknown (unreadable lock file)".into(),
-                run_id: String::new(),
-                since: 0,
-                expires: u64::MAX,
+            Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                super::unknown_lock("unreadable or half-written lock file", 15 * 60)
             }))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(self.err("cannot read the lock of", &e)),

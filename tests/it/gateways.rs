@@ -397,6 +397,20 @@ async fn haproxy_lower_before_raise_gives_503_and_bgctl_raises_first() {
         matches!((raise, lower), (Some(r), Some(l)) if r < l),
         "bgctl must raise blue before lowering green:\n{text}"
     );
+
+    // The lock lives in HAProxy: a lock server another run added makes this run exit 5.
+    let reply = hx.command("add server app/bgctl-lock.web-haproxy 127.0.0.1:9 weight 0");
+    assert_eq!(reply.trim(), "New server registered.");
+    let mut cmd = hx.bgctl(&blue, &green, "green");
+    cmd.args(["switch", "--to", "blue", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(5), "{}", render(&out));
+    let w = hx.command("get weight app/blue1");
+    assert!(
+        w.starts_with("0 "),
+        "a locked run must not move traffic: {w}"
+    );
 }
 
 /// Negative control: killing a backend that is in rotation must show up as errors, so the
