@@ -22,16 +22,15 @@ fn root() -> PathBuf {
 
 fn seed_plan(dir: &Path, n: usize) -> PathBuf {
     let targets = |base: usize| {
-        (0..n)
-            .map(|i| {
-                format!(
-                    "      - {{target: 10.{}.{}.{}:80, weight: 100}}\n",
-                    base,
-                    i / 250,
-                    i % 250 + 1
-                )
-            })
-            .collect::<String>()
+        let mut out = String::new();
+        for i in 0..n {
+            out += &format!(
+                "      - {{target: 10.{base}.{}.{}:80, weight: 100}}\n",
+                i / 250,
+                i % 250 + 1
+            );
+        }
+        out
     };
     let text = format!(
         "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {{name: address-service}}\nprovider:\n  kong: {{adminUrl: '${{KONG_ADMIN_URL}}'}}\n\
@@ -172,7 +171,7 @@ async fn bench_probe() -> String {
         .pool_max_idle_per_host(4)
         .build()
         .expect("client");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_mins(1);
     // Warm-up round (connection setup), then the measured one.
     let _ = bgctl::probe::wait_healthy(&client, &spec, &targets, deadline, &|_| {}).await;
     let t = Instant::now();

@@ -127,6 +127,9 @@ fn provider_hint(e: &crate::providers::ProviderError) -> String {
             "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()
         }
         ProviderError::Kong(KongError::Deadline { .. }) => "raise `--timeout` or check why the Admin API is slow".into(),
+        ProviderError::Haproxy(crate::providers::haproxy::HaproxyError::Unreachable { .. } | crate::providers::haproxy::HaproxyError::Timeout { .. }) => "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
+        ProviderError::Traefik(crate::providers::traefik::TraefikError::Status { status: 404, .. }) => "Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into(),
+        ProviderError::Traefik(crate::providers::traefik::TraefikError::Unreachable { .. }) => "check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into(),
         _ => "run `bgctl status -f <plan>` to see the live state".into(),
     }
 }

@@ -22,8 +22,11 @@ use crate::engine::{self, Options};
 use crate::error::CliError;
 use crate::exit::{Exit, EXIT_CODES_HELP};
 use crate::plan::{self, Limits, Plan};
+use crate::providers::haproxy::Haproxy;
 use crate::providers::kong::client::KongClient;
 use crate::providers::kong::Kong;
+use crate::providers::traefik::Traefik;
+use crate::providers::AnyProvider;
 use crate::ui::{Format, Ui, UiOptions};
 
 pub use apply::ApplyArgs;
@@ -209,21 +212,40 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
     }
 }
 
-/// The provider for a plan, with `-v` logging of each write.
+/// The provider for a plan (Kong, HAProxy or Traefik), with `-v` logging of each write.
 pub(crate) fn provider(
     plan: &Plan,
     deadline: tokio::time::Instant,
     ui: &Ui,
-) -> Result<Kong, CliError> {
-    let spec = plan
-        .kong()
-        .ok_or_else(|| CliError::usage("the plan has no Kong provider", "add `provider.kong`"))?;
+) -> Result<AnyProvider, CliError> {
+    if plan.haproxy().is_some() {
+        return Haproxy::new(plan).map(AnyProvider::Haproxy).map_err(|e| {
+            CliError::usage(
+                format!("cannot set up the HAProxy provider: {e}"),
+                "check `provider.haproxy`",
+            )
+        });
+    }
+    if plan.traefik().is_some() {
+        return Traefik::new(plan).map(AnyProvider::Traefik).map_err(|e| {
+            CliError::usage(
+                format!("cannot set up the Traefik provider: {e}"),
+                "check `provider.traefik`",
+            )
+        });
+    }
+    let spec = plan.kong().ok_or_else(|| {
+        CliError::usage(
+            "the plan has no provider",
+            "add `provider.kong`, `provider.haproxy` or `provider.traefik`",
+        )
+    })?;
     if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
         ui.say("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
     }
     let client = KongClient::new(spec, Some(deadline))
         .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
-    Ok(Kong::new(plan, client))
+    Ok(AnyProvider::Kong(Kong::new(plan, client)))
 }
 
 /// Exit code for an engine result.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::events::Event;
-use super::{weights, Engine, EngineError, Outcome};
+use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
 use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
 
@@ -280,32 +280,19 @@ impl<P: Provider> Engine<'_, P> {
                 100.0,
             )
         } else {
-            let base = |env: &str| {
-                self.plan
-                    .environments
-                    .get(env)
-                    .map(|e| {
-                        e.targets
-                            .iter()
-                            .map(|t| u32::try_from(t.weight).unwrap_or(0))
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default()
-            };
-            let split = weights::split(&base(&c.stable), &base(&c.canary), percent)
-                .map_err(|e| EngineError::Invalid(format!("cannot split {percent}%: {e}")))?;
+            let achieved = self
+                .provider
+                .achieved_split(&c.stable, &c.canary, percent)?;
             self.emit(Event::Weight {
                 requested: percent,
-                achieved: split.achieved_percent,
+                achieved,
             });
-            (
-                Traffic::Split {
-                    stable: c.stable.clone(),
-                    canary: c.canary.clone(),
-                    percent: split.achieved_percent,
-                },
-                split.achieved_percent,
-            )
+            let split = Traffic::Split {
+                stable: c.stable.clone(),
+                canary: c.canary.clone(),
+                percent: achieved,
+            };
+            (split, achieved)
         };
         let phase = if percent >= 100.0 {
             Phase::Completed

@@ -266,11 +266,7 @@ impl<'a, P: Provider> Engine<'a, P> {
 
     fn lock_info(&self) -> LockInfo {
         let since = now_secs();
-        let ttl = self
-            .plan
-            .kong()
-            .and_then(|k| k.lock_ttl)
-            .map_or(15 * 60, |d| d.0.as_secs());
+        let ttl = self.plan.lock_ttl().as_secs();
         LockInfo {
             holder: format!("{} pid {}", self.opts.who, std::process::id()),
             run_id: self.run_id.clone(),

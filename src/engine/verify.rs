@@ -63,7 +63,7 @@ impl Sample {
 impl Verifier {
     /// Settings for a plan, overridden by `over` (the canary's own `verify`). `None` without a proxy URL.
     pub fn from_plan(plan: &Plan, over: Option<&Verify>) -> Option<Verifier> {
-        let proxy = plan.kong()?.proxy_url.clone()?;
+        let proxy = plan.proxy_url()?.to_string();
         let base = plan.verify.as_ref();
         let pick = |f: fn(&Verify) -> Option<String>| over.and_then(f).or_else(|| base.and_then(f));
         let route = plan.service.as_ref().and_then(|s| s.routes.first());

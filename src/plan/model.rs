@@ -72,6 +72,79 @@ pub struct ProviderSpec {
     /// Kong Gateway through its Admin API.
     #[serde(default)]
     pub kong: Option<KongProvider>,
+    /// HAProxy through its runtime API (environments are servers of one backend).
+    #[serde(default)]
+    pub haproxy: Option<HaproxyProvider>,
+    /// Traefik through its REST provider (environments are load-balancer services).
+    #[serde(default)]
+    pub traefik: Option<TraefikProvider>,
+}
+
+/// HAProxy runtime API connection.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct HaproxyProvider {
+    /// The runtime API socket: `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`
+    /// (needs `level admin`).
+    pub runtime_api: String,
+    /// The backend whose servers are the environments.
+    pub backend: String,
+    /// The frontend (data plane) URL; when set, bgctl verifies traffic through it.
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// Timeout of one runtime API command (default `5s`).
+    #[serde(default)]
+    pub request_timeout: Option<Dur>,
+    /// Lock lifetime; a lock older than this is stale (default `15m`).
+    #[serde(default)]
+    pub lock_ttl: Option<Dur>,
+}
+
+/// Traefik REST provider connection.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TraefikProvider {
+    /// Base URL of Traefik's API entry point, e.g. `http://127.0.0.1:8081`.
+    pub api_url: String,
+    /// Name of the weighted service bgctl owns (each environment becomes `<service>-<env>`).
+    pub service: String,
+    /// The router that sends requests to the service.
+    pub router: TraefikRouter,
+    /// The entry point (data plane) URL; when set, bgctl verifies traffic through it.
+    #[serde(default)]
+    pub proxy_url: Option<String>,
+    /// Where the rollout record and lock are kept (Traefik keeps no unknown fields); default
+    /// `$XDG_STATE_HOME/bgctl/<rollout>.json`.
+    #[serde(default)]
+    pub state_file: Option<String>,
+    /// How long to wait for Traefik to apply a configuration (default `10s`).
+    #[serde(default)]
+    pub apply_timeout: Option<Dur>,
+    /// Timeout of one API call (default `10s`).
+    #[serde(default)]
+    pub request_timeout: Option<Dur>,
+    /// Lock lifetime; a lock older than this is stale (default `15m`).
+    #[serde(default)]
+    pub lock_ttl: Option<Dur>,
+}
+
+/// A Traefik HTTP router.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TraefikRouter {
+    /// The router's rule, e.g. ``PathPrefix(`/`)``.
+    pub rule: String,
+    /// Entry points the router listens on, e.g. `[web]`.
+    pub entry_points: Vec<String>,
+    /// Router name (default: the service name).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Router priority (Traefik default: the rule's length).
+    #[serde(default)]
+    pub priority: Option<i64>,
 }
 
 /// Kong Admin API connection.
@@ -161,10 +234,15 @@ pub struct RouteSpec {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Environment {
-    /// Kong upstream name (a hostname: no IP, no port).
-    pub upstream: String,
-    /// The side's targets (`host:port`, default port 8000 as in Kong).
+    /// Kong: upstream name (a hostname: no IP, no port).
+    #[serde(default)]
+    pub upstream: Option<String>,
+    /// Kong: the side's targets (`host:port`, default port 8000 as in Kong).
+    #[serde(default)]
     pub targets: Vec<TargetSpec>,
+    /// HAProxy and Traefik: the side's servers.
+    #[serde(default)]
+    pub servers: Vec<ServerSpec>,
     /// Value of `verify.header` that identifies this side in proxy responses
     /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
     #[serde(default)]
@@ -181,6 +259,26 @@ pub struct TargetSpec {
     /// 0–65535, default 100.
     #[serde(default = "default_weight")]
     pub weight: i64,
+}
+
+/// A server of an HAProxy backend (`name`, optional `address`) or of a Traefik
+/// load-balancer service (`url`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// HAProxy: the server's name in the backend.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// HAProxy: `ip:port`; needed only when bgctl must add the server.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Traefik: the server's URL, e.g. `http://127.0.0.1:18082`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// HAProxy: 0–256, default 100. Traefik: default 1.
+    #[serde(default)]
+    pub weight: Option<i64>,
 }
 
 fn default_weight() -> i64 {
@@ -550,5 +648,32 @@ impl Plan {
     /// The Kong provider settings (validation guarantees one provider is set).
     pub fn kong(&self) -> Option<&KongProvider> {
         self.provider.kong.as_ref()
+    }
+
+    /// The HAProxy provider settings, if the plan uses HAProxy.
+    pub fn haproxy(&self) -> Option<&HaproxyProvider> {
+        self.provider.haproxy.as_ref()
+    }
+
+    /// The Traefik provider settings, if the plan uses Traefik.
+    pub fn traefik(&self) -> Option<&TraefikProvider> {
+        self.provider.traefik.as_ref()
+    }
+
+    /// The data-plane URL of whichever provider the plan uses (`None` when not set).
+    pub fn proxy_url(&self) -> Option<&str> {
+        self.kong()
+            .and_then(|k| k.proxy_url.as_deref())
+            .or_else(|| self.haproxy().and_then(|h| h.proxy_url.as_deref()))
+            .or_else(|| self.traefik().and_then(|t| t.proxy_url.as_deref()))
+    }
+
+    /// The lock lifetime of whichever provider the plan uses (default 15 minutes).
+    pub fn lock_ttl(&self) -> Duration {
+        self.kong()
+            .and_then(|k| k.lock_ttl)
+            .or_else(|| self.haproxy().and_then(|h| h.lock_ttl))
+            .or_else(|| self.traefik().and_then(|t| t.lock_ttl))
+            .map_or(Duration::from_mins(15), |d| d.0)
     }
 }

@@ -181,14 +181,53 @@ fn split_path(path: &str) -> Vec<Seg> {
     out
 }
 
+/// Which provider a plan uses, once exactly one is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Kong,
+    Haproxy,
+    Traefik,
+}
+
+fn kind(plan: &Plan) -> Option<Kind> {
+    let p = &plan.provider;
+    match (p.kong.is_some(), p.haproxy.is_some(), p.traefik.is_some()) {
+        (true, false, false) => Some(Kind::Kong),
+        (false, true, false) => Some(Kind::Haproxy),
+        (false, false, true) => Some(Kind::Traefik),
+        _ => None,
+    }
+}
+
 fn provider(plan: &Plan, v: &mut Vec<Problem>) {
-    let Some(kong) = &plan.provider.kong else {
+    let p = &plan.provider;
+    let set = [p.kong.is_some(), p.haproxy.is_some(), p.traefik.is_some()]
+        .iter()
+        .filter(|s| **s)
+        .count();
+    if set == 0 {
+        v.push(Problem::new("provider", "no provider is configured").hint(
+            "add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}` (or `haproxy`, `traefik`)",
+        ));
+        return;
+    }
+    if set > 1 {
         v.push(
-            Problem::new("provider", "no provider is configured")
-                .hint("add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}`"),
+            Problem::new("provider", "more than one provider is configured").hint(
+                "a plan moves traffic on one system: keep one of `kong`, `haproxy`, `traefik`",
+            ),
         );
         return;
-    };
+    }
+    if let Some(h) = &p.haproxy {
+        haproxy_provider(plan, h, v);
+        return;
+    }
+    if let Some(t) = &p.traefik {
+        traefik_provider(plan, t, v);
+        return;
+    }
+    let Some(kong) = &p.kong else { return };
     url("provider.kong.adminUrl", &kong.admin_url, v);
     if let Some(proxy) = &kong.proxy_url {
         url("provider.kong.proxyUrl", proxy, v);
@@ -291,6 +330,101 @@ fn provider(plan: &Plan, v: &mut Vec<Problem>) {
     }
 }
 
+fn no_service(plan: &Plan, who: &str, v: &mut Vec<Problem>) {
+    if plan.service.is_some() {
+        v.push(
+            Problem::new(
+                "service",
+                format!("`service` is for Kong; the {who} provider does not use it"),
+            )
+            .hint("remove `service`"),
+        );
+    }
+}
+
+fn haproxy_provider(plan: &Plan, h: &super::model::HaproxyProvider, v: &mut Vec<Problem>) {
+    let at = "provider.haproxy";
+    if !h.runtime_api.contains("${") {
+        if let Err(msg) = crate::providers::haproxy::Endpoint::parse(&h.runtime_api) {
+            v.push(
+                Problem::new(&format!("{at}.runtimeApi"), msg)
+                    .hint("write `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`"),
+            );
+        }
+    }
+    if !haproxy_name(&h.backend) {
+        v.push(
+            Problem::new(
+                &format!("{at}.backend"),
+                format!("`{}` is not a valid HAProxy backend name", h.backend),
+            )
+            .hint("HAProxy names use letters, digits, `-`, `_`, `.` and `:`"),
+        );
+    }
+    if let Some(proxy) = &h.proxy_url {
+        url(&format!("{at}.proxyUrl"), proxy, v);
+    }
+    no_service(plan, "HAProxy", v);
+}
+
+fn traefik_provider(plan: &Plan, t: &super::model::TraefikProvider, v: &mut Vec<Problem>) {
+    let at = "provider.traefik";
+    url(&format!("{at}.apiUrl"), &t.api_url, v);
+    if let Some(proxy) = &t.proxy_url {
+        url(&format!("{at}.proxyUrl"), proxy, v);
+    }
+    if !traefik_name(&t.service) {
+        v.push(
+            Problem::new(
+                &format!("{at}.service"),
+                format!("`{}` is not a valid Traefik service name", t.service),
+            )
+            .hint("use letters, digits, `-` and `_` (Traefik reserves `@`)"),
+        );
+    }
+    if let Some(name) = &t.router.name {
+        if !traefik_name(name) {
+            v.push(Problem::new(
+                &format!("{at}.router.name"),
+                format!("`{name}` is not a valid Traefik router name"),
+            ));
+        }
+    }
+    if t.router.rule.trim().is_empty() {
+        v.push(
+            Problem::new(&format!("{at}.router.rule"), "the rule is empty")
+                .hint("e.g. ``rule: \"PathPrefix(`/`)\"``"),
+        );
+    }
+    if t.router.entry_points.is_empty() {
+        v.push(
+            Problem::new(&format!("{at}.router.entryPoints"), "no entry points")
+                .hint("name the entry point(s) of Traefik's static configuration, e.g. `[web]`"),
+        );
+    }
+    if t.state_file.as_deref().is_some_and(str::is_empty) {
+        v.push(Problem::new(
+            &format!("{at}.stateFile"),
+            "the path is empty",
+        ));
+    }
+    no_service(plan, "Traefik", v);
+}
+
+/// HAProxy proxy and server names: letters, digits, `-`, `_`, `.`, `:`.
+fn haproxy_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
+/// Traefik object names bgctl writes: letters, digits, `-`, `_`.
+fn traefik_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
 fn url(path: &str, value: &str, v: &mut Vec<Problem>) {
     if value.contains("${") {
         return; // an unset variable, already reported by interpolation
@@ -322,20 +456,156 @@ fn environments(plan: &Plan, v: &mut Vec<Problem>) {
                 .hint("define e.g. `blue` and `green`"),
         );
     }
+    match kind(plan) {
+        Some(Kind::Kong) => kong_environments(plan, v),
+        Some(k @ (Kind::Haproxy | Kind::Traefik)) => server_environments(plan, k, v),
+        None => {}
+    }
+}
+
+fn server_environments(plan: &Plan, kind: Kind, v: &mut Vec<Problem>) {
+    let haproxy = kind == Kind::Haproxy;
+    let who = if haproxy { "HAProxy" } else { "Traefik" };
+    let mut names = HashSet::new();
+    for (name, env) in &plan.environments {
+        let at = format!("environments.{name}");
+        if !haproxy && !traefik_name(name) {
+            v.push(
+                Problem::new(
+                    &at,
+                    format!("`{name}` cannot be part of a Traefik service name"),
+                )
+                .hint("use letters, digits, `-` and `_`"),
+            );
+        }
+        if env.upstream.is_some() {
+            v.push(Problem::new(
+                &format!("{at}.upstream"),
+                format!("`upstream` is for Kong; {who} environments list `servers`"),
+            ));
+        }
+        if !env.targets.is_empty() {
+            v.push(Problem::new(
+                &format!("{at}.targets"),
+                format!("`targets` is for Kong; {who} environments list `servers`"),
+            ));
+        }
+        if env.servers.is_empty() {
+            v.push(
+                Problem::new(&format!("{at}.servers"), "no servers").hint(if haproxy {
+                    "add `- {name: blue1, address: 127.0.0.1:8080, weight: 100}`"
+                } else {
+                    "add `- {url: http://127.0.0.1:8080}`"
+                }),
+            );
+        }
+        for (i, s) in env.servers.iter().enumerate() {
+            let sp = format!("{at}.servers[{i}]");
+            if haproxy {
+                match &s.name {
+                    None => v.push(Problem::new(&sp, "a server needs a `name` (its name in the HAProxy backend)")),
+                    Some(n) if !haproxy_name(n) || n.starts_with("bgctl-") => v.push(Problem::new(
+                        &format!("{sp}.name"),
+                        format!("`{n}` is not a server name bgctl can use"),
+                    ).hint("use letters, digits, `-`, `_`, `.`, `:`; names starting with `bgctl-` are reserved")),
+                    Some(n) => {
+                        if !names.insert(n.clone()) {
+                            v.push(Problem::new(&format!("{sp}.name"), format!("server `{n}` is listed twice")).hint("all environments share one backend, so server names are unique across them"));
+                        }
+                    }
+                }
+                if let Some(addr) = &s.address {
+                    if !addr.contains("${") && addr.parse::<std::net::SocketAddr>().is_err() {
+                        v.push(Problem::new(&format!("{sp}.address"), format!("`{addr}` is not `ip:port`")).hint("HAProxy's `add server` takes an IP address and port, e.g. `127.0.0.1:8080`"));
+                    }
+                }
+                if s.url.is_some() {
+                    v.push(Problem::new(
+                        &format!("{sp}.url"),
+                        "`url` is for Traefik; HAProxy servers have `name` and `address`",
+                    ));
+                }
+                if let Some(w) = s.weight {
+                    if !(0..=256).contains(&w) {
+                        v.push(Problem::new(
+                            &format!("{sp}.weight"),
+                            format!("{w} is outside HAProxy's weight range 0–256"),
+                        ));
+                    }
+                }
+            } else {
+                match &s.url {
+                    None => v.push(
+                        Problem::new(&sp, "a server needs a `url`")
+                            .hint("e.g. `url: http://127.0.0.1:8080`"),
+                    ),
+                    Some(u) => {
+                        url(&format!("{sp}.url"), u, v);
+                        if !names.insert(u.clone()) {
+                            v.push(Problem::new(
+                                &format!("{sp}.url"),
+                                format!("`{u}` is listed twice"),
+                            ));
+                        }
+                    }
+                }
+                for (key, set) in [("name", s.name.is_some()), ("address", s.address.is_some())] {
+                    if set {
+                        v.push(Problem::new(
+                            &format!("{sp}.{key}"),
+                            format!("`{key}` is for HAProxy; Traefik servers have a `url`"),
+                        ));
+                    }
+                }
+                if let Some(w) = s.weight {
+                    if !(0..=i64::from(u32::MAX)).contains(&w) {
+                        v.push(Problem::new(
+                            &format!("{sp}.weight"),
+                            format!("{w} is not a weight Traefik accepts (0 or more)"),
+                        ));
+                    }
+                }
+            }
+        }
+        let weights: Vec<i64> = env.servers.iter().map(|s| s.weight.unwrap_or(1)).collect();
+        if !weights.is_empty() && weights.iter().all(|w| *w <= 0) {
+            v.push(
+                Problem::new(
+                    &format!("{at}.servers"),
+                    "every server has weight 0, so this side could serve no traffic",
+                )
+                .hint("give at least one server a weight above 0"),
+            );
+        }
+    }
+}
+
+fn kong_environments(plan: &Plan, v: &mut Vec<Problem>) {
     let mut upstreams = HashSet::new();
     for (name, env) in &plan.environments {
         let at = format!("environments.{name}");
-        if let Err(msg) = names::check_upstream_name(&env.upstream) {
+        if !env.servers.is_empty() {
+            v.push(Problem::new(&format!("{at}.servers"), "`servers` is for HAProxy and Traefik; Kong environments have `upstream` and `targets`"));
+        }
+        let Some(upstream) = &env.upstream else {
+            v.push(
+                Problem::new(&at, "missing `upstream`").hint(
+                    "Kong environments name an upstream, e.g. `upstream: address.v1.service`",
+                ),
+            );
+            continue;
+        };
+        if let Err(msg) = names::check_upstream_name(upstream) {
             v.push(
                 Problem::new(&format!("{at}.upstream"), msg)
                     .hint("Kong upstream names are hostnames, e.g. `address.v1.service`"),
             );
         }
-        if !upstreams.insert(env.upstream.as_str()) {
+        if !upstreams.insert(upstream.as_str()) {
             v.push(
                 Problem::new(
                     &format!("{at}.upstream"),
-                    format!("upstream `{}` is used by two environments", env.upstream),
+                    format!("upstream `{upstream}` is used by two environments"),
                 )
                 .hint("each side needs its own upstream"),
             );
@@ -526,11 +796,11 @@ fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
             }
             if let Some(verify) = &c.verify {
                 verify_spec("strategy.canary.verify", verify, v);
-                if plan.kong().is_some_and(|k| k.proxy_url.is_none()) {
+                if plan.proxy_url().is_none() {
                     v.push(
                         Problem::new(
                             "strategy.canary.verify",
-                            "verification needs `provider.kong.proxyUrl`",
+                            "verification needs the provider's `proxyUrl`",
                         )
                         .hint("set the proxy URL or remove `verify`"),
                     );
@@ -545,7 +815,7 @@ fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
                     ));
                 }
             }
-            if let Some(m) = &c.mixed_upstream {
+            if let (Some(m), Some(Kind::Kong)) = (&c.mixed_upstream, kind(plan)) {
                 if let Err(msg) = names::check_upstream_name(m) {
                     v.push(Problem::new("strategy.canary.mixedUpstream", msg));
                 }
@@ -649,10 +919,10 @@ fn check_spec(plan: &Plan, at: &str, c: &CheckSpec, v: &mut Vec<Problem>) {
             ));
         }
     }
-    if c.probe.is_some() && plan.kong().is_some_and(|k| k.proxy_url.is_none()) {
+    if c.probe.is_some() && plan.proxy_url().is_none() {
         v.push(Problem::new(
             &format!("{at}.probe"),
-            "a probe check sends traffic through `provider.kong.proxyUrl`, which is not set",
+            "a probe check sends traffic through the provider's `proxyUrl`, which is not set",
         ));
     }
     if let Some(cond) = &c.success_condition {
@@ -703,5 +973,81 @@ fn hook_spec(at: &str, h: &HookSpec, v: &mut Vec<Problem>) {
             at,
             "a hook has exactly one of `exec` or `webhook`",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        let plan: Plan = serde_yaml_ng::from_str(yaml).unwrap();
+        validate(&plan)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
+    const HEAD: &str = "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {name: r}\nstrategy: {blueGreen: {activeEnvironment: blue}}\n";
+
+    #[test]
+    fn haproxy_plans_check_shape_and_ranges_with_key_paths() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{haproxy: {{runtimeApi: 'tcp://127.0.0.1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b1, weight: 300}}, {{name: b1}}]}}\n  \
+             green: {{upstream: x.y, servers: [{{url: 'http://x:1'}}]}}\n"
+        ));
+        for want in [
+            "provider.haproxy.runtimeApi: `tcp://127.0.0.1` has no `host:port` after `tcp://`",
+            "environments.blue.servers[0].weight: 300 is outside HAProxy's weight range 0–256",
+            "environments.blue.servers[1].name: server `b1` is listed twice",
+            "environments.green.upstream: `upstream` is for Kong; HAProxy environments list `servers`",
+            "environments.green.servers[0]: a server needs a `name` (its name in the HAProxy backend)",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+    }
+
+    #[test]
+    fn traefik_plans_need_urls_and_one_provider_only() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{traefik: {{apiUrl: 'http://127.0.0.1:8081', service: app, router: {{rule: '', entryPoints: []}}}}}}\n\
+             environments:\n  blue: {{servers: [{{url: 'ftp://x'}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        for want in [
+            "provider.traefik.router.rule: the rule is empty",
+            "provider.traefik.router.entryPoints: no entry points",
+            "environments.blue.servers[0].url: unsupported scheme `ftp`",
+            "environments.green.servers[0]: a server needs a `url`",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}, haproxy: {{runtimeApi: 'tcp://h:1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "provider: more than one provider is configured"),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn kong_environments_still_need_upstream_and_refuse_servers() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\nservice: {{name: s}}\n\
+             environments:\n  blue: {{targets: [{{target: 'a:1'}}]}}\n  green: {{upstream: g.v1, targets: [{{target: 'b:1'}}], servers: [{{name: x}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "environments.blue: missing `upstream`"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("environments.green.servers: `servers` is for HAProxy")),
+            "{p:#?}"
+        );
     }
 }

@@ -112,6 +112,15 @@ impl Provider for Fake {
         Ok(())
     }
 
+    fn achieved_split(
+        &self,
+        _stable: &str,
+        _canary: &str,
+        percent: f64,
+    ) -> Result<f64, ProviderError> {
+        Ok(percent)
+    }
+
     fn probe_targets(&self, env: &str) -> Vec<String> {
         vec![format!("{env}:80")]
     }

@@ -4,14 +4,25 @@
 //! state in the same write where the system allows it), and take or release the lock.
 //!
 //! State that another runner needs lives in the target system ([`Record`], [`LockInfo`]), so
-//! any machine can continue, promote or roll back a rollout another one started.
+//! any machine can continue, promote or roll back a rollout another one started (Kong: tags;
+//! HAProxy: process variables and a lock server; Traefik keeps no unknown fields, so its record
+//! and lock live in a state file on the runner, see [`statefile`]).
+//!
+//! The engine is generic over [`Provider`]; native `async fn` in traits is not object-safe, so
+//! the CLI picks the backend with the closed enum [`AnyProvider`].
 
+pub mod any;
 pub mod fake;
+pub mod haproxy;
 pub mod kong;
+pub mod statefile;
+pub mod traefik;
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+pub use any::AnyProvider;
 
 /// Where the service's traffic goes right now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -62,7 +73,7 @@ impl fmt::Display for Traffic {
 }
 
 /// Rollout phase as recorded in the target system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Nothing in progress.
@@ -107,7 +118,8 @@ impl Phase {
 }
 
 /// The rollout state bgctl keeps in the target system.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Record {
     /// Environment that took all traffic before the last change (the rollback target).
     pub previous: Option<String>,
@@ -132,7 +144,7 @@ pub struct Record {
 }
 
 /// A lock held in the target system.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LockInfo {
     /// `user@host pid N run R`.
     pub holder: String,
@@ -227,6 +239,12 @@ pub enum ProviderError {
     /// Kong Admin API failure.
     #[error(transparent)]
     Kong(#[from] kong::client::KongError),
+    /// HAProxy runtime API failure.
+    #[error(transparent)]
+    Haproxy(#[from] haproxy::HaproxyError),
+    /// Traefik API failure.
+    #[error(transparent)]
+    Traefik(#[from] traefik::TraefikError),
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
@@ -254,6 +272,14 @@ pub trait Provider {
     ) -> Result<(), ProviderError>;
     /// Writes only the record (pauses, aborts that move no traffic).
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError>;
+    /// The canary share, in percent, that this backend's integer weights achieve for a
+    /// requested `percent` (printed next to the requested one and used by verification).
+    fn achieved_split(
+        &self,
+        stable: &str,
+        canary: &str,
+        percent: f64,
+    ) -> Result<f64, ProviderError>;
     /// Addresses (`host:port`) of an environment's targets with weight > 0, for probes.
     fn probe_targets(&self, env: &str) -> Vec<String>;
     /// Takes the lock; `force` breaks a lock someone else holds.
@@ -262,4 +288,55 @@ pub trait Provider {
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError>;
     /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+}
+
+/// A lock whose details cannot be read (just taken, or unreadable): held, from now on, for
+/// `ttl` seconds, so only `--force-unlock` or time breaks it.
+pub(crate) fn unknown_lock(why: &str, ttl: u64) -> LockInfo {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    LockInfo {
+        holder: format!("unknown ({why})"),
+        run_id: String::new(),
+        since: now,
+        expires: now + ttl,
+    }
+}
+
+/// Where traffic goes, from each environment's live serving weight (plan order); shared by the
+/// backends whose environments are weighted servers or services (HAProxy, Traefik).
+///
+/// One side with weight is [`Traffic::Env`]; two are a [`Traffic::Split`] whose stable side is
+/// the recorded one when the record names both, else the first in plan order; none, or more than
+/// two, is reported as [`Traffic::Foreign`] so the engine never mistakes it for a known state.
+pub(crate) fn traffic_from_weights(totals: &[(String, u64)], record: &Record) -> Traffic {
+    let live: Vec<&(String, u64)> = totals.iter().filter(|t| t.1 > 0).collect();
+    match live.as_slice() {
+        [] => Traffic::Foreign {
+            target: "no environment has weight above 0".into(),
+        },
+        [one] => Traffic::Env { env: one.0.clone() },
+        [a, b] => {
+            let (stable, canary) = if record.stable.as_deref() == Some(b.0.as_str())
+                && record.canary.as_deref() == Some(a.0.as_str())
+            {
+                (b, a)
+            } else {
+                (a, b)
+            };
+            Traffic::Split {
+                stable: stable.0.clone(),
+                canary: canary.0.clone(),
+                percent: 100.0 * canary.1 as f64 / (stable.1 + canary.1) as f64,
+            }
+        }
+        more => Traffic::Foreign {
+            target: more
+                .iter()
+                .map(|t| t.0.as_str())
+                .collect::<Vec<_>>()
+                .join(" + "),
+        },
+    }
 }

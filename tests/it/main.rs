@@ -2,6 +2,7 @@
 
 mod canary;
 mod cli;
+mod gateways;
 mod harness;
 mod kong;
 mod plans;

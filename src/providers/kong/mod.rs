@@ -76,7 +76,7 @@ impl Kong {
             .iter()
             .map(|(name, e)| EnvSpec {
                 name: name.clone(),
-                upstream: e.upstream.clone(),
+                upstream: e.upstream.clone().unwrap_or_default(),
                 targets: e
                     .targets
                     .iter()
@@ -94,7 +94,8 @@ impl Kong {
             .canary
             .as_ref()
             .and_then(|c| plan.environments.get(&c.canary))
-            .map_or("canary", |e| e.upstream.as_str());
+            .and_then(|e| e.upstream.as_deref())
+            .unwrap_or("canary");
         let mixed = plan
             .strategy
             .canary
@@ -763,6 +764,22 @@ impl Provider for Kong {
             svc["tags"] = json!(tags);
         }
         Ok(())
+    }
+
+    fn achieved_split(
+        &self,
+        stable: &str,
+        canary: &str,
+        percent: f64,
+    ) -> Result<f64, ProviderError> {
+        let base = |env: &str| {
+            self.env(env)
+                .map(|e| e.targets.iter().map(|t| t.1).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        weights::split(&base(stable), &base(canary), percent)
+            .map(|s| s.achieved_percent)
+            .map_err(|e| ProviderError::State(format!("cannot split traffic {percent}%: {e}")))
     }
 
     fn probe_targets(&self, env: &str) -> Vec<String> {
