@@ -241,7 +241,7 @@ fn bench_startup() -> String {
             out += &format!(
                 "| `bgctl plan validate plans/kong-blue-green.yaml` | {ms:.1} ms | {:.1} MiB |\n",
                 kb as f64 / 1024.0
-            )
+            );
         }
         None => out += "| bgctl | failed | |\n",
     }
@@ -250,7 +250,7 @@ fn bench_startup() -> String {
             out += &format!(
                 "| `kubectl version --client` ({kubectl}) | {ms:.1} ms | {:.1} MiB |\n",
                 kb as f64 / 1024.0
-            )
+            );
         }
         None => out += &format!("| `kubectl version --client` | not available ({kubectl}) | |\n"),
     }
