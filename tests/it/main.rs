@@ -1,6 +1,8 @@
 //! Black-box tests of the real `bgctl` binary: one test binary, one module per area.
 
+mod analysis;
 mod cli;
 mod harness;
 mod kong;
 mod plans;
+mod prometheus;
