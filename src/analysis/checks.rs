@@ -432,7 +432,8 @@ fn summarize(
     let outcomes: Vec<Outcome> = run.measurements.iter().map(|m| m.outcome).collect();
     let t = policy.tally(&outcomes);
     let label = run.verdict.unwrap_or(Outcome::Error).label();
-    let values = values_text(&run.measurements, policy);
+    // With only errors, "error:" before each one says nothing.
+    let values = values_text(&run.measurements, policy, t.measured > 0);
     let measured = if run.measurements.is_empty() {
         format!("{subject} was not measured")
     } else if t.measured == 0 {
@@ -494,13 +495,24 @@ fn limit_text(policy: &Policy, t: &Tally, verdict: Option<Outcome>) -> String {
 }
 
 /// The measured values, oldest first, with runs of identical text folded (`x (×3)`).
-fn values_text(measurements: &[Measurement], policy: &Policy) -> String {
+fn values_text(measurements: &[Measurement], policy: &Policy, mark_errors: bool) -> String {
     const SHOWN: usize = 6;
     let texts: Vec<String> = measurements
         .iter()
         .map(|m| match m.outcome {
             Outcome::NoData => format!("no data (noData: {})", no_data_name(policy.no_data)),
-            Outcome::Error => format!("error: {}", m.detail),
+            Outcome::Error => {
+                // A value that could not be judged is still shown.
+                let detail = match &m.value {
+                    Some(v) => format!("{v}: {}", m.detail),
+                    None => m.detail.clone(),
+                };
+                if mark_errors {
+                    format!("error: {detail}")
+                } else {
+                    detail
+                }
+            }
             _ => m.value.clone().unwrap_or_else(|| m.detail.clone()),
         })
         .collect();
@@ -813,7 +825,7 @@ mod tests {
         };
         assert_eq!(
             summarize("e", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "e: ERROR — query `q`: error: unreachable (×3); condition `result < 0.01`; 3 errors in a row exceeded consecutiveErrorLimit 2"
+            "e: ERROR — query `q`: unreachable (×3); condition `result < 0.01`; 3 errors in a row exceeded consecutiveErrorLimit 2"
         );
     }
 

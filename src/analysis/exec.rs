@@ -84,7 +84,7 @@ impl Run {
         match &self.end {
             End::Exited(code) => format!("exit {code}"),
             End::Signaled(sig) => format!("signal {sig}"),
-            End::TimedOut(_) => "timed out".into(),
+            End::TimedOut(limit) => format!("timeout after {}", fmt_duration(*limit)),
             End::Deadline => "deadline".into(),
             End::NotStarted(_) => "not started".into(),
         }
@@ -149,8 +149,7 @@ pub(crate) async fn run(e: &ExecSpec, ctx: &CheckContext, env: &[(&str, &str)]) 
         Ok(c) => c,
         Err(err) => {
             return not_started(format!(
-                "could not start `{}`: {err}{}",
-                describe(&e.command),
+                "could not start: {err}{}",
                 hint(program, &ctx.workdir)
             ))
         }
@@ -199,7 +198,7 @@ pub(crate) async fn run(e: &ExecSpec, ctx: &CheckContext, env: &[(&str, &str)]) 
 /// Why spawning a relative path failed, when that is the likely reason.
 fn hint(program: &str, workdir: &Path) -> String {
     if program.contains('/') && !Path::new(program).is_absolute() {
-        format!(" (relative to {})", workdir.display())
+        format!("; the path is relative to {}", workdir.display())
     } else {
         String::new()
     }
@@ -353,9 +352,8 @@ mod tests {
         let m = measure(&spec(&["./no-such-script.sh"], None), &ctx).await;
         assert_eq!(m.outcome, Outcome::Error);
         assert!(
-            m.detail
-                .starts_with("could not start `./no-such-script.sh`: ")
-                && m.detail.ends_with("(relative to .)"),
+            m.detail.starts_with("could not start: ")
+                && m.detail.ends_with("; the path is relative to ."),
             "{}",
             m.detail
         );
@@ -378,7 +376,7 @@ mod tests {
         .await;
         assert_eq!(
             (m.outcome, m.value.as_deref()),
-            (Outcome::Fail, Some("timed out"))
+            (Outcome::Fail, Some("timeout after 300ms"))
         );
         assert_eq!(
             m.detail,

@@ -51,7 +51,13 @@ pub(crate) async fn measure(
     let resp = match ctx.http.get(url).timeout(limit).send().await {
         Ok(r) => r,
         Err(e) => {
-            return Measurement::error(format!("Prometheus at {base} {}", http_error(&e, limit)))
+            let why = http_error(&e, limit);
+            let sep = if why.starts_with("unreachable") {
+                " "
+            } else {
+                ": "
+            };
+            return Measurement::error(format!("Prometheus at {base}{sep}{why}"));
         }
     };
     let status = resp.status();

@@ -91,7 +91,7 @@ pub(crate) async fn measure(
 ) -> Measurement {
     let answer = match call(w, &serde_json::json!({ "check": name }), ctx).await {
         Ok(a) => a,
-        Err(e) => return Measurement::error(format!("`{}`: {e}", describe(w))),
+        Err(e) => return Measurement::error(e),
     };
     judge(&answer, cond)
 }

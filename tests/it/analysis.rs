@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use bgctl::analysis::checks::{run_check, run_checks, CheckContext, Measurement, Outcome, Verdict};
+use bgctl::analysis::checks::{
+    run_check, run_checks, CheckContext, Measurement, Outcome, ProxyTarget, Verdict,
+};
 use bgctl::analysis::hooks::run_hook;
 use bgctl::plan::model::{CheckSpec, HookSpec};
 use indexmap::IndexMap;
@@ -37,6 +39,7 @@ async fn run(name: &str, spec: &CheckSpec, ctx: &CheckContext) -> (Verdict, Vec<
         seen.lock().unwrap().push(m.outcome);
     };
     let v = run_check(name, spec, ctx, &on).await;
+    eprintln!("{}", v.summary); // shown with --nocapture or on failure
     (v, seen.into_inner().unwrap())
 }
 
@@ -99,7 +102,14 @@ async fn prometheus_checks_catch_errors_and_follow_the_no_data_policy() {
         stop.store(true, Ordering::Relaxed);
         return;
     };
-    // Both counters need two scrapes inside the rate window before the ratio exists.
+    // Each color's counters need two scrapes inside the rate window before a rate exists, and
+    // the targets are scraped at different offsets: wait for both colors and green's 5xx.
+    prom.wait_for(
+        "count(sum by (color) (rate(app_requests_total[10s])) > 0)",
+        Duration::from_secs(10),
+        |v| v == "2",
+    )
+    .await;
     prom.wait_for(&ratio_query("green"), Duration::from_secs(10), |v| {
         v.parse::<f64>().is_ok_and(|x| x > 0.0)
     })
@@ -186,7 +196,8 @@ async fn prometheus_checks_catch_errors_and_follow_the_no_data_policy() {
         v.measurements[0]
     );
     assert!(
-        v.summary.contains("`result` has 2 series; reduce it with max(result), min(result), avg(result) or sum(result)")
+        v.summary.starts_with("per-color: ERROR — query `sum by (color) (rate(app_requests_total[10s]))`: 2 series: {color=\"blue\"} ")
+            && v.summary.contains(": cannot evaluate `result > 0`: `result` has 2 series; reduce it with max(result), min(result), avg(result) or sum(result); condition `result > 0`; ")
             && v.summary.ends_with("1 errors in a row exceeded consecutiveErrorLimit 0"),
         "{}",
         v.summary
@@ -256,7 +267,7 @@ async fn prometheus_down_is_an_error_that_hits_the_consecutive_error_limit() {
     );
     assert!(
         v.summary
-            .starts_with("prom-down: ERROR — query `up`: error: Prometheus at ")
+            .starts_with("prom-down: ERROR — query `up`: Prometheus at ")
             && v.summary.ends_with(
                 "(×3); condition `result == 1`; 3 errors in a row exceeded consecutiveErrorLimit 2"
             ),
@@ -270,6 +281,7 @@ async fn prometheus_down_is_an_error_that_hits_the_consecutive_error_limit() {
 struct Seen {
     bodies: Vec<String>,
     tokens: Vec<String>,
+    hosts: Vec<String>,
 }
 
 async fn slow() -> &'static str {
@@ -278,12 +290,28 @@ async fn slow() -> &'static str {
 }
 
 /// A local webhook server: `/ok` (204, records body and token), `/fail` (503), `/stats` (JSON),
-/// `/slow` and `/slowprom/api/v1/query` (answer after 5 s), `/flaky` (500 twice, then 200).
+/// `/slow` and `/slowprom/api/v1/query` (answer after 5 s), `/flaky` (500 twice, then 200), `/probe` (records the Host header).
 async fn webhook_server() -> (String, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let flaky = Arc::new(AtomicU32::new(0));
     let s = seen.clone();
+    let h = seen.clone();
     let app = axum::Router::new()
+        .route(
+            "/probe",
+            get(move |headers: HeaderMap| {
+                let h = h.clone();
+                async move {
+                    h.lock().unwrap().hosts.extend(
+                        headers
+                            .get("host")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string),
+                    );
+                    "ok"
+                }
+            }),
+        )
         .route(
             "/ok",
             post(move |headers: HeaderMap, body: String| {
@@ -493,7 +521,8 @@ async fn exec_checks_pass_on_exit_zero_and_explain_failures() {
     let (v, _) = run("missing", &spec, &ctx).await;
     assert_eq!(v.outcome, Outcome::Error);
     assert!(
-        v.summary.contains("could not start `./missing.sh`"),
+        v.summary
+            .starts_with("missing: ERROR — `./missing.sh`: could not start: "),
         "{}",
         v.summary
     );
@@ -544,7 +573,7 @@ async fn hooks_report_exit_codes_statuses_and_snippets() {
         .await
         .unwrap_err();
     assert!(
-        err.starts_with("preSwitch hook `./nope.sh`: could not start `./nope.sh`: "),
+        err.starts_with("preSwitch hook `./nope.sh`: could not start: "),
         "{err}"
     );
 
@@ -624,4 +653,70 @@ fn webhook_conditions_may_use_any_result_path_and_nothing_else() {
         err.contains("unknown variable `result.stats.errorRate`"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn probe_checks_measure_success_rate_and_latency_through_the_proxy() {
+    let mut config = BackendConfig::new("green");
+    config.error_rate = 0.3;
+    let flaky = Backend::start(config).await.expect("backend");
+    let mut config = BackendConfig::new("blue");
+    config.latency = Duration::from_millis(30);
+    let slow = Backend::start(config).await.expect("backend");
+    let (url, seen) = webhook_server().await;
+    let through = |url: String, path: &str| ProxyTarget {
+        url,
+        host: Some("shop.test".into()),
+        path: path.into(),
+    };
+    let mut ctx = ctx(Duration::from_secs(20));
+
+    // Default condition: successRate >= 0.99.
+    ctx.proxy = Some(through(flaky.url(), "/"));
+    let (v, _) = run("canary-probe", &check("probe: {through: proxy}"), &ctx).await;
+    assert_eq!(v.outcome, Outcome::Fail, "{}", v.summary);
+    assert_eq!(
+        v.asked,
+        format!("100 × GET {}/ (Host: shop.test)", flaky.url())
+    );
+    assert_eq!(v.condition.as_deref(), Some("successRate >= 0.99"));
+    assert!(
+        v.measurements[0].detail.contains("failed: HTTP 500 ×"),
+        "{:?}",
+        v.measurements[0]
+    );
+    let rate: f64 = v
+        .summary
+        .split("successRate ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.5..0.9).contains(&rate), "{}", v.summary);
+    assert_eq!(flaky.request_count(), 100);
+
+    // Latency percentiles are seconds, so durations compare directly.
+    ctx.proxy = Some(through(slow.url(), "/"));
+    let spec =
+        check("probe: {requests: 16}\nsuccessCondition: successRate >= 0.99 && p99 < 20ms\n");
+    let (v, _) = run("latency", &spec, &ctx).await;
+    assert_eq!(v.outcome, Outcome::Fail, "{}", v.summary);
+    assert!(
+        v.summary
+            .contains("measured successRate 1 (16 of 16), p50 "),
+        "{}",
+        v.summary
+    );
+    let spec =
+        check("probe: {requests: 16}\nsuccessCondition: successRate >= 0.99 && p99 < 300ms\n");
+    assert_eq!(run("latency", &spec, &ctx).await.0.outcome, Outcome::Pass);
+
+    // The route's Host header and the check's own path.
+    ctx.proxy = Some(through(url, "/not-this"));
+    let (v, _) = run("host", &check("probe: {path: /probe, requests: 3}"), &ctx).await;
+    assert_eq!(v.outcome, Outcome::Pass, "{}", v.summary);
+    assert_eq!(seen.lock().unwrap().hosts, ["shop.test"; 3]);
 }
