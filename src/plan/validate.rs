@@ -17,7 +17,8 @@ use crate::providers::kong::names;
 pub const PROMETHEUS_VARS: &[&str] = &["result"];
 /// Variables of a probe check.
 pub const PROBE_VARS: &[&str] = &["successRate", "errorRate", "p50", "p95", "p99", "count"];
-/// Variables of a webhook check (`result` is the JSON body; `status` the HTTP status).
+/// Variables of a webhook check (`result` is the JSON body; `status` the HTTP status); any
+/// `result.<path>` into an object body is allowed too.
 pub const WEBHOOK_VARS: &[&str] = &["result", "status"];
 
 /// All semantic problems in a plan.
@@ -940,13 +941,33 @@ fn check_spec(plan: &Plan, at: &str, c: &CheckSpec, v: &mut Vec<Problem>) {
                 &format!("{at}.successCondition"),
                 "an exec check passes on exit code 0 and takes no condition",
             ));
-        } else if let Err(e) = cond.0.check_variables(allowed) {
+        } else if let Err(e) = {
+            let paths = body_paths(c, &cond.0);
+            let mut all = allowed.to_vec();
+            all.extend(paths.iter().map(String::as_str));
+            cond.0.check_variables(&all)
+        } {
             v.push(Problem::new(
                 &format!("{at}.successCondition"),
                 e.render(cond.0.source()),
             ));
         }
     }
+}
+
+/// For a webhook check, every `result.<path>` the condition uses: a JSON body's fields are only
+/// known when it arrives (`analysis::webhook` flattens them into dotted names).
+fn body_paths(c: &CheckSpec, cond: &crate::analysis::condition::Condition) -> Vec<String> {
+    if c.webhook.is_none() {
+        return Vec::new();
+    }
+    cond.variables()
+        .into_iter()
+        .filter(|v| {
+            v.strip_prefix("result.")
+                .is_some_and(|rest| !rest.is_empty())
+        })
+        .collect()
 }
 
 fn hooks(plan: &Plan, v: &mut Vec<Problem>) {

@@ -1,8 +1,10 @@
 //! Black-box tests of the real `bgctl` binary: one test binary, one module per area.
 
+mod analysis;
 mod canary;
 mod cli;
 mod gateways;
 mod harness;
 mod kong;
 mod plans;
+mod prometheus;
