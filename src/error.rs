@@ -127,6 +127,18 @@ fn provider_hint(e: &crate::providers::ProviderError) -> String {
             "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()
         }
         ProviderError::Kong(KongError::Deadline { .. }) => "raise `--timeout` or check why the Admin API is slow".into(),
+        ProviderError::Kube(k) => kube_hint(k),
         _ => "run `bgctl status -f <plan>` to see the live state".into(),
+    }
+}
+
+fn kube_hint(e: &crate::providers::kubernetes::client::KubeError) -> String {
+    use crate::providers::kubernetes::client::KubeError;
+    match e {
+        KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
+        KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
+        KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
+        KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),
+        KubeError::Api { .. } => "run `bgctl status -f <plan>` to see the live state".into(),
     }
 }

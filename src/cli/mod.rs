@@ -22,6 +22,8 @@ use crate::exit::{Exit, EXIT_CODES_HELP};
 use crate::plan::{self, Limits, Plan};
 use crate::providers::kong::client::KongClient;
 use crate::providers::kong::Kong;
+use crate::providers::kubernetes::{self, client::KubeClient, Kubernetes};
+use crate::providers::AnyProvider;
 use crate::ui::{Format, Ui, UiOptions};
 
 pub use apply::ApplyArgs;
@@ -63,6 +65,9 @@ pub struct GlobalArgs {
     /// Largest plan file accepted, in bytes.
     #[arg(long, global = true, default_value_t = 1024 * 1024)]
     pub max_plan_bytes: usize,
+    /// Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// `--color`.
@@ -187,7 +192,23 @@ pub(crate) fn limits(g: &GlobalArgs) -> Limits {
 }
 
 pub(crate) fn load(g: &GlobalArgs, file: &Path) -> Result<Plan, CliError> {
-    Ok(plan::load_and_validate(file, &limits(g))?.plan)
+    let mut plan = plan::load_and_validate(file, &limits(g))?.plan;
+    if let Some(k) = plan.provider.kubernetes.as_mut() {
+        if g.context.is_some() {
+            k.context.clone_from(&g.context);
+        }
+        // Manifests and the kubeconfig are relative to the plan file, like its other paths.
+        let base = file.parent().unwrap_or(Path::new("."));
+        if let Some(kc) = k.kubeconfig.as_mut() {
+            *kc = base.join(&*kc).to_string_lossy().into_owned();
+        }
+        for env in plan.environments.values_mut() {
+            if let Some(m) = env.manifest.as_mut() {
+                *m = base.join(&*m).to_string_lossy().into_owned();
+            }
+        }
+    }
+    Ok(plan)
 }
 
 pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
@@ -206,7 +227,18 @@ pub(crate) fn provider(
     plan: &Plan,
     deadline: tokio::time::Instant,
     ui: &Ui,
-) -> Result<Kong, CliError> {
+) -> Result<AnyProvider, CliError> {
+    if plan.kubernetes().is_some() {
+        let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline));
+        return Kubernetes::new(plan, client)
+            .map(AnyProvider::Kubernetes)
+            .map_err(|e| {
+                CliError::usage(
+                    format!("cannot use the plan's Kubernetes environments: {e}"),
+                    "fix the manifest (or the environment's `deployment`/`selector`) and run again",
+                )
+            });
+    }
     let spec = plan
         .kong()
         .ok_or_else(|| CliError::usage("the plan has no Kong provider", "add `provider.kong`"))?;
@@ -215,7 +247,7 @@ pub(crate) fn provider(
     }
     let client = KongClient::new(spec, Some(deadline))
         .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
-    Ok(Kong::new(plan, client))
+    Ok(AnyProvider::Kong(Kong::new(plan, client)))
 }
 
 /// Exit code for an engine result.

@@ -248,6 +248,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             .plan
             .kong()
             .and_then(|k| k.lock_ttl)
+            .or_else(|| self.plan.kubernetes().and_then(|k| k.lock_ttl))
             .map_or(15 * 60, |d| d.0.as_secs());
         LockInfo {
             holder: format!("{} pid {}", self.opts.who, std::process::id()),
@@ -393,6 +394,16 @@ impl<'a, P: Provider> Engine<'a, P> {
                     .roll_back_after_failure(&to, previous.as_deref(), &reason)
                     .await);
             }
+            if let Some(old) = previous.as_deref().filter(|p| *p != target) {
+                match self.provider.retire(old, target, self.opts.deadline).await {
+                    Ok(done) => done
+                        .into_iter()
+                        .for_each(|object| self.emit(Event::CleanedUp { object })),
+                    Err(e) => self.emit(Event::Warning {
+                        message: format!("`{target}` is live, but retiring `{old}` failed: {e}"),
+                    }),
+                }
+            }
             self.emit(Event::Done {
                 summary: format!("`{target}` is live"),
             });
@@ -499,6 +510,16 @@ impl<'a, P: Provider> Engine<'a, P> {
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
     pub async fn probe_env(&self, env: &str) -> Result<(), EngineError> {
+        match self.provider.prepare(env, self.opts.deadline).await {
+            Ok(()) => {}
+            Err(ProviderError::NotReady(why)) => {
+                return Err(EngineError::Unhealthy {
+                    env: env.to_string(),
+                    failures: vec![why],
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
         let Some(hc) = &self.plan.health_check else {
             return Ok(());
         };

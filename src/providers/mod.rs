@@ -7,6 +7,7 @@
 //! any machine can continue, promote or roll back a rollout another one started.
 
 pub mod kong;
+pub mod kubernetes;
 
 use std::fmt;
 
@@ -226,6 +227,12 @@ pub enum ProviderError {
     /// Kong Admin API failure.
     #[error(transparent)]
     Kong(#[from] kong::client::KongError),
+    /// Kubernetes API failure.
+    #[error(transparent)]
+    Kube(#[from] kubernetes::client::KubeError),
+    /// An environment did not become ready to take traffic (nothing was moved).
+    #[error("{0}")]
+    NotReady(String),
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
@@ -261,4 +268,97 @@ pub trait Provider {
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError>;
     /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+    /// Makes an environment ready to take traffic before any traffic moves (Kubernetes: wait
+    /// for its Deployment's rollout, like `kubectl rollout status`). Default: nothing to wait for.
+    async fn prepare(
+        &self,
+        _env: &str,
+        _deadline: tokio::time::Instant,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    /// After `live` was promoted and verified: retire the side that served before (`old`),
+    /// e.g. scale down or delete its Deployment after a delay. Returns what was retired.
+    async fn retire(
+        &self,
+        _old: &str,
+        _live: &str,
+        _deadline: tokio::time::Instant,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The closed set of providers; the CLI builds one from the plan and the engine is generic
+/// over [`Provider`], so this enum only delegates.
+pub enum AnyProvider {
+    /// Kong Admin API.
+    Kong(kong::Kong),
+    /// Kubernetes API server.
+    Kubernetes(kubernetes::Kubernetes),
+}
+
+macro_rules! delegate {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            AnyProvider::Kong($p) => $e,
+            AnyProvider::Kubernetes($p) => $e,
+        }
+    };
+}
+
+impl Provider for AnyProvider {
+    fn describe(&self) -> String {
+        delegate!(self, p => p.describe())
+    }
+    async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
+        delegate!(self, p => p.snapshot().await)
+    }
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        delegate!(self, p => p.setup_changes(snap))
+    }
+    async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
+        delegate!(self, p => p.apply(change).await)
+    }
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        delegate!(self, p => p.traffic_calls(snap, to, record))
+    }
+    async fn set_traffic(
+        &self,
+        snap: &Snapshot,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError> {
+        delegate!(self, p => p.set_traffic(snap, to, record).await)
+    }
+    async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
+        delegate!(self, p => p.write_record(record).await)
+    }
+    fn probe_targets(&self, env: &str) -> Vec<String> {
+        delegate!(self, p => p.probe_targets(env))
+    }
+    async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
+        delegate!(self, p => p.lock(me, force).await)
+    }
+    async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
+        delegate!(self, p => p.unlock(me).await)
+    }
+    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        delegate!(self, p => p.cleanup(snap).await)
+    }
+    async fn prepare(
+        &self,
+        env: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ProviderError> {
+        delegate!(self, p => p.prepare(env, deadline).await)
+    }
+    async fn retire(
+        &self,
+        old: &str,
+        live: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<String>, ProviderError> {
+        delegate!(self, p => p.retire(old, live, deadline).await)
+    }
 }

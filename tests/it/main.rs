@@ -3,4 +3,5 @@
 mod cli;
 mod harness;
 mod kong;
+mod kubernetes;
 mod plans;

@@ -76,7 +76,7 @@ impl Kong {
             .iter()
             .map(|(name, e)| EnvSpec {
                 name: name.clone(),
-                upstream: e.upstream.clone(),
+                upstream: e.upstream.clone().unwrap_or_default(),
                 targets: e
                     .targets
                     .iter()
@@ -94,7 +94,8 @@ impl Kong {
             .canary
             .as_ref()
             .and_then(|c| plan.environments.get(&c.canary))
-            .map_or("canary", |e| e.upstream.as_str());
+            .and_then(|e| e.upstream.as_deref())
+            .unwrap_or("canary");
         let mixed = plan
             .strategy
             .canary
