@@ -200,15 +200,14 @@ fn provider(plan: &Plan, v: &mut Vec<Problem>) {
 fn k8s_name(path: &str, name: &str, v: &mut Vec<Problem>) {
     let ok = !name.is_empty()
         && name.len() <= 253
-        && name
-            .split('.')
-            .all(|l| {
-                !l.is_empty()
-                    && l.len() <= 63
-                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                    && !l.starts_with('-')
-                    && !l.ends_with('-')
-            });
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
     if !ok && !name.contains("${") {
         v.push(
             Problem::new(path, format!("`{name}` is not a valid Kubernetes name"))
@@ -217,11 +216,7 @@ fn k8s_name(path: &str, name: &str, v: &mut Vec<Problem>) {
     }
 }
 
-fn kubernetes_provider(
-    plan: &Plan,
-    k8s: &super::model::KubernetesProvider,
-    v: &mut Vec<Problem>,
-) {
+fn kubernetes_provider(plan: &Plan, k8s: &super::model::KubernetesProvider, v: &mut Vec<Problem>) {
     let at = "provider.kubernetes";
     let objects = [
         k8s.service.is_some(),
@@ -266,7 +261,10 @@ fn kubernetes_provider(
         );
     }
     if k8s.lock_ttl.is_some_and(|d| d.0.as_secs() == 0) {
-        v.push(Problem::new(&format!("{at}.lockTtl"), "must be at least 1s"));
+        v.push(Problem::new(
+            &format!("{at}.lockTtl"),
+            "must be at least 1s",
+        ));
     }
     if plan.service.is_some() {
         v.push(
@@ -443,8 +441,11 @@ fn environments(plan: &Plan, v: &mut Vec<Problem>) {
         ] {
             if set {
                 v.push(
-                    Problem::new(&format!("{at}.{key}"), "only the Kubernetes provider uses this")
-                        .hint("a Kong environment is an `upstream` with `targets`"),
+                    Problem::new(
+                        &format!("{at}.{key}"),
+                        "only the Kubernetes provider uses this",
+                    )
+                    .hint("a Kong environment is an `upstream` with `targets`"),
                 );
             }
         }
@@ -553,8 +554,11 @@ fn kubernetes_environments(
         if k8s.service.is_some() {
             if env.selector.is_empty() {
                 v.push(
-                    Problem::new(&format!("{at}.selector"), "a Service selector flip needs each side's `selector`")
-                        .hint("e.g. `selector: {app: myapp, version: v2}`"),
+                    Problem::new(
+                        &format!("{at}.selector"),
+                        "a Service selector flip needs each side's `selector`",
+                    )
+                    .hint("e.g. `selector: {app: myapp, version: v2}`"),
                 );
             } else {
                 let key = serde_json::to_string(&env.selector).unwrap_or_default();
@@ -587,8 +591,11 @@ fn kubernetes_environments(
         if k8s.istio.is_some() {
             match &env.subset {
                 None => v.push(
-                    Problem::new(&at, "an Istio environment needs its DestinationRule `subset`")
-                        .hint("add `subset: v2`"),
+                    Problem::new(
+                        &at,
+                        "an Istio environment needs its DestinationRule `subset`",
+                    )
+                    .hint("add `subset: v2`"),
                 ),
                 Some(s) => {
                     if !backends.insert(s.as_str()) {

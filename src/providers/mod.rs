@@ -307,18 +307,29 @@ macro_rules! delegate {
     };
 }
 
+/// Like `delegate!` for async methods: each provider's future is boxed so the engine's futures
+/// stay small whatever the largest provider needs (clippy `large_futures`).
+macro_rules! delegate_async {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            AnyProvider::Kong($p) => Box::pin($e).await,
+            AnyProvider::Kubernetes($p) => Box::pin($e).await,
+        }
+    };
+}
+
 impl Provider for AnyProvider {
     fn describe(&self) -> String {
         delegate!(self, p => p.describe())
     }
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
-        delegate!(self, p => p.snapshot().await)
+        delegate_async!(self, p => p.snapshot())
     }
     fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
         delegate!(self, p => p.setup_changes(snap))
     }
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
-        delegate!(self, p => p.apply(change).await)
+        delegate_async!(self, p => p.apply(change))
     }
     fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
         delegate!(self, p => p.traffic_calls(snap, to, record))
@@ -329,29 +340,29 @@ impl Provider for AnyProvider {
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        delegate!(self, p => p.set_traffic(snap, to, record).await)
+        delegate_async!(self, p => p.set_traffic(snap, to, record))
     }
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        delegate!(self, p => p.write_record(record).await)
+        delegate_async!(self, p => p.write_record(record))
     }
     fn probe_targets(&self, env: &str) -> Vec<String> {
         delegate!(self, p => p.probe_targets(env))
     }
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        delegate!(self, p => p.lock(me, force).await)
+        delegate_async!(self, p => p.lock(me, force))
     }
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        delegate!(self, p => p.unlock(me).await)
+        delegate_async!(self, p => p.unlock(me))
     }
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        delegate!(self, p => p.cleanup(snap).await)
+        delegate_async!(self, p => p.cleanup(snap))
     }
     async fn prepare(
         &self,
         env: &str,
         deadline: tokio::time::Instant,
     ) -> Result<(), ProviderError> {
-        delegate!(self, p => p.prepare(env, deadline).await)
+        delegate_async!(self, p => p.prepare(env, deadline))
     }
     async fn retire(
         &self,
@@ -359,6 +370,6 @@ impl Provider for AnyProvider {
         live: &str,
         deadline: tokio::time::Instant,
     ) -> Result<Vec<String>, ProviderError> {
-        delegate!(self, p => p.retire(old, live, deadline).await)
+        delegate_async!(self, p => p.retire(old, live, deadline))
     }
 }

@@ -118,7 +118,10 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
     ok(&out);
 
     let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
-    assert_eq!(svc["spec"]["selector"], json!({"app": "myapp", "version": "v2"}));
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"app": "myapp", "version": "v2"})
+    );
     let ann = &svc["metadata"]["annotations"];
     assert_eq!(ann["bgctl.dev/previous"], "blue");
     assert_eq!(ann["bgctl.dev/owner"], "myapp");
@@ -139,7 +142,10 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
     };
     let create = pos("POST", "/apis/apps/v1/namespaces/default/deployments");
     let flip = pos("PATCH", "/api/v1/namespaces/default/services/myapp-service");
-    let delete = pos("DELETE", "/apis/apps/v1/namespaces/default/deployments/blue");
+    let delete = pos(
+        "DELETE",
+        "/apis/apps/v1/namespaces/default/deployments/blue",
+    );
     assert!(create < flip && flip < delete, "{writes:#?}");
     assert_eq!(
         writes
@@ -151,12 +157,19 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
     );
     assert_conditional_merge_patches(&writes);
     assert!(
-        writes.iter().any(|r| r.method == "POST" && r.path.contains("/leases")),
+        writes
+            .iter()
+            .any(|r| r.method == "POST" && r.path.contains("/leases")),
         "the Lease was taken"
     );
     assert!(
-        k.get("coordination.k8s.io/v1", "Lease", "default", "myapp-bgctl-lock")
-            .is_none(),
+        k.get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            "default",
+            "myapp-bgctl-lock"
+        )
+        .is_none(),
         "and released"
     );
 
@@ -174,7 +187,10 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
     let out = run(cmd).await;
     ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("green") && text.contains("deployment/green"), "{text}");
+    assert!(
+        text.contains("green") && text.contains("deployment/green"),
+        "{text}"
+    );
     assert!(text.contains("previous: blue"), "{text}");
 }
 
@@ -184,7 +200,11 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
 async fn green_that_never_rolls_out_aborts_before_traffic_moves() {
     for (behavior, timeout, expect) in [
         (DeploymentBehavior::Fail, "30s", "progress deadline"),
-        (DeploymentBehavior::Stall, "3s", "not rolled out before the run's deadline"),
+        (
+            DeploymentBehavior::Stall,
+            "3s",
+            "not rolled out before the run's deadline",
+        ),
     ] {
         let k = Kube::start().await;
         k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
@@ -193,17 +213,27 @@ async fn green_that_never_rolls_out_aborts_before_traffic_moves() {
             "metadata": {"name": "myapp-service", "namespace": "default"},
             "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
         }));
-        k.sim
-            .set_deployment_behavior("default", "green", behavior);
+        k.sim.set_deployment_behavior("default", "green", behavior);
         let plan = k.plan("k8s-service-selector.yaml");
         k.sim.clear_requests();
         let mut cmd = k.bgctl();
-        cmd.args(["--timeout", timeout, "switch", "--to", "green", "--yes", "-f"])
-            .arg(&plan);
+        cmd.args([
+            "--timeout",
+            timeout,
+            "switch",
+            "--to",
+            "green",
+            "--yes",
+            "-f",
+        ])
+        .arg(&plan);
         let out = run(cmd).await;
         assert_eq!(out.status.code(), Some(3), "{behavior:?}: {}", render(&out));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("`green` is not healthy") && err.contains(expect), "{err}");
+        assert!(
+            err.contains("`green` is not healthy") && err.contains(expect),
+            "{err}"
+        );
         assert!(
             k.writes().iter().all(|r| !r.path.contains("/services/")),
             "traffic object written: {:#?}",
@@ -221,7 +251,11 @@ async fn green_that_never_rolls_out_aborts_before_traffic_moves() {
 async fn stale_resource_version_is_retried_after_a_reread() {
     let k = Kube::start().await;
     k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
-    k.deployment("default", "green", &json!({"app": "myapp", "version": "v2"}));
+    k.deployment(
+        "default",
+        "green",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
     k.sim.put_object(json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "myapp-service", "namespace": "default"},
@@ -231,7 +265,8 @@ async fn stale_resource_version_is_retried_after_a_reread() {
     k.sim.bump_before_next_write("default", "myapp-service");
     k.sim.clear_requests();
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     ok(&run(cmd).await);
     let patches: Vec<u16> = k
         .writes()
@@ -255,7 +290,11 @@ async fn stale_resource_version_is_retried_after_a_reread() {
 async fn lease_blocks_a_second_run() {
     let k = Kube::start().await;
     k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
-    k.deployment("default", "green", &json!({"app": "myapp", "version": "v2"}));
+    k.deployment(
+        "default",
+        "green",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
     k.sim.put_object(json!({
         "apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "myapp-service", "namespace": "default"},
@@ -275,7 +314,8 @@ async fn lease_blocks_a_second_run() {
     let plan = k.plan("k8s-service-selector.yaml");
     k.sim.clear_requests();
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(5), "{}", render(&out));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -287,7 +327,8 @@ async fn lease_blocks_a_second_run() {
     k.sim.put_object(lease("2020-01-01T00:00:00.000000Z"));
     k.sim.clear_requests();
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     ok(&run(cmd).await);
     let put = k
         .writes()
@@ -304,8 +345,16 @@ async fn lease_blocks_a_second_run() {
 }
 
 fn istio_objects(k: &Kube, subsets: &[&str]) {
-    k.deployment("default", "myapp-v1", &json!({"app": "myapp", "version": "v1"}));
-    k.deployment("default", "myapp-v2", &json!({"app": "myapp", "version": "v2"}));
+    k.deployment(
+        "default",
+        "myapp-v1",
+        &json!({"app": "myapp", "version": "v1"}),
+    );
+    k.deployment(
+        "default",
+        "myapp-v2",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
     k.sim.put_object(json!({
         "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
         "metadata": {"name": "myapp", "namespace": "default"},
@@ -328,12 +377,18 @@ async fn istio_weights_through_switch_and_rollback() {
     istio_objects(&k, &["v1", "v2"]);
     let plan = k.plan("istio-canary.yaml");
     let route = |k: &Kube| {
-        k.get("networking.istio.io/v1", "VirtualService", "default", "myapp")
-            .unwrap()["spec"]["http"][0]["route"]
+        k.get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap()["spec"]["http"][0]["route"]
             .clone()
     };
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     ok(&run(cmd).await);
     assert_eq!(
         route(&k),
@@ -349,9 +404,17 @@ async fn istio_weights_through_switch_and_rollback() {
                {"destination": {"host": "myapp", "subset": "v2"}, "weight": 0}])
     );
     let vs = k
-        .get("networking.istio.io/v1", "VirtualService", "default", "myapp")
+        .get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
         .unwrap();
-    assert_eq!(vs["metadata"]["annotations"]["bgctl.dev/phase"], "rolled-back");
+    assert_eq!(
+        vs["metadata"]["annotations"]["bgctl.dev/phase"],
+        "rolled-back"
+    );
     assert_conditional_merge_patches(&k.writes());
 
     let k = Kube::start().await;
@@ -359,7 +422,8 @@ async fn istio_weights_through_switch_and_rollback() {
     let plan = k.plan("istio-canary.yaml");
     k.sim.clear_requests();
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     assert!(
@@ -378,8 +442,16 @@ async fn istio_weights_through_switch_and_rollback() {
 #[tokio::test(flavor = "multi_thread")]
 async fn contour_weights_from_the_seed_split() {
     let k = Kube::start().await;
-    k.deployment("marketing", "blog-blue", &json!({"app": "blog", "color": "blue"}));
-    k.deployment("marketing", "blog-green", &json!({"app": "blog", "color": "green"}));
+    k.deployment(
+        "marketing",
+        "blog-blue",
+        &json!({"app": "blog", "color": "blue"}),
+    );
+    k.deployment(
+        "marketing",
+        "blog-green",
+        &json!({"app": "blog", "color": "green"}),
+    );
     k.sim.put_object(json!({
         "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
         "metadata": {"name": "blog", "namespace": "marketing"},
@@ -398,12 +470,13 @@ async fn contour_weights_from_the_seed_split() {
         json!({"kind": "split", "stable": "blue", "canary": "green", "percent": 5.0})
     );
     let services = |k: &Kube| {
-        k.get("projectcontour.io/v1", "HTTPProxy", "marketing", "blog").unwrap()["spec"]
-            ["routes"][0]["services"]
+        k.get("projectcontour.io/v1", "HTTPProxy", "marketing", "blog")
+            .unwrap()["spec"]["routes"][0]["services"]
             .clone()
     };
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     ok(&run(cmd).await);
     assert_eq!(
         services(&k),
@@ -426,8 +499,16 @@ async fn contour_weights_from_the_seed_split() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gateway_api_backend_weights() {
     let k = Kube::start().await;
-    k.deployment("default", "myapp-v1", &json!({"app": "myapp", "version": "v1"}));
-    k.deployment("default", "myapp-v2", &json!({"app": "myapp", "version": "v2"}));
+    k.deployment(
+        "default",
+        "myapp-v1",
+        &json!({"app": "myapp", "version": "v1"}),
+    );
+    k.deployment(
+        "default",
+        "myapp-v2",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
     k.sim.put_object(json!({
         "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
         "metadata": {"name": "myapp", "namespace": "default"},
@@ -449,14 +530,22 @@ async fn gateway_api_backend_weights() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("PATCH /apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/myapp"),
+        text.contains(
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/myapp"
+        ),
         "{text}"
     );
     let mut cmd = k.bgctl();
-    cmd.args(["switch", "--to", "green", "--yes", "-f"]).arg(&plan);
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
     ok(&run(cmd).await);
     let route = k
-        .get("gateway.networking.k8s.io/v1", "HTTPRoute", "default", "myapp")
+        .get(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            "default",
+            "myapp",
+        )
         .unwrap();
     assert_eq!(
         route["spec"]["rules"][0]["backendRefs"],

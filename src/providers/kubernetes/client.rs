@@ -274,7 +274,10 @@ impl KubeClient {
             None => format!(
                 "kubernetes context {} namespace {}",
                 self.spec.context.as_deref().unwrap_or("(current)"),
-                self.spec.namespace.as_deref().unwrap_or("(context default)")
+                self.spec
+                    .namespace
+                    .as_deref()
+                    .unwrap_or("(context default)")
             ),
         }
     }
@@ -294,7 +297,11 @@ impl KubeClient {
 
     async fn api(&self, kind: &Kind) -> Result<Api<DynamicObject>, KubeError> {
         let c = self.conn().await?;
-        Ok(Api::namespaced_with(c.client.clone(), &c.ns, &kind.resource()))
+        Ok(Api::namespaced_with(
+            c.client.clone(),
+            &c.ns,
+            &kind.resource(),
+        ))
     }
 
     async fn bounded<T>(

@@ -103,7 +103,7 @@ pub async fn acquire(
         cur["spec"] = spec_for(me, next);
         match client.replace(&LEASE, name, &cur).await {
             Ok(_) => return Ok(()),
-            Err(e) if e.is_conflict() || e.is_not_found() => continue,
+            Err(e) if e.is_conflict() || e.is_not_found() => {}
             Err(e) => return Err(provider(e)),
         }
     }
@@ -126,7 +126,7 @@ pub async fn release(client: &KubeClient, name: &str, me: &LockInfo) -> Result<(
             .await
         {
             Ok(()) => return Ok(()),
-            Err(e) if e.is_conflict() => continue,
+            Err(e) if e.is_conflict() => {}
             Err(e) => return Err(e.into()),
         }
     }

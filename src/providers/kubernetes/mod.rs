@@ -48,6 +48,8 @@ pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
 const ATTEMPTS: usize = 5;
 /// Poll interval while waiting for a Deployment.
 const POLL: Duration = Duration::from_millis(500);
+/// Time kept back from the run's deadline when waiting, for the writes that end the run.
+const DEADLINE_RESERVE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 struct EnvSpec {
@@ -227,8 +229,10 @@ impl Kubernetes {
         if let Some(to) = to {
             let sides = self.sides();
             let want = traffic::desired(to, &sides).map_err(ProviderError::State)?;
-            if let Some(spec) = traffic::spec_patch(self.router, obj, &sides, &want)
-                .map_err(|e| ProviderError::State(format!("{} `{}`: {e}", self.kind.kind, self.object)))?
+            if let Some(spec) =
+                traffic::spec_patch(self.router, obj, &sides, &want).map_err(|e| {
+                    ProviderError::State(format!("{} `{}`: {e}", self.kind.kind, self.object))
+                })?
             {
                 patch["spec"] = spec;
             }
@@ -279,13 +283,22 @@ impl Kubernetes {
                 )));
             };
             let patch = self.traffic_patch(&obj, to, record)?;
-            match self.client.merge_patch(&self.kind, &self.object, &patch).await {
+            match self
+                .client
+                .merge_patch(&self.kind, &self.object, &patch)
+                .await
+            {
                 Ok(updated) => {
                     self.live.lock().expect("live lock").traffic = Some(updated);
                     return Ok(());
                 }
                 Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
-                    tracing::info!(attempt, "{} `{}` changed since it was read (409); re-reading", self.kind.kind, self.object);
+                    tracing::info!(
+                        attempt,
+                        "{} `{}` changed since it was read (409); re-reading",
+                        self.kind.kind,
+                        self.object
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -310,8 +323,12 @@ impl Kubernetes {
             .map(|a| a.iter().filter_map(|s| s["name"].as_str()).collect())
             .unwrap_or_default();
         for e in &self.envs {
-            let Some(subset) = &e.side.subset else { continue };
-            if want.get(&e.side.env).copied().unwrap_or(0) > 0 && !subsets.contains(&subset.as_str()) {
+            let Some(subset) = &e.side.subset else {
+                continue;
+            };
+            if want.get(&e.side.env).copied().unwrap_or(0) > 0
+                && !subsets.contains(&subset.as_str())
+            {
                 return Err(ProviderError::State(format!(
                     "DestinationRule `{dr}` has no subset `{subset}` (environment `{}`); it defines {}",
                     e.side.env,
@@ -412,7 +429,11 @@ impl Kubernetes {
             match result {
                 Ok(_) => return Ok(()),
                 Err(e) if (e.is_conflict() || e.is_already_exists()) && attempt < ATTEMPTS => {
-                    tracing::info!(attempt, "deployment `{}` changed since it was read; re-reading", env.deployment);
+                    tracing::info!(
+                        attempt,
+                        "deployment `{}` changed since it was read; re-reading",
+                        env.deployment
+                    );
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -570,7 +591,10 @@ impl Provider for Kubernetes {
             .iter()
             .filter(|e| want.get(&e.side.env).copied().unwrap_or(0) > 0)
             .filter_map(|e| {
-                self.deployment_change(e, live.deployments.get(&e.deployment).and_then(Option::as_ref))
+                self.deployment_change(
+                    e,
+                    live.deployments.get(&e.deployment).and_then(Option::as_ref),
+                )
             })
             .map(|c| c.call)
             .collect();
@@ -642,26 +666,37 @@ impl Provider for Kubernetes {
         if e.manifest.is_some() {
             self.converge_deployment(e).await?;
         }
+        // Stop waiting a little before the run's deadline, so releasing the Lease still fits.
+        let until = deadline
+            .checked_sub(DEADLINE_RESERVE)
+            .filter(|u| *u > Instant::now())
+            .unwrap_or(deadline);
+        let mut last = String::from("not read yet");
         loop {
-            let Some(d) = self.client.get(&DEPLOYMENT, &e.deployment).await? else {
+            if Instant::now() >= until {
                 return Err(ProviderError::NotReady(format!(
-                    "Deployment `{}` does not exist in namespace `{}`",
-                    e.deployment,
-                    self.ns()
+                    "not rolled out before the run's deadline: {last}"
                 )));
+            }
+            let d = match self.client.get(&DEPLOYMENT, &e.deployment).await {
+                Ok(Some(d)) => d,
+                Ok(None) => {
+                    return Err(ProviderError::NotReady(format!(
+                        "Deployment `{}` does not exist in namespace `{}`",
+                        e.deployment,
+                        self.ns()
+                    )))
+                }
+                Err(client::KubeError::Deadline { .. }) => continue,
+                Err(err) => return Err(err.into()),
             };
             match rollout::readiness(&d) {
                 Readiness::Ready => return Ok(()),
                 Readiness::Failed(why) => return Err(ProviderError::NotReady(why)),
                 Readiness::Progressing(why) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Err(ProviderError::NotReady(format!(
-                            "not rolled out before the run's deadline: {why}"
-                        )));
-                    }
                     tracing::debug!("{why}");
-                    tokio::time::sleep_until((now + POLL).min(deadline)).await;
+                    last = why;
+                    tokio::time::sleep_until((Instant::now() + POLL).min(until)).await;
                 }
             }
         }
@@ -692,7 +727,11 @@ impl Provider for Kubernetes {
         let obj = self.client.get(&self.kind, &self.object).await?;
         let record = parse_record(obj.as_ref());
         let now = self.traffic_of(obj.as_ref(), &record);
-        if now != (Traffic::Env { env: live.to_string() }) {
+        if now
+            != (Traffic::Env {
+                env: live.to_string(),
+            })
+        {
             return Err(ProviderError::State(format!(
                 "traffic no longer goes only to `{live}` ({now}); `{}` was kept",
                 DEPLOYMENT.display(&e.deployment)

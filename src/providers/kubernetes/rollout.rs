@@ -188,20 +188,32 @@ mod tests {
             Readiness::Progressing(m) if m.contains("observed")
         ));
         let partial = json!({"replicas": 3, "updatedReplicas": 3, "availableReplicas": 1});
-        assert!(matches!(readiness(&dep(1, 1, &partial)), Readiness::Progressing(m) if m.contains("1 of 3")));
+        assert!(
+            matches!(readiness(&dep(1, 1, &partial)), Readiness::Progressing(m) if m.contains("1 of 3"))
+        );
         let old = json!({"replicas": 5, "updatedReplicas": 3, "availableReplicas": 3});
-        assert!(matches!(readiness(&dep(1, 1, &old)), Readiness::Progressing(m) if m.contains("old replicas")));
+        assert!(
+            matches!(readiness(&dep(1, 1, &old)), Readiness::Progressing(m) if m.contains("old replicas"))
+        );
         let failed = json!({"replicas": 3, "updatedReplicas": 3, "availableReplicas": 0,
             "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
                             "message": "ReplicaSet \"green-1\" has timed out progressing."}]});
-        assert!(matches!(readiness(&dep(1, 1, &failed)), Readiness::Failed(m) if m.contains("progress deadline")));
+        assert!(
+            matches!(readiness(&dep(1, 1, &failed)), Readiness::Failed(m) if m.contains("progress deadline"))
+        );
     }
 
     #[test]
     fn contains_ignores_server_defaults() {
         let live = json!({"spec": {"replicas": 3, "revisionHistoryLimit": 10,
             "template": {"spec": {"containers": [{"name": "a", "image": "x:1", "imagePullPolicy": "IfNotPresent"}]}}}});
-        assert!(contains(&live, &json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}})));
-        assert!(!contains(&live, &json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:2"}]}}}})));
+        assert!(contains(
+            &live,
+            &json!({"spec": {"replicas": 3, "template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}})
+        ));
+        assert!(!contains(
+            &live,
+            &json!({"spec": {"template": {"spec": {"containers": [{"name": "a", "image": "x:2"}]}}}})
+        ));
     }
 }

@@ -133,12 +133,7 @@ fn managed(router: Router, rule: &Value, sides: &[Side]) -> bool {
 
 /// Where `obj` sends traffic. `names` gives `(stable, canary)` for a split when the record or
 /// the plan knows them.
-pub fn read(
-    router: Router,
-    obj: &Value,
-    sides: &[Side],
-    names: Option<(&str, &str)>,
-) -> Traffic {
+pub fn read(router: Router, obj: &Value, sides: &[Side], names: Option<(&str, &str)>) -> Traffic {
     if router == Router::Service {
         let sel: BTreeMap<String, String> = obj["spec"]["selector"]
             .as_object()
@@ -269,7 +264,10 @@ pub fn spec_patch(
             .iter()
             .find(|s| s.env == env)
             .ok_or_else(|| format!("unknown environment `{env}`"))?;
-        let live = obj["spec"]["selector"].as_object().cloned().unwrap_or_default();
+        let live = obj["spec"]["selector"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let mut sel = Map::new();
         for k in live.keys() {
             if !side.selector.contains_key(k) {
@@ -385,7 +383,10 @@ mod tests {
             json!([{"name": "blue-svc", "port": 80, "weight": 90},
                    {"name": "green-svc", "port": 80, "weight": 10}])
         );
-        assert_eq!(patch["rules"][1], obj["spec"]["rules"][1], "unmanaged rule kept");
+        assert_eq!(
+            patch["rules"][1], obj["spec"]["rules"][1],
+            "unmanaged rule kept"
+        );
         let mut after = obj.clone();
         after["spec"]["rules"] = patch["rules"].clone();
         assert_eq!(
@@ -431,13 +432,22 @@ mod tests {
             read(Router::VirtualService, &obj, &sides, None),
             Traffic::Env { env: "blue".into() }
         );
-        let want = desired(&Traffic::Env { env: "green".into() }, &sides).unwrap();
+        let want = desired(
+            &Traffic::Env {
+                env: "green".into(),
+            },
+            &sides,
+        )
+        .unwrap();
         let patch = spec_patch(Router::VirtualService, &obj, &sides, &want)
             .unwrap()
             .unwrap();
         let route = &patch["http"][0]["route"];
         assert_eq!(route[0]["weight"], 0);
-        assert_eq!(route[1], json!({"destination": {"host": "myapp", "subset": "v2"}, "weight": 100}));
+        assert_eq!(
+            route[1],
+            json!({"destination": {"host": "myapp", "subset": "v2"}, "weight": 100})
+        );
         let foreign = json!({"spec": {"http": [{"route": [
             {"destination": {"host": "myapp", "subset": "v1"}, "weight": 50},
             {"destination": {"host": "myapp", "subset": "v9"}, "weight": 50}]}]}});
@@ -452,19 +462,31 @@ mod tests {
         let sides = vec![
             Side {
                 env: "blue".into(),
-                selector: [("app".into(), "myapp".into()), ("version".into(), "v1".into())]
-                    .into(),
+                selector: [
+                    ("app".into(), "myapp".into()),
+                    ("version".into(), "v1".into()),
+                ]
+                .into(),
                 ..Side::default()
             },
             Side {
                 env: "green".into(),
-                selector: [("app".into(), "myapp".into()), ("track".into(), "green".into())]
-                    .into(),
+                selector: [
+                    ("app".into(), "myapp".into()),
+                    ("track".into(), "green".into()),
+                ]
+                .into(),
                 ..Side::default()
             },
         ];
         let obj = json!({"spec": {"selector": {"app": "myapp", "version": "v1"}}});
-        let want = desired(&Traffic::Env { env: "green".into() }, &sides).unwrap();
+        let want = desired(
+            &Traffic::Env {
+                env: "green".into(),
+            },
+            &sides,
+        )
+        .unwrap();
         let patch = spec_patch(Router::Service, &obj, &sides, &want)
             .unwrap()
             .unwrap();
