@@ -595,7 +595,7 @@ fn kubernetes_environments(
                         &at,
                         "an Istio environment needs its DestinationRule `subset`",
                     )
-                    .hint("add `subset: v2`"),
+                    .hint("add the name of its subset in the DestinationRule, e.g. `subset: v2`"),
                 ),
                 Some(s) => {
                     if !backends.insert(s.as_str()) {

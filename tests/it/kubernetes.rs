@@ -44,7 +44,8 @@ impl Kube {
 
     fn bgctl(&self) -> assert_cmd::Command {
         let mut cmd = bgctl(self.dir.path());
-        cmd.env("KUBECONFIG", self.dir.path().join("kubeconfig"));
+        cmd.env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .env("SCALE_DOWN_DELAY", "0s");
         cmd
     }
 
@@ -64,7 +65,7 @@ impl Kube {
     fn deployment(&self, ns: &str, name: &str, labels: &Value) {
         self.sim.put_object(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": name, "namespace": ns},
+            "metadata": {"name": name, "namespace": ns, "labels": {"team": "shop"}},
             "spec": {"replicas": 2, "selector": {"matchLabels": labels},
                      "template": {"metadata": {"labels": labels},
                                   "spec": {"containers": [{"name": "app", "image": format!("{name}:1")}]}}}
@@ -281,6 +282,11 @@ async fn stale_resource_version_is_retried_after_a_reread() {
         svc["metadata"]["annotations"]["kube-sim/concurrent-write"].is_string(),
         "the concurrent change is kept: {svc}"
     );
+    // Green existed and was converged to its manifest: fields the manifest does not set (here
+    // the Deployment's own labels) are left alone — a regression guard against `null` patches.
+    let green = k.get("apps/v1", "Deployment", "default", "green").unwrap();
+    assert_eq!(green["metadata"]["labels"], json!({"team": "shop"}));
+    assert_eq!(green["spec"]["replicas"], 3, "converged to the manifest");
     assert_conditional_merge_patches(&k.writes());
 }
 

@@ -206,16 +206,19 @@ impl KubeError {
     }
 }
 
-/// The error's own message without kube's repeated source chain.
+/// The error chain in one line, without the repetitions of kube's messages (which interpolate
+/// their source): each cause is kept only if the messages before it do not already say it.
 fn first_line(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
+    let mut parts: Vec<String> = vec![e.to_string()];
     let mut src = e.source();
     while let Some(s) = src {
-        // Keep the innermost message: it names the actual cause (connection refused, …).
-        text = s.to_string();
+        let msg = s.to_string();
+        if !parts.iter().any(|p| p.contains(&msg)) {
+            parts.push(msg);
+        }
         src = s.source();
     }
-    text
+    parts.join(": ")
 }
 
 /// Where to connect.

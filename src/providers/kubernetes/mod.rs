@@ -361,15 +361,20 @@ impl Kubernetes {
         Ok(Some(m))
     }
 
-    /// The fields of a manifest that bgctl converges.
+    /// The fields of a manifest that bgctl converges (only those the manifest sets: a merge
+    /// patch with `null` would delete them).
     fn managed_fields(m: &Value) -> Value {
-        json!({
-            "metadata": {
-                "labels": m["metadata"]["labels"].clone(),
-                "annotations": m["metadata"]["annotations"].clone(),
-            },
-            "spec": m["spec"].clone(),
-        })
+        let mut meta = Map::new();
+        for key in ["labels", "annotations"] {
+            if let Some(v) = m["metadata"].get(key).filter(|v| !v.is_null()) {
+                meta.insert(key.into(), v.clone());
+            }
+        }
+        let mut out = json!({ "metadata": meta });
+        if let Some(spec) = m.get("spec").filter(|v| !v.is_null()) {
+            out["spec"] = spec.clone();
+        }
+        out
     }
 
     fn deployment_change(&self, env: &EnvSpec, live: Option<&Value>) -> Option<Change> {
