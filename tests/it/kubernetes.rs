@@ -561,3 +561,38 @@ async fn gateway_api_backend_weights() {
     assert_eq!(route["spec"]["parentRefs"], json!([{"name": "gw"}]));
     assert_conditional_merge_patches(&k.writes());
 }
+
+/// `--context` picks the kubeconfig context (an unknown one fails before any request, exit 1);
+/// a dry run lists the Deployment it would create from the manifest and the selector patch,
+/// and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn context_flag_and_dry_run_of_a_manifest() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+    }));
+    let plan = k.plan("k8s-service-selector.yaml");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["--context", "nope", "status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    assert!(k.sim.requests().is_empty());
+
+    let mut cmd = k.bgctl();
+    cmd.args(["--context", "kube-sim", "-v", "plan", "apply", "--dry-run"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("POST /apis/apps/v1/namespaces/default/deployments")
+            && text.contains("PATCH /api/v1/namespaces/default/services/myapp-service"),
+        "{text}"
+    );
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+}
