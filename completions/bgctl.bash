@@ -116,7 +116,7 @@ _bgctl() {
 
     case "${cmd}" in
         bgctl)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version plan switch rollback promote abort status demo completions schema help"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version plan switch rollback promote abort status demo completions schema help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -142,6 +142,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -150,7 +154,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__abort)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +188,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -192,7 +200,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__completions)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version bash elvish fish powershell zsh"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,6 +223,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -226,7 +238,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__demo)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,6 +261,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -456,7 +472,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version validate diff apply help"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version validate diff apply help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -482,6 +498,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -490,7 +510,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__apply)
-            opts="-y -v -q -o -h -V --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-y -v -q -o -h -V --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -513,6 +533,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -524,7 +548,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__diff)
-            opts="-v -q -o -h -V --exit-code --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-v -q -o -h -V --exit-code --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -547,6 +571,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -628,7 +656,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__validate)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -654,6 +682,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -662,7 +694,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__promote)
-            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -693,6 +725,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -704,7 +740,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__rollback)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -735,6 +771,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -746,7 +786,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__schema)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -772,6 +812,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -780,7 +824,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__status)
-            opts="-f -v -q -o -h -V --file --no-probe --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-f -v -q -o -h -V --file --no-probe --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -814,6 +858,10 @@ _bgctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -822,7 +870,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__switch)
-            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --help --version"
+            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,6 +905,10 @@ _bgctl() {
                     return 0
                     ;;
                 --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

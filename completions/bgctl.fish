@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_bgctl_global_optspecs
-    string join \n v/verbose q/quiet o/output= no-progress color= timeout= max-plan-bytes= h/help V/version
+    string join \n v/verbose q/quiet o/output= no-progress color= timeout= max-plan-bytes= context= h/help V/version
 end
 
 function __fish_bgctl_needs_command
@@ -31,6 +31,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_needs_command" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_needs_command" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_needs_command" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_needs_command" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_needs_command" -l no-progress -d 'Never show progress spinners'
@@ -53,6 +54,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -l no-progress -d 'Never show progress spinners'
@@ -69,6 +71,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l no-progress -d 'Never show progress spinners'
@@ -81,6 +84,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l exit-code -d 'Exit 0 when nothing differs, 2 when there are changes, 1 on error'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Only errors'
@@ -94,6 +98,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask for confirmation'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l dry-run -d 'Show what would change and stop'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
@@ -116,6 +121,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s y -l yes -d 'Do not ask for confirmation'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l dry-run -d 'Show what would change and stop'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
@@ -132,6 +138,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s y -l yes -d 'Do not ask for confirmation'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l dry-run -d 'Show what would change and stop'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
@@ -148,6 +155,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l full -d 'Skip the remaining steps and send all traffic to the canary now'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s y -l yes -d 'Do not ask for confirmation'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l dry-run -d 'Show what would change and stop'
@@ -165,6 +173,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s y -l yes -d 'Do not ask for confirmation'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l dry-run -d 'Show what would change and stop'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
@@ -181,6 +190,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-probe -d 'Skip the health probes'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s q -l quiet -d 'Only errors'
@@ -194,6 +204,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l no-progress -d 'Never show progress spinners'
@@ -206,6 +217,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l no-progress -d 'Never show progress spinners'
@@ -218,6 +230,7 @@ always\t'Always'
 never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l no-progress -d 'Never show progress spinners'

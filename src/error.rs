@@ -130,6 +130,18 @@ fn provider_hint(e: &crate::providers::ProviderError) -> String {
         ProviderError::Haproxy(crate::providers::haproxy::HaproxyError::Unreachable { .. } | crate::providers::haproxy::HaproxyError::Timeout { .. }) => "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Status { status: 404, .. }) => "Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Unreachable { .. }) => "check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into(),
+        ProviderError::Kube(k) => kube_hint(k),
         _ => "run `bgctl status -f <plan>` to see the live state".into(),
+    }
+}
+
+fn kube_hint(e: &crate::providers::kubernetes::client::KubeError) -> String {
+    use crate::providers::kubernetes::client::KubeError;
+    match e {
+        KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
+        KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
+        KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
+        KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),
+        KubeError::Api { .. } => "run `bgctl status -f <plan>` to see the live state".into(),
     }
 }

@@ -25,6 +25,7 @@ use crate::plan::{self, Limits, Plan};
 use crate::providers::haproxy::Haproxy;
 use crate::providers::kong::client::KongClient;
 use crate::providers::kong::Kong;
+use crate::providers::kubernetes::{self, client::KubeClient, Kubernetes};
 use crate::providers::traefik::Traefik;
 use crate::providers::AnyProvider;
 use crate::ui::{Format, Ui, UiOptions};
@@ -68,6 +69,9 @@ pub struct GlobalArgs {
     /// Largest plan file accepted, in bytes.
     #[arg(long, global = true, default_value_t = 1024 * 1024)]
     pub max_plan_bytes: usize,
+    /// Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// `--color`.
@@ -198,7 +202,23 @@ pub(crate) fn limits(g: &GlobalArgs) -> Limits {
 }
 
 pub(crate) fn load(g: &GlobalArgs, file: &Path) -> Result<Plan, CliError> {
-    Ok(plan::load_and_validate(file, &limits(g))?.plan)
+    let mut plan = plan::load_and_validate(file, &limits(g))?.plan;
+    if let Some(k) = plan.provider.kubernetes.as_mut() {
+        if g.context.is_some() {
+            k.context.clone_from(&g.context);
+        }
+        // Manifests and the kubeconfig are relative to the plan file, like its other paths.
+        let base = file.parent().unwrap_or(Path::new("."));
+        if let Some(kc) = k.kubeconfig.as_mut() {
+            *kc = base.join(&*kc).to_string_lossy().into_owned();
+        }
+        for env in plan.environments.values_mut() {
+            if let Some(m) = env.manifest.as_mut() {
+                *m = base.join(&*m).to_string_lossy().into_owned();
+            }
+        }
+    }
+    Ok(plan)
 }
 
 pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
@@ -218,6 +238,17 @@ pub(crate) fn provider(
     deadline: tokio::time::Instant,
     ui: &Ui,
 ) -> Result<AnyProvider, CliError> {
+    if plan.kubernetes().is_some() {
+        let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline));
+        return Kubernetes::new(plan, client)
+            .map(AnyProvider::Kubernetes)
+            .map_err(|e| {
+                CliError::usage(
+                    format!("cannot use the plan's Kubernetes environments: {e}"),
+                    "fix the manifest (or the environment's `deployment`/`selector`) and run again",
+                )
+            });
+    }
     if plan.haproxy().is_some() {
         return Haproxy::new(plan).map(AnyProvider::Haproxy).map_err(|e| {
             CliError::usage(
@@ -237,7 +268,7 @@ pub(crate) fn provider(
     let spec = plan.kong().ok_or_else(|| {
         CliError::usage(
             "the plan has no provider",
-            "add `provider.kong`, `provider.haproxy` or `provider.traefik`",
+            "add `provider.kong`, `provider.haproxy`, `provider.traefik` or `provider.kubernetes`",
         )
     })?;
     if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {

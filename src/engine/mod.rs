@@ -411,6 +411,16 @@ impl<'a, P: Provider> Engine<'a, P> {
                     .roll_back_after_failure(&to, previous.as_deref(), &reason)
                     .await);
             }
+            if let Some(old) = previous.as_deref().filter(|p| *p != target) {
+                match self.provider.retire(old, target, self.opts.deadline).await {
+                    Ok(done) => done
+                        .into_iter()
+                        .for_each(|object| self.emit(Event::CleanedUp { object })),
+                    Err(e) => self.emit(Event::Warning {
+                        message: format!("`{target}` is live, but retiring `{old}` failed: {e}"),
+                    }),
+                }
+            }
             self.emit(Event::Done {
                 summary: format!("`{target}` is live"),
             });
@@ -543,6 +553,16 @@ impl<'a, P: Provider> Engine<'a, P> {
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
     pub async fn probe_env(&self, env: &str) -> Result<(), EngineError> {
+        match self.provider.prepare(env, self.opts.deadline).await {
+            Ok(()) => {}
+            Err(ProviderError::NotReady(why)) => {
+                return Err(EngineError::Unhealthy {
+                    env: env.to_string(),
+                    failures: vec![why],
+                })
+            }
+            Err(e) => return Err(e.into()),
+        }
         let Some(hc) = &self.plan.health_check else {
             return Ok(());
         };

@@ -78,6 +78,9 @@ pub struct ProviderSpec {
     /// Traefik through its REST provider (environments are load-balancer services).
     #[serde(default)]
     pub traefik: Option<TraefikProvider>,
+    /// Kubernetes through its API server (kubeconfig, in-cluster or exec credentials).
+    #[serde(default)]
+    pub kubernetes: Option<KubernetesProvider>,
 }
 
 /// HAProxy runtime API connection.
@@ -128,6 +131,94 @@ pub struct TraefikProvider {
     /// Lock lifetime; a lock older than this is stale (default `15m`).
     #[serde(default)]
     pub lock_ttl: Option<Dur>,
+}
+
+/// Kubernetes API connection and the traffic object. Exactly one of `service`, `gatewayApi`,
+/// `contour` or `istio` names the object whose routing bgctl changes.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct KubernetesProvider {
+    /// kubeconfig context (default: the current context; `--context` overrides it).
+    #[serde(default)]
+    pub context: Option<String>,
+    /// Namespace of every object (default: the context's namespace, else `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`, then in-cluster).
+    #[serde(default)]
+    pub kubeconfig: Option<String>,
+    /// Blue-green by flipping a Service's label selector.
+    #[serde(default)]
+    pub service: Option<K8sServiceRef>,
+    /// Weights of a Gateway API HTTPRoute's `backendRefs`.
+    #[serde(default)]
+    pub gateway_api: Option<GatewayApiRef>,
+    /// Weights of a Contour HTTPProxy's `services`.
+    #[serde(default)]
+    pub contour: Option<ContourRef>,
+    /// Weights of an Istio VirtualService's `route` destinations.
+    #[serde(default)]
+    pub istio: Option<IstioRef>,
+    /// Wait this long after a verified promotion before retiring the old Deployment.
+    #[serde(default)]
+    pub scale_down_delay: Option<Dur>,
+    /// What happens to the old side's Deployment after promotion (default `keep`).
+    #[serde(default)]
+    pub old_deployment: Option<OldDeployment>,
+    /// Lease lifetime; a lock older than this is stale (default `15m`).
+    #[serde(default)]
+    pub lock_ttl: Option<Dur>,
+}
+
+/// A Service whose selector is flipped.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct K8sServiceRef {
+    /// Service name.
+    pub name: String,
+}
+
+/// A Gateway API HTTPRoute.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct GatewayApiRef {
+    /// HTTPRoute name.
+    pub http_route: String,
+}
+
+/// A Contour HTTPProxy.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ContourRef {
+    /// HTTPProxy name.
+    pub http_proxy: String,
+}
+
+/// An Istio VirtualService (and the DestinationRule defining its subsets).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct IstioRef {
+    /// VirtualService name.
+    pub virtual_service: String,
+    /// DestinationRule whose subsets must include every environment's `subset`.
+    #[serde(default)]
+    pub destination_rule: Option<String>,
+}
+
+/// What to do with the old side's Deployment after a verified promotion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum OldDeployment {
+    /// Leave it running (rollback stays instant).
+    Keep,
+    /// Scale it to zero replicas (rollback needs it scaled up again).
+    ScaleToZero,
+    /// Delete it (seed 004's `kubectl delete deployment blue`).
+    Delete,
 }
 
 /// A Traefik HTTP router.
@@ -243,6 +334,22 @@ pub struct Environment {
     /// HAProxy and Traefik: the side's servers.
     #[serde(default)]
     pub servers: Vec<ServerSpec>,
+    /// Kubernetes: the side's Deployment.
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// Kubernetes: the labels that select this side's pods (a Service selector).
+    #[serde(default)]
+    pub selector: IndexMap<String, String>,
+    /// Kubernetes: a Deployment manifest bgctl applies (create or converge) before the switch.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// Kubernetes: the side's backend Service (HTTPRoute `backendRefs`, HTTPProxy `services`,
+    /// Istio destination `host`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Kubernetes/Istio: the DestinationRule subset of this side.
+    #[serde(default)]
+    pub subset: Option<String>,
     /// Value of `verify.header` that identifies this side in proxy responses
     /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
     #[serde(default)]
@@ -650,6 +757,11 @@ impl Plan {
         self.provider.kong.as_ref()
     }
 
+    /// The Kubernetes provider settings, if the plan uses Kubernetes.
+    pub fn kubernetes(&self) -> Option<&KubernetesProvider> {
+        self.provider.kubernetes.as_ref()
+    }
+
     /// The HAProxy provider settings, if the plan uses HAProxy.
     pub fn haproxy(&self) -> Option<&HaproxyProvider> {
         self.provider.haproxy.as_ref()
@@ -674,6 +786,7 @@ impl Plan {
             .and_then(|k| k.lock_ttl)
             .or_else(|| self.haproxy().and_then(|h| h.lock_ttl))
             .or_else(|| self.traefik().and_then(|t| t.lock_ttl))
+            .or_else(|| self.kubernetes().and_then(|k| k.lock_ttl))
             .map_or(Duration::from_mins(15), |d| d.0)
     }
 }

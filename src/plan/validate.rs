@@ -188,34 +188,46 @@ enum Kind {
     Kong,
     Haproxy,
     Traefik,
+    Kubernetes,
 }
 
 fn kind(plan: &Plan) -> Option<Kind> {
     let p = &plan.provider;
-    match (p.kong.is_some(), p.haproxy.is_some(), p.traefik.is_some()) {
-        (true, false, false) => Some(Kind::Kong),
-        (false, true, false) => Some(Kind::Haproxy),
-        (false, false, true) => Some(Kind::Traefik),
+    match (
+        p.kong.is_some(),
+        p.haproxy.is_some(),
+        p.traefik.is_some(),
+        p.kubernetes.is_some(),
+    ) {
+        (true, false, false, false) => Some(Kind::Kong),
+        (false, true, false, false) => Some(Kind::Haproxy),
+        (false, false, true, false) => Some(Kind::Traefik),
+        (false, false, false, true) => Some(Kind::Kubernetes),
         _ => None,
     }
 }
 
 fn provider(plan: &Plan, v: &mut Vec<Problem>) {
     let p = &plan.provider;
-    let set = [p.kong.is_some(), p.haproxy.is_some(), p.traefik.is_some()]
-        .iter()
-        .filter(|s| **s)
-        .count();
+    let set = [
+        p.kong.is_some(),
+        p.haproxy.is_some(),
+        p.traefik.is_some(),
+        p.kubernetes.is_some(),
+    ]
+    .iter()
+    .filter(|s| **s)
+    .count();
     if set == 0 {
         v.push(Problem::new("provider", "no provider is configured").hint(
-            "add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}` (or `haproxy`, `traefik`)",
+            "add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}` (or `haproxy`, `traefik`, `kubernetes`)",
         ));
         return;
     }
     if set > 1 {
         v.push(
             Problem::new("provider", "more than one provider is configured").hint(
-                "a plan moves traffic on one system: keep one of `kong`, `haproxy`, `traefik`",
+                "a plan moves traffic on one system: keep one of `kong`, `haproxy`, `traefik`, `kubernetes`",
             ),
         );
         return;
@@ -226,6 +238,10 @@ fn provider(plan: &Plan, v: &mut Vec<Problem>) {
     }
     if let Some(t) = &p.traefik {
         traefik_provider(plan, t, v);
+        return;
+    }
+    if let Some(k) = &p.kubernetes {
+        kubernetes_provider(plan, k, v);
         return;
     }
     let Some(kong) = &p.kong else { return };
@@ -327,6 +343,101 @@ fn provider(plan: &Plan, v: &mut Vec<Problem>) {
                     }
                 }
             }
+        }
+    }
+}
+
+/// RFC 1123 label/subdomain check used for Kubernetes object names.
+fn k8s_name(path: &str, name: &str, v: &mut Vec<Problem>) {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !ok && !name.contains("${") {
+        v.push(
+            Problem::new(path, format!("`{name}` is not a valid Kubernetes name"))
+                .hint("use lower-case letters, digits and `-` (RFC 1123)"),
+        );
+    }
+}
+
+fn kubernetes_provider(plan: &Plan, k8s: &super::model::KubernetesProvider, v: &mut Vec<Problem>) {
+    let at = "provider.kubernetes";
+    let objects = [
+        k8s.service.is_some(),
+        k8s.gateway_api.is_some(),
+        k8s.contour.is_some(),
+        k8s.istio.is_some(),
+    ];
+    if objects.iter().filter(|o| **o).count() != 1 {
+        v.push(
+            Problem::new(
+                at,
+                "set exactly one traffic object: `service`, `gatewayApi`, `contour` or `istio`",
+            )
+            .hint("e.g. `service: {name: myapp}` for a selector flip"),
+        );
+    }
+    if let Some(ns) = &k8s.namespace {
+        k8s_name(&format!("{at}.namespace"), ns, v);
+    }
+    if let Some(s) = &k8s.service {
+        k8s_name(&format!("{at}.service.name"), &s.name, v);
+    }
+    if let Some(g) = &k8s.gateway_api {
+        k8s_name(&format!("{at}.gatewayApi.httpRoute"), &g.http_route, v);
+    }
+    if let Some(c) = &k8s.contour {
+        k8s_name(&format!("{at}.contour.httpProxy"), &c.http_proxy, v);
+    }
+    if let Some(i) = &k8s.istio {
+        k8s_name(&format!("{at}.istio.virtualService"), &i.virtual_service, v);
+        if let Some(dr) = &i.destination_rule {
+            k8s_name(&format!("{at}.istio.destinationRule"), dr, v);
+        }
+    }
+    if k8s.service.is_some() && plan.strategy.canary.is_some() {
+        v.push(
+            Problem::new(
+                &format!("{at}.service"),
+                "a Service selector cannot split traffic, so it cannot run a canary",
+            )
+            .hint("use `gatewayApi`, `contour` or `istio` for weights, or `strategy.blueGreen`"),
+        );
+    }
+    if k8s.lock_ttl.is_some_and(|d| d.0.as_secs() == 0) {
+        v.push(Problem::new(
+            &format!("{at}.lockTtl"),
+            "must be at least 1s",
+        ));
+    }
+    if plan.service.is_some() {
+        v.push(
+            Problem::new("service", "`service` describes a Kong service")
+                .hint("with Kubernetes, name the traffic object under `provider.kubernetes`"),
+        );
+    }
+    for (path, set) in [
+        ("verify", plan.verify.is_some()),
+        (
+            "strategy.canary.verify",
+            plan.strategy
+                .canary
+                .as_ref()
+                .is_some_and(|c| c.verify.is_some()),
+        ),
+    ] {
+        if set {
+            v.push(
+                Problem::new(path, "data-plane verification needs a proxy URL, which the Kubernetes provider does not have")
+                    .hint("remove `verify`; bgctl waits for Deployment readiness instead"),
+            );
         }
     }
 }
@@ -460,6 +571,11 @@ fn environments(plan: &Plan, v: &mut Vec<Problem>) {
     match kind(plan) {
         Some(Kind::Kong) => kong_environments(plan, v),
         Some(k @ (Kind::Haproxy | Kind::Traefik)) => server_environments(plan, k, v),
+        Some(Kind::Kubernetes) => {
+            if let Some(k8s) = plan.kubernetes() {
+                kubernetes_environments(plan, k8s, v);
+            }
+        }
         None => {}
     }
 }
@@ -650,6 +766,106 @@ fn kong_environments(plan: &Plan, v: &mut Vec<Problem>) {
     }
 }
 
+fn kubernetes_environments(
+    plan: &Plan,
+    k8s: &super::model::KubernetesProvider,
+    v: &mut Vec<Problem>,
+) {
+    let mut deployments = HashSet::new();
+    let mut selectors: Vec<(String, String)> = Vec::new();
+    let mut backends = HashSet::new();
+    for (name, env) in &plan.environments {
+        let at = format!("environments.{name}");
+        for (key, set) in [
+            ("upstream", env.upstream.is_some()),
+            ("targets", !env.targets.is_empty()),
+        ] {
+            if set {
+                v.push(
+                    Problem::new(&format!("{at}.{key}"), "only the Kong provider uses this")
+                        .hint("a Kubernetes environment is a `deployment` with a `selector`"),
+                );
+            }
+        }
+        match &env.deployment {
+            None => v.push(
+                Problem::new(&at, "a Kubernetes environment needs a `deployment`")
+                    .hint("add `deployment: myapp-green`"),
+            ),
+            Some(d) => {
+                k8s_name(&format!("{at}.deployment"), d, v);
+                if !deployments.insert(d.as_str()) {
+                    v.push(Problem::new(
+                        &format!("{at}.deployment"),
+                        format!("Deployment `{d}` is used by two environments"),
+                    ));
+                }
+            }
+        }
+        if let Some(m) = &env.manifest {
+            if m.trim().is_empty() {
+                v.push(Problem::new(&format!("{at}.manifest"), "the path is empty"));
+            }
+        }
+        if k8s.service.is_some() {
+            if env.selector.is_empty() {
+                v.push(
+                    Problem::new(
+                        &format!("{at}.selector"),
+                        "a Service selector flip needs each side's `selector`",
+                    )
+                    .hint("e.g. `selector: {app: myapp, version: v2}`"),
+                );
+            } else {
+                let key = serde_json::to_string(&env.selector).unwrap_or_default();
+                if let Some((other, _)) = selectors.iter().find(|(_, k)| *k == key) {
+                    v.push(Problem::new(
+                        &format!("{at}.selector"),
+                        format!("the same selector as environment `{other}`, so a flip would change nothing"),
+                    ));
+                }
+                selectors.push((name.clone(), key));
+            }
+        }
+        if k8s.gateway_api.is_some() || k8s.contour.is_some() {
+            match &env.service {
+                None => v.push(
+                    Problem::new(&at, "a weighted backend needs the side's backend `service`")
+                        .hint("add `service: myapp-green` (the Service in front of this side)"),
+                ),
+                Some(s) => {
+                    k8s_name(&format!("{at}.service"), s, v);
+                    if !backends.insert(s.as_str()) {
+                        v.push(Problem::new(
+                            &format!("{at}.service"),
+                            format!("Service `{s}` is used by two environments"),
+                        ));
+                    }
+                }
+            }
+        }
+        if k8s.istio.is_some() {
+            match &env.subset {
+                None => v.push(
+                    Problem::new(
+                        &at,
+                        "an Istio environment needs its DestinationRule `subset`",
+                    )
+                    .hint("add the name of its subset in the DestinationRule, e.g. `subset: v2`"),
+                ),
+                Some(s) => {
+                    if !backends.insert(s.as_str()) {
+                        v.push(Problem::new(
+                            &format!("{at}.subset"),
+                            format!("subset `{s}` is used by two environments"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn health_check(plan: &Plan, v: &mut Vec<Problem>) {
     let Some(hc) = &plan.health_check else { return };
     for (key, val) in [
@@ -797,7 +1013,7 @@ fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
             }
             if let Some(verify) = &c.verify {
                 verify_spec("strategy.canary.verify", verify, v);
-                if plan.proxy_url().is_none() {
+                if plan.proxy_url().is_none() && plan.kubernetes().is_none() {
                     v.push(
                         Problem::new(
                             "strategy.canary.verify",

@@ -11,18 +11,16 @@
 //! The engine is generic over [`Provider`]; native `async fn` in traits is not object-safe, so
 //! the CLI picks the backend with the closed enum [`AnyProvider`].
 
-pub mod any;
 pub mod fake;
 pub mod haproxy;
 pub mod kong;
+pub mod kubernetes;
 pub mod statefile;
 pub mod traefik;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-pub use any::AnyProvider;
 
 /// Where the service's traffic goes right now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -245,6 +243,12 @@ pub enum ProviderError {
     /// Traefik API failure.
     #[error(transparent)]
     Traefik(#[from] traefik::TraefikError),
+    /// Kubernetes API failure.
+    #[error(transparent)]
+    Kube(#[from] kubernetes::client::KubeError),
+    /// An environment did not become ready to take traffic (nothing was moved).
+    #[error("{0}")]
+    NotReady(String),
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
@@ -288,6 +292,128 @@ pub trait Provider {
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError>;
     /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+    /// Makes an environment ready to take traffic before any traffic moves (Kubernetes: wait
+    /// for its Deployment's rollout, like `kubectl rollout status`). Default: nothing to wait for.
+    async fn prepare(
+        &self,
+        _env: &str,
+        _deadline: tokio::time::Instant,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+    /// After `live` was promoted and verified: retire the side that served before (`old`),
+    /// e.g. scale down or delete its Deployment after a delay. Returns what was retired.
+    async fn retire(
+        &self,
+        _old: &str,
+        _live: &str,
+        _deadline: tokio::time::Instant,
+    ) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}
+
+/// The closed set of providers; the CLI builds one from the plan and the engine is generic
+/// over [`Provider`], so this enum only delegates. Adding a backend means one variant here and
+/// one arm per macro; the engine does not change.
+#[allow(clippy::large_enum_variant)] // one per run: the size difference does not matter
+pub enum AnyProvider {
+    /// Kong Admin API.
+    Kong(kong::Kong),
+    /// HAProxy runtime API.
+    Haproxy(haproxy::Haproxy),
+    /// Traefik REST provider.
+    Traefik(traefik::Traefik),
+    /// Kubernetes API server.
+    Kubernetes(kubernetes::Kubernetes),
+}
+
+macro_rules! delegate {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            AnyProvider::Kong($p) => $e,
+            AnyProvider::Haproxy($p) => $e,
+            AnyProvider::Traefik($p) => $e,
+            AnyProvider::Kubernetes($p) => $e,
+        }
+    };
+}
+
+/// Like `delegate!` for async methods: each provider's future is boxed so the engine's futures
+/// stay small whatever the largest provider needs (clippy `large_futures`).
+macro_rules! delegate_async {
+    ($self:ident, $p:ident => $e:expr) => {
+        match $self {
+            AnyProvider::Kong($p) => Box::pin($e).await,
+            AnyProvider::Haproxy($p) => Box::pin($e).await,
+            AnyProvider::Traefik($p) => Box::pin($e).await,
+            AnyProvider::Kubernetes($p) => Box::pin($e).await,
+        }
+    };
+}
+
+impl Provider for AnyProvider {
+    fn describe(&self) -> String {
+        delegate!(self, p => p.describe())
+    }
+    async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
+        delegate_async!(self, p => p.snapshot())
+    }
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        delegate!(self, p => p.setup_changes(snap))
+    }
+    async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.apply(change))
+    }
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        delegate!(self, p => p.traffic_calls(snap, to, record))
+    }
+    async fn set_traffic(
+        &self,
+        snap: &Snapshot,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.set_traffic(snap, to, record))
+    }
+    async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.write_record(record))
+    }
+    fn probe_targets(&self, env: &str) -> Vec<String> {
+        delegate!(self, p => p.probe_targets(env))
+    }
+    fn achieved_split(
+        &self,
+        stable: &str,
+        canary: &str,
+        percent: f64,
+    ) -> Result<f64, ProviderError> {
+        delegate!(self, p => p.achieved_split(stable, canary, percent))
+    }
+    async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
+        delegate_async!(self, p => p.lock(me, force))
+    }
+    async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.unlock(me))
+    }
+    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        delegate_async!(self, p => p.cleanup(snap))
+    }
+    async fn prepare(
+        &self,
+        env: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.prepare(env, deadline))
+    }
+    async fn retire(
+        &self,
+        old: &str,
+        live: &str,
+        deadline: tokio::time::Instant,
+    ) -> Result<Vec<String>, ProviderError> {
+        delegate_async!(self, p => p.retire(old, live, deadline))
+    }
 }
 
 /// A lock whose details cannot be read (just taken, or unreadable): held, from now on, for

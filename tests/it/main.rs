@@ -6,5 +6,6 @@ mod cli;
 mod gateways;
 mod harness;
 mod kong;
+mod kubernetes;
 mod plans;
 mod prometheus;

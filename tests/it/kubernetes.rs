@@ -1,0 +1,598 @@
+//! The Kubernetes provider end to end: the real binary against kube-sim (started in-process on
+//! 127.0.0.1:0) through a kubeconfig in a temp dir (`KUBECONFIG`), with the example plans from
+//! `plans/`. Assertions read the simulator's objects and its request log.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kube_sim::{DeploymentBehavior, KubeSim, LoggedRequest, SimConfig};
+use serde_json::{json, Value};
+
+use crate::harness::{bgctl, render, root, run};
+
+struct Kube {
+    sim: KubeSim,
+    dir: tempfile::TempDir,
+}
+
+impl Kube {
+    async fn start() -> Kube {
+        let sim = KubeSim::start(SimConfig {
+            ready_after: Some(Duration::from_millis(100)),
+            ..SimConfig::default()
+        })
+        .await
+        .expect("kube-sim");
+        let dir = tempfile::tempdir().expect("tempdir");
+        sim.write_kubeconfig(&dir.path().join("kubeconfig"))
+            .expect("kubeconfig");
+        // The plans find their manifests next to them, as in the repository.
+        std::fs::create_dir_all(dir.path().join("k8s")).expect("mkdir");
+        for m in std::fs::read_dir(root().join("plans/k8s")).expect("plans/k8s") {
+            let m = m.expect("entry").path();
+            std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).expect("copy");
+        }
+        Kube { sim, dir }
+    }
+
+    /// A copy of `plans/<name>` in the temp dir.
+    fn plan(&self, name: &str) -> PathBuf {
+        let to = self.dir.path().join(name);
+        std::fs::copy(root().join("plans").join(name), &to).expect("copy plan");
+        to
+    }
+
+    fn bgctl(&self) -> assert_cmd::Command {
+        let mut cmd = bgctl(self.dir.path());
+        cmd.env("KUBECONFIG", self.dir.path().join("kubeconfig"))
+            .env("SCALE_DOWN_DELAY", "0s");
+        cmd
+    }
+
+    fn writes(&self) -> Vec<LoggedRequest> {
+        self.sim
+            .requests()
+            .into_iter()
+            .filter(|r| r.method != "GET")
+            .collect()
+    }
+
+    fn get(&self, api_version: &str, kind: &str, ns: &str, name: &str) -> Option<Value> {
+        self.sim.get(api_version, kind, ns, name)
+    }
+
+    /// A Deployment as someone deployed it earlier, already rolled out.
+    fn deployment(&self, ns: &str, name: &str, labels: &Value) {
+        self.sim.put_object(json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": ns, "labels": {"team": "shop"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels},
+                     "template": {"metadata": {"labels": labels},
+                                  "spec": {"containers": [{"name": "app", "image": format!("{name}:1")}]}}}
+        }));
+        self.sim.tick();
+    }
+}
+
+/// Every write bgctl sent to a traffic object or Deployment was a JSON merge patch carrying a
+/// resourceVersion precondition (never strategic merge, never unconditional).
+fn assert_conditional_merge_patches(reqs: &[LoggedRequest]) {
+    for r in reqs.iter().filter(|r| r.method == "PATCH") {
+        assert_eq!(
+            r.content_type.as_deref(),
+            Some("application/merge-patch+json"),
+            "{r:?}"
+        );
+        let body = r.json().expect("json body");
+        assert!(
+            body["metadata"]["resourceVersion"].is_string(),
+            "unconditional write: {r:?}"
+        );
+    }
+}
+
+fn ok(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(0), "{}", render(out));
+}
+
+/// Seed 004 end to end: blue serves behind `myapp-service`; `plan apply` creates green from its
+/// manifest, waits for it to roll out, flips the selector in one conditional merge patch (the
+/// record in the same write), then deletes the blue Deployment after `scaleDownDelay`.
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_004_selector_flip_then_old_deployment_deleted() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080}], "type": "ClusterIP"}
+    }));
+    let plan = k.plan("k8s-service-selector.yaml");
+    k.sim.clear_requests();
+
+    let mut cmd = k.bgctl();
+    cmd.env("SCALE_DOWN_DELAY", "1s")
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+
+    let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"app": "myapp", "version": "v2"})
+    );
+    let ann = &svc["metadata"]["annotations"];
+    assert_eq!(ann["bgctl.dev/previous"], "blue");
+    assert_eq!(ann["bgctl.dev/owner"], "myapp");
+    assert_eq!(ann["bgctl.dev/phase"], "completed");
+    assert!(k.get("apps/v1", "Deployment", "default", "green").is_some());
+    assert!(
+        k.get("apps/v1", "Deployment", "default", "blue").is_none(),
+        "the old Deployment is deleted after the delay"
+    );
+
+    // Order: green created, then the one selector write, then blue deleted — never before.
+    let writes = k.writes();
+    let pos = |m: &str, p: &str| {
+        writes
+            .iter()
+            .position(|r| r.method == m && r.path.starts_with(p) && r.status < 300)
+            .unwrap_or_else(|| panic!("no {m} {p} in {writes:#?}"))
+    };
+    let create = pos("POST", "/apis/apps/v1/namespaces/default/deployments");
+    let flip = pos("PATCH", "/api/v1/namespaces/default/services/myapp-service");
+    let delete = pos(
+        "DELETE",
+        "/apis/apps/v1/namespaces/default/deployments/blue",
+    );
+    assert!(create < flip && flip < delete, "{writes:#?}");
+    assert_eq!(
+        writes
+            .iter()
+            .filter(|r| r.path.contains("/services/"))
+            .count(),
+        1,
+        "one write moves traffic and records the state"
+    );
+    assert_conditional_merge_patches(&writes);
+    assert!(
+        writes
+            .iter()
+            .any(|r| r.method == "POST" && r.path.contains("/leases")),
+        "the Lease was taken"
+    );
+    assert!(
+        k.get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            "default",
+            "myapp-bgctl-lock"
+        )
+        .is_none(),
+        "and released"
+    );
+
+    // Converged: a second apply writes nothing at all (not even the Lease).
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.env("SCALE_DOWN_DELAY", "1s")
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+
+    let mut cmd = k.bgctl();
+    cmd.args(["status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("green") && text.contains("deployment/green"),
+        "{text}"
+    );
+    assert!(text.contains("previous: blue"), "{text}");
+}
+
+/// A green that never becomes ready stops the release before any traffic moves: exit 3, and
+/// the request log shows no write to the Service.
+#[tokio::test(flavor = "multi_thread")]
+async fn green_that_never_rolls_out_aborts_before_traffic_moves() {
+    for (behavior, timeout, expect) in [
+        (DeploymentBehavior::Fail, "30s", "progress deadline"),
+        (
+            DeploymentBehavior::Stall,
+            "3s",
+            "not rolled out before the run's deadline",
+        ),
+    ] {
+        let k = Kube::start().await;
+        k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+        k.sim.put_object(json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "myapp-service", "namespace": "default"},
+            "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+        }));
+        k.sim.set_deployment_behavior("default", "green", behavior);
+        let plan = k.plan("k8s-service-selector.yaml");
+        k.sim.clear_requests();
+        let mut cmd = k.bgctl();
+        cmd.args([
+            "--timeout",
+            timeout,
+            "switch",
+            "--to",
+            "green",
+            "--yes",
+            "-f",
+        ])
+        .arg(&plan);
+        let out = run(cmd).await;
+        assert_eq!(out.status.code(), Some(3), "{behavior:?}: {}", render(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("`green` is not healthy") && err.contains(expect),
+            "{err}"
+        );
+        assert!(
+            k.writes().iter().all(|r| !r.path.contains("/services/")),
+            "traffic object written: {:#?}",
+            k.writes()
+        );
+        let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
+        assert_eq!(svc["spec"]["selector"]["version"], "v1");
+        assert!(k.get("apps/v1", "Deployment", "default", "blue").is_some());
+    }
+}
+
+/// kube-sim changes the Service between bgctl's read and its write: the conditional patch gets
+/// 409, bgctl re-reads, recomputes and succeeds, and the other writer's change survives.
+#[tokio::test(flavor = "multi_thread")]
+async fn stale_resource_version_is_retried_after_a_reread() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.deployment(
+        "default",
+        "green",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+    }));
+    let plan = k.plan("k8s-service-selector.yaml");
+    k.sim.bump_before_next_write("default", "myapp-service");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    let patches: Vec<u16> = k
+        .writes()
+        .iter()
+        .filter(|r| r.path.contains("/services/myapp-service"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(patches, vec![409, 200], "{:#?}", k.writes());
+    let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
+    assert_eq!(svc["spec"]["selector"]["version"], "v2");
+    assert!(
+        svc["metadata"]["annotations"]["kube-sim/concurrent-write"].is_string(),
+        "the concurrent change is kept: {svc}"
+    );
+    // Green existed and was converged to its manifest: fields the manifest does not set (here
+    // the Deployment's own labels) are left alone — a regression guard against `null` patches.
+    let green = k.get("apps/v1", "Deployment", "default", "green").unwrap();
+    assert_eq!(green["metadata"]["labels"], json!({"team": "shop"}));
+    assert_eq!(green["spec"]["replicas"], 3, "converged to the manifest");
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// A Lease held by another run blocks a second one (exit 5, naming the holder); an expired
+/// Lease is taken over the way client-go does (`leaseTransitions` + 1).
+#[tokio::test(flavor = "multi_thread")]
+async fn lease_blocks_a_second_run() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.deployment(
+        "default",
+        "green",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+    }));
+    let now = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
+    let lease = |renew: &str| {
+        json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "myapp-bgctl-lock", "namespace": "default"},
+            "spec": {"holderIdentity": "ci@runner-7 pid 42 run 0123456789ab",
+                     "leaseDurationSeconds": 900, "acquireTime": renew, "renewTime": renew,
+                     "leaseTransitions": 3}
+        })
+    };
+    k.sim.put_object(lease(&now));
+    let plan = k.plan("k8s-service-selector.yaml");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(5), "{}", render(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("locked by ci@runner-7 pid 42"), "{err}");
+    assert!(err.contains("run 0123456789ab"), "{err}");
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+
+    // Expired an hour ago: taken over with a PUT carrying the resourceVersion read.
+    k.sim.put_object(lease("2020-01-01T00:00:00.000000Z"));
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    let put = k
+        .writes()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.contains("/leases/myapp-bgctl-lock"))
+        .expect("PUT of the Lease");
+    let body = put.json().unwrap();
+    assert!(body["metadata"]["resourceVersion"].is_string());
+    assert_eq!(body["spec"]["leaseTransitions"], 4);
+    assert!(body["spec"]["holderIdentity"]
+        .as_str()
+        .unwrap()
+        .starts_with("tester@"));
+}
+
+fn istio_objects(k: &Kube, subsets: &[&str]) {
+    k.deployment(
+        "default",
+        "myapp-v1",
+        &json!({"app": "myapp", "version": "v1"}),
+    );
+    k.deployment(
+        "default",
+        "myapp-v2",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "myapp", "namespace": "default"},
+        "spec": {"hosts": ["myapp"], "http": [{"route": [
+            {"destination": {"host": "myapp", "subset": "v1"}}]}]}
+    }));
+    k.sim.put_object(json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "DestinationRule",
+        "metadata": {"name": "myapp", "namespace": "default"},
+        "spec": {"host": "myapp", "subsets": subsets.iter()
+            .map(|s| json!({"name": s, "labels": {"version": s}})).collect::<Vec<_>>()}
+    }));
+}
+
+/// Istio: a switch writes `http[].route[]` weights 0/100 (adding the v2 destination), rollback
+/// writes 100/0, and a DestinationRule without the target's subset stops the switch first.
+#[tokio::test(flavor = "multi_thread")]
+async fn istio_weights_through_switch_and_rollback() {
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1", "v2"]);
+    let plan = k.plan("istio-canary.yaml");
+    let route = |k: &Kube| {
+        k.get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap()["spec"]["http"][0]["route"]
+            .clone()
+    };
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(
+        route(&k),
+        json!([{"destination": {"host": "myapp", "subset": "v1"}, "weight": 0},
+               {"destination": {"host": "myapp", "subset": "v2"}, "weight": 100}])
+    );
+    let mut cmd = k.bgctl();
+    cmd.args(["rollback", "--yes", "-f"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(
+        route(&k),
+        json!([{"destination": {"host": "myapp", "subset": "v1"}, "weight": 100},
+               {"destination": {"host": "myapp", "subset": "v2"}, "weight": 0}])
+    );
+    let vs = k
+        .get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap();
+    assert_eq!(
+        vs["metadata"]["annotations"]["bgctl.dev/phase"],
+        "rolled-back"
+    );
+    assert_conditional_merge_patches(&k.writes());
+
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1"]);
+    let plan = k.plan("istio-canary.yaml");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no subset `v2`"),
+        "{}",
+        render(&out)
+    );
+    assert!(k
+        .writes()
+        .iter()
+        .all(|r| !r.path.contains("virtualservices")));
+}
+
+/// Contour (seed 003): the HTTPProxy starts at the seed's 95/5 split; bgctl reads it as a
+/// canary at 5%, a switch makes green 100, rollback goes to the split's stable side.
+#[tokio::test(flavor = "multi_thread")]
+async fn contour_weights_from_the_seed_split() {
+    let k = Kube::start().await;
+    k.deployment(
+        "marketing",
+        "blog-blue",
+        &json!({"app": "blog", "color": "blue"}),
+    );
+    k.deployment(
+        "marketing",
+        "blog-green",
+        &json!({"app": "blog", "color": "green"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
+        "metadata": {"name": "blog", "namespace": "marketing"},
+        "spec": {"routes": [{"conditions": [{"prefix": "/blog"}], "services": [
+            {"name": "green", "port": 80, "weight": 5},
+            {"name": "blue", "port": 80, "weight": 95}]}]}
+    }));
+    let plan = k.plan("contour-canary.yaml");
+    let mut cmd = k.bgctl();
+    cmd.args(["--output", "json", "status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json status");
+    assert_eq!(
+        status["traffic"],
+        json!({"kind": "split", "stable": "blue", "canary": "green", "percent": 5.0})
+    );
+    let services = |k: &Kube| {
+        k.get("projectcontour.io/v1", "HTTPProxy", "marketing", "blog")
+            .unwrap()["spec"]["routes"][0]["services"]
+            .clone()
+    };
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(
+        services(&k),
+        json!([{"name": "green", "port": 80, "weight": 100},
+               {"name": "blue", "port": 80, "weight": 0}])
+    );
+    let mut cmd = k.bgctl();
+    cmd.args(["rollback", "--yes", "-f"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(
+        services(&k),
+        json!([{"name": "green", "port": 80, "weight": 0},
+               {"name": "blue", "port": 80, "weight": 100}])
+    );
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// Gateway API: a switch adds the green backendRef next to blue's (same port) at weight 100;
+/// `--dry-run` first shows that exact patch and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_api_backend_weights() {
+    let k = Kube::start().await;
+    k.deployment(
+        "default",
+        "myapp-v1",
+        &json!({"app": "myapp", "version": "v1"}),
+    );
+    k.deployment(
+        "default",
+        "myapp-v2",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "myapp", "namespace": "default"},
+        "spec": {"parentRefs": [{"name": "gw"}], "rules": [
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+             "backendRefs": [{"name": "myapp-v1", "port": 8080}]}]}
+    }));
+    let plan = k.plan("k8s-gateway-api-canary.yaml");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["-v", "switch", "--to", "green", "--dry-run", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(
+            "PATCH /apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes/myapp"
+        ),
+        "{text}"
+    );
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    let route = k
+        .get(
+            "gateway.networking.k8s.io/v1",
+            "HTTPRoute",
+            "default",
+            "myapp",
+        )
+        .unwrap();
+    assert_eq!(
+        route["spec"]["rules"][0]["backendRefs"],
+        json!([{"name": "myapp-v1", "port": 8080, "weight": 0},
+               {"name": "myapp-v2", "port": 8080, "weight": 100}])
+    );
+    assert_eq!(route["spec"]["parentRefs"], json!([{"name": "gw"}]));
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// `--context` picks the kubeconfig context (an unknown one fails before any request, exit 1);
+/// a dry run lists the Deployment it would create from the manifest and the selector patch,
+/// and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn context_flag_and_dry_run_of_a_manifest() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+    }));
+    let plan = k.plan("k8s-service-selector.yaml");
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["--context", "nope", "status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
+    assert!(k.sim.requests().is_empty());
+
+    let mut cmd = k.bgctl();
+    cmd.args(["--context", "kube-sim", "-v", "plan", "apply", "--dry-run"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("POST /apis/apps/v1/namespaces/default/deployments")
+            && text.contains("PATCH /api/v1/namespaces/default/services/myapp-service"),
+        "{text}"
+    );
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+}
