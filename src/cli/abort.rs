@@ -26,5 +26,5 @@ pub async fn cmd_abort(g: &GlobalArgs, ui: &Ui, args: &AbortArgs) -> Result<Exit
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, opts.deadline, ui)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    super::finish(engine.abort().await)
+    super::finish(engine.abort().await, &args.plan.file)
 }

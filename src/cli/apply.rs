@@ -34,11 +34,15 @@ pub async fn cmd_apply(g: &GlobalArgs, ui: &Ui, args: &ApplyArgs) -> Result<Exit
     let provider = super::provider(&plan, opts.deadline, ui)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     match &plan.strategy.blue_green {
-        Some(bg) => super::finish(engine.deploy(&bg.active_environment, "apply").await),
+        Some(bg) => super::finish(
+            engine.deploy(&bg.active_environment, "apply").await,
+            &args.file,
+        ),
         None => super::finish(
             engine
                 .canary(Start::Apply, CanaryOptions { wait: args.wait })
                 .await,
+            &args.file,
         ),
     }
 }

@@ -35,5 +35,8 @@ pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<
     } else {
         Start::Promote
     };
-    super::finish(engine.canary(start, CanaryOptions::default()).await)
+    super::finish(
+        engine.canary(start, CanaryOptions::default()).await,
+        &args.plan.file,
+    )
 }

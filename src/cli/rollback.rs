@@ -26,5 +26,5 @@ pub async fn cmd_rollback(g: &GlobalArgs, ui: &Ui, args: &RollbackArgs) -> Resul
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, opts.deadline, ui)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    super::finish(engine.rollback().await)
+    super::finish(engine.rollback().await, &args.plan.file)
 }

@@ -80,11 +80,16 @@ impl<P: Provider> Engine<'_, P> {
         (ours && matches!(r.phase, Phase::Progressing | Phase::Paused)).then(|| r.step.unwrap_or(0))
     }
 
-    /// Runs (or resumes, or promotes) the canary.
-    pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
-        let c = self.canary_spec()?;
-        let snap = self.observe().await?;
-        let resume = Self::resume_point(c, &snap);
+    /// Where a run starts from `snap`: `None` when the canary is already complete, else the
+    /// recorded resume point, the first step to run and the setup writes.
+    #[allow(clippy::type_complexity)]
+    fn canary_start(
+        &self,
+        c: &Canary,
+        start: Start,
+        snap: &Snapshot,
+    ) -> Result<Option<(Option<usize>, usize, Vec<crate::providers::Change>)>, EngineError> {
+        let resume = Self::resume_point(c, snap);
         let gate_step = resume.filter(|_| {
             snap.record.phase == Phase::Paused
                 && snap
@@ -105,12 +110,9 @@ impl<P: Provider> Engine<'_, P> {
                 == (Traffic::Env {
                     env: c.canary.clone(),
                 })
-            && self.provider.setup_changes(&snap).is_empty()
+            && self.provider.setup_changes(snap).is_empty()
         {
-            self.emit(Event::UpToDate {
-                traffic: snap.traffic.clone(),
-            });
-            return Ok(Outcome::UpToDate);
+            return Ok(None);
         }
         let first = match (start, resume) {
             (Start::PromoteFull, _) => c.steps.len(),
@@ -120,12 +122,29 @@ impl<P: Provider> Engine<'_, P> {
             (_, None) => unreachable!("checked above"),
         };
         let changes = if resume.is_none() {
-            self.provider.setup_changes(&snap)
+            self.provider.setup_changes(snap)
         } else {
             Vec::new()
         };
+        Ok(Some((resume, first, changes)))
+    }
+
+    /// Runs (or resumes, or promotes) the canary.
+    ///
+    /// Like `deploy`, the state is read again under the lock and the run starts from that read:
+    /// a run that waited for another one continues from where that one left off, or finds the
+    /// canary complete, instead of starting it over.
+    pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
+        let c = self.canary_spec()?;
+        let snap = self.observe().await?;
+        let Some((resume, _, changes)) = self.canary_start(c, start, &snap)? else {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        };
         self.emit(Event::Planned {
-            changes: changes.clone(),
+            changes,
             traffic: None,
             traffic_calls: Vec::new(),
         });
@@ -142,6 +161,13 @@ impl<P: Provider> Engine<'_, P> {
             ))?;
         }
         self.with_lock(async {
+            let snap = self.provider.snapshot().await?;
+            let Some((resume, first, changes)) = self.canary_start(c, start, &snap)? else {
+                self.emit(Event::UpToDate {
+                    traffic: snap.traffic.clone(),
+                });
+                return Ok(Outcome::UpToDate);
+            };
             for change in &changes {
                 self.emit(Event::Write {
                     change: change.clone(),
@@ -151,7 +177,12 @@ impl<P: Provider> Engine<'_, P> {
             if resume.is_none() {
                 self.probe_env(&c.canary).await?;
             }
-            self.run_steps(c, first, start, copts).await
+            let result = self.run_steps(c, first, start, copts).await;
+            // A failed write after traffic moved: back to stable (exit 3), or exit 4.
+            match result {
+                Err(e) => Err(self.after_failure(e, &snap.traffic, Some(&c.stable)).await),
+                ok => ok,
+            }
         })
         .await
     }
@@ -457,7 +488,16 @@ impl<P: Provider> Engine<'_, P> {
                 reason: "aborted".into(),
                 to: c.stable.clone(),
             });
-            self.move_traffic(&snap, &to, &record).await?;
+            if let Err(e) = self.move_traffic(&snap, &to, &record).await {
+                return Err(EngineError::Uncertain {
+                    headline: format!("abort failed: moving traffic to `{}` failed: {e}", c.stable),
+                    state: format!(
+                        "last known: traffic goes to {}",
+                        self.last_traffic(&snap.traffic)
+                    ),
+                    command: "bgctl abort -f <plan> --yes".into(),
+                });
+            }
             let _ = self.verify_env(&c.stable, 100.0).await;
             self.cleanup().await;
             self.emit(Event::Done {
