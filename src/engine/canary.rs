@@ -105,14 +105,19 @@ impl<P: Provider> Engine<'_, P> {
                 snap.record.phase.as_str()
             )));
         }
-        if resume.is_none()
+        let at_end = resume.is_none()
             && snap.traffic
                 == (Traffic::Env {
                     env: c.canary.clone(),
                 })
-            && self.provider.setup_changes(snap).is_empty()
-        {
+            && self.provider.setup_changes(snap).is_empty();
+        if at_end && snap.extra.is_empty() {
             return Ok(None);
+        }
+        if at_end {
+            // A run killed after its last traffic write left the mix behind: only the final
+            // cleanup is left to do.
+            return Ok(Some((Some(c.steps.len()), c.steps.len(), Vec::new())));
         }
         let first = match (start, resume) {
             (Start::PromoteFull, _) => c.steps.len(),
@@ -463,6 +468,7 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic == to
             && snap.record.phase != Phase::Paused
             && snap.record.phase != Phase::Progressing
+            && snap.extra.is_empty()
         {
             self.emit(Event::UpToDate {
                 traffic: snap.traffic.clone(),
