@@ -643,6 +643,8 @@ impl<'a, P: Provider> Engine<'a, P> {
             match self.provider.snapshot().await {
                 Ok(now)
                     if same_traffic(&now.traffic, to)
+                        && now.record.phase == record.phase
+                        && now.record.step == record.step
                         && self.provider.setup_changes(&now).is_empty() =>
                 {
                     self.emit(Event::Warning {

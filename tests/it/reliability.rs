@@ -191,7 +191,7 @@ fn spawn(stack: &Stack, args: &[&str], envs: &[(&str, &str)]) -> Running {
 /// Runs `bgctl args…` to completion (bounded) and returns its output.
 async fn bgctl(stack: &Stack, args: &[&str]) -> Output {
     spawn(stack, args, &[])
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await
         .0
 }
@@ -606,8 +606,8 @@ enum Injection {
 }
 
 /// One run under faults; checks the exit-code contract and the state after it. Returns the number
-/// of faults the simulator injected (answers it did not give normally).
-async fn flaky_run(action: &FaultAction, inj: Injection, canary: bool) -> usize {
+/// of faults the simulator injected (answers it did not give normally) and the exit code.
+async fn flaky_run(action: &FaultAction, inj: Injection, canary: bool) -> (usize, i32) {
     let stack = Stack::start().await;
     let blue = bg_plan(&stack, "blue", &[REQUEST_TIMEOUT]);
     let plan = if canary {
@@ -687,7 +687,7 @@ async fn flaky_run(action: &FaultAction, inj: Injection, canary: bool) -> usize 
             );
         }
     }
-    injected
+    (injected, code.unwrap_or(-1))
 }
 
 fn status_fault(code: u16, retry_after: Option<u64>) -> FaultAction {
@@ -702,19 +702,22 @@ async fn flaky_matrix(action: FaultAction) {
     let started = Instant::now();
     let mut runs = 0;
     let mut injected = 0;
-    for inj in [
-        Injection::Random(0.05),
-        Injection::Random(0.2),
-        Injection::Next { skip: 0, n: 3 },
-        Injection::Next { skip: 25, n: 3 },
-    ] {
-        injected += flaky_run(&action, inj, true).await;
+    let mut codes: BTreeMap<i32, usize> = BTreeMap::new();
+    let matrix = [
+        (Injection::Random(0.05), true),
+        (Injection::Random(0.2), true),
+        (Injection::Next { skip: 0, n: 3 }, true),
+        (Injection::Next { skip: 25, n: 3 }, true),
+        (Injection::Random(0.2), false),
+    ];
+    for (inj, canary) in matrix {
+        let (n, code) = flaky_run(&action, inj, canary).await;
+        injected += n;
+        *codes.entry(code).or_insert(0) += 1;
         runs += 1;
     }
-    injected += flaky_run(&action, Injection::Random(0.2), false).await;
-    runs += 1;
     println!(
-        "flaky matrix {action:?}: {runs} runs, {injected} faults injected, {:.1}s",
+        "flaky matrix {action:?}: {runs} runs, {injected} faults injected (unanswered or error answers in the log), exit codes {codes:?}, {:.1}s",
         started.elapsed().as_secs_f64()
     );
 }
@@ -759,6 +762,39 @@ async fn flaky_admin_api_hang_past_timeout() {
 #[tokio::test(flavor = "multi_thread")]
 async fn flaky_admin_api_delay_under_timeout() {
     flaky_matrix(FaultAction::Delay { ms: 350 }).await;
+}
+
+/// Regression (found by the flaky matrix design review): a write that fails after the canary
+/// moved traffic used to exit 1 ("before any traffic change") with the service left on the mix.
+/// It now rolls back to stable and exits 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_after_traffic_moved_rolls_back_with_exit_3() {
+    let stack = Stack::start().await;
+    let blue = bg_plan(&stack, "blue", &[]);
+    let out = bgctl(&stack, &["plan", "apply", "--yes", p(&blue)]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let plan = canary_plan(&stack, THREE_STEPS, &[]);
+    // The first service PATCH (to 10%) lands; the second (to 50%) gets a 400, never retried.
+    stack.sim.faults().add(FaultRule {
+        method: Some("PATCH".into()),
+        path: "/services/*".into(),
+        skip: 1,
+        times: 1,
+        action: FaultAction::Status {
+            code: 400,
+            retry_after: None,
+            body: Some(r#"{"message":"schema violation"}"#.into()),
+        },
+    });
+    let out = bgctl(&stack, &["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", render(&out));
+    assert!(
+        stderr(&out).contains("rolled back to `blue`") && stderr(&out).contains("schema violation"),
+        "{}",
+        render(&out)
+    );
+    assert_eq!(host(&stack).await.as_deref(), Some(BLUE_UP));
+    assert_status_truthful(&stack, &plan, "after a failed write mid-canary").await;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -815,7 +851,7 @@ async fn rollback_whose_write_fails_exits_4_with_state_and_command() {
 async fn canary_auto_rollback_that_fails_exits_4() {
     // The data plane never catches up within the verification timeout, so verification fails.
     let stack = Stack::with_config(SimConfig {
-        propagation_delay: Duration::from_secs(600),
+        propagation_delay: Duration::from_mins(10),
         ..SimConfig::default()
     })
     .await;
@@ -895,7 +931,7 @@ async fn concurrent_applies_one_proceeds_others_exit_5() {
         .collect();
     let mut codes = BTreeMap::new();
     for c in children {
-        let (out, _) = c.wait(Duration::from_secs(60)).await;
+        let (out, _) = c.wait(Duration::from_mins(1)).await;
         let code = out.status.code().unwrap_or(-1);
         match code {
             0 => {}
@@ -976,7 +1012,7 @@ async fn a_run_that_waited_for_the_lock_replans_from_fresh_state() {
         .iter()
         .filter(|r| r.path.starts_with("/services/"))
         .count();
-    let (out, _) = b.wait(Duration::from_secs(60)).await;
+    let (out, _) = b.wait(Duration::from_mins(1)).await;
     assert_eq!(out.status.code(), Some(0), "run B: {}", render(&out));
     let after = stack
         .writes()
@@ -1425,7 +1461,7 @@ async fn admin_token_never_printed_at_trace_level_or_in_errors() {
         &["-vvv", "plan", "apply", "--yes", p(&plan)],
         &trace,
     )
-    .wait(Duration::from_secs(60))
+    .wait(Duration::from_mins(1))
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     assert!(
@@ -1445,7 +1481,7 @@ async fn admin_token_never_printed_at_trace_level_or_in_errors() {
         &["-vvv", "--timeout", "5s", "status", "-f", p(&plan)],
         &trace,
     )
-    .wait(Duration::from_secs(60))
+    .wait(Duration::from_mins(1))
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     texts.push(render(&out));
@@ -1465,7 +1501,7 @@ async fn admin_token_never_printed_at_trace_level_or_in_errors() {
         ],
         &[("KONG_ADMIN_TOKEN", "wrong-9f8e"), ("BGCTL_LOG", "trace")],
     )
-    .wait(Duration::from_secs(60))
+    .wait(Duration::from_mins(1))
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     texts.push(render(&out));
@@ -1478,7 +1514,7 @@ async fn admin_token_never_printed_at_trace_level_or_in_errors() {
             ("KONG_ADMIN_URL", "http://127.0.0.1:9"),
         ],
     )
-    .wait(Duration::from_secs(60))
+    .wait(Duration::from_mins(1))
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     texts.push(render(&out));
@@ -1639,7 +1675,7 @@ async fn https_admin_verifies_certificates_by_default() {
     let args = status(plain, &[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (out, _) = spawn(&stack, &args, &https)
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     let err = stderr(&out);
@@ -1659,7 +1695,7 @@ async fn https_admin_verifies_certificates_by_default() {
     let args = status(wrong, &[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (out, _) = spawn(&stack, &args, &https)
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await;
     assert_eq!(
         out.status.code(),
@@ -1678,7 +1714,7 @@ async fn https_admin_verifies_certificates_by_default() {
     let args = status(with_ca, &[]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (out, _) = spawn(&stack, &args, &https)
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     assert!(handshakes.load(Ordering::Relaxed) >= 1);
@@ -1695,7 +1731,7 @@ async fn https_admin_verifies_certificates_by_default() {
         let args = status(insecure.clone(), extra);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (out, _) = spawn(&stack, &args, &https)
-            .wait(Duration::from_secs(60))
+            .wait(Duration::from_mins(1))
             .await;
         assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", render(&out));
         assert!(
@@ -1722,7 +1758,7 @@ async fn https_admin_presents_client_certificates() {
         &[&format!("tls: {{caFile: '{}'}}", p(&pki.ca))],
     );
     let (out, _) = spawn(&stack, &["status", "--no-probe", "-f", p(&ca_only)], &https)
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await;
     assert_eq!(out.status.code(), Some(1), "{}", render(&out));
     assert_eq!(handshakes.load(Ordering::Relaxed), 0);
@@ -1739,7 +1775,7 @@ async fn https_admin_presents_client_certificates() {
         )],
     );
     let (out, _) = spawn(&stack, &["plan", "apply", "--yes", p(&mtls)], &https)
-        .wait(Duration::from_secs(60))
+        .wait(Duration::from_mins(1))
         .await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     assert!(
@@ -1814,7 +1850,7 @@ async fn status_against(answer: fn(&str, usize) -> Answer) -> (Output, Duration,
         &["--timeout", "30s", "status", "--no-probe", "-f", p(&plan)],
         &[("KONG_ADMIN_URL", url.as_str())],
     )
-    .wait(Duration::from_secs(60))
+    .wait(Duration::from_mins(1))
     .await;
     assert!(!stderr(&out).contains("panicked"), "{}", render(&out));
     (out, took, count.load(Ordering::Relaxed))
