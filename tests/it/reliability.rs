@@ -190,10 +190,7 @@ fn spawn(stack: &Stack, args: &[&str], envs: &[(&str, &str)]) -> Running {
 
 /// Runs `bgctl args…` to completion (bounded) and returns its output.
 async fn bgctl(stack: &Stack, args: &[&str]) -> Output {
-    spawn(stack, args, &[])
-        .wait(Duration::from_mins(1))
-        .await
-        .0
+    spawn(stack, args, &[]).wait(Duration::from_mins(1)).await.0
 }
 
 fn p(path: &Path) -> &str {
@@ -1371,7 +1368,7 @@ mod fuzz {
 #[test]
 fn fuzz_smoke_plan_interpolation_and_conditions() {
     let t = Instant::now();
-    let n = fuzz::run(500);
+    let n = fuzz::run(1000);
     println!("fuzz smoke: {n} cases in {:.1}s", t.elapsed().as_secs_f64());
 }
 
