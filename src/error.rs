@@ -49,6 +49,17 @@ impl CliError {
         }
     }
 
+    /// Replaces the `<plan>` placeholder in hints with the plan file, so printed commands can be
+    /// run as they are.
+    #[must_use]
+    pub fn with_plan(mut self, file: &std::path::Path) -> CliError {
+        let file = file.display().to_string();
+        for h in &mut self.hints {
+            *h = h.replace("<plan>", &file);
+        }
+        self
+    }
+
     /// The text written to stderr.
     pub fn render(&self) -> String {
         let mut out = format!("error: {}\n", self.headline);
@@ -122,6 +133,11 @@ fn provider_hint(e: &crate::providers::ProviderError) -> String {
     use crate::providers::kong::client::KongError;
     use crate::providers::ProviderError;
     match e {
+        ProviderError::Kong(KongError::Unreachable { .. })
+            if chain(e).iter().any(|c| c.contains("certificate")) =>
+        {
+            "the Admin API's TLS certificate is not trusted: set `provider.kong.tls.caFile` to the CA that signed it (or `certFile`/`keyFile` if it asks for a client certificate); nothing was changed".into()
+        }
         ProviderError::Kong(KongError::Unreachable { .. } | KongError::Timeout { .. }) => "check `provider.kong.adminUrl` and that the Admin API listens there; nothing was changed".into(),
         ProviderError::Kong(KongError::Status { status, .. }) if status.as_u16() == 401 || status.as_u16() == 403 => {
             "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()

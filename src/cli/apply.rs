@@ -31,14 +31,18 @@ pub struct ApplyArgs {
 pub async fn cmd_apply(g: &GlobalArgs, ui: &Ui, args: &ApplyArgs) -> Result<Exit, CliError> {
     let plan = super::load(g, &args.file)?;
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline, ui)?;
+    let provider = super::provider(&plan, opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     match &plan.strategy.blue_green {
-        Some(bg) => super::finish(engine.deploy(&bg.active_environment, "apply").await),
+        Some(bg) => super::finish(
+            engine.deploy(&bg.active_environment, "apply").await,
+            &args.file,
+        ),
         None => super::finish(
             engine
                 .canary(Start::Apply, CanaryOptions { wait: args.wait })
                 .await,
+            &args.file,
         ),
     }
 }

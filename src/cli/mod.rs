@@ -236,7 +236,6 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
 pub(crate) fn provider(
     plan: &Plan,
     deadline: tokio::time::Instant,
-    ui: &Ui,
 ) -> Result<AnyProvider, CliError> {
     if plan.kubernetes().is_some() {
         let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline));
@@ -272,16 +271,20 @@ pub(crate) fn provider(
         )
     })?;
     if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
-        ui.say("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
+        // On every run, whatever `-q` or `-o json` say: a security downgrade is never silent.
+        eprintln!("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
     }
     let client = KongClient::new(spec, Some(deadline))
         .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
     Ok(AnyProvider::Kong(Kong::new(plan, client)))
 }
 
-/// Exit code for an engine result.
+/// Exit code for an engine result; commands in hints name the real plan file.
 pub(crate) fn finish(
     result: Result<engine::Outcome, engine::EngineError>,
+    file: &Path,
 ) -> Result<Exit, CliError> {
-    result.map(|_| Exit::Ok).map_err(CliError::from)
+    result
+        .map(|_| Exit::Ok)
+        .map_err(|e| CliError::from(e).with_plan(file))
 }

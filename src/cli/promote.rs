@@ -28,12 +28,15 @@ pub struct PromoteArgs {
 pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<Exit, CliError> {
     let plan = super::load(g, &args.plan.file)?;
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline, ui)?;
+    let provider = super::provider(&plan, opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     let start = if args.full {
         Start::PromoteFull
     } else {
         Start::Promote
     };
-    super::finish(engine.canary(start, CanaryOptions::default()).await)
+    super::finish(
+        engine.canary(start, CanaryOptions::default()).await,
+        &args.plan.file,
+    )
 }

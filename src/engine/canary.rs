@@ -79,11 +79,16 @@ impl<P: Provider> Engine<'_, P> {
         (ours && matches!(r.phase, Phase::Progressing | Phase::Paused)).then(|| r.step.unwrap_or(0))
     }
 
-    /// Runs (or resumes, or promotes) the canary.
-    pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
-        let c = self.canary_spec()?;
-        let snap = self.observe().await?;
-        let resume = Self::resume_point(c, &snap);
+    /// Where a run starts from `snap`: `None` when the canary is already complete, else the
+    /// recorded resume point, the first step to run and the setup writes.
+    #[allow(clippy::type_complexity)]
+    fn canary_start(
+        &self,
+        c: &Canary,
+        start: Start,
+        snap: &Snapshot,
+    ) -> Result<Option<(Option<usize>, usize, Vec<crate::providers::Change>)>, EngineError> {
+        let resume = Self::resume_point(c, snap);
         let gate_step = resume.filter(|_| {
             snap.record.phase == Phase::Paused
                 && snap
@@ -99,17 +104,19 @@ impl<P: Provider> Engine<'_, P> {
                 snap.record.phase.as_str()
             )));
         }
-        if resume.is_none()
+        let at_end = resume.is_none()
             && snap.traffic
                 == (Traffic::Env {
                     env: c.canary.clone(),
                 })
-            && self.provider.setup_changes(&snap).is_empty()
-        {
-            self.emit(Event::UpToDate {
-                traffic: snap.traffic.clone(),
-            });
-            return Ok(Outcome::UpToDate);
+            && self.provider.setup_changes(snap).is_empty();
+        if at_end && snap.extra.is_empty() {
+            return Ok(None);
+        }
+        if at_end {
+            // A run killed after its last traffic write left the mix behind: only the final
+            // cleanup is left to do.
+            return Ok(Some((Some(c.steps.len()), c.steps.len(), Vec::new())));
         }
         let first = match (start, resume) {
             (Start::PromoteFull, _) => c.steps.len(),
@@ -119,12 +126,29 @@ impl<P: Provider> Engine<'_, P> {
             (_, None) => unreachable!("checked above"),
         };
         let changes = if resume.is_none() {
-            self.provider.setup_changes(&snap)
+            self.provider.setup_changes(snap)
         } else {
             Vec::new()
         };
+        Ok(Some((resume, first, changes)))
+    }
+
+    /// Runs (or resumes, or promotes) the canary.
+    ///
+    /// Like `deploy`, the state is read again under the lock and the run starts from that read:
+    /// a run that waited for another one continues from where that one left off, or finds the
+    /// canary complete, instead of starting it over.
+    pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
+        let c = self.canary_spec()?;
+        let snap = self.observe().await?;
+        let Some((resume, _, changes)) = self.canary_start(c, start, &snap)? else {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        };
         self.emit(Event::Planned {
-            changes: changes.clone(),
+            changes,
             traffic: None,
             traffic_calls: Vec::new(),
         });
@@ -141,6 +165,13 @@ impl<P: Provider> Engine<'_, P> {
             ))?;
         }
         let result = Box::pin(self.with_lock(async {
+            let snap = self.provider.snapshot().await?;
+            let Some((resume, first, changes)) = self.canary_start(c, start, &snap)? else {
+                self.emit(Event::UpToDate {
+                    traffic: snap.traffic.clone(),
+                });
+                return Ok(Outcome::UpToDate);
+            };
             for change in &changes {
                 self.emit(Event::Write {
                     change: change.clone(),
@@ -150,7 +181,12 @@ impl<P: Provider> Engine<'_, P> {
             if resume.is_none() {
                 self.probe_env(&c.canary).await?;
             }
-            self.run_steps(c, first, start).await
+            let result = self.run_steps(c, first, start).await;
+            // A failed write after traffic moved: back to stable (exit 3), or exit 4.
+            match result {
+                Err(e) => Err(self.after_failure(e, &snap.traffic, Some(&c.stable)).await),
+                ok => ok,
+            }
         }));
         match result.await {
             Err(EngineError::PausedAtGate { step, .. }) if copts.wait => {
@@ -416,6 +452,7 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic == to
             && snap.record.phase != Phase::Paused
             && snap.record.phase != Phase::Progressing
+            && snap.extra.is_empty()
         {
             self.emit(Event::UpToDate {
                 traffic: snap.traffic.clone(),

@@ -11,6 +11,8 @@ pub mod events;
 pub mod verify;
 pub mod weights;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
@@ -95,8 +97,8 @@ pub enum EngineError {
         /// Unhealthy targets with details.
         failures: Vec<String>,
     },
-    /// Verification failed and traffic went back.
-    #[error("verification failed; traffic was rolled back to `{to}`")]
+    /// The rollout failed (verification, or a write after traffic moved) and traffic went back.
+    #[error("the rollout failed; traffic was rolled back to `{to}`")]
     RolledBack {
         /// Rolled back to.
         to: String,
@@ -234,6 +236,40 @@ pub struct Engine<'a, P: Provider> {
     /// HTTP client for probes and verification.
     pub http: reqwest::Client,
     run_id: String,
+    /// Whether this run changed where traffic goes (or may have: a write whose outcome is
+    /// unknown). A failure after that rolls back instead of exiting 1.
+    moved: AtomicBool,
+    /// The last traffic state this run knows of.
+    last_traffic: Mutex<Option<Traffic>>,
+}
+
+/// What a blue-green `deploy` will do, computed from one snapshot.
+struct DeployPlan {
+    changes: Vec<crate::providers::Change>,
+    moves: bool,
+    previous: Option<String>,
+    record: Record,
+    to: Traffic,
+}
+
+/// Traffic states compare equal when they send the same shares to the same places (the percent
+/// read back from live weights may differ from the computed one in the last bits).
+pub(crate) fn same_traffic(a: &Traffic, b: &Traffic) -> bool {
+    match (a, b) {
+        (
+            Traffic::Split {
+                stable: s1,
+                canary: c1,
+                percent: p1,
+            },
+            Traffic::Split {
+                stable: s2,
+                canary: c2,
+                percent: p2,
+            },
+        ) => s1 == s2 && c1 == c2 && (p1 - p2).abs() < 1e-6,
+        _ => a == b,
+    }
 }
 
 impl<'a, P: Provider> Engine<'a, P> {
@@ -256,7 +292,27 @@ impl<'a, P: Provider> Engine<'a, P> {
             reporter,
             http,
             run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
+            moved: AtomicBool::new(false),
+            last_traffic: Mutex::new(None),
         }
+    }
+
+    /// Whether this run has (or may have) changed where traffic goes.
+    pub(crate) fn moved(&self) -> bool {
+        self.moved.load(Ordering::SeqCst)
+    }
+
+    /// The last traffic state this run knows of (`fallback` when it knows none).
+    pub(crate) fn last_traffic(&self, fallback: &Traffic) -> Traffic {
+        self.last_traffic
+            .lock()
+            .expect("last traffic")
+            .clone()
+            .unwrap_or_else(|| fallback.clone())
+    }
+
+    fn set_last_traffic(&self, t: &Traffic) {
+        *self.last_traffic.lock().expect("last traffic") = Some(t.clone());
     }
 
     #[allow(clippy::needless_pass_by_value)] // events are built inline at the call sites
@@ -328,32 +384,40 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
             Err(LockError::Provider(e)) => return Err(e.into()),
         }
-        let result = f.await;
+        let mut result = f.await;
         match self.provider.unlock(&me).await {
             Ok(()) => self.emit(Event::LockReleased),
-            Err(e) => self.emit(Event::Warning {
-                message: format!(
-                    "could not release the lock ({e}); it expires at {}",
-                    rfc3339(me.expires)
-                ),
-            }),
+            Err(e) => {
+                self.emit(Event::Warning {
+                    message: format!(
+                        "could not release the lock ({e}); it expires at {}",
+                        rfc3339(me.expires)
+                    ),
+                });
+                // The command that finishes the job must break this run's own lock.
+                if let Err(EngineError::Uncertain { state, command, .. }) = &mut result {
+                    *command = command.replace(" --yes", " --yes --force-unlock");
+                    state.push_str(&format!(
+                        "; this run's lock (run {}) is still held until {}",
+                        me.run_id,
+                        rfc3339(me.expires)
+                    ));
+                }
+            }
         }
         result
     }
 
-    /// Ensures the environments and makes `target` live (blue-green `apply` and `switch`).
-    pub async fn deploy(&self, target: &str, action: &str) -> Result<Outcome, EngineError> {
-        if !self.plan.environments.contains_key(target) {
-            return Err(EngineError::Invalid(format!(
-                "environment `{target}` is not defined in the plan"
-            )));
-        }
-        let snap = self.observe().await?;
-        let changes = self.provider.setup_changes(&snap);
+    /// What `deploy` would do from `snap`; `None` when nothing differs.
+    fn deploy_plan(&self, target: &str, action: &str, snap: &Snapshot) -> Option<DeployPlan> {
+        let changes = self.provider.setup_changes(snap);
         let to = Traffic::Env {
             env: target.to_string(),
         };
         let moves = snap.traffic != to;
+        if changes.is_empty() && !moves {
+            return None;
+        }
         let previous = match &snap.traffic {
             Traffic::Env { env } => Some(env.clone()),
             Traffic::Split { stable, .. } => Some(stable.clone()),
@@ -368,50 +432,85 @@ impl<'a, P: Provider> Engine<'a, P> {
                 snap.record.previous.clone()
             },
         );
-        let traffic_calls = if moves {
-            self.provider.traffic_calls(&snap, &to, &record)
-        } else {
-            Vec::new()
-        };
-        if changes.is_empty() && !moves {
+        Some(DeployPlan {
+            changes,
+            moves,
+            previous,
+            record,
+            to,
+        })
+    }
+
+    /// Ensures the environments and makes `target` live (blue-green `apply` and `switch`).
+    ///
+    /// The plan shown and confirmed is computed from a read before the lock; under the lock the
+    /// state is read again and the writes are computed from that read, so a run that waited for
+    /// another one never acts on what it saw before (it finds the rollout up to date instead).
+    pub async fn deploy(&self, target: &str, action: &str) -> Result<Outcome, EngineError> {
+        if !self.plan.environments.contains_key(target) {
+            return Err(EngineError::Invalid(format!(
+                "environment `{target}` is not defined in the plan"
+            )));
+        }
+        let snap = self.observe().await?;
+        let Some(first) = self.deploy_plan(target, action, &snap) else {
             self.emit(Event::UpToDate {
                 traffic: snap.traffic.clone(),
             });
             return Ok(Outcome::UpToDate);
-        }
+        };
+        let traffic_calls = if first.moves {
+            self.provider.traffic_calls(&snap, &first.to, &first.record)
+        } else {
+            Vec::new()
+        };
         self.emit(Event::Planned {
-            changes: changes.clone(),
-            traffic: moves.then(|| (snap.traffic.clone(), to.clone())),
+            changes: first.changes.clone(),
+            traffic: first
+                .moves
+                .then(|| (snap.traffic.clone(), first.to.clone())),
             traffic_calls,
         });
         if self.opts.dry_run {
             return Ok(Outcome::DryRun);
         }
-        if moves {
+        if first.moves {
             self.confirm(&format!(
                 "Move all traffic of `{}` from {} to {target}?",
                 self.plan.metadata.name, snap.traffic
             ))?;
         }
         self.with_lock(async {
-            for change in &changes {
+            let snap = self.provider.snapshot().await?;
+            let Some(plan) = self.deploy_plan(target, action, &snap) else {
+                self.emit(Event::UpToDate {
+                    traffic: snap.traffic.clone(),
+                });
+                return Ok(Outcome::UpToDate);
+            };
+            self.set_last_traffic(&snap.traffic);
+            for change in &plan.changes {
                 self.emit(Event::Write {
                     change: change.clone(),
                 });
                 self.provider.apply(change).await?;
             }
-            if !moves {
+            if !plan.moves {
                 return Ok(Outcome::Changed(snap.traffic.clone()));
             }
             self.probe_env(target).await?;
             let snap = self.provider.snapshot().await?;
-            self.move_traffic(&snap, &to, &record).await?;
-            if let Err(reason) = self.verify_env(target, 100.0).await {
+            if let Err(e) = self.move_traffic(&snap, &plan.to, &plan.record).await {
                 return Err(self
-                    .roll_back_after_failure(&to, previous.as_deref(), &reason)
+                    .after_failure(e, &snap.traffic, plan.previous.as_deref())
                     .await);
             }
-            if let Some(old) = previous.as_deref().filter(|p| *p != target) {
+            if let Err(reason) = self.verify_env(target, 100.0).await {
+                return Err(self
+                    .roll_back_after_failure(&plan.to, plan.previous.as_deref(), &reason)
+                    .await);
+            }
+            if let Some(old) = plan.previous.as_deref().filter(|p| *p != target) {
                 match self.provider.retire(old, target, self.opts.deadline).await {
                     Ok(done) => done
                         .into_iter()
@@ -424,9 +523,27 @@ impl<'a, P: Provider> Engine<'a, P> {
             self.emit(Event::Done {
                 summary: format!("`{target}` is live"),
             });
-            Ok(Outcome::Changed(to.clone()))
+            Ok(Outcome::Changed(plan.to.clone()))
         })
         .await
+    }
+
+    /// A failure after this run may have moved traffic rolls back to `previous` (exit 3, or 4
+    /// when that fails too); before any move it is returned as it is (exit 1).
+    pub(crate) async fn after_failure(
+        &self,
+        err: EngineError,
+        before: &Traffic,
+        previous: Option<&str>,
+    ) -> EngineError {
+        match err {
+            EngineError::Provider(e) if self.moved() => {
+                let failed = self.last_traffic(before);
+                self.roll_back_after_failure(&failed, previous, &e.to_string())
+                    .await
+            }
+            other => other,
+        }
     }
 
     /// Points traffic back at the recorded previous side (or the canary's stable side).
@@ -543,7 +660,37 @@ impl<'a, P: Provider> Engine<'a, P> {
         to: &Traffic,
         record: &Record,
     ) -> Result<(), EngineError> {
-        self.provider.set_traffic(snap, to, record).await?;
+        if let Err(e) = self.provider.set_traffic(snap, to, record).await {
+            // A write whose answer was lost (timeout, reset) may still have landed: read back
+            // before deciding what happened. An unreadable state counts as possibly moved.
+            match self.provider.snapshot().await {
+                Ok(now)
+                    if same_traffic(&now.traffic, to)
+                        && now.record.phase == record.phase
+                        && now.record.step == record.step
+                        && self.provider.setup_changes(&now).is_empty() =>
+                {
+                    self.emit(Event::Warning {
+                        message: format!(
+                            "the traffic write reported an error ({e}) but the Admin API shows it applied"
+                        ),
+                    });
+                }
+                Ok(now) => {
+                    if !same_traffic(&now.traffic, &snap.traffic) {
+                        self.moved.store(true, Ordering::SeqCst);
+                    }
+                    self.set_last_traffic(&now.traffic);
+                    return Err(e.into());
+                }
+                Err(_) => {
+                    self.moved.store(true, Ordering::SeqCst);
+                    return Err(e.into());
+                }
+            }
+        }
+        self.moved.store(true, Ordering::SeqCst);
+        self.set_last_traffic(to);
         self.emit(Event::TrafficSet {
             from: snap.traffic.clone(),
             to: to.clone(),
@@ -647,7 +794,7 @@ impl<'a, P: Provider> Engine<'a, P> {
     ) -> EngineError {
         let Some(prev) = previous else {
             return EngineError::Uncertain {
-                headline: "verification failed and there is no earlier side to roll back to".into(),
+                headline: "the rollout failed and there is no earlier side to roll back to".into(),
                 state: format!("traffic goes to {failed}; {reason}"),
                 command: "bgctl status -f <plan>".into(),
             };
@@ -660,6 +807,13 @@ impl<'a, P: Provider> Engine<'a, P> {
             env: prev.to_string(),
         };
         let record = self.record("auto-rollback", Phase::RolledBack, None);
+        // A canary is finished with `abort` (which also removes the mix); blue-green by
+        // switching back.
+        let finish = if self.plan.strategy.canary.is_some() {
+            "bgctl abort -f <plan> --yes".to_string()
+        } else {
+            format!("bgctl switch --to {prev} -f <plan> --yes")
+        };
         let result = async {
             let snap = self.provider.snapshot().await?;
             self.move_traffic(&snap, &to, &record).await
@@ -667,17 +821,22 @@ impl<'a, P: Provider> Engine<'a, P> {
         .await;
         match result {
             Ok(()) => match self.verify_env(prev, 100.0).await {
-                Ok(()) => EngineError::RolledBack { to: prev.to_string(), reason: reason.to_string() },
+                Ok(()) => EngineError::RolledBack {
+                    to: prev.to_string(),
+                    reason: reason.to_string(),
+                },
                 Err(again) => EngineError::Uncertain {
-                    headline: format!("rolled back to `{prev}`, but the data plane does not confirm it"),
+                    headline: format!(
+                        "rolled back to `{prev}`, but the data plane does not confirm it"
+                    ),
                     state: format!("the Admin API says `{prev}` is live; {again}"),
-                    command: format!("bgctl switch --to {prev} -f <plan> --yes"),
+                    command: finish.clone(),
                 },
             },
             Err(e) => EngineError::Uncertain {
                 headline: format!("rollback to `{prev}` failed: {e}"),
-                state: format!("last known: traffic goes to {failed}"),
-                command: format!("bgctl rollback -f <plan> --yes   (or: bgctl switch --to {prev} -f <plan> --yes)"),
+                state: format!("last known: traffic goes to {}", self.last_traffic(failed)),
+                command: finish,
             },
         }
     }

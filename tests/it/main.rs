@@ -9,3 +9,4 @@ mod kong;
 mod kubernetes;
 mod plans;
 mod prometheus;
+mod reliability;

@@ -143,11 +143,20 @@ impl Kong {
     }
 
     async fn read_live(&self) -> Result<Live, KongError> {
+        let svc_path = format!("/services/{}", urlencode(&self.service.name));
+        let service = self.client.get(&svc_path).await?;
+        // Traffic is read from `host`: a service without one is not an answer to work from.
+        if let Some(svc) = &service {
+            if svc.get("host").and_then(Value::as_str).is_none() {
+                return Err(KongError::Unexpected {
+                    method: Method::GET,
+                    path: svc_path,
+                    detail: "a service without a string `host`".into(),
+                });
+            }
+        }
         let mut live = Live {
-            service: self
-                .client
-                .get(&format!("/services/{}", urlencode(&self.service.name)))
-                .await?,
+            service,
             ..Live::default()
         };
         for r in &self.service.routes {
