@@ -17,6 +17,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::events::Event;
+use std::future::Future;
+use std::pin::Pin;
+
+use super::analysis::Judgement;
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
 use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
@@ -225,53 +229,45 @@ impl<P: Provider> Engine<'_, P> {
             "promote"
         };
         let total = c.steps.len();
-        let mut index = first;
-        while index < total {
-            let step = &c.steps[index];
-            if let Some(w) = step.set_weight {
-                self.emit(Event::Step {
-                    index,
-                    total,
-                    description: format!("setWeight {w}"),
-                });
-                self.set_weight(c, w, index + 1, action).await?;
-            } else if let Some(pause) = &step.pause {
-                if let Some(d) = pause.duration {
-                    self.emit(Event::Step {
-                        index,
-                        total,
-                        description: format!("pause {}", humantime::format_duration(d.0)),
-                    });
-                    self.timed_pause(c, index, d.0).await?;
-                } else {
-                    {
-                        self.emit(Event::Step {
-                            index,
-                            total,
-                            description: "manual gate".into(),
-                        });
-                        match self.gate(c, index).await? {
-                            Gate::Continue => {}
-                            Gate::Paused => {
-                                return Err(EngineError::PausedAtGate {
-                                    step: index + 1,
-                                    rollout: self.plan.metadata.name.clone(),
-                                })
-                            }
-                        }
-                    }
-                }
-            } else if let Some(a) = &step.analysis {
-                self.emit(Event::Step {
-                    index,
-                    total,
-                    description: format!("analysis {}", a.checks.join(", ")),
-                });
-                self.emit(Event::Warning {
-                    message: "analysis steps are not evaluated by this build; continuing".into(),
+        if first == 0 {
+            if let Err(why) = self
+                .run_hooks("preSwitch", &self.plan.hooks.pre_switch)
+                .await
+            {
+                return Err(EngineError::AnalysisFailed {
+                    stage: "preSwitch hook".into(),
+                    why,
                 });
             }
-            index += 1;
+        }
+        // Background analysis starts once step `startAfterStep` is done and must have passed
+        // before the final promotion; it runs concurrently with the steps.
+        let background = c.analysis.as_ref();
+        let start_after = background.and_then(|a| a.start_after_step).unwrap_or(0);
+        let mut bg: Option<Pin<Box<dyn Future<Output = Judgement> + '_>>> = None;
+        let mut bg_started = false;
+        for index in first..total {
+            if let Some(a) = background.filter(|_| !bg_started && index > start_after) {
+                bg = Some(Box::pin(self.analyse("background", &a.checks)));
+                bg_started = true;
+            }
+            let step = Box::pin(self.run_step(c, index, action));
+            tokio::pin!(step);
+            loop {
+                tokio::select! {
+                    r = &mut step => { r?; break; }
+                    j = async { bg.as_mut().expect("guarded").as_mut().await }, if bg.is_some() => {
+                        bg = None;
+                        self.background_verdict(c, j, total).await?;
+                    }
+                }
+            }
+        }
+        if let Some(running) = bg.take() {
+            self.background_verdict(c, running.await, total).await?;
+        } else if let Some(a) = background.filter(|_| !bg_started) {
+            let j = self.analyse("background", &a.checks).await;
+            self.background_verdict(c, j, total).await?;
         }
         // Every plan ends at 100%: make the canary's own object live and drop the mixed one.
         let snap = self.provider.snapshot().await?;
@@ -281,11 +277,23 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic != to || snap.record.phase != Phase::Completed {
             let record = self.canary_record(c, action, Phase::Completed, total, Some(100.0), None);
             self.move_traffic(&snap, &to, &record).await?;
-            if let Err(reason) = self.verify_env(&c.canary, 100.0).await {
+            if let Err(reason) = self.verify_step(c, 100.0).await {
                 return Err(self
                     .roll_back_after_failure(&to, Some(&c.stable), &reason)
                     .await);
             }
+        }
+        if let Err(why) = self
+            .run_hooks("postSwitch", &self.plan.hooks.post_switch)
+            .await
+        {
+            return Err(self
+                .roll_back_after_failure(
+                    &to,
+                    Some(&c.stable),
+                    &format!("postSwitch hook failed: {why}"),
+                )
+                .await);
         }
         tokio::time::sleep(
             c.cleanup_delay
@@ -298,6 +306,130 @@ impl<P: Provider> Engine<'_, P> {
             summary: format!("canary complete: `{}` takes all traffic", c.canary),
         });
         Ok(Outcome::Changed(to))
+    }
+
+    /// A canary step's data-plane check: only when the plan asks for it (`strategy.canary.verify`).
+    async fn verify_step(&self, c: &Canary, expected: f64) -> Result<(), String> {
+        if c.verify.is_none() {
+            return Ok(());
+        }
+        self.verify_env(&c.canary, expected).await
+    }
+
+    /// Runs one step (not the final promotion).
+    async fn run_step(&self, c: &Canary, index: usize, action: &str) -> Result<(), EngineError> {
+        let total = c.steps.len();
+        let step = &c.steps[index];
+        if let Some(w) = step.set_weight {
+            self.emit(Event::Step {
+                index,
+                total,
+                description: format!("setWeight {w}"),
+            });
+            self.set_weight(c, w, index + 1, action).await
+        } else if let Some(d) = step.pause.as_ref().and_then(|p| p.duration) {
+            self.emit(Event::Step {
+                index,
+                total,
+                description: format!("pause {}", humantime::format_duration(d.0)),
+            });
+            self.timed_pause(c, index, d.0).await
+        } else if step.pause.is_some() {
+            self.emit(Event::Step {
+                index,
+                total,
+                description: "manual gate".into(),
+            });
+            match self.gate(c, index).await? {
+                Gate::Continue => Ok(()),
+                Gate::Paused => Err(EngineError::PausedAtGate {
+                    step: index + 1,
+                    rollout: self.plan.metadata.name.clone(),
+                }),
+            }
+        } else if let Some(a) = &step.analysis {
+            self.emit(Event::Step {
+                index,
+                total,
+                description: format!("analysis {}", a.checks.join(", ")),
+            });
+            match self
+                .analyse(&format!("step {}", index + 1), &a.checks)
+                .await
+            {
+                Judgement::Pass => Ok(()),
+                Judgement::Fail(why) => Err(self
+                    .fail_canary(c, &format!("analysis at step {}: {why}", index + 1))
+                    .await),
+                Judgement::Inconclusive(why) => Err(self.pause_inconclusive(c, index, &why).await),
+            }
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Acts on the background analysis' verdict.
+    async fn background_verdict(
+        &self,
+        c: &Canary,
+        j: Judgement,
+        total: usize,
+    ) -> Result<(), EngineError> {
+        match j {
+            Judgement::Pass => Ok(()),
+            Judgement::Fail(why) => Err(self
+                .fail_canary(c, &format!("background analysis: {why}"))
+                .await),
+            Judgement::Inconclusive(why) => Err(self.pause_inconclusive(c, total, &why).await),
+        }
+    }
+
+    /// A failed check: all traffic back to stable now (exit 3), or exit 4 if that fails.
+    async fn fail_canary(&self, c: &Canary, why: &str) -> EngineError {
+        let current = match self.provider.snapshot().await {
+            Ok(s) => s.traffic,
+            Err(_) => self.last_traffic(&Traffic::Foreign {
+                target: "unknown".into(),
+            }),
+        };
+        self.roll_back_after_failure(&current, Some(&c.stable), why)
+            .await
+    }
+
+    /// An inconclusive verdict: record a gate for a person (`promote` passes it, `abort` ends it).
+    async fn pause_inconclusive(&self, c: &Canary, index: usize, why: &str) -> EngineError {
+        let weight = self
+            .provider
+            .snapshot()
+            .await
+            .ok()
+            .and_then(|s| s.record.weight);
+        let waiting = format!(
+            "manual gate at step {} (analysis inconclusive): run `bgctl promote` or `bgctl abort`",
+            index + 1
+        );
+        let record = self.canary_record(
+            c,
+            "pause",
+            Phase::Paused,
+            index,
+            weight,
+            Some(waiting.clone()),
+        );
+        if let Err(e) = self.provider.write_record(&record).await {
+            self.emit(Event::Warning {
+                message: format!("recording the pause failed: {e}"),
+            });
+        }
+        self.emit(Event::Paused {
+            step: index,
+            waiting,
+            remaining_secs: None,
+        });
+        EngineError::Inconclusive {
+            stage: format!("analysis at step {}", index + 1),
+            why: why.to_string(),
+        }
     }
 
     async fn set_weight(
@@ -337,7 +469,7 @@ impl<P: Provider> Engine<'_, P> {
         };
         let record = self.canary_record(c, action, phase, next_step, Some(percent), None);
         self.move_traffic(&snap, &to, &record).await?;
-        if let Err(reason) = self.verify_env(&c.canary, expected).await {
+        if let Err(reason) = self.verify_step(c, expected).await {
             return Err(self
                 .roll_back_after_failure(&to, Some(&c.stable), &reason)
                 .await);

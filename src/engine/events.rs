@@ -144,6 +144,36 @@ pub enum Event {
         /// What bgctl does about it.
         action: String,
     },
+    /// Analysis began.
+    AnalysisStarted {
+        /// `prePromotion`, `postPromotion`, `step 3` or `background`.
+        stage: String,
+        /// Check names.
+        checks: Vec<String>,
+    },
+    /// One measurement of a check.
+    Measurement {
+        /// Check name.
+        check: String,
+        /// The measurement with its value.
+        measurement: crate::analysis::Measurement,
+    },
+    /// A check's verdict, with what was asked, the measured value, the condition and the limit.
+    Verdict {
+        /// Where in the rollout.
+        stage: String,
+        /// The verdict.
+        verdict: crate::analysis::Verdict,
+    },
+    /// A hook ran.
+    Hook {
+        /// `preSwitch`, `postSwitch` or `onRollback`.
+        kind: String,
+        /// Whether it passed.
+        ok: bool,
+        /// Exit code or HTTP status and a short output.
+        detail: String,
+    },
     /// A non-fatal problem.
     Warning {
         /// What.

@@ -6,6 +6,7 @@
 //! once. The engine emits [`events::Event`]s and never prints. It takes the lock only when it
 //! will write: an `apply` that finds nothing to change makes no write at all.
 
+pub mod analysis;
 pub mod canary;
 pub mod events;
 pub mod verify;
@@ -17,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
+use self::analysis::Judgement;
 use self::events::{Event, Reporter};
 use crate::exit::Exit;
 use crate::plan::Plan;
@@ -129,6 +131,22 @@ pub enum EngineError {
         /// What was done.
         outcome: String,
     },
+    /// Analysis (or a hook) said no before traffic moved.
+    #[error("{stage} failed; traffic was not moved")]
+    AnalysisFailed {
+        /// Which analysis or hook.
+        stage: String,
+        /// The verdict summaries with measured values.
+        why: String,
+    },
+    /// Analysis was inconclusive: a person decides.
+    #[error("{stage} was inconclusive; traffic was not moved")]
+    Inconclusive {
+        /// Which analysis.
+        stage: String,
+        /// The verdict summaries.
+        why: String,
+    },
     /// Rollback has nowhere to go.
     #[error("there is nothing to roll back to")]
     NoPrevious,
@@ -145,9 +163,13 @@ impl EngineError {
                 Exit::Error
             }
             EngineError::Locked { .. } => Exit::Locked,
-            EngineError::NeedsConfirmation | EngineError::PausedAtGate { .. } => Exit::Paused,
+            EngineError::NeedsConfirmation
+            | EngineError::PausedAtGate { .. }
+            | EngineError::Inconclusive { .. } => Exit::Paused,
             EngineError::Interrupted { .. } => Exit::Interrupted,
-            EngineError::Unhealthy { .. } | EngineError::RolledBack { .. } => Exit::RolledBack,
+            EngineError::Unhealthy { .. }
+            | EngineError::RolledBack { .. }
+            | EngineError::AnalysisFailed { .. } => Exit::RolledBack,
             EngineError::Uncertain { .. } => Exit::Uncertain,
             EngineError::Invalid(_) => Exit::Usage,
         }
@@ -176,6 +198,8 @@ impl EngineError {
                 h
             }
             EngineError::RolledBack { reason, .. } => vec![reason.clone()],
+            EngineError::AnalysisFailed { why, .. } => vec![why.clone(), "the live side was not touched".into()],
+            EngineError::Inconclusive { why, .. } => vec![why.clone(), "decide: run again to re-measure, or `bgctl switch`/`abort` by hand".into()],
             EngineError::Uncertain { state, command, .. } => vec![
                 format!("state: {state}"),
                 format!("to finish by hand: {command}"),
@@ -241,6 +265,8 @@ pub struct Engine<'a, P: Provider> {
     moved: AtomicBool,
     /// The last traffic state this run knows of.
     last_traffic: Mutex<Option<Traffic>>,
+    /// The latest verdict per check (`name OUTCOME value`), written into the record.
+    verdicts: Mutex<Vec<String>>,
 }
 
 /// What a blue-green `deploy` will do, computed from one snapshot.
@@ -294,6 +320,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             run_id: uuid::Uuid::new_v4().simple().to_string()[..12].to_string(),
             moved: AtomicBool::new(false),
             last_traffic: Mutex::new(None),
+            verdicts: Mutex::new(Vec::new()),
         }
     }
 
@@ -338,6 +365,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             action: Some(action.into()),
             at: Some(rfc3339(now_secs())),
             by: Some(self.opts.who.clone()),
+            verdicts: self.verdicts.lock().expect("verdicts lock").clone(),
             ..Record::default()
         }
     }
@@ -499,6 +527,33 @@ impl<'a, P: Provider> Engine<'a, P> {
                 return Ok(Outcome::Changed(snap.traffic.clone()));
             }
             self.probe_env(target).await?;
+            let bg = self.plan.strategy.blue_green.as_ref();
+            if let Some(pre) = bg.and_then(|b| b.pre_promotion_analysis.as_ref()) {
+                match self.analyse("prePromotion", &pre.checks).await {
+                    Judgement::Pass => {}
+                    Judgement::Fail(why) => {
+                        return Err(EngineError::AnalysisFailed {
+                            stage: "prePromotionAnalysis".into(),
+                            why,
+                        })
+                    }
+                    Judgement::Inconclusive(why) => {
+                        return Err(EngineError::Inconclusive {
+                            stage: "prePromotionAnalysis".into(),
+                            why,
+                        })
+                    }
+                }
+            }
+            if let Err(why) = self
+                .run_hooks("preSwitch", &self.plan.hooks.pre_switch)
+                .await
+            {
+                return Err(EngineError::AnalysisFailed {
+                    stage: "preSwitch hook".into(),
+                    why,
+                });
+            }
             let snap = self.provider.snapshot().await?;
             if let Err(e) = self.move_traffic(&snap, &plan.to, &plan.record).await {
                 return Err(self
@@ -508,6 +563,31 @@ impl<'a, P: Provider> Engine<'a, P> {
             if let Err(reason) = self.verify_env(target, 100.0).await {
                 return Err(self
                     .roll_back_after_failure(&plan.to, plan.previous.as_deref(), &reason)
+                    .await);
+            }
+            if let Some(post) = bg.and_then(|b| b.post_promotion_analysis.as_ref()) {
+                if let Judgement::Fail(why) | Judgement::Inconclusive(why) =
+                    self.analyse("postPromotion", &post.checks).await
+                {
+                    return Err(self
+                        .roll_back_after_failure(
+                            &plan.to,
+                            plan.previous.as_deref(),
+                            &format!("postPromotionAnalysis: {why}"),
+                        )
+                        .await);
+                }
+            }
+            if let Err(why) = self
+                .run_hooks("postSwitch", &self.plan.hooks.post_switch)
+                .await
+            {
+                return Err(self
+                    .roll_back_after_failure(
+                        &plan.to,
+                        plan.previous.as_deref(),
+                        &format!("postSwitch hook failed: {why}"),
+                    )
                     .await);
             }
             if let Some(old) = plan.previous.as_deref().filter(|p| *p != target) {
@@ -819,6 +899,10 @@ impl<'a, P: Provider> Engine<'a, P> {
             self.move_traffic(&snap, &to, &record).await
         }
         .await;
+        if result.is_ok() {
+            self.cleanup().await;
+        }
+        self.on_rollback_hooks().await;
         match result {
             Ok(()) => match self.verify_env(prev, 100.0).await {
                 Ok(()) => EngineError::RolledBack {

@@ -139,6 +139,8 @@ pub struct Record {
     pub at: Option<String>,
     /// Who (`user@host`).
     pub by: Option<String>,
+    /// The latest analysis verdicts, one `check OUTCOME value` line each.
+    pub verdicts: Vec<String>,
 }
 
 /// A lock held in the target system.

@@ -252,6 +252,36 @@ impl Ui {
             Event::Interrupted { action } => {
                 self.say(&format!("{} {action}", yellow.apply_to("interrupted:")));
             }
+            Event::AnalysisStarted { stage, checks } => {
+                self.spin(format!("analysis ({stage}): {}", checks.join(", ")));
+            }
+            Event::Measurement { check, measurement } => {
+                if v >= 1 {
+                    self.say(&format!(
+                        "  {check}: {} {} {}",
+                        measurement.outcome,
+                        measurement.value.as_deref().unwrap_or("-"),
+                        dim.apply_to(&measurement.detail)
+                    ));
+                }
+            }
+            Event::Verdict { verdict, .. } => {
+                let ok = verdict.outcome == crate::analysis::Outcome::Pass;
+                let line = if ok {
+                    green.apply_to(verdict.summary.clone())
+                } else {
+                    red.apply_to(verdict.summary.clone())
+                };
+                self.say(&format!("analysis {line}"));
+            }
+            Event::Hook { kind, ok, detail } => {
+                let mark = if *ok {
+                    green.apply_to("ok")
+                } else {
+                    red.apply_to("failed")
+                };
+                self.say(&format!("hook {kind}: {mark}: {detail}"));
+            }
             Event::Warning { message } => {
                 self.say(&format!("{} {message}", yellow.apply_to("warning:")));
             }

@@ -47,6 +47,9 @@ impl StatusView {
             }
             _ => out.push_str("last change: none recorded\n"),
         }
+        for v in &r.verdicts {
+            out.push_str(&format!("analysis: {v}\n"));
+        }
         match &s.lock {
             Some(l) => out.push_str(&format!(
                 "lock:     held by {} since {} (expires {})\n",

@@ -720,3 +720,69 @@ async fn probe_checks_measure_success_rate_and_latency_through_the_proxy() {
     assert_eq!(v.outcome, Outcome::Pass, "{}", v.summary);
     assert_eq!(seen.lock().unwrap().hosts, ["shop.test"; 3]);
 }
+
+/// `plans/kong-canary-analysis.yaml` end to end with a real Prometheus: a green that fails 20%
+/// of requests is caught at the analysis step and rolled back (exit 3, the measured ratio in
+/// the output); a healthy green passes and is promoted.
+#[tokio::test(flavor = "multi_thread")]
+async fn canary_analysis_plan_rolls_back_a_bad_green_and_promotes_a_good_one() {
+    let measured = regex::Regex::new(r"returned (0\.\d+)").unwrap();
+    for bad in [true, false] {
+        let stack = crate::harness::Stack::start().await;
+        let addrs: Vec<std::net::SocketAddr> =
+            stack.backends.iter().map(kong_sim::Backend::addr).collect();
+        let Some(prom) = Prometheus::start(&addrs).await else {
+            return;
+        };
+        if bad {
+            stack.backends[2].set_error_rate(0.2);
+            stack.backends[3].set_error_rate(0.2);
+        }
+        let plan = crate::harness::root().join("plans/kong-canary-analysis.yaml");
+        let mut cmd = stack.bgctl();
+        cmd.env("PROMETHEUS_URL", &prom.url)
+            .env("ANALYSIS_INTERVAL", "3s")
+            .env("WARMUP", "7s")
+            .args(["plan", "apply", "--yes", "--timeout", "90s"])
+            .arg(&plan);
+        let run = tokio::task::spawn_blocking(move || cmd.output().unwrap());
+        // Bounded load through the proxy while the canary runs (≤ 60 s, ≤ 20,000 requests).
+        let client = reqwest::Client::new();
+        let started = std::time::Instant::now();
+        let mut sent = 0;
+        while !run.is_finished()
+            && started.elapsed() < std::time::Duration::from_mins(1)
+            && sent < 20_000
+        {
+            let _ = client
+                .get(format!("{}/", stack.sim.proxy_url()))
+                .header("Host", "address.mydomain.com")
+                .send()
+                .await;
+            sent += 1;
+        }
+        let out = run.await.unwrap();
+        let text = crate::harness::render(&out);
+        if bad {
+            assert_eq!(out.status.code(), Some(3), "{text}");
+            assert!(
+                text.contains("error-rate: FAIL") && text.contains("result < 0.01"),
+                "{text}"
+            );
+            let ratio = measured
+                .captures(&text)
+                .and_then(|c| c[1].parse::<f64>().ok())
+                .expect("a measured ratio in the output");
+            assert!((0.08..0.35).contains(&ratio), "measured {ratio}: {text}");
+            assert!(
+                text.contains("rolled back"),
+                "the onRollback hook ran: {text}"
+            );
+            assert_eq!(stack.service_host().await, "address.v1.service");
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{text}");
+            assert!(text.contains("error-rate: PASS"), "{text}");
+            assert_eq!(stack.service_host().await, "address.v2.service");
+        }
+    }
+}

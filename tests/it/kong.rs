@@ -355,3 +355,55 @@ async fn failed_rollback_exits_4_with_state_and_command() {
         "nothing half-done: green still serves"
     );
 }
+
+/// Blue-green analysis: a failing `prePromotionAnalysis` moves nothing (exit 3); a failing
+/// `postPromotionAnalysis` rolls back in one write (exit 3) and runs the `onRollback` hook.
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_pre_and_post_promotion_analysis() {
+    let stack = Stack::start().await;
+    let plan = stack.plan("blue");
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    assert_eq!(run(cmd).await.status.code(), Some(0));
+    let marker = stack.dir.path().join("rolled-back");
+    let checks = format!(
+        "checks:\n  gate: {{exec: {{command: [sh, -c, 'echo measured 42 >&2; exit 1']}}}}\nhooks:\n  onRollback: [{{exec: {{command: [touch, '{}']}}}}]\nstrategy:",
+        marker.display()
+    );
+    for (stage, expect_host) in [
+        ("prePromotionAnalysis", "address.v1.service"),
+        ("postPromotionAnalysis", "address.v1.service"),
+    ] {
+        let replaced = format!("activeEnvironment: green\n    {stage}: {{checks: [gate]}}");
+        let p = stack.plan_from(
+            "seed.yaml",
+            &[
+                ("activeEnvironment: ACTIVE", &replaced),
+                ("strategy:", &checks),
+            ],
+        );
+        stack.sim.clear_requests();
+        let mut cmd = stack.bgctl();
+        cmd.args(["plan", "apply", "--yes"]).arg(&p);
+        let out = run(cmd).await;
+        let text = render(&out);
+        assert_eq!(out.status.code(), Some(3), "{stage}: {text}");
+        assert!(
+            text.contains("gate: FAIL") && text.contains("measured 42"),
+            "{stage}: the verdict explains itself: {text}"
+        );
+        assert_eq!(stack.service_host().await, expect_host, "{stage}");
+        let service_writes = stack
+            .writes()
+            .iter()
+            .filter(|r| r.path.starts_with("/services/"))
+            .count();
+        if stage == "prePromotionAnalysis" {
+            assert_eq!(service_writes, 0, "nothing moved before promotion");
+            assert!(!marker.exists(), "no rollback, no onRollback hook");
+        } else {
+            assert_eq!(service_writes, 2, "switch, then one write back");
+            assert!(marker.exists(), "the onRollback hook ran");
+        }
+    }
+}

@@ -255,6 +255,9 @@ impl Kong {
         push("action", record.action.clone());
         push("at", record.at.clone());
         push("by", record.by.clone());
+        for v in &record.verdicts {
+            tags.push(format!("{TAG_PREFIX}verdict={}", tag_safe(v)));
+        }
         tags
     }
 
@@ -965,6 +968,11 @@ fn parse_record(service: Option<&Value>) -> Record {
         action: get("action"),
         at: get("at"),
         by: get("by"),
+        verdicts: tags_of(Some(svc))
+            .iter()
+            .filter_map(|t| t.strip_prefix("bgctl.verdict="))
+            .map(str::to_string)
+            .collect(),
     }
 }
 

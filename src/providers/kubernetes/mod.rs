@@ -264,6 +264,10 @@ impl Kubernetes {
         put("action", record.action.clone());
         put("at", record.at.clone());
         put("by", record.by.clone());
+        put(
+            "verdicts",
+            (!record.verdicts.is_empty()).then(|| record.verdicts.join("\n")),
+        );
         Value::Object(out)
     }
 
@@ -497,6 +501,9 @@ fn parse_record(obj: Option<&Value>) -> Record {
         action: get("action"),
         at: get("at"),
         by: get("by"),
+        verdicts: get("verdicts")
+            .map(|v| v.lines().map(str::to_string).collect())
+            .unwrap_or_default(),
     }
 }
 
