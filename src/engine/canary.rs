@@ -809,6 +809,83 @@ mod tests {
         assert_eq!(percents(fake).last().unwrap(), "green");
     }
 
+    fn plan_with_checks(steps: &str, background: &str) -> crate::plan::Plan {
+        let text = [
+            "apiVersion: bgctl.dev/v1",
+            "kind: Rollout",
+            "metadata: {name: t}",
+            "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
+            "service: {name: s, routes: [{name: r, paths: [/]}]}",
+            "environments:",
+            "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
+            "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
+            "checks:",
+            "  bad: {exec: {command: [sh, -c, 'exit 7']}}",
+            "  good: {exec: {command: [sh, -c, 'exit 0']}}",
+            "strategy:",
+            "  canary: {stable: blue, canary: green, cleanupDelay: 0s, BACKGROUND steps: STEPS}",
+        ]
+        .join("\n")
+        .replace("STEPS", steps)
+        .replace("BACKGROUND", background);
+        parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
+            .expect("valid test plan")
+            .plan
+    }
+
+    /// A failing analysis step sends all traffic back to stable at once (exit 3); a passing one
+    /// lets the canary finish.
+    #[tokio::test]
+    async fn analysis_steps_gate_the_canary() {
+        for (check, ok) in [("good", true), ("bad", false)] {
+            let plan = plan_with_checks(
+                &format!(
+                    "[{{setWeight: 10}}, {{analysis: {{checks: [{check}]}}}}, {{setWeight: 100}}]"
+                ),
+                "",
+            );
+            let fake = Fake::new(&["blue", "green"]);
+            let opts = Options::unattended(Duration::from_mins(1));
+            let result = Engine::new(&fake, &plan, &opts, &Collect::default())
+                .canary(Start::Apply, CanaryOptions::default())
+                .await;
+            if ok {
+                assert!(result.is_ok(), "{result:?}");
+                assert_eq!(percents(&fake).last().unwrap(), "green");
+            } else {
+                let err = result.unwrap_err();
+                assert_eq!(err.exit(), crate::exit::Exit::RolledBack, "{err}");
+                assert_eq!(
+                    percents(&fake),
+                    ["blue 90.0% / green 10.0%", "blue"],
+                    "rolled back in one move"
+                );
+            }
+        }
+    }
+
+    /// Background analysis runs beside the steps; its failure stops the canary mid-pause.
+    #[tokio::test]
+    async fn background_analysis_failure_rolls_back_during_a_pause() {
+        let plan = plan_with_checks(
+            "[{setWeight: 20}, {pause: {duration: 30s}}, {setWeight: 100}]",
+            "analysis: {checks: [bad]},",
+        );
+        let fake = Fake::new(&["blue", "green"]);
+        let opts = Options::unattended(Duration::from_mins(1));
+        let started = std::time::Instant::now();
+        let err = Engine::new(&fake, &plan, &opts, &Collect::default())
+            .canary(Start::Apply, CanaryOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit(), crate::exit::Exit::RolledBack, "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "it did not wait out the 30s pause"
+        );
+        assert_eq!(percents(&fake), ["blue 80.0% / green 20.0%", "blue"]);
+    }
+
     /// `promote` with nothing in progress is a usage error, not a silent success.
     #[tokio::test(start_paused = true)]
     async fn promote_without_a_rollout_is_refused() {
