@@ -396,18 +396,19 @@ impl<P: Provider> Engine<'_, P> {
             .await
     }
 
-    /// An inconclusive verdict: record a gate for a person (`promote` passes it, `abort` ends it).
-    async fn pause_inconclusive(&self, c: &Canary, index: usize, why: &str) -> EngineError {
+    /// Records that the rollout waits at a gate at `index` (a person passes it with `promote`).
+    async fn record_gate(
+        &self,
+        c: &Canary,
+        index: usize,
+        waiting: String,
+    ) -> Result<(), EngineError> {
         let weight = self
             .provider
             .snapshot()
             .await
             .ok()
             .and_then(|s| s.record.weight);
-        let waiting = format!(
-            "manual gate at step {} (analysis inconclusive): run `bgctl promote` or `bgctl abort`",
-            index + 1
-        );
         let record = self.canary_record(
             c,
             "pause",
@@ -416,16 +417,26 @@ impl<P: Provider> Engine<'_, P> {
             weight,
             Some(waiting.clone()),
         );
-        if let Err(e) = self.provider.write_record(&record).await {
-            self.emit(Event::Warning {
-                message: format!("recording the pause failed: {e}"),
-            });
-        }
+        self.provider.write_record(&record).await?;
         self.emit(Event::Paused {
             step: index,
             waiting,
             remaining_secs: None,
         });
+        Ok(())
+    }
+
+    /// An inconclusive verdict: record a gate for a person (`promote` passes it, `abort` ends it).
+    async fn pause_inconclusive(&self, c: &Canary, index: usize, why: &str) -> EngineError {
+        let waiting = format!(
+            "manual gate at step {} (analysis inconclusive): run `bgctl promote` or `bgctl abort`",
+            index + 1
+        );
+        if let Err(e) = self.record_gate(c, index, waiting).await {
+            self.emit(Event::Warning {
+                message: format!("recording the pause failed: {e}"),
+            });
+        }
         EngineError::Inconclusive {
             stage: format!("analysis at step {}", index + 1),
             why: why.to_string(),
@@ -526,30 +537,11 @@ impl<P: Provider> Engine<'_, P> {
         {
             return Ok(Gate::Continue);
         }
-        let weight = self
-            .provider
-            .snapshot()
-            .await
-            .ok()
-            .and_then(|s| s.record.weight);
         let waiting = format!(
             "manual gate at step {}: run `bgctl promote -f <plan>`",
             index + 1
         );
-        let record = self.canary_record(
-            c,
-            "pause",
-            Phase::Paused,
-            index,
-            weight,
-            Some(waiting.clone()),
-        );
-        self.provider.write_record(&record).await?;
-        self.emit(Event::Paused {
-            step: index,
-            waiting,
-            remaining_secs: None,
-        });
+        self.record_gate(c, index, waiting).await?;
         Ok(Gate::Paused)
     }
 
