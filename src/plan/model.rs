@@ -169,6 +169,9 @@ pub struct KubernetesProvider {
     /// Lease lifetime; a lock older than this is stale (default `15m`).
     #[serde(default)]
     pub lock_ttl: Option<Dur>,
+    /// Timeout of one API call (default `30s`; the run's `--timeout` may cut it shorter).
+    #[serde(default)]
+    pub request_timeout: Option<Dur>,
 }
 
 /// A Service whose selector is flipped.

@@ -417,6 +417,12 @@ fn kubernetes_provider(plan: &Plan, k8s: &super::model::KubernetesProvider, v: &
             "must be at least 1s",
         ));
     }
+    if k8s.request_timeout.is_some_and(|d| d.0.is_zero()) {
+        v.push(Problem::new(
+            &format!("{at}.requestTimeout"),
+            "must be more than 0s",
+        ));
+    }
     if plan.service.is_some() {
         v.push(
             Problem::new("service", "`service` describes a Kong service")

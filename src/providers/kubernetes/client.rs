@@ -230,6 +230,8 @@ pub struct ConnSpec {
     pub context: Option<String>,
     /// Namespace.
     pub namespace: Option<String>,
+    /// One request's time limit (default [`REQUEST_TIMEOUT`]).
+    pub request_timeout: Option<Duration>,
 }
 
 struct Conn {
@@ -313,7 +315,7 @@ impl KubeClient {
         what: &str,
         fut: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, KubeError> {
-        let limit = Instant::now() + REQUEST_TIMEOUT;
+        let limit = Instant::now() + self.spec.request_timeout.unwrap_or(REQUEST_TIMEOUT);
         let until = self.deadline.map_or(limit, |d| d.min(limit));
         match tokio::time::timeout_at(until, fut).await {
             Ok(r) => r.map_err(|e| KubeError::from_kube(verb, what.to_string(), e)),
@@ -431,7 +433,7 @@ async fn connect(spec: &ConnSpec) -> Result<Conn, KubeError> {
         Config::infer().await.map_err(|e| config_err(&e))?
     };
     config.connect_timeout = Some(Duration::from_secs(10));
-    config.read_timeout = Some(REQUEST_TIMEOUT);
+    config.read_timeout = Some(spec.request_timeout.unwrap_or(REQUEST_TIMEOUT));
     config.reset_reader_on_write = true;
     let ns = spec
         .namespace

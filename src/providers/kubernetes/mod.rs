@@ -87,6 +87,7 @@ pub fn conn_spec(plan: &Plan) -> client::ConnSpec {
         kubeconfig: k.and_then(|k| k.kubeconfig.clone()).map(PathBuf::from),
         context: k.and_then(|k| k.context.clone()),
         namespace: k.and_then(|k| k.namespace.clone()),
+        request_timeout: k.and_then(|k| k.request_timeout).map(|d| d.0),
     }
 }
 
