@@ -295,12 +295,17 @@ impl<P: Provider> Engine<'_, P> {
                 )
                 .await);
         }
-        tokio::time::sleep(
-            c.cleanup_delay
-                .map_or(Duration::from_secs(2), |d| d.0)
-                .min(self.opts.deadline.saturating_duration_since(Instant::now())),
-        )
-        .await;
+        // Only a provider with a temporary object to remove (Kong's mixed upstream, listed in
+        // `extra`) waits `cleanupDelay` for in-flight requests; weights on one object
+        // (Kubernetes routes) leave nothing behind.
+        if !snap.extra.is_empty() {
+            tokio::time::sleep(
+                c.cleanup_delay
+                    .map_or(Duration::from_secs(2), |d| d.0)
+                    .min(self.opts.deadline.saturating_duration_since(Instant::now())),
+            )
+            .await;
+        }
         self.cleanup().await;
         self.emit(Event::Done {
             summary: format!("canary complete: `{}` takes all traffic", c.canary),

@@ -528,6 +528,10 @@ fn share(traffic: &Traffic, env: &str) -> u32 {
 }
 
 impl Provider for Kubernetes {
+    fn status_columns(&self) -> [&'static str; 3] {
+        ["DEPLOYMENT", "REPLICAS", "TRAFFIC %"]
+    }
+
     fn describe(&self) -> String {
         format!(
             "{} ({} {})",
