@@ -307,6 +307,23 @@ impl<P: Provider> Engine<'_, P> {
             .await;
         }
         self.cleanup().await;
+        // The stable side no longer serves: retire it as the plan says (Kubernetes
+        // `oldDeployment`; the provider re-checks that traffic is still all on the canary).
+        match self
+            .provider
+            .retire(&c.stable, &c.canary, self.opts.deadline)
+            .await
+        {
+            Ok(done) => done
+                .into_iter()
+                .for_each(|object| self.emit(Event::CleanedUp { object })),
+            Err(e) => self.emit(Event::Warning {
+                message: format!(
+                    "`{}` is live, but retiring `{}` failed: {e}",
+                    c.canary, c.stable
+                ),
+            }),
+        }
         self.emit(Event::Done {
             summary: format!("canary complete: `{}` takes all traffic", c.canary),
         });

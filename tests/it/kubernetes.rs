@@ -768,6 +768,7 @@ async fn gateway_api_canary_gate_promoted_from_another_process() {
     // Promote from a second process; the timed pause after 50% is observed live.
     let mut cmd = k.bgctl();
     cmd.env("PAUSE", "3s")
+        .env("OLD_DEPLOYMENT", "scaleToZero")
         .args(["promote", "--yes", "-f"])
         .arg(&plan);
     let promoter = spawn(cmd);
@@ -789,6 +790,13 @@ async fn gateway_api_canary_gate_promoted_from_another_process() {
     assert_eq!(r["weight"], "100");
     assert_eq!(r["action"], "promote");
     assert!(!r.contains_key("waiting"), "{r:?}");
+    // `oldDeployment: scaleToZero` retires the stable side once the canary is complete.
+    let v1 = k.get("apps/v1", "Deployment", "default", "myapp-v1").unwrap();
+    assert_eq!(v1["spec"]["replicas"], 0, "{}", render(&out));
+    assert_eq!(
+        k.get("apps/v1", "Deployment", "default", "myapp-v2").unwrap()["spec"]["replicas"],
+        2
+    );
 
     // Complete: another apply writes nothing.
     k.sim.clear_requests();

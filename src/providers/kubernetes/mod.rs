@@ -740,6 +740,10 @@ impl Provider for Kubernetes {
         let Some(e) = self.env(old) else {
             return Ok(Vec::new());
         };
+        // Already retired (a run that resumed after the promotion): nothing to wait for.
+        if self.client.get(&DEPLOYMENT, &e.deployment).await?.is_none() {
+            return Ok(Vec::new());
+        }
         if !self.scale_down_delay.is_zero() {
             if Instant::now() + self.scale_down_delay > deadline {
                 return Err(ProviderError::State(format!(
