@@ -959,3 +959,61 @@ async fn istio_canary_weights_sum_to_100() {
     assert_eq!(sums, vec![100, 100, 100], "{:#?}", k.writes());
     assert_conditional_merge_patches(&k.writes());
 }
+
+/// Ctrl-C during the Istio canary's timed pause: the weights go back to the stable subset in
+/// one write, recorded as rolled back, and the Lease is released (exit 130).
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1", "v2"]);
+    let plan = root().join("plans/istio-canary.yaml");
+    let vs = |k: &Kube| {
+        k.get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap()
+    };
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bgctl"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("USER", "tester")
+        .env("KUBECONFIG", k.dir.path().join("kubeconfig"))
+        .env("PAUSE", "60s")
+        .current_dir(k.dir.path())
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let paused = wait_until(20, || {
+        record(&vs(&k)).get("waiting").map(String::as_str) == Some("timed pause at step 2")
+    })
+    .await;
+    assert!(paused, "never reached the timed pause: {}", vs(&k));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", render(&out));
+    let route = weights(&vs(&k)["spec"]["http"][0]["route"], |e| {
+        e["destination"]["subset"].as_str().unwrap_or("?").to_string()
+    });
+    assert_eq!(route, pairs(&[("v1", 100), ("v2", 0)]));
+    assert_eq!(record(&vs(&k))["phase"], "rolled-back");
+    assert!(k
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            "default",
+            "myapp-istio-bgctl-lock"
+        )
+        .is_none());
+}
