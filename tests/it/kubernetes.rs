@@ -628,7 +628,12 @@ fn record(obj: &Value) -> std::collections::BTreeMap<String, String> {
         .as_object()
         .map(|m| {
             m.iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("bgctl.dev/")?.to_string(), v.as_str()?.to_string())))
+                .filter_map(|(k, v)| {
+                    Some((
+                        k.strip_prefix("bgctl.dev/")?.to_string(),
+                        v.as_str()?.to_string(),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -700,7 +705,10 @@ async fn gateway_api_canary_gate_promoted_from_another_process() {
     assert_eq!(r["phase"], "paused");
     assert_eq!(r["step"], "1", "{r:?}");
     assert_eq!(r["weight"], "10");
-    assert_eq!((r["stable"].as_str(), r["canary"].as_str()), ("blue", "green"));
+    assert_eq!(
+        (r["stable"].as_str(), r["canary"].as_str()),
+        ("blue", "green")
+    );
     assert!(r["waiting"].starts_with("manual gate at step 2"), "{r:?}");
     assert!(r["by"].starts_with("tester@"), "{r:?}");
     // The 10% write carried its record (progressing, step 1) in the same patch; the gate
@@ -791,10 +799,13 @@ async fn gateway_api_canary_gate_promoted_from_another_process() {
     assert_eq!(r["action"], "promote");
     assert!(!r.contains_key("waiting"), "{r:?}");
     // `oldDeployment: scaleToZero` retires the stable side once the canary is complete.
-    let v1 = k.get("apps/v1", "Deployment", "default", "myapp-v1").unwrap();
+    let v1 = k
+        .get("apps/v1", "Deployment", "default", "myapp-v1")
+        .unwrap();
     assert_eq!(v1["spec"]["replicas"], 0, "{}", render(&out));
     assert_eq!(
-        k.get("apps/v1", "Deployment", "default", "myapp-v2").unwrap()["spec"]["replicas"],
+        k.get("apps/v1", "Deployment", "default", "myapp-v2")
+            .unwrap()["spec"]["replicas"],
         2
     );
 
@@ -919,7 +930,10 @@ async fn istio_canary_weights_sum_to_100() {
     };
     let route = |k: &Kube| {
         weights(&vs(k)["spec"]["http"][0]["route"], |e| {
-            e["destination"]["subset"].as_str().unwrap_or("?").to_string()
+            e["destination"]["subset"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
         })
     };
     k.sim.clear_requests();
@@ -930,8 +944,7 @@ async fn istio_canary_weights_sum_to_100() {
     let applier = spawn(cmd);
     let at_20 = wait_until(20, || {
         route(&k) == pairs(&[("v1", 80), ("v2", 20)])
-            && record(&vs(&k)).get("waiting").map(String::as_str)
-                == Some("timed pause at step 2")
+            && record(&vs(&k)).get("waiting").map(String::as_str) == Some("timed pause at step 2")
     })
     .await;
     assert!(at_20, "never at 20% in the timed pause: {}", vs(&k));
@@ -1004,7 +1017,10 @@ async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
         .unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", render(&out));
     let route = weights(&vs(&k)["spec"]["http"][0]["route"], |e| {
-        e["destination"]["subset"].as_str().unwrap_or("?").to_string()
+        e["destination"]["subset"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
     });
     assert_eq!(route, pairs(&[("v1", 100), ("v2", 0)]));
     assert_eq!(record(&vs(&k))["phase"], "rolled-back");
