@@ -88,6 +88,7 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
     let view = StatusView {
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),
+        columns: provider.status_columns(),
         snapshot,
         health: Vec::new(),
     };

@@ -60,6 +60,7 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
     let view = StatusView {
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),
+        columns: provider.status_columns(),
         snapshot,
         health,
     };

@@ -295,13 +295,35 @@ impl<P: Provider> Engine<'_, P> {
                 )
                 .await);
         }
-        tokio::time::sleep(
-            c.cleanup_delay
-                .map_or(Duration::from_secs(2), |d| d.0)
-                .min(self.opts.deadline.saturating_duration_since(Instant::now())),
-        )
-        .await;
+        // Only a provider with a temporary object to remove (Kong's mixed upstream, listed in
+        // `extra`) waits `cleanupDelay` for in-flight requests; weights on one object
+        // (Kubernetes routes) leave nothing behind.
+        if !snap.extra.is_empty() {
+            tokio::time::sleep(
+                c.cleanup_delay
+                    .map_or(Duration::from_secs(2), |d| d.0)
+                    .min(self.opts.deadline.saturating_duration_since(Instant::now())),
+            )
+            .await;
+        }
         self.cleanup().await;
+        // The stable side no longer serves: retire it as the plan says (Kubernetes
+        // `oldDeployment`; the provider re-checks that traffic is still all on the canary).
+        match self
+            .provider
+            .retire(&c.stable, &c.canary, self.opts.deadline)
+            .await
+        {
+            Ok(done) => done
+                .into_iter()
+                .for_each(|object| self.emit(Event::CleanedUp { object })),
+            Err(e) => self.emit(Event::Warning {
+                message: format!(
+                    "`{}` is live, but retiring `{}` failed: {e}",
+                    c.canary, c.stable
+                ),
+            }),
+        }
         self.emit(Event::Done {
             summary: format!("canary complete: `{}` takes all traffic", c.canary),
         });

@@ -605,6 +605,10 @@ impl Haproxy {
 }
 
 impl Provider for Haproxy {
+    fn status_columns(&self) -> [&'static str; 3] {
+        ["BACKEND/SERVERS", "ADDRESS", "WEIGHT"]
+    }
+
     fn describe(&self) -> String {
         format!("haproxy {} backend {}", self.api.endpoint, self.backend)
     }

@@ -159,7 +159,8 @@ pub struct LockInfo {
 /// Live state of one environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnvState {
-    /// The provider-level name (Kong upstream).
+    /// The provider-level object behind the environment (Kong upstream, HAProxy backend/servers,
+    /// Traefik service, Kubernetes Deployment); its kind names the status column.
     pub object: String,
     /// Whether it exists.
     pub exists: bool,
@@ -261,6 +262,11 @@ pub enum ProviderError {
 pub trait Provider {
     /// A one-line description, e.g. `kong http://127.0.0.1:8001`.
     fn describe(&self) -> String;
+    /// The `bgctl status` column headers for [`EnvState::object`], its targets and their
+    /// weights (Kong: an upstream's targets and target weights).
+    fn status_columns(&self) -> [&'static str; 3] {
+        ["UPSTREAM", "TARGET", "WEIGHT"]
+    }
     /// Reads the live state.
     async fn snapshot(&self) -> Result<Snapshot, ProviderError>;
     /// Writes that make the environments (and traffic-neutral settings) match the plan.
@@ -357,6 +363,9 @@ macro_rules! delegate_async {
 impl Provider for AnyProvider {
     fn describe(&self) -> String {
         delegate!(self, p => p.describe())
+    }
+    fn status_columns(&self) -> [&'static str; 3] {
+        delegate!(self, p => p.status_columns())
     }
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
         delegate_async!(self, p => p.snapshot())

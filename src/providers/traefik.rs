@@ -529,6 +529,10 @@ fn host_port(url: &str) -> Option<String> {
 }
 
 impl Provider for Traefik {
+    fn status_columns(&self) -> [&'static str; 3] {
+        ["SERVICE", "SERVER", "WEIGHT"]
+    }
+
     fn describe(&self) -> String {
         format!("traefik {} service {}", self.api, self.service)
     }

@@ -19,6 +19,10 @@ pub struct StatusView {
     pub snapshot: Snapshot,
     /// Probe results per environment (empty without a `healthCheck`).
     pub health: Vec<(String, Vec<TargetHealth>)>,
+    /// Headers of the object, target and weight columns
+    /// ([`crate::providers::Provider::status_columns`]).
+    #[serde(skip)]
+    pub columns: [&'static str; 3],
 }
 
 impl StatusView {
@@ -65,7 +69,13 @@ impl StatusView {
         let mut table = comfy_table::Table::new();
         table
             .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-            .set_header(vec!["ENV", "UPSTREAM", "TARGET", "WEIGHT", "HEALTH"]);
+            .set_header(vec![
+                "ENV",
+                self.columns[0],
+                self.columns[1],
+                self.columns[2],
+                "HEALTH",
+            ]);
         for (env, state) in &s.envs {
             if !state.exists {
                 table.add_row(vec![

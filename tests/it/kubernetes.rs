@@ -596,3 +596,440 @@ async fn context_flag_and_dry_run_of_a_manifest() {
     );
     assert!(k.writes().is_empty(), "{:#?}", k.writes());
 }
+
+/// Polls `cond` on kube-sim's state every 50 ms for up to `secs` seconds.
+async fn wait_until(secs: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < until {
+        if cond() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    cond()
+}
+
+/// `(name, weight)` of each entry of the first rule of a weighted route object.
+fn weights(list: &Value, name: impl Fn(&Value) -> String) -> Vec<(String, u64)> {
+    list.as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| (name(e), e["weight"].as_u64().unwrap_or(u64::MAX)))
+        .collect()
+}
+
+fn pairs(p: &[(&str, u64)]) -> Vec<(String, u64)> {
+    p.iter().map(|(n, w)| ((*n).to_string(), *w)).collect()
+}
+
+/// The `bgctl.dev/*` annotations of an object, prefix stripped.
+fn record(obj: &Value) -> std::collections::BTreeMap<String, String> {
+    obj["metadata"]["annotations"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| {
+                    Some((
+                        k.strip_prefix("bgctl.dev/")?.to_string(),
+                        v.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Runs a command on a blocking thread without waiting for it.
+fn spawn(mut cmd: assert_cmd::Command) -> tokio::task::JoinHandle<std::process::Output> {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run bgctl"))
+}
+
+fn gateway_objects(k: &Kube) {
+    k.deployment(
+        "default",
+        "myapp-v1",
+        &json!({"app": "myapp", "version": "v1"}),
+    );
+    k.deployment(
+        "default",
+        "myapp-v2",
+        &json!({"app": "myapp", "version": "v2"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "myapp", "namespace": "default"},
+        "spec": {"parentRefs": [{"name": "gw"}], "rules": [
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+             "backendRefs": [{"name": "myapp-v1", "port": 8080}]}]}
+    }));
+}
+
+fn http_route(k: &Kube) -> Value {
+    k.get(
+        "gateway.networking.k8s.io/v1",
+        "HTTPRoute",
+        "default",
+        "myapp",
+    )
+    .expect("HTTPRoute")
+}
+
+fn backend_weights(k: &Kube) -> Vec<(String, u64)> {
+    weights(&http_route(k)["spec"]["rules"][0]["backendRefs"], |e| {
+        e["name"].as_str().unwrap_or("?").to_string()
+    })
+}
+
+/// `plans/k8s-gateway-api-canary.yaml` as written (only the timed pause shortened through
+/// `PAUSE`): `plan apply` sets 10% and stops at the manual gate (exit 6) with the pause recorded
+/// on the HTTPRoute; a second apply stops there again without writing weights; `bgctl promote`
+/// from another process passes the gate, sets 50%, waits the timed pause (recorded too) and
+/// finishes at 100%. Each weight write carries the record in the same conditional patch.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_api_canary_gate_promoted_from_another_process() {
+    let k = Kube::start().await;
+    gateway_objects(&k);
+    let plan = root().join("plans/k8s-gateway-api-canary.yaml");
+    k.sim.clear_requests();
+
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "at the gate: {}", render(&out));
+    assert_eq!(
+        backend_weights(&k),
+        pairs(&[("myapp-v1", 90), ("myapp-v2", 10)])
+    );
+    let r = record(&http_route(&k));
+    assert_eq!(r["owner"], "myapp-gateway");
+    assert_eq!(r["phase"], "paused");
+    assert_eq!(r["step"], "1", "{r:?}");
+    assert_eq!(r["weight"], "10");
+    assert_eq!(
+        (r["stable"].as_str(), r["canary"].as_str()),
+        ("blue", "green")
+    );
+    assert!(r["waiting"].starts_with("manual gate at step 2"), "{r:?}");
+    assert!(r["by"].starts_with("tester@"), "{r:?}");
+    // The 10% write carried its record (progressing, step 1) in the same patch; the gate
+    // then recorded the pause without touching the weights.
+    let patches: Vec<Value> = k
+        .writes()
+        .iter()
+        .filter(|r| r.path.contains("/httproutes/myapp"))
+        .map(|r| r.json().unwrap())
+        .collect();
+    assert_eq!(patches.len(), 2, "{patches:#?}");
+    assert_eq!(
+        patches[0]["metadata"]["annotations"]["bgctl.dev/phase"],
+        "progressing"
+    );
+    assert_eq!(patches[0]["metadata"]["annotations"]["bgctl.dev/step"], "1");
+    assert!(patches[0]["spec"]["rules"].is_array());
+    assert!(patches[1].get("spec").is_none(), "{:#?}", patches[1]);
+    assert_conditional_merge_patches(&k.writes());
+    assert!(
+        k.get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            "default",
+            "myapp-gateway-bgctl-lock"
+        )
+        .is_none(),
+        "the Lease is released at the gate"
+    );
+
+    // Resuming with `plan apply` stops at the same gate: no weight moves.
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    assert_eq!(run(cmd).await.status.code(), Some(6));
+    assert!(
+        k.writes()
+            .iter()
+            .filter(|r| r.path.contains("/httproutes/"))
+            .all(|r| r.json().unwrap().get("spec").is_none()),
+        "{:#?}",
+        k.writes()
+    );
+    assert_eq!(
+        backend_weights(&k),
+        pairs(&[("myapp-v1", 90), ("myapp-v2", 10)])
+    );
+
+    // `status` shows the gate and the Deployments behind each side.
+    let mut cmd = k.bgctl();
+    cmd.args(["status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("manual gate at step 2") && text.contains("10% requested"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DEPLOYMENT") && !text.contains("UPSTREAM"),
+        "{text}"
+    );
+    assert!(text.contains("deployment/myapp-v2"), "{text}");
+
+    // Promote from a second process; the timed pause after 50% is observed live.
+    let mut cmd = k.bgctl();
+    cmd.env("PAUSE", "3s")
+        .env("OLD_DEPLOYMENT", "scaleToZero")
+        .args(["promote", "--yes", "-f"])
+        .arg(&plan);
+    let promoter = spawn(cmd);
+    let at_50 = wait_until(20, || {
+        let r = record(&http_route(&k));
+        backend_weights(&k) == pairs(&[("myapp-v1", 50), ("myapp-v2", 50)])
+            && r.get("waiting").map(String::as_str) == Some("timed pause at step 4")
+    })
+    .await;
+    assert!(at_50, "never at 50% in the timed pause: {}", http_route(&k));
+    let out = promoter.await.unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    assert_eq!(
+        backend_weights(&k),
+        pairs(&[("myapp-v1", 0), ("myapp-v2", 100)])
+    );
+    let r = record(&http_route(&k));
+    assert_eq!(r["phase"], "completed");
+    assert_eq!(r["weight"], "100");
+    assert_eq!(r["action"], "promote");
+    assert!(!r.contains_key("waiting"), "{r:?}");
+    // `oldDeployment: scaleToZero` retires the stable side once the canary is complete.
+    let v1 = k
+        .get("apps/v1", "Deployment", "default", "myapp-v1")
+        .unwrap();
+    assert_eq!(v1["spec"]["replicas"], 0, "{}", render(&out));
+    assert_eq!(
+        k.get("apps/v1", "Deployment", "default", "myapp-v2")
+            .unwrap()["spec"]["replicas"],
+        2
+    );
+
+    // Complete: another apply writes nothing.
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+}
+
+/// `abort` at the gate sends everything back to the stable backend in one write and records it.
+#[tokio::test(flavor = "multi_thread")]
+async fn gateway_api_abort_returns_weights_to_stable() {
+    let k = Kube::start().await;
+    gateway_objects(&k);
+    let plan = root().join("plans/k8s-gateway-api-canary.yaml");
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    assert_eq!(run(cmd).await.status.code(), Some(6));
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["abort", "--yes", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    assert_eq!(
+        backend_weights(&k),
+        pairs(&[("myapp-v1", 100), ("myapp-v2", 0)])
+    );
+    let r = record(&http_route(&k));
+    assert_eq!(r["phase"], "aborted");
+    assert_eq!(r["previous"], "green");
+    assert!(!r.contains_key("waiting"), "{r:?}");
+    let route_writes = k
+        .writes()
+        .into_iter()
+        .filter(|r| r.path.contains("/httproutes/"))
+        .count();
+    assert_eq!(route_writes, 1, "{:#?}", k.writes());
+    assert_conditional_merge_patches(&k.writes());
+    let mut cmd = k.bgctl();
+    cmd.args(["-o", "json", "status", "-f"]).arg(&plan);
+    let status: Value = serde_json::from_slice(&run(cmd).await.stdout).unwrap();
+    assert_eq!(status["record"]["phase"], "aborted");
+    assert_eq!(status["traffic"], json!({"kind": "env", "env": "blue"}));
+    // Nothing in progress any more: promote is refused (usage error) and writes nothing.
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["promote", "--yes", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(2), "{}", render(&out));
+    assert!(k.writes().is_empty(), "{:#?}", k.writes());
+}
+
+/// `plans/contour-canary.yaml`: 5% at the gate (HTTPProxy `services` weights 95/5 with the
+/// record), then promote to 100.
+#[tokio::test(flavor = "multi_thread")]
+async fn contour_canary_weights() {
+    let k = Kube::start().await;
+    k.deployment(
+        "marketing",
+        "blog-blue",
+        &json!({"app": "blog", "color": "blue"}),
+    );
+    k.deployment(
+        "marketing",
+        "blog-green",
+        &json!({"app": "blog", "color": "green"}),
+    );
+    k.sim.put_object(json!({
+        "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
+        "metadata": {"name": "blog", "namespace": "marketing"},
+        "spec": {"routes": [{"conditions": [{"prefix": "/blog"}], "services": [
+            {"name": "blue", "port": 80}]}]}
+    }));
+    let plan = root().join("plans/contour-canary.yaml");
+    let proxy = |k: &Kube| {
+        k.get("projectcontour.io/v1", "HTTPProxy", "marketing", "blog")
+            .unwrap()
+    };
+    let services = |k: &Kube| {
+        weights(&proxy(k)["spec"]["routes"][0]["services"], |e| {
+            e["name"].as_str().unwrap_or("?").to_string()
+        })
+    };
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert_eq!(services(&k), pairs(&[("blue", 95), ("green", 5)]));
+    assert_eq!(
+        proxy(&k)["spec"]["routes"][0]["services"][1]["port"],
+        80,
+        "the new entry copies its sibling's port"
+    );
+    let r = record(&proxy(&k));
+    assert_eq!((r["phase"].as_str(), r["weight"].as_str()), ("paused", "5"));
+    let mut cmd = k.bgctl();
+    cmd.args(["promote", "--yes", "-f"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(services(&k), pairs(&[("blue", 0), ("green", 100)]));
+    assert_eq!(record(&proxy(&k))["phase"], "completed");
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// `plans/istio-canary.yaml` (timed pause shortened through `PAUSE`): 20% during the timed
+/// pause, 50% at the gate, 100% after promote; every weight write to the VirtualService sums
+/// to 100.
+#[tokio::test(flavor = "multi_thread")]
+async fn istio_canary_weights_sum_to_100() {
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1", "v2"]);
+    let plan = root().join("plans/istio-canary.yaml");
+    let vs = |k: &Kube| {
+        k.get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap()
+    };
+    let route = |k: &Kube| {
+        weights(&vs(k)["spec"]["http"][0]["route"], |e| {
+            e["destination"]["subset"]
+                .as_str()
+                .unwrap_or("?")
+                .to_string()
+        })
+    };
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.env("PAUSE", "2s")
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    let applier = spawn(cmd);
+    let at_20 = wait_until(20, || {
+        route(&k) == pairs(&[("v1", 80), ("v2", 20)])
+            && record(&vs(&k)).get("waiting").map(String::as_str) == Some("timed pause at step 2")
+    })
+    .await;
+    assert!(at_20, "never at 20% in the timed pause: {}", vs(&k));
+    let out = applier.await.unwrap();
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert_eq!(route(&k), pairs(&[("v1", 50), ("v2", 50)]));
+    assert!(record(&vs(&k))["waiting"].starts_with("manual gate at step 4"));
+
+    let mut cmd = k.bgctl();
+    cmd.args(["promote", "--yes", "-f"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(route(&k), pairs(&[("v1", 0), ("v2", 100)]));
+    assert_eq!(record(&vs(&k))["phase"], "completed");
+
+    let sums: Vec<u64> = k
+        .writes()
+        .iter()
+        .filter(|r| r.path.contains("/virtualservices/myapp"))
+        .filter_map(|r| {
+            let body = r.json()?;
+            let list = body["spec"]["http"][0]["route"].as_array()?.clone();
+            Some(list.iter().map(|e| e["weight"].as_u64().unwrap()).sum())
+        })
+        .collect();
+    assert_eq!(sums, vec![100, 100, 100], "{:#?}", k.writes());
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// Ctrl-C during the Istio canary's timed pause: the weights go back to the stable subset in
+/// one write, recorded as rolled back, and the Lease is released (exit 130).
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1", "v2"]);
+    let plan = root().join("plans/istio-canary.yaml");
+    let vs = |k: &Kube| {
+        k.get(
+            "networking.istio.io/v1",
+            "VirtualService",
+            "default",
+            "myapp",
+        )
+        .unwrap()
+    };
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bgctl"));
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .env("USER", "tester")
+        .env("KUBECONFIG", k.dir.path().join("kubeconfig"))
+        .env("PAUSE", "60s")
+        .current_dir(k.dir.path())
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    let paused = wait_until(20, || {
+        record(&vs(&k)).get("waiting").map(String::as_str) == Some("timed pause at step 2")
+    })
+    .await;
+    assert!(paused, "never reached the timed pause: {}", vs(&k));
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", render(&out));
+    let route = weights(&vs(&k)["spec"]["http"][0]["route"], |e| {
+        e["destination"]["subset"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string()
+    });
+    assert_eq!(route, pairs(&[("v1", 100), ("v2", 0)]));
+    assert_eq!(record(&vs(&k))["phase"], "rolled-back");
+    assert!(k
+        .get(
+            "coordination.k8s.io/v1",
+            "Lease",
+            "default",
+            "myapp-istio-bgctl-lock"
+        )
+        .is_none());
+}

@@ -529,6 +529,10 @@ fn share(traffic: &Traffic, env: &str) -> u32 {
 }
 
 impl Provider for Kubernetes {
+    fn status_columns(&self) -> [&'static str; 3] {
+        ["DEPLOYMENT", "REPLICAS", "TRAFFIC %"]
+    }
+
     fn describe(&self) -> String {
         format!(
             "{} ({} {})",
@@ -737,6 +741,10 @@ impl Provider for Kubernetes {
         let Some(e) = self.env(old) else {
             return Ok(Vec::new());
         };
+        // Already retired (a run that resumed after the promotion): nothing to wait for.
+        if self.client.get(&DEPLOYMENT, &e.deployment).await?.is_none() {
+            return Ok(Vec::new());
+        }
         if !self.scale_down_delay.is_zero() {
             if Instant::now() + self.scale_down_delay > deadline {
                 return Err(ProviderError::State(format!(
