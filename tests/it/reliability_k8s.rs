@@ -76,14 +76,6 @@ strategy:
     activeEnvironment: ${ACTIVE:-green}
 ";
 
-const CANARY_STEPS: &str = "    steps:
-      - setWeight: 10
-      - pause: {}
-      - setWeight: 50
-      - pause: {duration: 1m}
-      - setWeight: 100
-";
-
 impl Cluster {
     /// A fresh kube-sim with the scenario's objects: blue live and rolled out.
     async fn start(scenario: Scenario) -> Cluster {
@@ -161,10 +153,20 @@ impl Cluster {
                 let t = std::fs::read_to_string(root().join("plans/k8s-gateway-api-canary.yaml"))
                     .expect("plan");
                 let anchor = "    gatewayApi: {httpRoute: myapp}\n";
-                assert!(t.contains(anchor) && t.contains(CANARY_STEPS));
-                t.replace(anchor, &format!("{anchor}{lines}")).replace(
-                    CANARY_STEPS,
-                    "    steps: [{setWeight: 10}, {setWeight: 50}, {setWeight: 100}]\n",
+                assert!(t.contains(anchor) && t.contains("    steps:\n"));
+                // Replace the example's steps (gates, pauses) with three plain weights.
+                let t = t.replace(anchor, &format!("{anchor}{lines}"));
+                let start = t.find("    steps:\n").expect("steps");
+                let rest = &t[start + "    steps:\n".len()..];
+                let len: usize = rest
+                    .lines()
+                    .take_while(|l| l.starts_with("      - "))
+                    .map(|l| l.len() + 1)
+                    .sum();
+                format!(
+                    "{}    steps: [{{setWeight: 10}}, {{setWeight: 50}}, {{setWeight: 100}}]\n{}",
+                    &t[..start],
+                    &rest[len..]
                 )
             }
         };
