@@ -10,3 +10,4 @@ mod kubernetes;
 mod plans;
 mod prometheus;
 mod reliability;
+mod upgrade;
