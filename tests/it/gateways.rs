@@ -140,6 +140,61 @@ pub(crate) fn load(wrk: &Path, url: &str, secs: u32) -> tokio::task::JoinHandle<
     })
 }
 
+/// wrk for at most `max_secs`, stopped early by [`Wrk::stop`] (SIGINT to its PID: wrk then
+/// prints its summary as if its time were up), so the load covers a sequence of unknown length.
+/// Killed by PID if dropped while still running (a failed assertion mid-sequence).
+struct Wrk {
+    pid: u32,
+    run: Option<tokio::task::JoinHandle<Load>>,
+}
+
+impl Drop for Wrk {
+    fn drop(&mut self) {
+        if self.run.as_ref().is_some_and(|r| !r.is_finished()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.pid.to_string()])
+                .status();
+        }
+    }
+}
+
+impl Wrk {
+    fn start(wrk: &Path, url: &str, max_secs: u32) -> Wrk {
+        let child = Command::new(wrk)
+            .args(["-t2", "-c16", &format!("-d{max_secs}s"), "--timeout", "3s", url])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run wrk");
+        let pid = child.id();
+        let run = tokio::task::spawn_blocking(move || {
+            let out = child.wait_with_output().expect("wait for wrk");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "wrk failed: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            parse_wrk(&text)
+        });
+        Wrk {
+            pid,
+            run: Some(run),
+        }
+    }
+
+    async fn stop(mut self) -> Load {
+        let run = self.run.take().expect("running");
+        if !run.is_finished() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.pid.to_string()])
+                .status();
+        }
+        run.await.expect("wrk")
+    }
+}
+
 fn parse_wrk(text: &str) -> Load {
     let mut l = Load {
         text: text.to_string(),
@@ -741,7 +796,7 @@ async fn canary_and_rollback_under_load(
     };
 
     // The release: blue (stable) → green.
-    let wrk_run = load(wrk, &gw.url(), 9);
+    let wrk_run = Wrk::start(wrk, &gw.url(), 30);
     tokio::time::sleep(Duration::from_millis(700)).await;
     let out = bgctl_exit(gw.cmd(blue, green), &["plan", "apply", "--yes"], plan, 6).await;
     assert!(out.contains("requested 10%"), "{out}");
@@ -753,7 +808,7 @@ async fn canary_and_rollback_under_load(
     bgctl_exit(gw.cmd(blue, green), &["promote", "--yes"], plan, 0).await;
     let got = observed(green, blue, WINDOW).await;
     check(false, 100.0, got, gw.weight_share(false).await);
-    let l = wrk_run.await.expect("wrk");
+    let l = wrk_run.stop().await;
     assert_no_drops(&l);
     eprintln!(
         "canary: {} requests, {} socket errors, {} non-2xx",
@@ -769,7 +824,7 @@ async fn canary_and_rollback_under_load(
             .env("SMOKE_CHECK", smoke);
         cmd
     };
-    let wrk_run = load(wrk, &gw.url(), 7);
+    let wrk_run = Wrk::start(wrk, &gw.url(), 30);
     tokio::time::sleep(Duration::from_millis(700)).await;
     bgctl_exit(
         swapped(gw.cmd(blue, green), "exit 0"),
@@ -802,7 +857,7 @@ async fn canary_and_rollback_under_load(
     );
     let got = observed(blue, green, WINDOW).await;
     check(true, 0.0, got, gw.weight_share(true).await);
-    let l = wrk_run.await.expect("wrk");
+    let l = wrk_run.stop().await;
     assert_no_drops(&l);
     eprintln!(
         "rollback: {} requests, {} socket errors, {} non-2xx",
