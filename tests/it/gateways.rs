@@ -161,7 +161,14 @@ impl Drop for Wrk {
 impl Wrk {
     fn start(wrk: &Path, url: &str, max_secs: u32) -> Wrk {
         let child = Command::new(wrk)
-            .args(["-t2", "-c16", &format!("-d{max_secs}s"), "--timeout", "3s", url])
+            .args([
+                "-t2",
+                "-c16",
+                &format!("-d{max_secs}s"),
+                "--timeout",
+                "3s",
+                url,
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -757,7 +764,11 @@ impl Gateway for Traefik {
         let mut weights = std::collections::BTreeMap::new();
         for s in v["weighted"]["services"].as_array().into_iter().flatten() {
             let name = s["name"].as_str().unwrap_or_default();
-            let env = if name.contains("blue") { "blue" } else { "green" };
+            let env = if name.contains("blue") {
+                "blue"
+            } else {
+                "green"
+            };
             weights.insert(env, s["weight"].as_f64().unwrap_or(1.0));
         }
         let (b, g) = (
@@ -780,7 +791,7 @@ async fn canary_and_rollback_under_load(
     blue: &Backend,
     green: &Backend,
 ) {
-    const WINDOW: Duration = Duration::from_millis(1000);
+    const WINDOW: Duration = Duration::from_secs(1);
     let check = |swapped: bool, want: f64, got: (f64, u64), live: f64| {
         let who = if swapped { "blue" } else { "green" };
         assert!(
@@ -845,7 +856,10 @@ async fn canary_and_rollback_under_load(
     let got = observed(blue, green, WINDOW).await;
     check(true, 50.0, got, gw.weight_share(true).await);
     let out = bgctl_exit(
-        swapped(gw.cmd(blue, green), "echo 'smoke: /checkout answered 500' >&2; exit 1"),
+        swapped(
+            gw.cmd(blue, green),
+            "echo 'smoke: /checkout answered 500' >&2; exit 1",
+        ),
         &["promote", "--yes"],
         plan,
         3,

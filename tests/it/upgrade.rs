@@ -122,38 +122,38 @@ async fn kong_cluster_upgrade_through_haproxy_finishes_only_after_full_traffic()
         let hx = Haproxy::start_with(
             &bin,
             "kong",
-            &[("kong-x", proxy_addr(&x), 100), ("kong-y", proxy_addr(&y), 0)],
+            &[
+                ("kong-x", proxy_addr(&x), 100),
+                ("kong-y", proxy_addr(&y), 0),
+            ],
         )
         .await;
         let log = hx.dir.path().join("migrations.log");
         let mut cmd = bgctl(hx.dir.path());
-        cmd.env(
-            "HAPROXY_RUNTIME_API",
-            format!("tcp://127.0.0.1:{}", hx.api),
-        )
-        .env("HAPROXY_BACKEND", "kong")
-        .env("HAPROXY_PROXY_URL", hx.url())
-        .env("OLD_KONG_PROXY", proxy_addr(&x).to_string())
-        .env("NEW_KONG_PROXY", proxy_addr(&y).to_string())
-        .env("OLD_KONG_VERSION", OLD)
-        .env("NEW_KONG_VERSION", NEW)
-        .env("HEALTH_PATH", "/health")
-        .env("PROBE_PATH", "/checkout")
-        .env("SOAK", "1500ms")
-        .env("MIGRATIONS_UP", format!("echo up >> '{}'", log.display()))
-        .env(
-            "MIGRATIONS_FINISH",
-            format!("echo finish >> '{}'", log.display()),
-        )
-        .args(["plan", "apply", "--yes", "--timeout", "60s"])
-        .arg(root().join("plans/kong-cluster-upgrade.yaml"));
+        cmd.env("HAPROXY_RUNTIME_API", format!("tcp://127.0.0.1:{}", hx.api))
+            .env("HAPROXY_BACKEND", "kong")
+            .env("HAPROXY_PROXY_URL", hx.url())
+            .env("OLD_KONG_PROXY", proxy_addr(&x).to_string())
+            .env("NEW_KONG_PROXY", proxy_addr(&y).to_string())
+            .env("OLD_KONG_VERSION", OLD)
+            .env("NEW_KONG_VERSION", NEW)
+            .env("HEALTH_PATH", "/health")
+            .env("PROBE_PATH", "/checkout")
+            .env("SOAK", "1500ms")
+            .env("MIGRATIONS_UP", format!("echo up >> '{}'", log.display()))
+            .env(
+                "MIGRATIONS_FINISH",
+                format!("echo finish >> '{}'", log.display()),
+            )
+            .args(["plan", "apply", "--yes", "--timeout", "60s"])
+            .arg(root().join("plans/kong-cluster-upgrade.yaml"));
         let run = tokio::task::spawn_blocking(move || cmd.output().expect("run bgctl"));
 
         // While it runs: at every split HAProxy serves, sample 200 requests through its
         // frontend (kept only if the weights did not move meanwhile).
         let mut seen: Vec<(f64, f64)> = Vec::new();
         let started = Instant::now();
-        while !run.is_finished() && started.elapsed() < Duration::from_secs(60) {
+        while !run.is_finished() && started.elapsed() < Duration::from_mins(1) {
             let live = new_share(&hx);
             if live > 0.0 && live < 100.0 && seen.last().is_none_or(|s| (s.0 - live).abs() > 0.5) {
                 let c = by_cluster(&hx.url(), 200).await;
@@ -172,7 +172,10 @@ async fn kong_cluster_upgrade_through_haproxy_finishes_only_after_full_traffic()
         if y_breaks {
             assert_eq!(out.status.code(), Some(3), "{text}");
             assert!(text.contains("through-haproxy: FAIL"), "{text}");
-            assert_eq!(ran, "up\n", "`finish` must never run after a rollback:\n{text}");
+            assert_eq!(
+                ran, "up\n",
+                "`finish` must never run after a rollback:\n{text}"
+            );
             assert!(new_share(&hx) < f64::EPSILON, "Y keeps weight: {text}");
             let c = by_cluster(&hx.url(), 100).await;
             assert_eq!(c.get(OLD), Some(&100), "all traffic back on X: {c:?}");
@@ -195,8 +198,12 @@ async fn kong_cluster_upgrade_through_haproxy_finishes_only_after_full_traffic()
             }
         }
         // The stand-in for `kong migrations up` ran before the first traffic change.
-        let up = text.find("preSwitch hook").expect("the preSwitch hook is reported");
-        let first = text.find("setWeight 10").expect("the first step is reported");
+        let up = text
+            .find("preSwitch hook")
+            .expect("the preSwitch hook is reported");
+        let first = text
+            .find("setWeight 10")
+            .expect("the first step is reported");
         assert!(up < first, "{text}");
     }
 }
