@@ -6,13 +6,19 @@
 //!    seed's sequence of curl calls (one process per call) — wall time and Admin API calls.
 //! 2. Probe fan-out: one health round over 1,000 local targets that each answer after 20 ms —
 //!    wall time against the 20 ms floor.
-//! 3. `bgctl plan validate` start-up time and peak memory vs `kubectl version --client`.
+//! 3. Switch latency through a real HAProxy and Traefik: from spawning `bgctl switch` to the
+//!    first answer from the new side and the last from the old one, seen by a polling client
+//!    with 2 keep-alive connections, vs the raw alternative (HAProxy: one runtime API line over
+//!    TCP from `bash`; Traefik: one `curl -X PUT` of the whole REST configuration).
+//! 4. `bgctl plan validate` start-up time and peak memory vs `kubectl version --client`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kong_sim::{Backend, BackendConfig, KongSim, SimConfig};
+
+mod switch;
 
 const BGCTL: &str = env!("CARGO_BIN_EXE_bgctl");
 
@@ -274,6 +280,8 @@ async fn main() {
     println!("{}", bench_apply(dir.path()).await);
     println!("## 2. Probe fan-out\n");
     println!("{}", bench_probe().await);
-    println!("## 3. Start-up: `bgctl plan validate` vs `kubectl version --client`\n");
+    println!("## 3. Switch latency through HAProxy and Traefik\n");
+    println!("{}", switch::bench_switch().await);
+    println!("## 4. Start-up: `bgctl plan validate` vs `kubectl version --client`\n");
     println!("{}", bench_startup());
 }

@@ -77,11 +77,11 @@ fn tool(name: &str, path: Option<PathBuf>, install: &str) -> Option<PathBuf> {
     found
 }
 
-fn haproxy_bin() -> Option<PathBuf> {
+pub(crate) fn haproxy_bin() -> Option<PathBuf> {
     tool("haproxy", None, "apt-get install haproxy")
 }
 
-fn wrk_bin() -> Option<PathBuf> {
+pub(crate) fn wrk_bin() -> Option<PathBuf> {
     tool("wrk", None, "apt-get install wrk")
 }
 
@@ -117,15 +117,15 @@ fn accepts(port: u16) -> bool {
 
 /// What wrk reported.
 #[derive(Debug, Default)]
-struct Load {
-    requests: u64,
-    socket_errors: u64,
-    non_2xx: u64,
-    text: String,
+pub(crate) struct Load {
+    pub(crate) requests: u64,
+    pub(crate) socket_errors: u64,
+    pub(crate) non_2xx: u64,
+    pub(crate) text: String,
 }
 
 /// Runs wrk for `secs` seconds (16 connections, 3 s timeout) on a blocking thread.
-fn load(wrk: &Path, url: &str, secs: u32) -> tokio::task::JoinHandle<Load> {
+pub(crate) fn load(wrk: &Path, url: &str, secs: u32) -> tokio::task::JoinHandle<Load> {
     let mut cmd = Command::new(wrk);
     cmd.args(["-t2", "-c16", &format!("-d{secs}s"), "--timeout", "3s", url]);
     tokio::task::spawn_blocking(move || {
@@ -138,6 +138,68 @@ fn load(wrk: &Path, url: &str, secs: u32) -> tokio::task::JoinHandle<Load> {
         );
         parse_wrk(&text)
     })
+}
+
+/// wrk for at most `max_secs`, stopped early by [`Wrk::stop`] (SIGINT to its PID: wrk then
+/// prints its summary as if its time were up), so the load covers a sequence of unknown length.
+/// Killed by PID if dropped while still running (a failed assertion mid-sequence).
+struct Wrk {
+    pid: u32,
+    run: Option<tokio::task::JoinHandle<Load>>,
+}
+
+impl Drop for Wrk {
+    fn drop(&mut self) {
+        if self.run.as_ref().is_some_and(|r| !r.is_finished()) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.pid.to_string()])
+                .status();
+        }
+    }
+}
+
+impl Wrk {
+    fn start(wrk: &Path, url: &str, max_secs: u32) -> Wrk {
+        let child = Command::new(wrk)
+            .args([
+                "-t2",
+                "-c16",
+                &format!("-d{max_secs}s"),
+                "--timeout",
+                "3s",
+                url,
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run wrk");
+        let pid = child.id();
+        let run = tokio::task::spawn_blocking(move || {
+            let out = child.wait_with_output().expect("wait for wrk");
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "wrk failed: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            parse_wrk(&text)
+        });
+        Wrk {
+            pid,
+            run: Some(run),
+        }
+    }
+
+    async fn stop(mut self) -> Load {
+        let run = self.run.take().expect("running");
+        if !run.is_finished() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.pid.to_string()])
+                .status();
+        }
+        run.await.expect("wrk")
+    }
 }
 
 fn parse_wrk(text: &str) -> Load {
@@ -198,26 +260,41 @@ async fn backends() -> (Backend, Backend) {
 }
 
 /// A running HAProxy with `backend app` = blue1 (weight 100) + green1 (weight 0).
-struct Haproxy {
+pub(crate) struct Haproxy {
     _proc: Proc,
-    api: u16,
+    pub(crate) api: u16,
     front: u16,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Haproxy {
     async fn start(bin: &Path, blue: &Backend, green: &Backend) -> Haproxy {
+        Haproxy::start_with(
+            bin,
+            "app",
+            &[("blue1", blue.addr(), 100), ("green1", green.addr(), 0)],
+        )
+        .await
+    }
+
+    /// HAProxy with one frontend and `backend <backend>` holding these (name, address,
+    /// weight) servers, on free loopback ports.
+    pub(crate) async fn start_with(
+        bin: &Path,
+        backend: &str,
+        servers: &[(&str, std::net::SocketAddr, u32)],
+    ) -> Haproxy {
         let dir = tempfile::tempdir().expect("tempdir");
         let (api, front) = (free_port(), free_port());
-        let cfg = format!(
+        let mut cfg = format!(
             "global\n    stats socket ipv4@127.0.0.1:{api} level admin\n\
              defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
-             frontend fe\n    bind 127.0.0.1:{front}\n    default_backend app\n\
-             backend app\n    balance roundrobin\n\
-             \x20   server blue1 {} weight 100\n    server green1 {} weight 0\n",
-            blue.addr(),
-            green.addr()
+             frontend fe\n    bind 127.0.0.1:{front}\n    default_backend {backend}\n\
+             backend {backend}\n    balance roundrobin\n"
         );
+        for (name, addr, weight) in servers {
+            cfg.push_str(&format!("    server {name} {addr} weight {weight}\n"));
+        }
         let path = dir.path().join("haproxy.cfg");
         std::fs::write(&path, cfg).expect("write haproxy.cfg");
         let log = dir.path().join("haproxy.log");
@@ -236,7 +313,7 @@ impl Haproxy {
         }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.front)
     }
 
@@ -254,7 +331,7 @@ impl Haproxy {
     }
 
     /// One runtime API command from the test itself (not through bgctl).
-    fn command(&self, line: &str) -> String {
+    pub(crate) fn command(&self, line: &str) -> String {
         use std::io::{Read as _, Write as _};
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.api)).expect("runtime api");
         s.write_all(format!("{line}\n").as_bytes()).expect("write");
@@ -284,7 +361,7 @@ async fn bgctl_ok(mut cmd: assert_cmd::Command, args: &[&str], plan: &Path) -> S
     render(&out)
 }
 
-fn assert_no_drops(l: &Load) {
+pub(crate) fn assert_no_drops(l: &Load) {
     assert!(
         l.requests > 1000,
         "too little load to prove anything:\n{}",
@@ -609,4 +686,227 @@ async fn traefik_killed_backend_in_rotation_shows_errors() {
         l.text
     );
     drop(green);
+}
+
+/// Runs bgctl and asserts its exit code; returns the rendered output.
+async fn bgctl_exit(mut cmd: assert_cmd::Command, args: &[&str], plan: &Path, code: i32) -> String {
+    cmd.args(args);
+    if args.first() != Some(&"plan") {
+        cmd.arg("-f");
+    }
+    cmd.arg(plan);
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "bgctl {args:?}:\n{}",
+        render(&out)
+    );
+    render(&out)
+}
+
+/// The canary's observed share (percent) of what both backends served during `window` under
+/// wrk load, and how many requests that share is over.
+async fn observed(canary: &Backend, stable: &Backend, window: Duration) -> (f64, u64) {
+    let (c0, s0) = (canary.request_count(), stable.request_count());
+    tokio::time::sleep(window).await;
+    let (c, s) = (canary.request_count() - c0, stable.request_count() - s0);
+    let n = c + s;
+    assert!(n > 500, "too little load in the window: {c} + {s}");
+    (100.0 * c as f64 / n as f64, n)
+}
+
+/// Which gateway a canary test drives, and how it reports its live split.
+trait Gateway {
+    fn url(&self) -> String;
+    fn cmd(&self, blue: &Backend, green: &Backend) -> assert_cmd::Command;
+    /// The canary's share the gateway's own weights give, percent (green unless `swapped`).
+    async fn weight_share(&self, swapped: bool) -> f64;
+}
+
+impl Gateway for Haproxy {
+    fn url(&self) -> String {
+        Haproxy::url(self)
+    }
+    fn cmd(&self, blue: &Backend, green: &Backend) -> assert_cmd::Command {
+        self.bgctl(blue, green, "blue")
+    }
+    async fn weight_share(&self, swapped: bool) -> f64 {
+        let w = |srv: &str| -> f64 {
+            let reply = self.command(&format!("get weight app/{srv}"));
+            reply
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("get weight app/{srv}: {reply}"))
+        };
+        let (b, g) = (w("blue1"), w("green1"));
+        100.0 * if swapped { b } else { g } / (b + g)
+    }
+}
+
+impl Gateway for Traefik {
+    fn url(&self) -> String {
+        Traefik::url(self)
+    }
+    fn cmd(&self, blue: &Backend, green: &Backend) -> assert_cmd::Command {
+        self.bgctl(blue, green, "blue")
+    }
+    async fn weight_share(&self, swapped: bool) -> f64 {
+        // The weighted service as Traefik runs it (per mille per environment).
+        let url = format!("http://127.0.0.1:{}/api/http/services/app@rest", self.api);
+        let v: serde_json::Value = reqwest::get(&url)
+            .await
+            .expect("traefik api")
+            .json()
+            .await
+            .expect("json");
+        let mut weights = std::collections::BTreeMap::new();
+        for s in v["weighted"]["services"].as_array().into_iter().flatten() {
+            let name = s["name"].as_str().unwrap_or_default();
+            let env = if name.contains("blue") {
+                "blue"
+            } else {
+                "green"
+            };
+            weights.insert(env, s["weight"].as_f64().unwrap_or(1.0));
+        }
+        let (b, g) = (
+            weights.get("blue").copied().unwrap_or(0.0),
+            weights.get("green").copied().unwrap_or(0.0),
+        );
+        100.0 * if swapped { b } else { g } / (b + g)
+    }
+}
+
+/// Under wrk load: a 10 → 50 → 100 canary passed gate by gate with `bgctl promote` (the split
+/// observed through the gateway, from the backends' own counters, within 3 points of each
+/// step and within 2 points of the gateway's own rounded weights), then the next release
+/// (roles swapped) rolled back automatically by a failing exec check at its second analysis
+/// step. Both runs: zero socket errors and zero non-2xx.
+async fn canary_and_rollback_under_load(
+    gw: &impl Gateway,
+    wrk: &Path,
+    plan: &Path,
+    blue: &Backend,
+    green: &Backend,
+) {
+    const WINDOW: Duration = Duration::from_secs(1);
+    let check = |swapped: bool, want: f64, got: (f64, u64), live: f64| {
+        let who = if swapped { "blue" } else { "green" };
+        assert!(
+            (got.0 - want).abs() <= 3.0 && (got.0 - live).abs() <= 2.0,
+            "{who} at {want}%: observed {:.2}% of {} requests; the gateway's weights give {live:.2}%",
+            got.0,
+            got.1
+        );
+        eprintln!(
+            "{who} at {want}%: observed {:.2}% of {} requests (weights: {live:.2}%)",
+            got.0, got.1
+        );
+    };
+
+    // The release: blue (stable) → green.
+    let wrk_run = Wrk::start(wrk, &gw.url(), 30);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let out = bgctl_exit(gw.cmd(blue, green), &["plan", "apply", "--yes"], plan, 6).await;
+    assert!(out.contains("requested 10%"), "{out}");
+    let got = observed(green, blue, WINDOW).await;
+    check(false, 10.0, got, gw.weight_share(false).await);
+    bgctl_exit(gw.cmd(blue, green), &["promote", "--yes"], plan, 6).await;
+    let got = observed(green, blue, WINDOW).await;
+    check(false, 50.0, got, gw.weight_share(false).await);
+    bgctl_exit(gw.cmd(blue, green), &["promote", "--yes"], plan, 0).await;
+    let got = observed(green, blue, WINDOW).await;
+    check(false, 100.0, got, gw.weight_share(false).await);
+    let l = wrk_run.stop().await;
+    assert_no_drops(&l);
+    eprintln!(
+        "canary: {} requests, {} socket errors, {} non-2xx",
+        l.requests, l.socket_errors, l.non_2xx
+    );
+
+    // The next release (green stable → blue) fails its smoke check at 50%: all traffic goes
+    // back to green in one change, exit 3.
+    let swapped = |cmd: assert_cmd::Command, smoke: &str| {
+        let mut cmd = cmd;
+        cmd.env("STABLE", "green")
+            .env("CANARY", "blue")
+            .env("SMOKE_CHECK", smoke);
+        cmd
+    };
+    let wrk_run = Wrk::start(wrk, &gw.url(), 30);
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    bgctl_exit(
+        swapped(gw.cmd(blue, green), "exit 0"),
+        &["plan", "apply", "--yes"],
+        plan,
+        6,
+    )
+    .await;
+    let got = observed(blue, green, WINDOW).await;
+    check(true, 10.0, got, gw.weight_share(true).await);
+    bgctl_exit(
+        swapped(gw.cmd(blue, green), "exit 0"),
+        &["promote", "--yes"],
+        plan,
+        6,
+    )
+    .await;
+    let got = observed(blue, green, WINDOW).await;
+    check(true, 50.0, got, gw.weight_share(true).await);
+    let out = bgctl_exit(
+        swapped(
+            gw.cmd(blue, green),
+            "echo 'smoke: /checkout answered 500' >&2; exit 1",
+        ),
+        &["promote", "--yes"],
+        plan,
+        3,
+    )
+    .await;
+    assert!(
+        out.contains("smoke: FAIL") && out.contains("/checkout answered 500"),
+        "{out}"
+    );
+    let got = observed(blue, green, WINDOW).await;
+    check(true, 0.0, got, gw.weight_share(true).await);
+    let l = wrk_run.stop().await;
+    assert_no_drops(&l);
+    eprintln!(
+        "rollback: {} requests, {} socket errors, {} non-2xx",
+        l.requests, l.socket_errors, l.non_2xx
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_canary_and_automatic_rollback_under_load_drop_nothing() {
+    let (Some(bin), Some(wrk)) = (haproxy_bin(), wrk_bin()) else {
+        return;
+    };
+    let (blue, green) = backends().await;
+    let hx = Haproxy::start(&bin, &blue, &green).await;
+    canary_and_rollback_under_load(&hx, &wrk, &plan("haproxy-canary.yaml"), &blue, &green).await;
+    // The lock server is gone again.
+    assert!(!hx.command("show servers state app").contains("bgctl-lock"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traefik_canary_and_automatic_rollback_under_load_drop_nothing() {
+    let (Some(bin), Some(wrk)) = (traefik_bin(), wrk_bin()) else {
+        return;
+    };
+    let (blue, green) = backends().await;
+    let mut tr = Traefik::start(&bin).await;
+    // Traefik starts empty: make blue live before the load starts (same service and router).
+    bgctl_ok(
+        tr.bgctl(&blue, &green, "blue"),
+        &["plan", "apply", "--yes"],
+        &plan("traefik-blue-green.yaml"),
+    )
+    .await;
+    let plan = plan("traefik-canary.yaml");
+    canary_and_rollback_under_load(&tr, &wrk, &plan, &blue, &green).await;
+    tr.proc.assert_running(&tr.log);
+    assert!(!tr.dir.path().join("state/web.json.lock").exists());
 }

@@ -11,3 +11,4 @@ mod plans;
 mod prometheus;
 mod reliability;
 mod reliability_k8s;
+mod upgrade;
