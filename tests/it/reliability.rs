@@ -99,14 +99,21 @@ fn canary_plan(stack: &Stack, steps: &str, kong: &[&str]) -> PathBuf {
 const THREE_STEPS: &str = "[{setWeight: 10}, {setWeight: 50}, {setWeight: 100}]";
 
 /// A running `bgctl`; dropping it kills the process by its PID.
-struct Running {
-    child: Option<Child>,
-    out: PathBuf,
-    err: PathBuf,
-    started: Instant,
+pub(crate) struct Running {
+    pub(crate) child: Option<Child>,
+    pub(crate) out: PathBuf,
+    pub(crate) err: PathBuf,
+    pub(crate) started: Instant,
 }
 
 impl Running {
+    /// SIGKILL, by PID.
+    pub(crate) fn kill(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = c.kill();
+        }
+    }
+
     fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
@@ -120,12 +127,12 @@ impl Running {
         assert!(ok.success(), "kill -{sig} failed");
     }
 
-    fn exited(&mut self) -> bool {
+    pub(crate) fn exited(&mut self) -> bool {
         matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(Some(_))))
     }
 
     /// Waits (bounded) for the exit; panics (after killing it) when it takes longer than `limit`.
-    async fn wait(mut self, limit: Duration) -> (Output, Duration) {
+    pub(crate) async fn wait(mut self, limit: Duration) -> (Output, Duration) {
         let deadline = Instant::now() + limit;
         loop {
             let child = self.child.as_mut().expect("running");

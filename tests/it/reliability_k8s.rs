@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -282,57 +282,7 @@ fn no_query(path: &str) -> &str {
     path.split('?').next().unwrap_or(path)
 }
 
-/// A running `bgctl`; dropping it kills the process by its PID.
-struct Running {
-    child: Option<Child>,
-    out: PathBuf,
-    err: PathBuf,
-    started: Instant,
-}
-
-impl Running {
-    fn kill(&mut self) {
-        if let Some(c) = self.child.as_mut() {
-            let _ = c.kill(); // SIGKILL, by PID
-        }
-    }
-
-    fn exited(&mut self) -> bool {
-        matches!(self.child.as_mut().map(Child::try_wait), Some(Ok(Some(_))))
-    }
-
-    async fn wait(mut self, limit: Duration) -> (Output, Duration) {
-        let deadline = Instant::now() + limit;
-        loop {
-            let child = self.child.as_mut().expect("running");
-            if let Some(status) = child.try_wait().expect("try_wait") {
-                let took = self.started.elapsed();
-                self.child = None;
-                let out = Output {
-                    status,
-                    stdout: std::fs::read(&self.out).unwrap_or_default(),
-                    stderr: std::fs::read(&self.err).unwrap_or_default(),
-                };
-                return (out, took);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "bgctl did not finish within {limit:?}; stderr so far:\n{}",
-                String::from_utf8_lossy(&std::fs::read(&self.err).unwrap_or_default())
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use crate::reliability::Running;
 
 static SPAWNED: AtomicUsize = AtomicUsize::new(0);
 
