@@ -232,7 +232,7 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
     }
 }
 
-/// The provider for a plan (Kong, HAProxy or Traefik), with `-v` logging of each write.
+/// The provider the plan names (Kong, HAProxy, Traefik or Kubernetes).
 pub(crate) fn provider(
     plan: &Plan,
     deadline: tokio::time::Instant,

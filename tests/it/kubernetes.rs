@@ -911,6 +911,17 @@ async fn contour_canary_weights() {
     assert_conditional_merge_patches(&k.writes());
 }
 
+/// The `myapp` VirtualService as kube-sim has it now.
+fn virtual_service(k: &Kube) -> serde_json::Value {
+    k.get(
+        "networking.istio.io/v1",
+        "VirtualService",
+        "default",
+        "myapp",
+    )
+    .unwrap()
+}
+
 /// `plans/istio-canary.yaml` (timed pause shortened through `PAUSE`): 20% during the timed
 /// pause, 50% at the gate, 100% after promote; every weight write to the VirtualService sums
 /// to 100.
@@ -919,15 +930,7 @@ async fn istio_canary_weights_sum_to_100() {
     let k = Kube::start().await;
     istio_objects(&k, &["v1", "v2"]);
     let plan = root().join("plans/istio-canary.yaml");
-    let vs = |k: &Kube| {
-        k.get(
-            "networking.istio.io/v1",
-            "VirtualService",
-            "default",
-            "myapp",
-        )
-        .unwrap()
-    };
+    let vs = virtual_service;
     let route = |k: &Kube| {
         weights(&vs(k)["spec"]["http"][0]["route"], |e| {
             e["destination"]["subset"]
@@ -980,15 +983,7 @@ async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
     let k = Kube::start().await;
     istio_objects(&k, &["v1", "v2"]);
     let plan = root().join("plans/istio-canary.yaml");
-    let vs = |k: &Kube| {
-        k.get(
-            "networking.istio.io/v1",
-            "VirtualService",
-            "default",
-            "myapp",
-        )
-        .unwrap()
-    };
+    let vs = virtual_service;
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("bgctl"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
