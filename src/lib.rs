@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod deadline;
 pub mod engine;
 pub mod error;
 pub mod exit;

@@ -31,7 +31,7 @@ pub struct ApplyArgs {
 pub async fn cmd_apply(g: &GlobalArgs, ui: &Ui, args: &ApplyArgs) -> Result<Exit, CliError> {
     let plan = super::load(g, &args.file)?;
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     match &plan.strategy.blue_green {
         Some(bg) => super::finish(

@@ -67,7 +67,7 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
     )?
     .plan;
     let opts = Options::unattended(g.timeout);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
 
     ui.say("\n== 1. plan apply: create service, route, both upstreams; blue goes live");
@@ -91,6 +91,7 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
         columns: provider.status_columns(),
         snapshot,
         health: Vec::new(),
+        pending: None,
     };
     ui.say("\n== status");
     print!("{}", view.render());

@@ -44,7 +44,7 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
         dry_run: true,
         ..super::options(g, &change)
     };
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let collect = Collect::default();
     let tee = Tee(ui, &collect);
     let target = plan

@@ -227,7 +227,7 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
         interactive: std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
         dry_run: change.dry_run,
         force_unlock: change.force_unlock,
-        deadline: tokio::time::Instant::now() + g.timeout,
+        deadline: crate::deadline::Deadline::after(g.timeout),
         who: engine::whoami(),
     }
 }
@@ -235,10 +235,10 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
 /// The provider the plan names (Kong, HAProxy, Traefik or Kubernetes).
 pub(crate) fn provider(
     plan: &Plan,
-    deadline: tokio::time::Instant,
+    deadline: &crate::deadline::Deadline,
 ) -> Result<AnyProvider, CliError> {
     if plan.kubernetes().is_some() {
-        let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline));
+        let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline.clone()));
         return Kubernetes::new(plan, client)
             .map(AnyProvider::Kubernetes)
             .map_err(|e| {
@@ -274,7 +274,7 @@ pub(crate) fn provider(
         // On every run, whatever `-q` or `-o json` say: a security downgrade is never silent.
         eprintln!("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
     }
-    let client = KongClient::new(spec, Some(deadline))
+    let client = KongClient::new(spec, Some(deadline.clone()))
         .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
     Ok(AnyProvider::Kong(Kong::new(plan, client)))
 }

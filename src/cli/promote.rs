@@ -28,7 +28,7 @@ pub struct PromoteArgs {
 pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<Exit, CliError> {
     let plan = super::load(g, &args.plan.file)?;
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     let start = if args.full {
         Start::PromoteFull

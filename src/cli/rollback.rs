@@ -24,7 +24,7 @@ pub struct RollbackArgs {
 pub async fn cmd_rollback(g: &GlobalArgs, ui: &Ui, args: &RollbackArgs) -> Result<Exit, CliError> {
     let plan = super::load(g, &args.plan.file)?;
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     super::finish(engine.rollback().await, &args.plan.file)
 }

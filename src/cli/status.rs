@@ -32,7 +32,7 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         force_unlock: false,
     };
     let opts = super::options(g, &change);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     let snapshot = provider.snapshot().await.map_err(|e| {
         CliError::from(crate::engine::EngineError::from(e)).with_plan(&args.plan.file)
@@ -53,11 +53,19 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
                 .collect();
             health.push((
                 env.clone(),
-                probe::wait_healthy(&engine.http, &spec, &targets, opts.deadline, &|_| {}).await,
+                probe::wait_healthy(&engine.http, &spec, &targets, opts.deadline.get(), &|_| {})
+                    .await,
             ));
         }
     }
+    let pending = provider.pending_retire(&snapshot).map(|p| {
+        format!(
+            "{} {} `{}` ({})",
+            p.change.action, p.change.entity, p.change.name, p.change.detail
+        )
+    });
     let view = StatusView {
+        pending,
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),
         columns: provider.status_columns(),

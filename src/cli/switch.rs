@@ -37,7 +37,7 @@ pub async fn cmd_switch(g: &GlobalArgs, ui: &Ui, args: &SwitchArgs) -> Result<Ex
         ));
     }
     let opts = super::options(g, &args.change);
-    let provider = super::provider(&plan, opts.deadline)?;
+    let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     super::finish(engine.deploy(&args.to, "switch").await, &args.plan.file)
 }

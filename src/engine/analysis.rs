@@ -46,7 +46,7 @@ impl<P: Provider> Engine<'_, P> {
         CheckContext {
             http: self.http.clone(),
             proxy,
-            deadline: self.opts.deadline,
+            deadline: self.opts.deadline.get(),
             workdir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         }
     }

@@ -146,10 +146,7 @@ impl<P: Provider> Engine<'_, P> {
         let c = self.canary_spec()?;
         let snap = self.observe().await?;
         let Some((resume, _, changes)) = self.canary_start(c, start, &snap)? else {
-            self.emit(Event::UpToDate {
-                traffic: snap.traffic.clone(),
-            });
-            return Ok(Outcome::UpToDate);
+            return self.up_to_date(&snap).await;
         };
         self.emit(Event::Planned {
             changes,
@@ -300,9 +297,12 @@ impl<P: Provider> Engine<'_, P> {
         // (Kubernetes routes) leave nothing behind.
         if !snap.extra.is_empty() {
             tokio::time::sleep(
-                c.cleanup_delay
-                    .map_or(Duration::from_secs(2), |d| d.0)
-                    .min(self.opts.deadline.saturating_duration_since(Instant::now())),
+                c.cleanup_delay.map_or(Duration::from_secs(2), |d| d.0).min(
+                    self.opts
+                        .deadline
+                        .get()
+                        .saturating_duration_since(Instant::now()),
+                ),
             )
             .await;
         }
@@ -311,7 +311,7 @@ impl<P: Provider> Engine<'_, P> {
         // `oldDeployment`; the provider re-checks that traffic is still all on the canary).
         match self
             .provider
-            .retire(&c.stable, &c.canary, self.opts.deadline)
+            .retire(&c.stable, &c.canary, self.opts.deadline.get())
             .await
         {
             Ok(done) => done
@@ -512,7 +512,7 @@ impl<P: Provider> Engine<'_, P> {
 
     async fn timed_pause(&self, c: &Canary, index: usize, d: Duration) -> Result<(), EngineError> {
         let until = Instant::now() + d;
-        if until > self.opts.deadline {
+        if until > self.opts.deadline.get() {
             return Err(EngineError::Invalid(format!(
                 "the pause at step {} ({}) is longer than the time left before `--timeout`",
                 index + 1,
@@ -572,7 +572,7 @@ impl<P: Provider> Engine<'_, P> {
     async fn wait_for_promotion(&self, step: usize) -> Result<Outcome, EngineError> {
         let index = step - 1;
         loop {
-            if Instant::now() + Duration::from_secs(1) >= self.opts.deadline {
+            if Instant::now() + Duration::from_secs(1) >= self.opts.deadline.get() {
                 return Err(EngineError::PausedAtGate {
                     step,
                     rollout: self.plan.metadata.name.clone(),
@@ -646,6 +646,7 @@ impl<P: Provider> Engine<'_, P> {
                 let to = Traffic::Env {
                     env: c.stable.clone(),
                 };
+                self.opts.deadline.grant_closing();
                 let mut record =
                     self.canary_record(c, "interrupt", Phase::RolledBack, 0, Some(0.0), None);
                 record.previous = Some(c.canary.clone());

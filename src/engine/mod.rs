@@ -16,8 +16,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::time::Instant;
-
 use self::analysis::Judgement;
 use self::events::{Event, Reporter};
 use crate::exit::Exit;
@@ -39,7 +37,7 @@ pub struct Options {
     /// Break a lock held by someone else.
     pub force_unlock: bool,
     /// The run's deadline.
-    pub deadline: Instant,
+    pub deadline: crate::deadline::Deadline,
     /// Who is running (`user@host`).
     pub who: String,
 }
@@ -52,7 +50,7 @@ impl Options {
             interactive: false,
             dry_run: false,
             force_unlock: false,
-            deadline: Instant::now() + timeout,
+            deadline: crate::deadline::Deadline::after(timeout),
             who: whoami(),
         }
     }
@@ -413,6 +411,8 @@ impl<'a, P: Provider> Engine<'a, P> {
             Err(LockError::Provider(e)) => return Err(e.into()),
         }
         let mut result = f.await;
+        // Releasing the lock closes the run: it may use the grace after `--timeout`.
+        self.opts.deadline.grant_closing();
         match self.provider.unlock(&me).await {
             Ok(()) => self.emit(Event::LockReleased),
             Err(e) => {
@@ -482,10 +482,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
         let snap = self.observe().await?;
         let Some(first) = self.deploy_plan(target, action, &snap) else {
-            self.emit(Event::UpToDate {
-                traffic: snap.traffic.clone(),
-            });
-            return Ok(Outcome::UpToDate);
+            return self.up_to_date(&snap).await;
         };
         let traffic_calls = if first.moves {
             self.provider.traffic_calls(&snap, &first.to, &first.record)
@@ -591,7 +588,11 @@ impl<'a, P: Provider> Engine<'a, P> {
                     .await);
             }
             if let Some(old) = plan.previous.as_deref().filter(|p| *p != target) {
-                match self.provider.retire(old, target, self.opts.deadline).await {
+                match self
+                    .provider
+                    .retire(old, target, self.opts.deadline.get())
+                    .await
+                {
                     Ok(done) => done
                         .into_iter()
                         .for_each(|object| self.emit(Event::CleanedUp { object })),
@@ -604,6 +605,47 @@ impl<'a, P: Provider> Engine<'a, P> {
                 summary: format!("`{target}` is live"),
             });
             Ok(Outcome::Changed(plan.to.clone()))
+        })
+        .await
+    }
+
+    /// Where traffic and objects already match the plan: finishes a retirement an earlier run
+    /// was killed before making (see [`Provider::pending_retire`]), else reports "up to date"
+    /// without a single write.
+    pub(crate) async fn up_to_date(&self, snap: &Snapshot) -> Result<Outcome, EngineError> {
+        let Some(pending) = self.provider.pending_retire(snap) else {
+            self.emit(Event::UpToDate {
+                traffic: snap.traffic.clone(),
+            });
+            return Ok(Outcome::UpToDate);
+        };
+        self.emit(Event::Planned {
+            changes: vec![pending.change],
+            traffic: None,
+            traffic_calls: Vec::new(),
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        self.with_lock(async {
+            let snap = self.provider.snapshot().await?;
+            let Some(p) = self.provider.pending_retire(&snap) else {
+                self.emit(Event::UpToDate {
+                    traffic: snap.traffic.clone(),
+                });
+                return Ok(Outcome::UpToDate);
+            };
+            for object in self
+                .provider
+                .retire(&p.old, &p.live, self.opts.deadline.get())
+                .await?
+            {
+                self.emit(Event::CleanedUp { object });
+            }
+            self.emit(Event::Done {
+                summary: format!("`{}` is live; `{}` is retired", p.live, p.old),
+            });
+            Ok(Outcome::Changed(snap.traffic.clone()))
         })
         .await
     }
@@ -658,6 +700,37 @@ impl<'a, P: Provider> Engine<'a, P> {
             .await
     }
 
+    /// Before a requested rollback: a previous side whose objects were retired since (e.g.
+    /// `oldDeployment: delete`) is brought back first — recreated from its manifest and waited
+    /// for, like `switch --to` does — so the rollback still ends with it serving. A side that
+    /// cannot be brought back fails the rollback before traffic moves: exit 4 (a rollback that
+    /// failed), saying that traffic was not moved and what to restore.
+    async fn bring_back(&self, snap: &Snapshot, to: &str) -> Result<(), EngineError> {
+        let gone = snap.envs.iter().any(|(env, s)| env == to && !s.exists);
+        if !gone {
+            return Ok(());
+        }
+        self.emit(Event::Warning {
+            message: format!("`{to}` was retired since it last served; bringing it back first"),
+        });
+        match self.probe_env(to).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(EngineError::Uncertain {
+                headline: format!(
+                    "cannot roll back: `{to}` cannot be brought back: {}",
+                    match &e {
+                        EngineError::Unhealthy { failures, .. } => failures.join("; "),
+                        other => crate::error::chain(other).join(": "),
+                    }
+                ),
+                state: format!("traffic still goes to {}; nothing was changed", snap.traffic),
+                command: format!(
+                    "restore `{to}` (its Deployment, or a `manifest` in the plan), then bgctl switch --to {to} -f <plan> --yes"
+                ),
+            }),
+        }
+    }
+
     /// Sends all traffic to `to` in one write (rollback, abort): plan, confirm, lock, move,
     /// verify, clean up. A failure after this point is exit 4 with the state and the command
     /// that finishes the job, never a plain error.
@@ -682,6 +755,9 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
         self.confirm(question)?;
         self.with_lock(async {
+            if !self.moved() {
+                self.bring_back(snap, to).await?;
+            }
             self.emit(Event::RollingBack {
                 reason: reason.to_string(),
                 to: to.to_string(),
@@ -780,7 +856,7 @@ impl<'a, P: Provider> Engine<'a, P> {
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
     pub async fn probe_env(&self, env: &str) -> Result<(), EngineError> {
-        match self.provider.prepare(env, self.opts.deadline).await {
+        match self.provider.prepare(env, self.opts.deadline.get()).await {
             Ok(()) => {}
             Err(ProviderError::NotReady(why)) => {
                 return Err(EngineError::Unhealthy {
@@ -806,7 +882,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             });
         };
         let results =
-            probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline, &on).await;
+            probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline.get(), &on).await;
         let failures: Vec<String> = results
             .iter()
             .filter(|r| !r.healthy)
@@ -848,7 +924,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             });
         };
         match v
-            .until(&self.http, env, expected, self.opts.deadline, &on)
+            .until(&self.http, env, expected, self.opts.deadline.get(), &on)
             .await
         {
             Ok(observed) => {
@@ -883,6 +959,8 @@ impl<'a, P: Provider> Engine<'a, P> {
             reason: reason.to_string(),
             to: prev.to_string(),
         });
+        // The failure may be the deadline itself: the rollback still gets its grace.
+        self.opts.deadline.grant_closing();
         let to = Traffic::Env {
             env: prev.to_string(),
         };

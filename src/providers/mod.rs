@@ -319,6 +319,23 @@ pub trait Provider {
     ) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
     }
+    /// A retirement a completed promotion still owes (a run killed between the switch and
+    /// [`Provider::retire`]): `snap` shows the promotion done, the recorded previous side still
+    /// there. `plan apply` finishes it instead of calling the rollout up to date. Default: none.
+    fn pending_retire(&self, _snap: &Snapshot) -> Option<PendingRetire> {
+        None
+    }
+}
+
+/// A retirement left over by an earlier run (see [`Provider::pending_retire`]).
+#[derive(Debug, Clone)]
+pub struct PendingRetire {
+    /// The side that served before the promotion.
+    pub old: String,
+    /// The side that serves now.
+    pub live: String,
+    /// The write it takes, for the plan shown before it is made.
+    pub change: Change,
 }
 
 /// The closed set of providers; the CLI builds one from the plan and the engine is generic
@@ -424,6 +441,9 @@ impl Provider for AnyProvider {
         deadline: tokio::time::Instant,
     ) -> Result<Vec<String>, ProviderError> {
         delegate_async!(self, p => p.retire(old, live, deadline))
+    }
+    fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
+        delegate!(self, p => p.pending_retire(snap))
     }
 }
 

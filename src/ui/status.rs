@@ -19,6 +19,10 @@ pub struct StatusView {
     pub snapshot: Snapshot,
     /// Probe results per environment (empty without a `healthCheck`).
     pub health: Vec<(String, Vec<TargetHealth>)>,
+    /// Work an earlier run left owed (a retirement after a promotion), which the next
+    /// `plan apply` does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
     /// Headers of the object, target and weight columns
     /// ([`crate::providers::Provider::status_columns`]).
     #[serde(skip)]
@@ -44,6 +48,9 @@ impl StatusView {
         out.push('\n');
         if let Some(p) = &r.previous {
             out.push_str(&format!("previous: {p} (the `bgctl rollback` target)\n"));
+        }
+        if let Some(p) = &self.pending {
+            out.push_str(&format!("pending:  {p}; `bgctl plan apply` finishes it\n"));
         }
         match (&r.action, &r.at, &r.by) {
             (Some(a), Some(at), Some(by)) => {

@@ -193,6 +193,55 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
         "{text}"
     );
     assert!(text.contains("previous: blue"), "{text}");
+
+    // Rollback after blue's Deployment was deleted. Without a manifest to bring blue back: the
+    // rollback fails (exit 4) with nothing changed (no write but the Lease) and what to do.
+    let no_manifest = k.dir.path().join("no-blue-manifest.yaml");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(text.contains("    manifest: k8s/blue.yaml\n"));
+    std::fs::write(
+        &no_manifest,
+        text.replace("    manifest: k8s/blue.yaml\n", ""),
+    )
+    .unwrap();
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["rollback", "--yes", "-f"]).arg(&no_manifest);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(4), "{}", render(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot roll back: `blue` cannot be brought back")
+            && err.contains("does not exist")
+            && err.contains("nothing was changed")
+            && err.contains("to finish by hand: restore `blue`"),
+        "{err}"
+    );
+    assert!(
+        k.writes().iter().all(|r| r.path.contains("/leases")),
+        "{:#?}",
+        k.writes()
+    );
+    // With the manifest, rollback brings blue back first, then flips the selector: exit 0.
+    let mut cmd = k.bgctl();
+    cmd.args(["rollback", "--yes", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bringing it back first"),
+        "{}",
+        render(&out)
+    );
+    assert!(k.get("apps/v1", "Deployment", "default", "blue").is_some());
+    let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
+    assert_eq!(
+        svc["spec"]["selector"],
+        json!({"app": "myapp", "version": "v1"})
+    );
+    assert!(
+        k.get("apps/v1", "Deployment", "default", "green").is_some(),
+        "a rollback never retires the side it leaves"
+    );
 }
 
 /// A green that never becomes ready stops the release before any traffic moves: exit 3, and

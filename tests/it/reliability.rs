@@ -647,10 +647,10 @@ async fn flaky_run(action: &FaultAction, inj: Injection, canary: bool) -> (usize
         .iter()
         .filter(|r| r.status == 0 || r.status == 429 || r.status >= 500)
         .count();
-    // The run's total time is bounded by `--timeout` plus a margin for process start and the
-    // final (deadline-checked) calls.
+    // The run's total time is bounded by `--timeout` plus the grace its closing writes get
+    // (automatic rollback, lock release) plus a margin for process start.
     assert!(
-        took < Duration::from_secs(RUN_TIMEOUT_SECS + 5),
+        took < Duration::from_secs(RUN_TIMEOUT_SECS + 5) + bgctl::deadline::CLOSING_GRACE,
         "{ctx}: took {took:?} with --timeout {timeout}"
     );
     let code = out.status.code();
@@ -913,6 +913,58 @@ async fn canary_auto_rollback_that_fails_exits_4() {
     );
     assert_eq!(host(&stack).await.as_deref(), Some(MIXED_UP));
     assert_status_truthful(&stack, &plan, "after a failed auto-rollback").await;
+}
+
+/// `--timeout` runs out while a canary's write hangs: the automatic rollback still gets its
+/// closing grace (`bgctl::deadline::CLOSING_GRACE`) and sends traffic back (exit 3), instead
+/// of finding no time left for its own calls (exit 4). The run stays within timeout + grace.
+#[tokio::test(flavor = "multi_thread")]
+async fn canary_whose_timeout_runs_out_mid_write_still_rolls_back() {
+    let stack = Stack::start().await;
+    let blue = bg_plan(&stack, "blue", &[]);
+    let out = bgctl(&stack, &["plan", "apply", "--yes", p(&blue)]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let plan = write_plan(
+        &stack,
+        "canary-deadline.yaml",
+        "canary.yaml",
+        &[
+            (
+                CANARY_STEPS,
+                "    steps: [{setWeight: 10}, {setWeight: 100}]\n",
+            ),
+            (CANARY_VERIFY, ""),
+        ],
+        &[],
+    );
+    // The first service PATCH moves traffic to 10%; the next one (100%) hangs past the deadline.
+    stack.sim.faults().add(FaultRule {
+        method: Some("PATCH".into()),
+        path: "/services/*".into(),
+        skip: 1,
+        times: 1,
+        action: FaultAction::Hang { ms: 60_000 },
+    });
+    let started = Instant::now();
+    let out = bgctl(
+        &stack,
+        &["--timeout", "5s", "plan", "apply", "--yes", p(&plan)],
+    )
+    .await;
+    let took = started.elapsed();
+    stack.sim.faults().clear();
+    assert_eq!(out.status.code(), Some(3), "{}", render(&out));
+    assert!(
+        stderr(&out).contains("rolled back to `blue`"),
+        "{}",
+        render(&out)
+    );
+    assert_eq!(host(&stack).await.as_deref(), Some(BLUE_UP));
+    assert!(
+        took < Duration::from_secs(5 + 5) + bgctl::deadline::CLOSING_GRACE,
+        "took {took:?}"
+    );
+    assert_status_truthful(&stack, &plan, "after a rollback in the grace").await;
 }
 
 // ---------------------------------------------------------------------------------------------

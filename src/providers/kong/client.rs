@@ -9,6 +9,7 @@
 //! idempotent (`POST`) are retried only when the request cannot have reached Kong (connect
 //! errors) or when the caller can recognise its own earlier success (a `409` it then reads back).
 
+use crate::deadline::Deadline;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
@@ -97,7 +98,7 @@ pub struct KongClient {
     base: String,
     headers: HeaderMap,
     timeout: Duration,
-    deadline: Option<Instant>,
+    deadline: Option<Deadline>,
 }
 
 impl std::fmt::Debug for KongClient {
@@ -153,7 +154,7 @@ pub fn http_client(
 
 impl KongClient {
     /// A client for the plan's Kong provider.
-    pub fn new(spec: &KongProvider, deadline: Option<Instant>) -> Result<KongClient, KongError> {
+    pub fn new(spec: &KongProvider, deadline: Option<Deadline>) -> Result<KongClient, KongError> {
         let mut headers = HeaderMap::new();
         for (name, value) in &spec.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
@@ -253,7 +254,7 @@ impl KongClient {
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
         loop {
-            let timeout = match self.deadline {
+            let timeout = match self.deadline.as_ref().map(Deadline::get) {
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
                     if left.is_zero() {
@@ -354,7 +355,7 @@ impl KongClient {
     }
 
     async fn sleep(&self, d: Duration, method: &Method, path: &str) -> Result<(), KongError> {
-        if let Some(deadline) = self.deadline {
+        if let Some(deadline) = self.deadline.as_ref().map(Deadline::get) {
             if Instant::now() + d >= deadline {
                 return Err(KongError::Deadline {
                     method: method.clone(),

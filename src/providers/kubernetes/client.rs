@@ -8,6 +8,7 @@
 //! flattened into [`KubeError`] with the API server's status code, reason and message, so the
 //! renderer never prints kube's own nested error chain.
 
+use crate::deadline::Deadline;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -183,6 +184,13 @@ impl KubeError {
         matches!(self, KubeError::Api { reason, .. } if reason == "AlreadyExists")
     }
 
+    /// A failure a repeat may not meet: a 5xx or 429 answer, or no answer at all (the deadline
+    /// aside).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, KubeError::Transport { .. })
+            || self.code().is_some_and(|c| c == 429 || c >= 500)
+    }
+
     /// 404.
     pub fn is_not_found(&self) -> bool {
         self.code() == Some(404)
@@ -243,13 +251,13 @@ struct Conn {
 /// The client for one run.
 pub struct KubeClient {
     spec: ConnSpec,
-    deadline: Option<Instant>,
+    deadline: Option<Deadline>,
     conn: OnceCell<Conn>,
 }
 
 impl KubeClient {
     /// A client that connects on first use; requests stop at `deadline`.
-    pub fn new(spec: ConnSpec, deadline: Option<Instant>) -> KubeClient {
+    pub fn new(spec: ConnSpec, deadline: Option<Deadline>) -> KubeClient {
         KubeClient {
             spec,
             deadline,
@@ -316,7 +324,7 @@ impl KubeClient {
         fut: impl std::future::Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, KubeError> {
         let limit = Instant::now() + self.spec.request_timeout.unwrap_or(REQUEST_TIMEOUT);
-        let until = self.deadline.map_or(limit, |d| d.min(limit));
+        let until = self.deadline.as_ref().map_or(limit, |d| d.get().min(limit));
         match tokio::time::timeout_at(until, fut).await {
             Ok(r) => r.map_err(|e| KubeError::from_kube(verb, what.to_string(), e)),
             Err(_) => Err(KubeError::Deadline {

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
-use super::client::{KubeClient, LEASE};
+use super::client::{KubeClient, KubeError, LEASE};
 use crate::providers::{LockError, LockInfo, ProviderError};
 
 /// How often a lost race is retried before giving up.
@@ -112,8 +112,33 @@ pub async fn acquire(
     )))
 }
 
-/// Releases the Lease if `me` holds it.
+/// Pauses between tries of a release that met a server error.
+const RELEASE_BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_secs(1)];
+
+/// Releases the Lease if `me` holds it. The release re-reads and deletes with a
+/// `resourceVersion` precondition, so it is safe to repeat: a 5xx, 429 or lost connection is
+/// tried again (three tries in all) rather than leaving the Lease to block every run until it
+/// expires.
 pub async fn release(client: &KubeClient, name: &str, me: &LockInfo) -> Result<(), ProviderError> {
+    let mut backoff = RELEASE_BACKOFF.iter();
+    loop {
+        match release_once(client, name, me).await {
+            // A request that timed out is tried again too (a passed run deadline fails at once).
+            Err(e) if e.is_transient() || matches!(e, KubeError::Deadline { .. }) => {
+                match backoff.next() {
+                    Some(pause) => {
+                        tracing::debug!("releasing the Lease failed ({e}); trying again");
+                        tokio::time::sleep(*pause).await;
+                    }
+                    None => return Err(e.into()),
+                }
+            }
+            other => return other.map_err(Into::into),
+        }
+    }
+}
+
+async fn release_once(client: &KubeClient, name: &str, me: &LockInfo) -> Result<(), KubeError> {
     for _ in 0..ATTEMPTS {
         let Some(cur) = client.get(&LEASE, name).await? else {
             return Ok(());
@@ -127,7 +152,7 @@ pub async fn release(client: &KubeClient, name: &str, me: &LockInfo) -> Result<(
         {
             Ok(()) => return Ok(()),
             Err(e) if e.is_conflict() => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
     Ok(())

@@ -18,7 +18,11 @@
 //! * **The lock** is a Lease ([`lease`]).
 //! * **After a verified promotion**, `oldDeployment: scaleToZero | delete` retires the previous
 //!   side's Deployment after `scaleDownDelay` — only if traffic still goes entirely to the new
-//!   side at that moment (seed 004's "delete the old deployment").
+//!   side at that moment (seed 004's "delete the old deployment"). The delay counts from the
+//!   promotion's recorded time. A run killed before the retirement leaves it owed: the record
+//!   says `completed` with the old side as `previous` and its Deployment still there, and the
+//!   next `plan apply` (or `switch` to the live side) finishes it instead of saying "up to date"
+//!   ([`Provider::pending_retire`]). Rollbacks and aborts never retire.
 
 pub mod client;
 pub mod lease;
@@ -37,8 +41,8 @@ use self::client::{Kind, KubeClient, DEPLOYMENT, DESTINATION_RULE};
 use self::rollout::Readiness;
 use self::traffic::{Router, Side};
 use super::{
-    Call, Change, EnvState, LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot,
-    Traffic,
+    Call, Change, EnvState, LockError, LockInfo, PendingRetire, Phase, Provider, ProviderError,
+    Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
 
@@ -745,14 +749,18 @@ impl Provider for Kubernetes {
         if self.client.get(&DEPLOYMENT, &e.deployment).await?.is_none() {
             return Ok(Vec::new());
         }
-        if !self.scale_down_delay.is_zero() {
-            if Instant::now() + self.scale_down_delay > deadline {
+        // The delay counts from the promotion as recorded, so a run that finishes the
+        // retirement of a killed one waits only for what is left of it.
+        let recorded = parse_record(self.client.get(&self.kind, &self.object).await?.as_ref());
+        let wait = remaining_delay(self.scale_down_delay, recorded.at.as_deref());
+        if !wait.is_zero() {
+            if Instant::now() + wait > deadline {
                 return Err(ProviderError::State(format!(
                     "the run's deadline comes before `scaleDownDelay` ends; `{}` was kept",
                     DEPLOYMENT.display(&e.deployment)
                 )));
             }
-            tokio::time::sleep(self.scale_down_delay).await;
+            tokio::time::sleep(wait).await;
         }
         // Only retire the old side if nothing moved traffic back to it meanwhile.
         let obj = self.client.get(&self.kind, &self.object).await?;
@@ -785,5 +793,106 @@ impl Provider for Kubernetes {
             }
             OldDeployment::Keep => Ok(Vec::new()),
         }
+    }
+
+    fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
+        let Traffic::Env { env: live } = &snap.traffic else {
+            return None;
+        };
+        let r = &snap.record;
+        // Only a promotion retires (a rollback or abort keeps the side it left, for diagnosis).
+        let promoted = r.phase == Phase::Completed
+            && matches!(r.action.as_deref(), Some("apply" | "switch" | "promote"));
+        let old = r.previous.as_deref().filter(|o| promoted && o != live)?;
+        let e = self.env(old)?;
+        let d = self
+            .live
+            .lock()
+            .expect("live lock")
+            .deployments
+            .get(&e.deployment)
+            .cloned()
+            .flatten()?;
+        let path = DEPLOYMENT.path(&self.ns(), Some(&e.deployment));
+        let (action, detail, call) = match self.old {
+            OldDeployment::Keep => return None,
+            OldDeployment::Delete => (
+                "delete",
+                "oldDeployment: delete",
+                Call {
+                    method: "DELETE".into(),
+                    path,
+                    body: None,
+                    idempotent: true,
+                },
+            ),
+            OldDeployment::ScaleToZero => {
+                if d["spec"]["replicas"].as_u64() == Some(0) {
+                    return None;
+                }
+                (
+                    "update",
+                    "oldDeployment: scaleToZero",
+                    Call {
+                        method: "PATCH".into(),
+                        path,
+                        body: Some(json!({"spec": {"replicas": 0}})),
+                        idempotent: true,
+                    },
+                )
+            }
+        };
+        Some(PendingRetire {
+            old: old.to_string(),
+            live: live.clone(),
+            change: Change {
+                action,
+                entity: "deployment",
+                name: e.deployment.clone(),
+                detail: format!(
+                    "retire the old side `{old}` ({detail}); the promotion to `{live}` did not finish it"
+                ),
+                call,
+            },
+        })
+    }
+}
+
+/// What is left of `delay` since the promotion recorded at `at` (RFC 3339, whole seconds; one
+/// second is added back so the truncation never shortens the delay). The whole delay when `at`
+/// is missing or unreadable.
+fn remaining_delay(delay: Duration, at: Option<&str>) -> Duration {
+    let Some(at) = at.and_then(|a| humantime::parse_rfc3339(a).ok()) else {
+        return delay;
+    };
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(at)
+        .unwrap_or_default();
+    delay.saturating_sub(elapsed.saturating_sub(Duration::from_secs(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scale_down_delay_counts_from_the_recorded_promotion() {
+        let delay = Duration::from_secs(30);
+        let at = |ago: u64| {
+            humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() - Duration::from_secs(ago),
+            )
+            .to_string()
+        };
+        assert_eq!(remaining_delay(delay, None), delay);
+        assert_eq!(remaining_delay(delay, Some("yesterday")), delay);
+        // Just recorded: the whole delay (the record's whole seconds never shorten it).
+        assert!(remaining_delay(delay, Some(&at(0))) >= Duration::from_secs(29));
+        let left = remaining_delay(delay, Some(&at(20)));
+        assert!(
+            left > Duration::from_secs(9) && left <= Duration::from_secs(11),
+            "{left:?}"
+        );
+        assert_eq!(remaining_delay(delay, Some(&at(600))), Duration::ZERO);
     }
 }
