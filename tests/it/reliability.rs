@@ -484,50 +484,54 @@ async fn kill_at(s: Scenario, reference: &[(String, String)], k: usize, branch: 
             }
             assert_status_truthful(stack, &su.plan, &ctx).await;
         }
-        Branch::Converge => {
-            let out = bgctl(stack, &["plan", "apply", "--yes", p(&su.plan)]).await;
-            // Killed after its last traffic write, the run left only its lock: the next apply
-            // has nothing to change, takes no lock and says so (the lock stays, shown by
-            // `status`, until it expires or is broken).
-            let up_to_date = out.status.code() == Some(0) && stderr(&out).contains("up to date");
-            if locked && !up_to_date {
-                assert_eq!(
-                    out.status.code(),
-                    Some(5),
-                    "{ctx}: a killed run's lock is never silently stolen: {}",
-                    render(&out)
-                );
-                let out = bgctl(
-                    stack,
-                    &["plan", "apply", "--yes", "--force-unlock", p(&su.plan)],
-                )
-                .await;
-                assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-            } else {
-                assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-            }
-            assert_eq!(host(stack).await.as_deref(), Some(end_host(s)), "{ctx}");
-            let mut ups = upstreams(stack).await;
-            ups.retain(|u| !(locked && up_to_date && u == LOCK_UP));
-            ups.sort();
-            assert_eq!(
-                ups,
-                [BLUE_UP, GREEN_UP],
-                "{ctx}: leftovers after converging"
-            );
-            let st = assert_status_truthful(stack, &su.plan, &ctx).await;
-            assert_eq!(st["record"]["phase"], "completed", "{ctx}: {st}");
-            // Converged means idempotent: one more apply writes nothing.
-            stack.sim.clear_requests();
-            let out = bgctl(stack, &["plan", "apply", "--yes", p(&su.plan)]).await;
-            assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-            assert!(
-                writes(stack).is_empty(),
-                "{ctx}: re-apply wrote {:?}",
-                writes(stack)
-            );
-        }
+        Branch::Converge => assert_converges(stack, &su.plan, s, locked, &ctx).await,
     }
+}
+
+/// `plan apply` converges to the plan's end state (past a left-over lock with `--force-unlock`,
+/// never silently), leaves nothing behind, and one more apply writes nothing.
+async fn assert_converges(stack: &Stack, plan: &Path, s: Scenario, locked: bool, ctx: &str) {
+    let out = bgctl(stack, &["plan", "apply", "--yes", p(plan)]).await;
+    // Killed after its last traffic write, the run left only its lock: the next apply
+    // has nothing to change, takes no lock and says so (the lock stays, shown by
+    // `status`, until it expires or is broken).
+    let up_to_date = out.status.code() == Some(0) && stderr(&out).contains("up to date");
+    if locked && !up_to_date {
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{ctx}: a killed run's lock is never silently stolen: {}",
+            render(&out)
+        );
+        let out = bgctl(
+            stack,
+            &["plan", "apply", "--yes", "--force-unlock", p(plan)],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+    } else {
+        assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+    }
+    assert_eq!(host(stack).await.as_deref(), Some(end_host(s)), "{ctx}");
+    let mut ups = upstreams(stack).await;
+    ups.retain(|u| !(locked && up_to_date && u == LOCK_UP));
+    ups.sort();
+    assert_eq!(
+        ups,
+        [BLUE_UP, GREEN_UP],
+        "{ctx}: leftovers after converging"
+    );
+    let st = assert_status_truthful(stack, plan, &ctx).await;
+    assert_eq!(st["record"]["phase"], "completed", "{ctx}: {st}");
+    // Converged means idempotent: one more apply writes nothing.
+    stack.sim.clear_requests();
+    let out = bgctl(stack, &["plan", "apply", "--yes", p(plan)]).await;
+    assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+    assert!(
+        writes(stack).is_empty(),
+        "{ctx}: re-apply wrote {:?}",
+        writes(stack)
+    );
 }
 
 /// After `rollback`/`abort`: stable (blue) serves. `rollback` with nothing recorded to go back
@@ -567,6 +571,84 @@ async fn crash_matrix(s: Scenario, branches: &[Branch]) -> usize {
         started.elapsed().as_secs_f64()
     );
     recovered
+}
+
+/// Write `k`'s answer is lost (kong-sim makes the change, then resets the connection): the
+/// run must keep the exit-code contract with the service on one side (or a recorded mix), and
+/// the state must converge and stay idempotent. Returns the exit code.
+async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -> i32 {
+    let su = setup(s).await;
+    let stack = &su.stack;
+    let (method, path) = &reference[k];
+    let skip = reference[..k].iter().filter(|(m, _)| m == method).count();
+    stack.sim.faults().add(FaultRule {
+        method: Some(method.clone()),
+        path: "*".into(),
+        skip: u32::try_from(skip).expect("small"),
+        times: 1,
+        action: FaultAction::LoseAnswer,
+    });
+    let ctx = format!("{s:?} answer lost at write {k} ({method} {path})");
+    let (out, _) = spawn(
+        stack,
+        &["--timeout", "20s", "plan", "apply", "--yes", p(&su.plan)],
+        &[],
+    )
+    .wait(Duration::from_secs(40))
+    .await;
+    let lost = writes(stack).len() > k;
+    stack.sim.faults().clear();
+    assert!(lost, "{ctx}: the run never made that write");
+    let code = out.status.code().unwrap_or(-1);
+    let err = stderr(&out);
+    let h = host(stack).await;
+    match code {
+        0 => assert_eq!(h.as_deref(), Some(end_host(s)), "{ctx}: {}", render(&out)),
+        1 => assert!(
+            h.is_none() || h.as_deref() == Some(BLUE_UP),
+            "{ctx}: exit 1 but traffic moved: {}",
+            render(&out)
+        ),
+        3 => assert_eq!(h.as_deref(), Some(BLUE_UP), "{ctx}: {}", render(&out)),
+        4 => assert!(
+            err.contains("state:") && err.contains("to finish by hand: bgctl "),
+            "{ctx}: {}",
+            render(&out)
+        ),
+        _ => panic!("{ctx}: undocumented exit: {}", render(&out)),
+    }
+    let st = assert_status_truthful(stack, &su.plan, &ctx).await;
+    assert_converges(stack, &su.plan, s, !st["lock"].is_null(), &ctx).await;
+    code
+}
+
+/// A lost answer at every write of the three scenarios (the "write landed, answer lost" kill
+/// point a SIGKILL cannot produce).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_at_every_write_ends_consistently() {
+    let started = Instant::now();
+    let mut codes: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut runs = 0;
+    for s in [
+        Scenario::BlueGreenFresh,
+        Scenario::BlueGreenSwitch,
+        Scenario::Canary,
+    ] {
+        let reference = reference_writes(s).await;
+        for k in 0..reference.len() {
+            let code = lose_answer_at(s, &reference, k).await;
+            println!(
+                "  {s:?} answer lost at write {k} ({} {}): exit {code}",
+                reference[k].0, reference[k].1
+            );
+            *codes.entry(code).or_insert(0) += 1;
+            runs += 1;
+        }
+    }
+    println!(
+        "lost-answer matrix: {runs} writes, exit codes {codes:?}, all converged; {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// SIGKILL at every write of a first-time blue-green apply: status is truthful, no orphans, and

@@ -298,6 +298,7 @@ impl Admin {
         });
         self.total_requests.fetch_add(1, Ordering::Relaxed);
 
+        let mut lose_answer = false;
         if let Some(action) = self.faults.check(&method, &path) {
             match action {
                 FaultAction::Status {
@@ -336,6 +337,7 @@ impl Admin {
                 FaultAction::Delay { ms } => {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
+                FaultAction::LoseAnswer => lose_answer = true,
             }
         }
 
@@ -346,6 +348,10 @@ impl Admin {
             Err(e) => (e.status, e.body, e.headers),
         };
         self.log.finish(seq, status);
+        if lose_answer {
+            conn.reset();
+            return std::future::pending().await;
+        }
         let mut builder = Response::builder()
             .status(status)
             .header("server", format!("kong/{}", self.ver.text))

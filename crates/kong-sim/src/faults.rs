@@ -48,6 +48,10 @@ pub enum FaultAction {
     Reset,
     /// Answer normally after `ms`.
     Delay { ms: u64 },
+    /// Carry the request out, then close the connection with a RST instead of answering: the
+    /// change is made and the client never learns it (logged with the status it would have
+    /// had).
+    LoseAnswer,
 }
 
 #[derive(Default)]

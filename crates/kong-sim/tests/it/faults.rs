@@ -107,6 +107,36 @@ async fn hang_reset_and_delay() {
         "expected a reset, got {read:?}"
     );
 
+    // Lose answer: the write is made, the client gets a reset instead of the answer.
+    sim.faults()
+        .add(rule("POST", "/upstreams", 0, 1, FaultAction::LoseAnswer));
+    let err = client()
+        .post(format!("{admin}/upstreams"))
+        .json(&json!({"name": "lost.upstream"}))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!err.is_status(), "{err:?}");
+    let r = send(
+        &client(),
+        &admin,
+        "GET",
+        "/upstreams/lost.upstream",
+        &Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200, "the write landed");
+    let logged = sim
+        .requests()
+        .into_iter()
+        .find(|l| l.method == "POST" && l.path == "/upstreams")
+        .unwrap();
+    assert_eq!(
+        logged.status, 201,
+        "logged with the status it would have had"
+    );
+
     // Delay: answered normally, late.
     let started = Instant::now();
     let r = send(&client(), &admin, "GET", "/status", &Body::None, &[]).await;
