@@ -1108,7 +1108,7 @@ async fn contour_root_includes_switch() {
     );
     assert_eq!(
         st["routing"],
-        "HTTPProxy `root-blog` includes HTTPProxy marketing/blog (environment `green`) for prefix /blog"
+        "HTTPProxy `root-blog` includes HTTPProxy `marketing/blog` (environment `green`) for `prefix: /blog`"
     );
     k.sim.clear_requests();
 
@@ -1156,7 +1156,7 @@ async fn contour_root_includes_switch() {
     ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("routing:  HTTPProxy `root-blog` includes HTTPProxy marketing/blog2 (environment `blue`) for prefix /blog"),
+        text.contains("routing:  HTTPProxy `root-blog` includes HTTPProxy `marketing/blog2` (environment `blue`) for `prefix: /blog`"),
         "{text}"
     );
 

@@ -472,7 +472,7 @@ pub fn describe_include(obj: &Value, sides: &[Side]) -> Option<String> {
                 .flat_map(|c| {
                     c.iter().map(|(k, v)| {
                         format!(
-                            "{k} {}",
+                            "`{k}: {}`",
                             v.as_str().map_or_else(|| v.to_string(), str::to_string)
                         )
                     })
@@ -481,7 +481,7 @@ pub fn describe_include(obj: &Value, sides: &[Side]) -> Option<String> {
         })
         .unwrap_or_default();
     Some(format!(
-        "includes HTTPProxy {ns}/{name} (environment `{}`){}",
+        "includes HTTPProxy `{ns}/{name}` (environment `{}`){}",
         side.env,
         if conditions.is_empty() {
             String::new()
@@ -761,7 +761,7 @@ mod tests {
         );
         assert_eq!(
             describe_include(&obj, &sides).as_deref(),
-            Some("includes HTTPProxy marketing/blog (environment `green`) for prefix /blog")
+            Some("includes HTTPProxy `marketing/blog` (environment `green`) for `prefix: /blog`")
         );
         let patch = spec_patch(Router::HttpProxyInclude, &obj, &sides, &to("blue"))
             .unwrap()
