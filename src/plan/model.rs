@@ -154,7 +154,8 @@ pub struct KubernetesProvider {
     /// Weights of a Gateway API HTTPRoute's `backendRefs`.
     #[serde(default)]
     pub gateway_api: Option<GatewayApiRef>,
-    /// Weights of a Contour HTTPProxy's `services`.
+    /// Weights of a Contour HTTPProxy's `services` or, when the environments name an
+    /// `include`, the child a root HTTPProxy's `includes` entry names.
     #[serde(default)]
     pub contour: Option<ContourRef>,
     /// Weights of an Istio VirtualService's `route` destinations.
@@ -191,13 +192,25 @@ pub struct GatewayApiRef {
     pub http_route: String,
 }
 
-/// A Contour HTTPProxy.
+/// A Contour HTTPProxy: weights of its `services` (environments with `service`), or the
+/// root whose `includes` entry is switched between children (environments with `include`).
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct ContourRef {
     /// HTTPProxy name.
     pub http_proxy: String,
+}
+
+/// A child HTTPProxy of a root HTTPProxy's `spec.includes`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ContourInclude {
+    /// The child HTTPProxy's name.
+    pub name: String,
+    /// Its namespace (default: the provider's namespace, where the root is).
+    #[serde(default)]
+    pub namespace: Option<String>,
 }
 
 /// An Istio VirtualService (and the DestinationRule defining its subsets).
@@ -353,6 +366,10 @@ pub struct Environment {
     /// Kubernetes/Istio: the DestinationRule subset of this side.
     #[serde(default)]
     pub subset: Option<String>,
+    /// Kubernetes/Contour: the child HTTPProxy the root HTTPProxy (`contour.httpProxy`)
+    /// includes while this side is live (blue-green by switching the root's `includes`).
+    #[serde(default)]
+    pub include: Option<ContourInclude>,
     /// Value of `verify.header` that identifies this side in proxy responses
     /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
     #[serde(default)]

@@ -780,6 +780,23 @@ fn kubernetes_environments(
     let mut deployments = HashSet::new();
     let mut selectors: Vec<(String, String)> = Vec::new();
     let mut backends = HashSet::new();
+    let mut includes: Vec<(String, String, String)> = Vec::new();
+    // Contour's second mode: when an environment names an `include`, the HTTPProxy is a root
+    // whose `includes` entry is switched between the environments' children.
+    let includes_from = k8s
+        .contour
+        .as_ref()
+        .and_then(|_| plan.environments.iter().find(|(_, e)| e.include.is_some()))
+        .map(|(n, _)| n.as_str());
+    if let (Some(_), Some(_)) = (includes_from, &plan.strategy.canary) {
+        v.push(
+            Problem::new(
+                "strategy.canary",
+                "a root HTTPProxy's `includes` sends all traffic to one child, so it cannot run a canary",
+            )
+            .hint("for weights, name the child HTTPProxy in `contour.httpProxy` and give the environments `service:` (its `services` weights) instead of `include:`; or use `strategy.blueGreen`"),
+        );
+    }
     for (name, env) in &plan.environments {
         let at = format!("environments.{name}");
         for (key, set) in [
@@ -833,11 +850,28 @@ fn kubernetes_environments(
                 selectors.push((name.clone(), key));
             }
         }
-        if k8s.gateway_api.is_some() || k8s.contour.is_some() {
+        if let Some(with) = includes_from {
+            contour_include(name, env, with, k8s, &mut includes, v);
+        } else if env.include.is_some() {
+            v.push(
+                Problem::new(
+                    &format!("{at}.include"),
+                    "only `provider.kubernetes.contour` uses `include`",
+                )
+                .hint("`include` names the child HTTPProxy a Contour root HTTPProxy includes"),
+            );
+        }
+        if k8s.gateway_api.is_some() || (k8s.contour.is_some() && includes_from.is_none()) {
             match &env.service {
                 None => v.push(
                     Problem::new(&at, "a weighted backend needs the side's backend `service`")
-                        .hint("add `service: myapp-green` (the Service in front of this side)"),
+                        .hint(if k8s.contour.is_some() {
+                            "add `service: myapp-green` (the Service in front of this side), or \
+                             give every environment `include: {name: <child HTTPProxy>}` to \
+                             switch a root HTTPProxy's `includes`"
+                        } else {
+                            "add `service: myapp-green` (the Service in front of this side)"
+                        }),
                 ),
                 Some(s) => {
                     k8s_name(&format!("{at}.service"), s, v);
@@ -870,6 +904,66 @@ fn kubernetes_environments(
             }
         }
     }
+}
+
+/// One environment of a Contour root-`includes` plan: it names its own child HTTPProxy and no
+/// `service` (the two Contour modes do not mix).
+fn contour_include(
+    env_name: &str,
+    env: &super::model::Environment,
+    with: &str,
+    k8s: &super::model::KubernetesProvider,
+    seen: &mut Vec<(String, String, String)>,
+    v: &mut Vec<Problem>,
+) {
+    let at = &format!("environments.{env_name}");
+    if env.service.is_some() {
+        v.push(
+            Problem::new(
+                &format!("{at}.service"),
+                if env.include.is_some() || with == env_name {
+                    "`service` (weights on the HTTPProxy's `services`) and `include` (switching a root HTTPProxy's `includes`) cannot be mixed".to_string()
+                } else {
+                    format!("`service` (weights on the HTTPProxy's `services`) cannot be mixed with `include` (environment `{with}` switches a root HTTPProxy's `includes`)")
+                },
+            )
+            .hint("use `include: {name: <child HTTPProxy>}` on every environment, or `service:` on every environment"),
+        );
+    }
+    let Some(inc) = &env.include else {
+        if env.service.is_none() {
+            v.push(
+                Problem::new(
+                    at,
+                    format!("missing `include`, which environment `{with}` has"),
+                )
+                .hint("with a root HTTPProxy's `includes`, every environment names its child, e.g. `include: {name: blog2}`"),
+            );
+        }
+        return;
+    };
+    k8s_name(&format!("{at}.include.name"), &inc.name, v);
+    if let Some(ns) = &inc.namespace {
+        k8s_name(&format!("{at}.include.namespace"), ns, v);
+    }
+    let ns = inc
+        .namespace
+        .clone()
+        .or_else(|| k8s.namespace.clone())
+        .unwrap_or_default();
+    if let Some((other, _, _)) = seen.iter().find(|(_, n, c)| *n == ns && *c == inc.name) {
+        v.push(
+            Problem::new(
+                &format!("{at}.include"),
+                format!(
+                    "the same child HTTPProxy `{}` as environment `{other}`, so a switch would change nothing",
+                    inc.name
+                ),
+            )
+            .hint("each environment includes its own child HTTPProxy"),
+        );
+    }
+    seen.push((env_name.to_string(), ns, inc.name.clone()));
 }
 
 fn health_check(plan: &Plan, v: &mut Vec<Problem>) {
@@ -1292,5 +1386,42 @@ mod tests {
                 .any(|x| x.starts_with("environments.green.servers: `servers` is for HAProxy")),
             "{p:#?}"
         );
+    }
+
+    #[test]
+    fn contour_includes_are_one_mode_for_every_environment() {
+        let k8s = |object: &str, envs: &str| {
+            problems(&format!(
+                "{HEAD}provider: {{kubernetes: {{namespace: m, {object}}}}}\nenvironments:\n{envs}"
+            ))
+        };
+        let ok = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, include: {name: blog2}}\n  green: {deployment: g, include: {name: blog, namespace: m2}}\n",
+        );
+        assert!(ok.is_empty(), "{ok:#?}");
+        // Same child once defaulted and once explicit.
+        let p = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, include: {name: blog}}\n  green: {deployment: g, include: {name: blog, namespace: m}}\n",
+        );
+        assert_eq!(
+            p,
+            ["environments.green.include: the same child HTTPProxy `blog` as environment `blue`, so a switch would change nothing"]
+        );
+        let p = k8s(
+            "gatewayApi: {httpRoute: r}",
+            "  blue: {deployment: b, service: b, include: {name: blog}}\n  green: {deployment: g, service: g}\n",
+        );
+        assert_eq!(
+            p,
+            ["environments.blue.include: only `provider.kubernetes.contour` uses `include`"]
+        );
+        let p = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, service: b, include: {name: blog}}\n  green: {deployment: g, include: {name: blog2}}\n",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].starts_with("environments.blue.service: `service` (weights on the HTTPProxy's `services`) and `include`"), "{p:#?}");
     }
 }

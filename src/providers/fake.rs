@@ -70,6 +70,7 @@ impl Provider for Fake {
                 })
                 .collect(),
             extra: Vec::new(),
+            routing: None,
         })
     }
 

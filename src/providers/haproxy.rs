@@ -693,6 +693,7 @@ impl Provider for Haproxy {
             lock,
             envs,
             extra: Vec::new(),
+            routing: None,
         })
     }
 

@@ -181,6 +181,10 @@ pub struct Snapshot {
     pub envs: Vec<(String, EnvState)>,
     /// Other entities bgctl owns for this rollout (e.g. a canary's mixed upstream).
     pub extra: Vec<String>,
+    /// How the traffic object routes, where that says more than `traffic` (e.g. which child
+    /// HTTPProxy a Contour root includes, and for which conditions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routing: Option<String>,
 }
 
 /// One planned write.

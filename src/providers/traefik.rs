@@ -576,6 +576,7 @@ impl Provider for Traefik {
             lock,
             envs,
             extra: vec![format!("state file {}", self.state.path().display())],
+            routing: None,
         })
     }
 

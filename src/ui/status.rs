@@ -38,6 +38,9 @@ impl StatusView {
             "rollout:  {}\nprovider: {}\nlive:     {}\n",
             self.rollout, self.provider, s.traffic
         );
+        if let Some(routing) = &s.routing {
+            out.push_str(&format!("routing:  {routing}\n"));
+        }
         out.push_str(&format!("phase:    {}", r.phase.as_str()));
         if let (Some(w), Some(canary)) = (r.weight, &r.canary) {
             out.push_str(&format!(" (canary `{canary}`: {w}% requested)"));

@@ -1077,3 +1077,193 @@ async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
         )
         .is_none());
 }
+
+/// Seed 003's objects on today's Contour: the root `root-blog` includes the child `blog`
+/// (green) for /blog next to an unrelated `docs` include; `blog2` (blue) exists unless
+/// `blue_child` is `None`, with that `status.currentStatus` (kube-sim runs no Contour).
+fn contour_include_objects(k: &Kube, blue_child: Option<&str>) {
+    k.deployment(
+        "marketing",
+        "blog-blue",
+        &json!({"app": "blog", "color": "blue"}),
+    );
+    k.deployment(
+        "marketing",
+        "blog-green",
+        &json!({"app": "blog", "color": "green"}),
+    );
+    let child = |name: &str, service: &str, status: &str| {
+        json!({
+            "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
+            "metadata": {"name": name, "namespace": "marketing"},
+            "spec": {"routes": [{"conditions": [{"prefix": "/blog"}],
+                                 "services": [{"name": service, "port": 80}]}]},
+            "status": {"currentStatus": status, "description": format!("{status} HTTPProxy")}
+        })
+    };
+    k.sim.put_object(child("blog", "green", "valid"));
+    if let Some(status) = blue_child {
+        k.sim.put_object(child("blog2", "blue", status));
+    }
+    k.sim.put_object(json!({
+        "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
+        "metadata": {"name": "root-blog", "namespace": "marketing"},
+        "spec": {"virtualhost": {"fqdn": "yangcs.net", "tls": {"secretName": "yangcs-net"}},
+                 "includes": [
+                     {"name": "docs", "namespace": "docs", "conditions": [{"prefix": "/docs"}]},
+                     {"name": "blog", "namespace": "marketing", "conditions": [{"prefix": "/blog"}]}]}
+    }));
+}
+
+fn root_blog(k: &Kube) -> Value {
+    k.get(
+        "projectcontour.io/v1",
+        "HTTPProxy",
+        "marketing",
+        "root-blog",
+    )
+    .expect("root-blog")
+}
+
+/// The root's `includes` with the `/blog` entry naming `child` (the `docs` entry unchanged).
+fn includes_with(child: &str) -> Value {
+    json!([
+        {"name": "docs", "namespace": "docs", "conditions": [{"prefix": "/docs"}]},
+        {"name": child, "namespace": "marketing", "conditions": [{"prefix": "/blog"}]}
+    ])
+}
+
+/// `plans/contour-blue-green.yaml` (seed 003): `plan apply` renames the root's /blog include
+/// from `blog` to `blog2` in one conditional merge patch (conditions and the other include
+/// kept, record in the same write), a second apply writes nothing, `rollback` and
+/// `switch --to` move the entry back and forth; `status` names the included child.
+#[tokio::test(flavor = "multi_thread")]
+async fn contour_root_includes_switch() {
+    let k = Kube::start().await;
+    contour_include_objects(&k, Some("orphaned"));
+    let plan = k.plan("contour-blue-green.yaml");
+    let status = |k: &Kube| {
+        let mut cmd = k.bgctl();
+        cmd.args(["--output", "json", "status", "-f"]).arg(&plan);
+        let out = cmd.output().expect("status");
+        ok(&out);
+        serde_json::from_slice::<Value>(&out.stdout).expect("json status")
+    };
+    let st = status(&k);
+    assert_eq!(
+        st["traffic"],
+        json!({"kind": "env", "env": "green"}),
+        "{st}"
+    );
+    assert_eq!(
+        st["routing"],
+        "HTTPProxy `root-blog` includes HTTPProxy `marketing/blog` (environment `green`) for `prefix: /blog`"
+    );
+    k.sim.clear_requests();
+
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    ok(&run(cmd).await);
+    let root = root_blog(&k);
+    assert_eq!(root["spec"]["includes"], includes_with("blog2"));
+    assert_eq!(
+        root["spec"]["virtualhost"],
+        json!({"fqdn": "yangcs.net", "tls": {"secretName": "yangcs-net"}})
+    );
+    let r = record(&root);
+    assert_eq!(
+        (r["phase"].as_str(), r["previous"].as_str()),
+        ("completed", "green")
+    );
+    let proxy_writes: Vec<(String, String)> = k
+        .writes()
+        .iter()
+        .filter(|w| w.path.contains("/httpproxies"))
+        .map(|w| {
+            let path = w.path.split('?').next().unwrap_or_default().to_string();
+            (w.method.clone(), path)
+        })
+        .collect();
+    assert_eq!(
+        proxy_writes,
+        vec![(
+            "PATCH".to_string(),
+            "/apis/projectcontour.io/v1/namespaces/marketing/httpproxies/root-blog".to_string()
+        )],
+        "one write, to the root only"
+    );
+    assert!(
+        k.sim.requests().iter().any(|r| r.method == "GET"
+            && r.path.split('?').next()
+                == Some("/apis/projectcontour.io/v1/namespaces/marketing/httpproxies/blog2")),
+        "the child was checked before the switch"
+    );
+    assert_conditional_merge_patches(&k.writes());
+    let mut cmd = k.bgctl();
+    cmd.args(["status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("routing:  HTTPProxy `root-blog` includes HTTPProxy `marketing/blog2` (environment `blue`) for `prefix: /blog`"),
+        "{text}"
+    );
+
+    // Converged: applying again writes nothing at all.
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert!(k.writes().is_empty(), "re-apply wrote {:#?}", k.writes());
+
+    let mut cmd = k.bgctl();
+    cmd.args(["rollback", "--yes", "-f"]).arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(root_blog(&k)["spec"]["includes"], includes_with("blog"));
+    assert_eq!(record(&root_blog(&k))["phase"], "rolled-back");
+
+    let mut cmd = k.bgctl();
+    cmd.args(["switch", "--to", "blue", "--yes", "-f"])
+        .arg(&plan);
+    ok(&run(cmd).await);
+    assert_eq!(root_blog(&k)["spec"]["includes"], includes_with("blog2"));
+    assert_eq!(status(&k)["traffic"], json!({"kind": "env", "env": "blue"}));
+    assert_conditional_merge_patches(&k.writes());
+}
+
+/// A missing or `invalid` child HTTPProxy stops the switch before anything is written to an
+/// HTTPProxy (exit 1, naming the child); the root still includes `blog`.
+#[tokio::test(flavor = "multi_thread")]
+async fn contour_include_of_a_missing_or_invalid_child_is_refused() {
+    for (blue_child, expect) in [
+        (
+            None,
+            "HTTPProxy `blog2` (the child of environment `blue`) does not exist in namespace `marketing`",
+        ),
+        (
+            Some("invalid"),
+            "HTTPProxy `marketing/blog2` (the child of environment `blue`) is invalid according to Contour: invalid HTTPProxy",
+        ),
+    ] {
+        let k = Kube::start().await;
+        contour_include_objects(&k, blue_child);
+        let plan = k.plan("contour-blue-green.yaml");
+        k.sim.clear_requests();
+        let mut cmd = k.bgctl();
+        cmd.args(["switch", "--to", "blue", "--yes", "-f"])
+            .arg(&plan);
+        let out = run(cmd).await;
+        assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expect), "{}", render(&out));
+        // Only the run's own Lease is written (taken and released); no HTTPProxy, no Deployment.
+        let other: Vec<_> = k
+            .writes()
+            .into_iter()
+            .filter(|w| !w.path.contains("/coordination.k8s.io/v1/namespaces/marketing/leases"))
+            .collect();
+        assert!(other.is_empty(), "written: {other:#?}");
+        assert_eq!(root_blog(&k)["spec"]["includes"], includes_with("blog"));
+        assert!(record(&root_blog(&k)).is_empty(), "no record was written");
+    }
+}

@@ -654,6 +654,7 @@ impl Provider for Kong {
             lock,
             envs,
             extra,
+            routing: None,
         })
     }
 

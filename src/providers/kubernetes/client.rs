@@ -343,6 +343,26 @@ impl KubeClient {
         Ok(obj.map(to_json))
     }
 
+    /// GET of an object in namespace `ns` (e.g. a child HTTPProxy another namespace holds);
+    /// `None` when it does not exist.
+    pub async fn get_in(
+        &self,
+        kind: &Kind,
+        ns: &str,
+        name: &str,
+    ) -> Result<Option<Value>, KubeError> {
+        let c = self.conn().await?;
+        let api: Api<DynamicObject> = Api::namespaced_with(c.client.clone(), ns, &kind.resource());
+        let obj = self
+            .bounded(
+                "GET",
+                &format!("{} in namespace {ns}", kind.display(name)),
+                api.get_opt(name),
+            )
+            .await?;
+        Ok(obj.map(to_json))
+    }
+
     /// POST.
     pub async fn create(&self, kind: &Kind, body: &Value) -> Result<Value, KubeError> {
         let api = self.api(kind).await?;

@@ -8,7 +8,9 @@
 //!   stops the release with the live side untouched.
 //! * **One traffic object** moves traffic ([`traffic`]): a Service's selector (blue-green, seeds
 //!   002/004), Gateway API HTTPRoute `backendRefs` weights, Contour HTTPProxy `services` weights
-//!   (seed 003; the old `IngressRoute` CRD is removed upstream and not supported), or Istio
+//!   or a root HTTPProxy's `includes` entry switched between one child HTTPProxy per
+//!   environment (seed 003, blue-green; the child is checked to exist and not be `invalid`
+//!   first; the seed's `IngressRoute` CRD is removed upstream and not supported), or Istio
 //!   VirtualService `route` weights with the DestinationRule's subsets checked first.
 //! * **State lives on that object**: the rollout record and ownership are `bgctl.dev/*`
 //!   annotations written in the *same* merge patch as the routing change, so state and traffic
@@ -119,7 +121,12 @@ impl Kubernetes {
         } else if let Some(g) = &k.gateway_api {
             (Router::HttpRoute, client::HTTP_ROUTE, g.http_route.clone())
         } else if let Some(c) = &k.contour {
-            (Router::HttpProxy, client::HTTP_PROXY, c.http_proxy.clone())
+            let router = if plan.environments.values().any(|e| e.include.is_some()) {
+                Router::HttpProxyInclude
+            } else {
+                Router::HttpProxy
+            };
+            (router, client::HTTP_PROXY, c.http_proxy.clone())
         } else if let Some(i) = &k.istio {
             (
                 Router::VirtualService,
@@ -151,6 +158,10 @@ impl Kubernetes {
                     selector,
                     service: e.service.clone(),
                     subset: e.subset.clone(),
+                    include: e.include.as_ref().map(|i| traffic::Include {
+                        name: i.name.clone(),
+                        namespace: i.namespace.clone(),
+                    }),
                 },
                 deployment,
                 manifest,
@@ -342,6 +353,48 @@ impl Kubernetes {
                     "DestinationRule `{dr}` has no subset `{subset}` (environment `{}`); it defines {}",
                     e.side.env,
                     if subsets.is_empty() { "none".to_string() } else { subsets.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Contour root `includes`: the child HTTPProxy of every environment about to get traffic
+    /// must exist and must not be `invalid` (Contour's `status.currentStatus`; `orphaned` is
+    /// what a child nobody includes yet looks like, so it is fine).
+    async fn check_children(&self, to: &Traffic) -> Result<(), ProviderError> {
+        if self.router != Router::HttpProxyInclude {
+            return Ok(());
+        }
+        let want = traffic::desired(to, &self.sides()).map_err(ProviderError::State)?;
+        let root_ns = self.ns();
+        for e in &self.envs {
+            let Some(inc) = &e.side.include else {
+                continue;
+            };
+            if want.get(&e.side.env).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            let ns = inc.namespace.as_deref().unwrap_or(&root_ns);
+            let Some(child) = self
+                .client
+                .get_in(&client::HTTP_PROXY, ns, &inc.name)
+                .await?
+            else {
+                return Err(ProviderError::State(format!(
+                    "HTTPProxy `{}` (the child of environment `{}`) does not exist in namespace `{ns}`; create it before switching `{}` to it; traffic was not moved",
+                    inc.name, e.side.env, self.object
+                )));
+            };
+            if child["status"]["currentStatus"].as_str() == Some("invalid") {
+                return Err(ProviderError::State(format!(
+                    "HTTPProxy `{ns}/{}` (the child of environment `{}`) is invalid according to Contour: {}; traffic was not moved",
+                    inc.name,
+                    e.side.env,
+                    child["status"]["description"]
+                        .as_str()
+                        .filter(|d| !d.is_empty())
+                        .unwrap_or("(no description)")
                 )));
             }
         }
@@ -569,6 +622,11 @@ impl Provider for Kubernetes {
                 )
             })
             .collect();
+        let routing = match (&live.traffic, self.router) {
+            (Some(obj), Router::HttpProxyInclude) => traffic::describe_include(obj, &self.sides())
+                .map(|d| format!("{} `{}` {d}", self.kind.kind, self.object)),
+            _ => None,
+        };
         *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
@@ -576,6 +634,7 @@ impl Provider for Kubernetes {
             lock,
             envs,
             extra: Vec::new(),
+            routing,
         })
     }
 
@@ -656,6 +715,7 @@ impl Provider for Kubernetes {
             }
         }
         self.check_subsets(to).await?;
+        self.check_children(to).await?;
         self.write_traffic(Some(to), record).await
     }
 

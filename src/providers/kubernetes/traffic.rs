@@ -13,9 +13,21 @@
 //!   canary share is read back from the live weights, with each API's defaulting rules
 //!   (HTTPRoute: a missing weight is 1; HTTPProxy: no weights at all is an even split, else a
 //!   missing one is 0; VirtualService: a lone destination gets 100).
-//! * The whole list of a managed rule is sent in a JSON merge patch that also carries
-//!   `metadata.resourceVersion`, so a concurrent edit makes the write fail (409) instead of being
-//!   overwritten.
+//! * **HTTPProxy `spec.includes[]`** (seed 003's root/child delegation, blue-green only): each
+//!   environment names one child HTTPProxy (`include: {name, namespace?}`), and the root's
+//!   *managed* include is the one entry naming an environment's child (a missing `namespace`,
+//!   in the entry or in the plan, is the root's). A switch renames that entry to the target's
+//!   child and keeps its `conditions` and every other field; other includes are untouched. The
+//!   namespace is written only when the target's differs from the root's or the entry already
+//!   had one, so a root written without namespaces stays that way. An include cannot split
+//!   traffic, so a [`Traffic::Split`] is refused (weights belong on the child's `services`,
+//!   with `service:` on the environments). Decision: the plan names children per environment
+//!   rather than bgctl remembering which entry it manages (e.g. by its `conditions`), so the
+//!   live object alone says which side is live, as for the other routers, and two entries
+//!   naming environments is reported instead of guessed at.
+//! * The whole list of a managed rule (or the whole `includes` list) is sent in a JSON merge
+//!   patch that also carries `metadata.resourceVersion`, so a concurrent edit makes the write
+//!   fail (409) instead of being overwritten.
 
 use std::collections::BTreeMap;
 
@@ -30,8 +42,10 @@ pub enum Router {
     Service,
     /// Gateway API HTTPRoute.
     HttpRoute,
-    /// Contour HTTPProxy.
+    /// Contour HTTPProxy `services` weights.
     HttpProxy,
+    /// Contour root HTTPProxy `includes` (one child HTTPProxy per environment).
+    HttpProxyInclude,
     /// Istio VirtualService.
     VirtualService,
 }
@@ -47,6 +61,28 @@ pub struct Side {
     pub service: Option<String>,
     /// Istio subset.
     pub subset: Option<String>,
+    /// Contour child HTTPProxy a root includes.
+    pub include: Option<Include>,
+}
+
+/// A child HTTPProxy: `name` in `namespace` (`None`: the root's namespace).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Include {
+    /// HTTPProxy name.
+    pub name: String,
+    /// Its namespace, when it is not the root's.
+    pub namespace: Option<String>,
+}
+
+impl Include {
+    /// `namespace/name`, with the root's namespace filled in.
+    pub fn display(&self, root_ns: &str) -> String {
+        format!(
+            "{}/{}",
+            self.namespace.as_deref().unwrap_or(root_ns),
+            self.name
+        )
+    }
 }
 
 impl Router {
@@ -56,7 +92,7 @@ impl Router {
             Router::HttpRoute => ("rules", "backendRefs"),
             Router::HttpProxy => ("routes", "services"),
             Router::VirtualService => ("http", "route"),
-            Router::Service => ("", ""),
+            Router::Service | Router::HttpProxyInclude => ("", ""),
         }
     }
 
@@ -75,7 +111,7 @@ impl Router {
                         .as_deref()
                         .is_none_or(|h| d["host"].as_str() == Some(h))
             }
-            Router::Service => false,
+            Router::Service | Router::HttpProxyInclude => false,
         }
     }
 
@@ -111,7 +147,7 @@ fn effective_weights(router: Router, entries: &[Value]) -> Vec<u64> {
                 explicit.iter().map(|w| w.unwrap_or(0)).collect()
             }
         }
-        Router::Service => Vec::new(),
+        Router::Service | Router::HttpProxyInclude => Vec::new(),
     }
 }
 
@@ -134,6 +170,9 @@ fn managed(router: Router, rule: &Value, sides: &[Side]) -> bool {
 /// Where `obj` sends traffic. `names` gives `(stable, canary)` for a split when the record or
 /// the plan knows them.
 pub fn read(router: Router, obj: &Value, sides: &[Side], names: Option<(&str, &str)>) -> Traffic {
+    if router == Router::HttpProxyInclude {
+        return read_includes(obj, sides);
+    }
     if router == Router::Service {
         let sel: BTreeMap<String, String> = obj["spec"]["selector"]
             .as_object()
@@ -281,6 +320,9 @@ pub fn spec_patch(
         }
         return Ok((!sel.is_empty()).then(|| json!({"selector": sel})));
     }
+    if router == Router::HttpProxyInclude {
+        return includes_patch(obj, sides, want);
+    }
     let (rules_key, entries_key) = router.lists();
     let mut all = rules(router, obj);
     if !all.iter().any(|r| managed(router, r, sides)) {
@@ -333,6 +375,182 @@ pub fn spec_patch(
         rule[entries_key] = Value::Array(list);
     }
     Ok(changed.then(|| json!({ rules_key: all })))
+}
+
+/// The namespace of a (root) HTTPProxy as read from the API server.
+fn namespace_of(obj: &Value) -> &str {
+    obj["metadata"]["namespace"].as_str().unwrap_or_default()
+}
+
+/// The child an `includes[]` entry names, with the root's namespace filled in.
+fn included(entry: &Value, root_ns: &str) -> (String, String) {
+    (
+        entry["namespace"].as_str().unwrap_or(root_ns).to_string(),
+        entry["name"].as_str().unwrap_or("?").to_string(),
+    )
+}
+
+/// The environment whose child `entry` includes.
+fn include_side<'a>(entry: &Value, root_ns: &str, sides: &'a [Side]) -> Option<&'a Side> {
+    let (ns, name) = included(entry, root_ns);
+    sides.iter().find(|s| {
+        s.include
+            .as_ref()
+            .is_some_and(|i| i.name == name && i.namespace.as_deref().unwrap_or(root_ns) == ns)
+    })
+}
+
+/// The `includes` of a root HTTPProxy and, of those, the indexes naming an environment's child.
+fn managed_includes(obj: &Value, sides: &[Side]) -> (Vec<Value>, Vec<usize>) {
+    let root_ns = namespace_of(obj);
+    let list = obj["spec"]["includes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let managed = list
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| include_side(e, root_ns, sides).is_some())
+        .map(|(i, _)| i)
+        .collect();
+    (list, managed)
+}
+
+fn read_includes(obj: &Value, sides: &[Side]) -> Traffic {
+    let root_ns = namespace_of(obj);
+    let (list, managed) = managed_includes(obj, sides);
+    let name = |e: &Value| {
+        let (ns, n) = included(e, root_ns);
+        format!("{ns}/{n}")
+    };
+    match managed.as_slice() {
+        [i] => Traffic::Env {
+            env: include_side(&list[*i], root_ns, sides)
+                .map(|s| s.env.clone())
+                .unwrap_or_default(),
+        },
+        [] if list.is_empty() => Traffic::Foreign {
+            target: "no includes".into(),
+        },
+        [] => Traffic::Foreign {
+            target: format!(
+                "includes {} (no environment's HTTPProxy)",
+                list.iter().map(name).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        more => Traffic::Foreign {
+            target: format!(
+                "includes {} at once",
+                more.iter()
+                    .map(|i| {
+                        let e = &list[*i];
+                        let env = include_side(e, root_ns, sides).map_or("?", |s| s.env.as_str());
+                        format!("{} ({env})", name(e))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        },
+    }
+}
+
+/// The managed include, as `namespace/name (environment) for conditions`, for `bgctl status`.
+pub fn describe_include(obj: &Value, sides: &[Side]) -> Option<String> {
+    let root_ns = namespace_of(obj);
+    let (list, managed) = managed_includes(obj, sides);
+    let [i] = managed.as_slice() else {
+        return None;
+    };
+    let e = &list[*i];
+    let side = include_side(e, root_ns, sides)?;
+    let (ns, name) = included(e, root_ns);
+    let conditions = e["conditions"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .filter_map(Value::as_object)
+                .flat_map(|c| {
+                    c.iter().map(|(k, v)| {
+                        format!(
+                            "`{k}: {}`",
+                            v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                        )
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    Some(format!(
+        "includes HTTPProxy `{ns}/{name}` (environment `{}`){}",
+        side.env,
+        if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" for {}", conditions.join(", "))
+        }
+    ))
+}
+
+fn includes_patch(
+    obj: &Value,
+    sides: &[Side],
+    want: &BTreeMap<String, u64>,
+) -> Result<Option<Value>, String> {
+    let env = want
+        .iter()
+        .find(|(_, w)| **w == 100)
+        .map(|(e, _)| e.clone())
+        .ok_or(
+            "a root HTTPProxy's `includes` sends all traffic to one child, so it cannot split \
+             traffic; for weights, give the environments `service:` and use the child's `services`",
+        )?;
+    let target = sides
+        .iter()
+        .find(|s| s.env == env)
+        .and_then(|s| s.include.as_ref())
+        .ok_or_else(|| format!("environment `{env}` names no child HTTPProxy (`include`)"))?;
+    let root_ns = namespace_of(obj);
+    let (mut list, managed) = managed_includes(obj, sides);
+    let i = match managed.as_slice() {
+        [i] => *i,
+        [] => {
+            return Err(format!(
+                "no entry of `spec.includes` names an environment's HTTPProxy ({}); add one for the live side first",
+                sides
+                    .iter()
+                    .filter_map(|s| s.include.as_ref().map(|i| format!("`{}`", i.display(root_ns))))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ))
+        }
+        more => {
+            return Err(format!(
+                "{} entries of `spec.includes` name environments' HTTPProxies ({}); bgctl switches one entry, so leave only the live side's",
+                more.len(),
+                more.iter()
+                    .map(|i| {
+                        let (ns, n) = included(&list[*i], root_ns);
+                        format!("`{ns}/{n}`")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        }
+    };
+    let target_ns = target.namespace.as_deref().unwrap_or(root_ns);
+    let entry = &mut list[i];
+    let mut changed = false;
+    if entry["name"].as_str() != Some(target.name.as_str()) {
+        entry["name"] = json!(target.name);
+        changed = true;
+    }
+    if (entry.get("namespace").is_some() || target_ns != root_ns)
+        && entry["namespace"].as_str() != Some(target_ns)
+    {
+        entry["namespace"] = json!(target_ns);
+        changed = true;
+    }
+    Ok(changed.then(|| json!({ "includes": list })))
 }
 
 #[cfg(test)]
@@ -494,5 +712,169 @@ mod tests {
             patch,
             json!({"selector": {"version": null, "track": "green"}})
         );
+    }
+
+    fn sides_include() -> Vec<Side> {
+        vec![
+            Side {
+                env: "green".into(),
+                include: Some(Include {
+                    name: "blog".into(),
+                    namespace: None,
+                }),
+                ..Side::default()
+            },
+            Side {
+                env: "blue".into(),
+                include: Some(Include {
+                    name: "blog2".into(),
+                    namespace: Some("marketing".into()),
+                }),
+                ..Side::default()
+            },
+        ]
+    }
+
+    fn root(includes: &Value) -> Value {
+        json!({"metadata": {"name": "root-blog", "namespace": "marketing"},
+               "spec": {"virtualhost": {"fqdn": "yangcs.net"}, "includes": includes}})
+    }
+
+    fn to(env: &str) -> BTreeMap<String, u64> {
+        desired(&Traffic::Env { env: env.into() }, &sides_include()).unwrap()
+    }
+
+    #[test]
+    fn includes_switch_renames_only_the_managed_entry() {
+        let docs =
+            json!({"name": "docs", "namespace": "docs", "conditions": [{"prefix": "/docs"}]});
+        let obj = root(&json!([
+            docs,
+            {"name": "blog", "conditions": [{"prefix": "/blog"}], "extra": true}
+        ]));
+        let sides = sides_include();
+        assert_eq!(
+            read(Router::HttpProxyInclude, &obj, &sides, None),
+            Traffic::Env {
+                env: "green".into()
+            }
+        );
+        assert_eq!(
+            describe_include(&obj, &sides).as_deref(),
+            Some("includes HTTPProxy `marketing/blog` (environment `green`) for `prefix: /blog`")
+        );
+        let patch = spec_patch(Router::HttpProxyInclude, &obj, &sides, &to("blue"))
+            .unwrap()
+            .unwrap();
+        // The root's own namespace is not written into an entry that had none.
+        assert_eq!(
+            patch,
+            json!({"includes": [docs,
+                {"name": "blog2", "conditions": [{"prefix": "/blog"}], "extra": true}]})
+        );
+        let mut after = obj.clone();
+        after["spec"]["includes"] = patch["includes"].clone();
+        assert_eq!(
+            read(Router::HttpProxyInclude, &after, &sides, None),
+            Traffic::Env { env: "blue".into() }
+        );
+        assert!(
+            spec_patch(Router::HttpProxyInclude, &after, &sides, &to("blue"))
+                .unwrap()
+                .is_none()
+        );
+        let back = spec_patch(Router::HttpProxyInclude, &after, &sides, &to("green"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(back, json!({"includes": obj["spec"]["includes"]}));
+    }
+
+    #[test]
+    fn includes_namespace_is_kept_when_present_and_set_when_different() {
+        // An entry with an explicit namespace keeps one.
+        let obj = root(&json!([{"name": "blog", "namespace": "marketing",
+                                "conditions": [{"prefix": "/blog"}]}]));
+        let patch = spec_patch(
+            Router::HttpProxyInclude,
+            &obj,
+            &sides_include(),
+            &to("blue"),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            patch["includes"],
+            json!([{"name": "blog2", "namespace": "marketing", "conditions": [{"prefix": "/blog"}]}])
+        );
+        // A child in another namespace gets it written; a same-named child elsewhere is not
+        // the environment's.
+        let mut sides = sides_include();
+        sides[1].include = Some(Include {
+            name: "blog".into(),
+            namespace: Some("staging".into()),
+        });
+        let obj = root(&json!([{"name": "blog"}]));
+        assert_eq!(
+            read(Router::HttpProxyInclude, &obj, &sides, None),
+            Traffic::Env {
+                env: "green".into()
+            }
+        );
+        let patch = spec_patch(Router::HttpProxyInclude, &obj, &sides, &to("blue"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            patch["includes"],
+            json!([{"name": "blog", "namespace": "staging"}])
+        );
+        let mut after = obj.clone();
+        after["spec"]["includes"] = patch["includes"].clone();
+        assert_eq!(
+            read(Router::HttpProxyInclude, &after, &sides, None),
+            Traffic::Env { env: "blue".into() }
+        );
+    }
+
+    #[test]
+    fn includes_of_no_or_both_children_are_foreign_and_splits_are_refused() {
+        let sides = sides_include();
+        let other = root(&json!([{"name": "legacy", "conditions": [{"prefix": "/blog"}]}]));
+        assert_eq!(
+            read(Router::HttpProxyInclude, &other, &sides, None),
+            Traffic::Foreign {
+                target: "includes marketing/legacy (no environment's HTTPProxy)".into()
+            }
+        );
+        let err = spec_patch(Router::HttpProxyInclude, &other, &sides, &to("blue")).unwrap_err();
+        assert!(err.contains("no entry of `spec.includes`"), "{err}");
+        let both = root(
+            &json!([{"name": "blog", "conditions": [{"prefix": "/blog"}]},
+                                {"name": "blog2", "conditions": [{"prefix": "/preview"}]}]),
+        );
+        assert_eq!(
+            read(Router::HttpProxyInclude, &both, &sides, None),
+            Traffic::Foreign {
+                target: "includes marketing/blog (green) and marketing/blog2 (blue) at once".into()
+            }
+        );
+        assert!(spec_patch(Router::HttpProxyInclude, &both, &sides, &to("blue")).is_err());
+        assert_eq!(
+            read(Router::HttpProxyInclude, &root(&json!([])), &sides, None),
+            Traffic::Foreign {
+                target: "no includes".into()
+            }
+        );
+        let obj = root(&json!([{"name": "blog"}]));
+        let split = desired(
+            &Traffic::Split {
+                stable: "green".into(),
+                canary: "blue".into(),
+                percent: 10.0,
+            },
+            &sides,
+        )
+        .unwrap();
+        let err = spec_patch(Router::HttpProxyInclude, &obj, &sides, &split).unwrap_err();
+        assert!(err.contains("cannot split traffic"), "{err}");
     }
 }
