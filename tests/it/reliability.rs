@@ -521,7 +521,7 @@ async fn assert_converges(stack: &Stack, plan: &Path, s: Scenario, locked: bool,
         [BLUE_UP, GREEN_UP],
         "{ctx}: leftovers after converging"
     );
-    let st = assert_status_truthful(stack, plan, &ctx).await;
+    let st = assert_status_truthful(stack, plan, ctx).await;
     assert_eq!(st["record"]["phase"], "completed", "{ctx}: {st}");
     // Converged means idempotent: one more apply writes nothing.
     stack.sim.clear_requests();
