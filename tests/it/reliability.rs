@@ -1526,6 +1526,102 @@ fn fuzz_long() {
     println!("fuzz long: {n} cases in {:.1}s", t.elapsed().as_secs_f64());
 }
 
+/// Peak memory (GNU time's maximum resident set size) of `bgctl plan validate` on each hostile
+/// input stays within a fixed bound and a small multiple of validating an example plan, measured
+/// in the same run: the input limits bound memory, whatever the input.
+#[test]
+fn hostile_plans_are_rejected_within_bounded_memory() {
+    const BOUND_KIB: u64 = 160 * 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let at_limit = |name: &str, text: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    // Just under the default 1 MiB limit: 20 000 environments in flow style.
+    let mut wide = String::from("apiVersion: bgctl.dev/v1\nkind: Rollout\nenvironments:\n");
+    let mut i = 0;
+    while wide.len() < 1024 * 1024 - 100 {
+        wide.push_str(&format!(
+            "  e{i}: {{upstream: u{i}, targets: [{{target: \"10.0.0.1:80\"}}]}}\n"
+        ));
+        i += 1;
+    }
+    let mut anchors = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for n in 1..40 {
+        let prev = n - 1;
+        anchors.push_str(&format!(
+            "a{n}: &a{n} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    let bytes: Vec<u8> = (0..1024 * 1024 - 1)
+        .map(|i: u32| u8::try_from((i.wrapping_mul(2_654_435_761) >> 24) & 0xff).unwrap())
+        .collect();
+    let inputs = [
+        (
+            "plans/kong-blue-green.yaml (baseline)",
+            root().join("plans/kong-blue-green.yaml"),
+            0,
+        ),
+        (
+            "billion laughs (40 levels x 10)",
+            at_limit("laughs.yaml", anchors.as_bytes()),
+            2,
+        ),
+        (
+            "100 000-deep flow nesting",
+            at_limit(
+                "deep.yaml",
+                format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000)).as_bytes(),
+            ),
+            2,
+        ),
+        (
+            "1 MiB of wide YAML",
+            at_limit("wide.yaml", wide.as_bytes()),
+            2,
+        ),
+        (
+            "1 MiB of non-UTF-8 bytes",
+            at_limit("bytes.yaml", &bytes),
+            2,
+        ),
+        (
+            "10 MiB file (over the limit)",
+            at_limit("big.yaml", &vec![b'#'; 10 * 1024 * 1024]),
+            2,
+        ),
+    ];
+    let mut baseline = 0;
+    for (what, path, code) in &inputs {
+        let out = Command::new("/usr/bin/time")
+            .args(["-f", "maxrss_kib=%M"])
+            .arg(assert_cmd::cargo::cargo_bin("bgctl"))
+            .args(["plan", "validate"])
+            .arg(path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("GNU time (scripts/test installs the `time` package)");
+        let err = stderr(&out);
+        let kib: u64 = err
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("maxrss_kib="))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{what}: no maxrss in {err}"));
+        assert_eq!(out.status.code(), Some(*code), "{what}: {}", render(&out));
+        if baseline == 0 {
+            baseline = kib;
+        }
+        println!(
+            "  {what}: exit {code}, peak {:.1} MiB ({:.1}x the example plan)",
+            kib as f64 / 1024.0,
+            kib as f64 / baseline as f64
+        );
+        assert!(kib < BOUND_KIB, "{what}: peak {kib} KiB");
+    }
+}
+
 /// Black box: larger than `--max-plan-bytes`, and deeper than the nesting limit: clean exit 2
 /// with no request. (Non-UTF-8 and billion laughs are `tests/plans/invalid/25` and `27`, run by
 /// `plans::broken_plans_fail_with_located_messages`.)
