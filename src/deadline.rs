@@ -1,39 +1,47 @@
 //! The run's deadline (`--timeout`), one handle shared by the engine and the API clients.
 //!
-//! Every wait and every call stops at it. When the run is being closed — an automatic
-//! rollback's write and verification, the lock release — the engine calls
-//! [`Deadline::grant_closing`], which moves it to [`CLOSING_GRACE`] past the original deadline
-//! (never further): a canary whose time ran out is still sent back to stable and its lock still
-//! released, instead of exiting 4 with calls it had no time left to make. A run therefore
-//! takes at most `--timeout` + [`CLOSING_GRACE`].
+//! `--timeout` bounds the whole run, its closing writes included. Ordinary work — probes,
+//! pauses, analysis, traffic steps — stops a reserve earlier ([`closing_reserve`]: a quarter of
+//! the timeout, at most 5 s). When the run is being closed — an automatic rollback's write and
+//! verification, the lock release — the engine calls [`Deadline::grant_closing`], which opens
+//! that reserve: a canary whose time ran out is still sent back to stable and its lock still
+//! released, instead of exiting 4 with calls it had no time left to make.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Extra time the closing writes of a run get after `--timeout` has passed.
-pub const CLOSING_GRACE: Duration = Duration::from_secs(5);
+/// The most time kept back for the closing writes.
+pub const MAX_CLOSING_RESERVE: Duration = Duration::from_secs(5);
 
-/// A deadline that the engine can extend once, by [`CLOSING_GRACE`], to close a run.
+/// The part of `timeout` kept back for the closing writes: a quarter, at most
+/// [`MAX_CLOSING_RESERVE`].
+pub fn closing_reserve(timeout: Duration) -> Duration {
+    (timeout / 4).min(MAX_CLOSING_RESERVE)
+}
+
+/// A deadline for ordinary work that the engine can move once, to the hard end of the run, for
+/// the closing writes.
 #[derive(Debug, Clone)]
 pub struct Deadline {
-    original: Instant,
+    hard: Instant,
     current: Arc<Mutex<Instant>>,
 }
 
 impl Deadline {
-    /// A deadline at `at`.
-    pub fn at(at: Instant) -> Deadline {
+    /// Ordinary work stops at `work`; the closing writes may run until `hard`.
+    pub fn new(work: Instant, hard: Instant) -> Deadline {
         Deadline {
-            original: at,
-            current: Arc::new(Mutex::new(at)),
+            hard: hard.max(work),
+            current: Arc::new(Mutex::new(work)),
         }
     }
 
-    /// A deadline `timeout` from now.
+    /// The deadline of a run with this `--timeout`, from now.
     pub fn after(timeout: Duration) -> Deadline {
-        Deadline::at(Instant::now() + timeout)
+        let hard = Instant::now() + timeout;
+        Deadline::new(hard - closing_reserve(timeout), hard)
     }
 
     /// When waits and calls must stop now.
@@ -41,14 +49,10 @@ impl Deadline {
         *self.current.lock().expect("deadline lock")
     }
 
-    /// Gives the closing writes time: at least [`CLOSING_GRACE`] from now, but never more than
-    /// [`CLOSING_GRACE`] past the original deadline.
+    /// Opens the reserve for the closing writes: from now on calls may run until the end of
+    /// `--timeout`.
     pub fn grant_closing(&self) {
-        let mut cur = self.current.lock().expect("deadline lock");
-        let want = Instant::now().min(self.original) + CLOSING_GRACE;
-        if want > *cur {
-            *cur = want;
-        }
+        *self.current.lock().expect("deadline lock") = self.hard;
     }
 }
 
@@ -56,23 +60,31 @@ impl Deadline {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_reserve_is_a_quarter_of_the_timeout_at_most_5s() {
+        assert_eq!(
+            closing_reserve(Duration::from_secs(8)),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            closing_reserve(Duration::from_mins(10)),
+            MAX_CLOSING_RESERVE
+        );
+    }
+
     #[tokio::test(start_paused = true)]
-    async fn the_grace_is_counted_from_the_original_deadline() {
-        let d = Deadline::after(Duration::from_secs(10));
-        let original = d.get();
-        d.grant_closing();
-        assert_eq!(d.get(), original, "10 s left is more than the grace");
-        tokio::time::advance(Duration::from_secs(8)).await;
-        d.grant_closing();
-        assert_eq!(d.get(), Instant::now() + CLOSING_GRACE);
-        tokio::time::advance(Duration::from_secs(30)).await;
+    async fn closing_opens_the_reserve_and_no_more() {
+        let start = Instant::now();
+        let d = Deadline::after(Duration::from_secs(20));
+        assert_eq!(d.get(), start + Duration::from_secs(15));
+        let clone = d.clone();
+        clone.grant_closing();
+        assert_eq!(d.get(), start + Duration::from_secs(20), "clones share it");
         d.grant_closing();
         assert_eq!(
             d.get(),
-            original + CLOSING_GRACE,
-            "never past the original + grace"
+            start + Duration::from_secs(20),
+            "never past --timeout"
         );
-        let clone = d.clone();
-        assert_eq!(clone.get(), d.get(), "clones share the deadline");
     }
 }

@@ -411,7 +411,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             Err(LockError::Provider(e)) => return Err(e.into()),
         }
         let mut result = f.await;
-        // Releasing the lock closes the run: it may use the grace after `--timeout`.
+        // Releasing the lock closes the run: it may use the reserve `--timeout` keeps for that.
         self.opts.deadline.grant_closing();
         match self.provider.unlock(&me).await {
             Ok(()) => self.emit(Event::LockReleased),
@@ -959,7 +959,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             reason: reason.to_string(),
             to: prev.to_string(),
         });
-        // The failure may be the deadline itself: the rollback still gets its grace.
+        // The failure may be the deadline itself: the rollback still has the closing reserve.
         self.opts.deadline.grant_closing();
         let to = Traffic::Env {
             env: prev.to_string(),
