@@ -574,8 +574,8 @@ async fn crash_matrix(s: Scenario, branches: &[Branch]) -> usize {
 }
 
 /// Write `k`'s answer is lost (kong-sim makes the change, then resets the connection): the
-/// run must keep the exit-code contract with the service on one side (or a recorded mix), and
-/// the state must converge and stay idempotent. Returns the exit code.
+/// run must still succeed at the plan's end state, `status` must agree with Kong, and the state
+/// must stay converged and idempotent. Returns the exit code.
 async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -> i32 {
     let su = setup(s).await;
     let stack = &su.stack;
@@ -599,24 +599,11 @@ async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -
     let lost = writes(stack).len() > k;
     stack.sim.faults().clear();
     assert!(lost, "{ctx}: the run never made that write");
+    // Every write is either idempotent (retried), read back after an unknown outcome (traffic
+    // writes, the lock, target POSTs) or harmless to repeat: a lost answer never fails the run.
     let code = out.status.code().unwrap_or(-1);
-    let err = stderr(&out);
-    let h = host(stack).await;
-    match code {
-        0 => assert_eq!(h.as_deref(), Some(end_host(s)), "{ctx}: {}", render(&out)),
-        1 => assert!(
-            h.is_none() || h.as_deref() == Some(BLUE_UP),
-            "{ctx}: exit 1 but traffic moved: {}",
-            render(&out)
-        ),
-        3 => assert_eq!(h.as_deref(), Some(BLUE_UP), "{ctx}: {}", render(&out)),
-        4 => assert!(
-            err.contains("state:") && err.contains("to finish by hand: bgctl "),
-            "{ctx}: {}",
-            render(&out)
-        ),
-        _ => panic!("{ctx}: undocumented exit: {}", render(&out)),
-    }
+    assert_eq!(code, 0, "{ctx}: {}", render(&out));
+    assert_eq!(host(stack).await.as_deref(), Some(end_host(s)), "{ctx}");
     let st = assert_status_truthful(stack, &su.plan, &ctx).await;
     assert_converges(stack, &su.plan, s, !st["lock"].is_null(), &ctx).await;
     code
@@ -761,16 +748,23 @@ async fn flaky_run(action: &FaultAction, inj: Injection, canary: bool) -> (usize
     // Never half-switched: the status agrees with Kong and the service points at exactly one
     // environment or at the mix while the record says a canary is in progress.
     assert_status_truthful(&stack, &plan, &ctx).await;
-    // Retries only where idempotent: a target `POST` that got no answer is never re-sent with
-    // the same body (the lock `POST` may be: it reads back a 409 and recognises its own run).
+    // Retries only where idempotent: a target `POST` that got no answer is never re-sent blind
+    // with the same body — only after a read-back of that target answered 404 (it did not
+    // land). The lock `POST` may be re-sent: it reads back a 409 and recognises its own run.
     for (i, r) in log.iter().enumerate() {
         if r.method == "POST" && r.path.ends_with("/targets") && r.status == 0 {
-            assert!(
-                !log[i + 1..]
-                    .iter()
-                    .any(|x| x.method == "POST" && x.path == r.path && x.body == r.body),
-                "{ctx}: an unanswered target POST was re-sent: {r:?}"
-            );
+            if let Some(j) = log[i + 1..]
+                .iter()
+                .position(|x| x.method == "POST" && x.path == r.path && x.body == r.body)
+            {
+                let between = &log[i + 1..i + 1 + j];
+                assert!(
+                    between.iter().any(|x| x.method == "GET"
+                        && x.path.starts_with(&format!("{}/", r.path))
+                        && x.status == 404),
+                    "{ctx}: an unanswered target POST was re-sent without reading it back: {r:?}"
+                );
+            }
         }
     }
     (injected, code.unwrap_or(-1))
@@ -832,7 +826,8 @@ async fn flaky_admin_api_429_retry_after() {
     flaky_matrix(status_fault(429, Some(1))).await;
 }
 
-/// Connection reset without an answer: as above; unanswered target POSTs are not re-sent.
+/// Connection reset without an answer: as above; unanswered target POSTs are re-sent only after
+/// a read-back shows they did not land.
 #[tokio::test(flavor = "multi_thread")]
 async fn flaky_admin_api_connection_reset() {
     flaky_matrix(FaultAction::Reset).await;

@@ -82,6 +82,15 @@ pub enum KongError {
 }
 
 impl KongError {
+    /// Whether the call may have been carried out although no answer came back (a timeout or a
+    /// lost connection): look before deciding.
+    pub fn answer_lost(&self) -> bool {
+        matches!(
+            self,
+            KongError::Timeout { .. } | KongError::Unreachable { .. }
+        )
+    }
+
     /// The HTTP status Kong answered with, if any.
     pub fn status(&self) -> Option<StatusCode> {
         match self {

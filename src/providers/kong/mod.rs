@@ -508,6 +508,23 @@ impl Kong {
         self.lock_ttl
     }
 
+    /// Sets the weight of a target that exists (`targets` is the upstream's targets path).
+    async fn converge_target(
+        &self,
+        targets: &str,
+        target: &str,
+        body: &Value,
+    ) -> Result<(), ProviderError> {
+        let patch = Call {
+            method: "PATCH".into(),
+            path: format!("{targets}/{}", urlencode(target)),
+            body: Some(json!({"weight": body.get("weight")})),
+            idempotent: true,
+        };
+        self.do_call(&patch).await?;
+        Ok(())
+    }
+
     async fn do_call(&self, call: &Call) -> Result<Value, KongError> {
         let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
         self.client
@@ -705,28 +722,30 @@ impl Provider for Kong {
     }
 
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
-        match self.do_call(&change.call).await {
-            Ok(_) => Ok(()),
-            // A retried POST whose first attempt landed: the target exists; converge its weight.
-            Err(e)
-                if change.call.method == "POST"
-                    && e.status() == Some(reqwest::StatusCode::CONFLICT) =>
-            {
-                let body = change.call.body.clone().unwrap_or(Value::Null);
-                let target = body
-                    .get("target")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                let patch = Call {
-                    method: "PATCH".into(),
-                    path: format!("{}/{}", change.call.path, urlencode(target)),
-                    body: Some(json!({"weight": body.get("weight")})),
-                    idempotent: true,
-                };
-                self.do_call(&patch).await?;
-                Ok(())
+        let body = change.call.body.clone().unwrap_or(Value::Null);
+        let target = (change.call.method == "POST")
+            .then(|| body.get("target").and_then(Value::as_str))
+            .flatten();
+        match (self.do_call(&change.call).await, target) {
+            (Ok(_), _) => Ok(()),
+            // A POST whose first attempt landed: the target exists; converge its weight.
+            (Err(e), Some(target)) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                self.converge_target(&change.call.path, target, &body).await
             }
-            Err(e) => Err(e.into()),
+            // A target POST is not idempotent, so it is never re-sent blind: when its answer is
+            // lost, read the target back. There: converge its weight; not there: the POST did
+            // not land and sending it again is safe.
+            (Err(e), Some(target)) if e.answer_lost() => {
+                let path = format!("{}/{}", change.call.path, urlencode(target));
+                tracing::info!("the answer to a target POST was lost ({e}); reading {path} back");
+                if self.client.get(&path).await?.is_some() {
+                    self.converge_target(&change.call.path, target, &body).await
+                } else {
+                    self.do_call(&change.call).await?;
+                    Ok(())
+                }
+            }
+            (Err(e), _) => Err(e.into()),
         }
     }
 
