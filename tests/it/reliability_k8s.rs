@@ -642,6 +642,14 @@ async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -
         "{ctx}: the lost write landed: {}",
         render(&out)
     );
+    // ... and so is one that says it failed to retire blue when blue is gone.
+    if stderr(&out).contains("retiring `blue` failed") {
+        assert!(
+            c.has_deployment("blue"),
+            "{ctx}: blue was deleted: {}",
+            render(&out)
+        );
+    }
     let locked = c.lease().is_some();
     let how = converge(&c, &plan, locked, &ctx).await;
     (code, how)
