@@ -1,7 +1,8 @@
 //! Reliability under faults (issue 8) for the Kubernetes provider: the real binary against
 //! kube-sim. A SIGKILL at every API write boundary of a Service selector flip and of a Gateway
-//! API weight switch, a flaky API server (500/503/429, hangs past the request timeout, 409
-//! races), and concurrent runs with the Lease. `docs/reliability.md` lists the guarantees and the
+//! API weight switch, a lost answer (write stored, connection reset) at every write of those and
+//! the canary, a flaky API server (500/503/429, hangs past the request timeout, 409 races,
+//! connection resets, a 20 % random rate of 500s or resets), and concurrent runs with the Lease. `docs/reliability.md` lists the guarantees and the
 //! latest figures; the tests print them (`--nocapture`).
 //!
 //! kube-sim's fault rules have no `skip`: a request takes the first rule that matches it and
