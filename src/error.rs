@@ -155,6 +155,10 @@ fn kube_hint(e: &crate::providers::kubernetes::client::KubeError) -> String {
     use crate::providers::kubernetes::client::KubeError;
     match e {
         KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
+        // A write whose connection failed may have been carried out (the answer was lost).
+        KubeError::Transport { verb: verb @ ("POST" | "PUT" | "PATCH" | "DELETE"), what, .. } => format!(
+            "check that the cluster in the kubeconfig is reachable; the {verb} of {what} may have been carried out before the connection failed: run `bgctl status -f <plan>` to see the live state"
+        ),
         KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
         KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
         KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),

@@ -828,7 +828,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 {
                     self.emit(Event::Warning {
                         message: format!(
-                            "the traffic write reported an error ({e}) but the Admin API shows it applied"
+                            "the traffic write reported an error ({e}) but reading the live state back shows it applied"
                         ),
                     });
                 }

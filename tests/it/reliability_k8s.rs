@@ -1,7 +1,8 @@
 //! Reliability under faults (issue 8) for the Kubernetes provider: the real binary against
 //! kube-sim. A SIGKILL at every API write boundary of a Service selector flip and of a Gateway
-//! API weight switch, a flaky API server (500/503/429, hangs past the request timeout, 409
-//! races), and concurrent runs with the Lease. `docs/reliability.md` lists the guarantees and the
+//! API weight switch, a lost answer (write stored, connection reset) at every write of those and
+//! the canary, a flaky API server (500/503/429, hangs past the request timeout, 409 races,
+//! connection resets, a 20 % random rate of 500s or resets), and concurrent runs with the Lease. `docs/reliability.md` lists the guarantees and the
 //! latest figures; the tests print them (`--nocapture`).
 //!
 //! kube-sim's fault rules have no `skip`: a request takes the first rule that matches it and
@@ -18,7 +19,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kube_sim::{KubeSim, LoggedRequest, SimConfig};
+use kube_sim::{FaultAction, KubeSim, LoggedRequest, SimConfig};
 use serde_json::{json, Value};
 
 use crate::harness::{render, root};
@@ -489,63 +490,69 @@ async fn crash_case(s: Scenario, reference: &[(String, String)], k: usize, b: Br
             assert_status_truthful(&c, &plan, &ctx).await;
             how
         }
-        Branch::Converge => {
-            let mut out = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
-            let up_to_date = out.status.code() == Some(0) && stderr(&out).contains("up to date");
-            let how = if locked && !up_to_date {
-                assert_eq!(
-                    out.status.code(),
-                    Some(5),
-                    "{ctx}: a killed run's Lease is never silently taken: {}",
-                    render(&out)
-                );
-                assert!(
-                    stderr(&out).contains("locked by tester@"),
-                    "{ctx}: {}",
-                    render(&out)
-                );
-                out = c
-                    .run(&["plan", "apply", "--yes", "--force-unlock", p(&plan)])
-                    .await;
-                assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-                "exit 5, then --force-unlock"
-            } else {
-                assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-                if up_to_date {
-                    "up to date"
-                } else {
-                    "apply"
-                }
-            };
-            assert_eq!(c.truth().0, "green", "{ctx}: not converged after {how}");
-            let st = assert_status_truthful(&c, &plan, &ctx).await;
-            assert_eq!(st["record"]["phase"], "completed", "{ctx}: {st}");
-            let mut how = how.to_string();
-            if s == Scenario::Selector {
-                assert!(c.has_deployment("green"), "{ctx}");
-                // `oldDeployment: delete` is finished even when the kill came between the
-                // flip and the delete: the next apply retires blue instead of "up to date".
-                assert!(
-                    !c.has_deployment("blue"),
-                    "{ctx}: blue kept after {how}: {}",
-                    render(&out)
-                );
-                if stderr(&out).contains("retire the old side") {
-                    how.push_str(" (finished retiring blue)");
-                }
-            }
-            // Converged means idempotent: one more apply writes nothing.
-            c.sim.clear_requests();
-            let out = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
-            assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
-            assert!(
-                c.writes().is_empty(),
-                "{ctx}: re-apply wrote {:#?}",
-                c.writes()
-            );
-            how
+        Branch::Converge => converge(&c, &plan, locked, &ctx).await,
+    }
+}
+
+/// `plan apply` converges: while a Lease is left (`locked`, from `status`) it exits 5 naming
+/// the holder and `--force-unlock` is needed; then traffic is at green, the record `completed`,
+/// the plan's `oldDeployment: delete` done, and one more apply makes zero writes. Says how.
+async fn converge(c: &Cluster, plan: &Path, locked: bool, ctx: &str) -> String {
+    let s = c.scenario;
+    let mut out = c.run(&["plan", "apply", "--yes", p(plan)]).await;
+    let up_to_date = out.status.code() == Some(0) && stderr(&out).contains("up to date");
+    let how = if locked && !up_to_date {
+        assert_eq!(
+            out.status.code(),
+            Some(5),
+            "{ctx}: a killed run's Lease is never silently taken: {}",
+            render(&out)
+        );
+        assert!(
+            stderr(&out).contains("locked by tester@"),
+            "{ctx}: {}",
+            render(&out)
+        );
+        out = c
+            .run(&["plan", "apply", "--yes", "--force-unlock", p(plan)])
+            .await;
+        assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+        "exit 5, then --force-unlock"
+    } else {
+        assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+        if up_to_date {
+            "up to date"
+        } else {
+            "apply"
+        }
+    };
+    assert_eq!(c.truth().0, "green", "{ctx}: not converged after {how}");
+    let st = assert_status_truthful(c, plan, ctx).await;
+    assert_eq!(st["record"]["phase"], "completed", "{ctx}: {st}");
+    let mut how = how.to_string();
+    if s == Scenario::Selector {
+        assert!(c.has_deployment("green"), "{ctx}");
+        // `oldDeployment: delete` is finished even when the kill came between the
+        // flip and the delete: the next apply retires blue instead of "up to date".
+        assert!(
+            !c.has_deployment("blue"),
+            "{ctx}: blue kept after {how}: {}",
+            render(&out)
+        );
+        if stderr(&out).contains("retire the old side") {
+            how.push_str(" (finished retiring blue)");
         }
     }
+    // Converged means idempotent: one more apply writes nothing.
+    c.sim.clear_requests();
+    let out = c.run(&["plan", "apply", "--yes", p(plan)]).await;
+    assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+    assert!(
+        c.writes().is_empty(),
+        "{ctx}: re-apply wrote {:#?}",
+        c.writes()
+    );
+    how
 }
 
 async fn crash_matrix(s: Scenario) {
@@ -588,6 +595,95 @@ async fn k8s_crash_at_every_write_of_a_gateway_switch_recovers() {
     crash_matrix(Scenario::GatewaySwitch).await;
 }
 
+/// Write `k`'s answer is lost: kube-sim stores the write, then resets the connection (the
+/// "write landed, answer lost" point a SIGKILL cannot produce). The run keeps the exit-code
+/// contract, and `plan apply` then converges (`--force-unlock` only past a Lease the run said it
+/// left) with an idempotent re-apply. Returns the exit code and how it converged.
+async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -> (i32, String) {
+    let c = Cluster::start(s).await;
+    let plan = c.plan(&[]);
+    let (method, path) = &reference[k];
+    let skip = reference[..k]
+        .iter()
+        .filter(|(m, pa)| m == method && pa == path)
+        .count();
+    let faults = c.sim.faults();
+    if skip > 0 {
+        faults.delay_next(method, path, skip, Duration::ZERO);
+    }
+    faults.lose_answer_next(method, path, 1);
+    let ctx = format!("{s:?} answer lost at write {k} ({method} {path})");
+    let (out, took) = c
+        .spawn(&["--timeout", "20s", "plan", "apply", "--yes", p(&plan)])
+        .wait(Duration::from_secs(40))
+        .await;
+    let pending = faults.pending();
+    faults.clear();
+    assert!(
+        pending.is_empty(),
+        "{ctx}: the run never made that write: {}",
+        render(&out)
+    );
+    let lost: Vec<_> = c.sim.requests().into_iter().filter(|r| r.aborted).collect();
+    assert!(
+        lost.len() == 1
+            && lost[0].method == *method
+            && no_query(&lost[0].path) == path
+            && lost[0].status < 300,
+        "{ctx}: the lost write did not land: {lost:?}"
+    );
+    assert!(
+        took < Duration::from_secs(25),
+        "{ctx}: took {took:?} with --timeout 20s"
+    );
+    let code = assert_contract(&c, &plan, &out, &ctx).await;
+    // The write landed: a run that says "nothing was changed" is wrong.
+    assert!(
+        !stderr(&out).contains("nothing was changed"),
+        "{ctx}: the lost write landed: {}",
+        render(&out)
+    );
+    // ... and so is one that says it failed to retire blue when blue is gone.
+    if stderr(&out).contains("retiring `blue` failed") {
+        assert!(
+            c.has_deployment("blue"),
+            "{ctx}: blue was deleted: {}",
+            render(&out)
+        );
+    }
+    let locked = c.lease().is_some();
+    let how = converge(&c, &plan, locked, &ctx).await;
+    (code, how)
+}
+
+/// A lost answer at every write of the selector flip, the Gateway API switch and the canary.
+#[tokio::test(flavor = "multi_thread")]
+async fn k8s_a_lost_answer_at_every_write_ends_consistently() {
+    let started = Instant::now();
+    let mut codes: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut runs = 0;
+    for s in [
+        Scenario::Selector,
+        Scenario::GatewaySwitch,
+        Scenario::GatewayCanary,
+    ] {
+        let reference = reference_writes(s).await;
+        for k in 0..reference.len() {
+            let (code, how) = lose_answer_at(s, &reference, k).await;
+            println!(
+                "  {s:?} answer lost at write {k} ({} {}): exit {code}, then {how}",
+                reference[k].0, reference[k].1
+            );
+            *codes.entry(code).or_insert(0) += 1;
+            runs += 1;
+        }
+    }
+    println!(
+        "k8s lost-answer matrix: {runs} writes, exit codes {codes:?}, {runs}/{runs} converged; {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Flaky API server
 // ---------------------------------------------------------------------------------------------
@@ -601,6 +697,8 @@ enum Fault {
     Hang,
     /// Another writer changes the object between bgctl's read and its write (409).
     Race,
+    /// The connection is reset (TCP RST) without an answer; the request is not carried out.
+    Reset,
 }
 
 /// Where a fault lands: (method, path glob, how many matching requests to let through first).
@@ -685,6 +783,7 @@ async fn flaky_run(s: Scenario, fault: Fault, at: Point, times: usize) -> (i32, 
     match fault {
         Fault::Status(code) => faults.fail_next(at.method, at.glob, times, code),
         Fault::Hang => faults.hang_next(at.method, at.glob, times),
+        Fault::Reset => faults.reset_next(at.method, at.glob, times),
         Fault::Race => {
             for _ in 0..times {
                 c.sim.bump_before_next_write(NS, object);
@@ -705,54 +804,12 @@ async fn flaky_run(s: Scenario, fault: Fault, at: Point, times: usize) -> (i32, 
         Fault::Status(code) => c.sim.requests().iter().filter(|r| r.status == code).count(),
         Fault::Hang => times - unused.min(times),
         Fault::Race => c.sim.requests().iter().filter(|r| r.status == 409).count(),
+        Fault::Reset => c.sim.requests().iter().filter(|r| r.aborted).count(),
     };
-    let code = out.status.code().unwrap_or(-1);
-    let err = stderr(&out);
-    assert!(!err.contains("panicked"), "{ctx}: {}", render(&out));
-    let (env, _) = c.truth(); // panics when half-written
-    match code {
-        0 => assert_eq!(
-            env,
-            "green",
-            "{ctx}: exit 0 but not at the end state: {}",
-            render(&out)
-        ),
-        1 => assert_eq!(
-            env,
-            "blue",
-            "{ctx}: exit 1 but traffic moved: {}",
-            render(&out)
-        ),
-        3 => {
-            assert_eq!(
-                env,
-                "blue",
-                "{ctx}: exit 3 but blue does not serve: {}",
-                render(&out)
-            );
-            assert!(
-                err.contains("rolled back to `blue`"),
-                "{ctx}: {}",
-                render(&out)
-            );
-        }
-        4 => assert!(
-            err.contains("state:") && err.contains("to finish by hand: bgctl "),
-            "{ctx}: exit 4 must print the state and a command: {}",
-            render(&out)
-        ),
-        _ => panic!("{ctx}: undocumented exit: {}", render(&out)),
+    if matches!(fault, Fault::Reset) {
+        assert!(injected > 0, "{ctx}: the run never reached the fault point");
     }
-    assert_status_truthful(&c, &plan, &ctx).await;
-    // The release is retried on a server error: a Lease is left (until it expires) only when
-    // the run says so.
-    if !err.contains("could not release the lock") {
-        assert!(
-            c.lease().is_none(),
-            "{ctx}: the Lease outlived the run: {}",
-            render(&out)
-        );
-    }
+    let code = assert_contract(&c, &plan, &out, &ctx).await;
     // A retirement that failed (blue kept, with a warning) is finished by the next apply.
     if code == 0 && s == Scenario::Selector && c.has_deployment("blue") {
         let again = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
@@ -761,6 +818,62 @@ async fn flaky_run(s: Scenario, fault: Fault, at: Point, times: usize) -> (i32, 
             !c.has_deployment("blue"),
             "{ctx}: the next apply did not retire blue: {}",
             render(&again)
+        );
+    }
+    (code, injected)
+}
+
+/// The contract of a run under faults: exit 0 at green, 1 with blue serving, 3 rolled back to
+/// blue, 4 with `state:` and a command; the traffic object is exactly one side's (or a planned
+/// split); `status` agrees with kube-sim; a Lease outlives the run only when the run says so; every
+/// HTTPRoute write that landed set a planned split. Returns the exit code.
+async fn assert_contract(c: &Cluster, plan: &Path, out: &Output, ctx: &str) -> i32 {
+    let s = c.scenario;
+    let code = out.status.code().unwrap_or(-1);
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "{ctx}: {}", render(out));
+    let (env, _) = c.truth(); // panics when half-written
+    match code {
+        0 => assert_eq!(
+            env,
+            "green",
+            "{ctx}: exit 0 but not at the end state: {}",
+            render(out)
+        ),
+        1 => assert_eq!(
+            env,
+            "blue",
+            "{ctx}: exit 1 but traffic moved: {}",
+            render(out)
+        ),
+        3 => {
+            assert_eq!(
+                env,
+                "blue",
+                "{ctx}: exit 3 but blue does not serve: {}",
+                render(out)
+            );
+            assert!(
+                err.contains("rolled back to `blue`"),
+                "{ctx}: {}",
+                render(out)
+            );
+        }
+        4 => assert!(
+            err.contains("state:") && err.contains("to finish by hand: bgctl "),
+            "{ctx}: exit 4 must print the state and a command: {}",
+            render(out)
+        ),
+        _ => panic!("{ctx}: undocumented exit: {}", render(out)),
+    }
+    assert_status_truthful(c, plan, ctx).await;
+    // The release is retried on a server error: a Lease is left (until it expires) only when
+    // the run says so.
+    if !err.contains("could not release the lock") {
+        assert!(
+            c.lease().is_none(),
+            "{ctx}: the Lease outlived the run: {}",
+            render(out)
         );
     }
     // Every traffic write that landed set one of the planned splits.
@@ -787,7 +900,7 @@ async fn flaky_run(s: Scenario, fault: Fault, at: Point, times: usize) -> (i32, 
             }
         }
     }
-    (code, injected)
+    code
 }
 
 async fn flaky_matrix(name: &str, cases: &[(Scenario, Fault, Point, usize)]) {
@@ -848,6 +961,65 @@ async fn k8s_flaky_api_429() {
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_flaky_api_hang_past_request_timeout() {
     flaky_matrix("hang", &cases_for(Fault::Hang)).await;
+}
+
+/// The connection reset (TCP RST) without an answer, the request not carried out.
+#[tokio::test(flavor = "multi_thread")]
+async fn k8s_flaky_api_reset() {
+    flaky_matrix("reset", &cases_for(Fault::Reset)).await;
+}
+
+/// Random faults: every API request fails with probability 20 % (500, or a connection reset),
+/// for the selector flip and the Gateway API canary, a few runs each. Every run keeps the
+/// contract and `plan apply` converges afterwards.
+#[tokio::test(flavor = "multi_thread")]
+async fn k8s_random_20_percent_500_and_resets() {
+    const RUNS: usize = 6;
+    let started = Instant::now();
+    let mut codes: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut injected = 0;
+    let mut requests = 0;
+    for action in [FaultAction::Status(500), FaultAction::Reset] {
+        for s in [Scenario::Selector, Scenario::GatewayCanary] {
+            for i in 0..RUNS {
+                let c = Cluster::start(s).await;
+                let plan = c.plan(&["requestTimeout: 1s"]);
+                c.sim.faults().set_random(0.2, action.clone());
+                let timeout = format!("{RUN_TIMEOUT_SECS}s");
+                let (out, took) = c
+                    .spawn(&["--timeout", &timeout, "plan", "apply", "--yes", p(&plan)])
+                    .wait(Duration::from_secs(RUN_TIMEOUT_SECS + 30))
+                    .await;
+                c.sim.faults().clear();
+                let ctx = format!("{s:?} random 20% {action:?} run {i}");
+                assert!(
+                    took < Duration::from_secs(RUN_TIMEOUT_SECS + 5),
+                    "{ctx}: took {took:?} with --timeout {timeout}"
+                );
+                let log = c.sim.requests();
+                let n = log
+                    .iter()
+                    .filter(|r| {
+                        r.aborted || (action == FaultAction::Status(500) && r.status == 500)
+                    })
+                    .count();
+                let code = assert_contract(&c, &plan, &out, &ctx).await;
+                let how = converge(&c, &plan, c.lease().is_some(), &ctx).await;
+                println!(
+                    "  random {action:?}: {s:?} run {i}: {} requests, {n} faulted, exit {code}, then {how}",
+                    log.len()
+                );
+                *codes.entry(code).or_insert(0) += 1;
+                injected += n;
+                requests += log.len();
+            }
+        }
+    }
+    println!(
+        "k8s random faults (20 % 500 / reset): {} runs, {injected} of {requests} requests faulted, exit codes {codes:?}, all converged; {:.1}s",
+        4 * RUNS,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// 409 races: another writer bumps the traffic object / Deployment just before bgctl's write.

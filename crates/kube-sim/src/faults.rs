@@ -1,6 +1,8 @@
 //! Fault injection: "the next N requests matching (method, path glob) fail with this status,
-//! are delayed, or hang". Rules are consumed in the order they were added; a request uses the
-//! first rule that matches and still has uses left.
+//! are delayed, hang, have their connection reset, or lose their answer", and a random rate
+//! ([`Faults::set_random`]). Rules are consumed in the order they were added; a request uses
+//! the first rule that matches and still has uses left, and only a request no rule takes can
+//! meet the random fault.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +16,13 @@ pub enum FaultAction {
     Delay(Duration),
     /// Never answer (until the simulator shuts down).
     Hang,
+    /// Abort the connection with a TCP RST without answering; the request is not carried out.
+    /// Logged with status 0 and `aborted`.
+    Reset,
+    /// Carry the request out (a write is stored), then abort the connection with a TCP RST
+    /// instead of answering: the client never learns the outcome. Logged with the status it
+    /// would have had and `aborted`.
+    LoseAnswer,
 }
 
 /// One rule: `times` requests whose method and path match get `action`.
@@ -33,6 +42,7 @@ pub struct FaultRule {
 #[derive(Debug, Clone, Default)]
 pub struct Faults {
     rules: Arc<Mutex<Vec<FaultRule>>>,
+    random: Arc<Mutex<Option<(f64, FaultAction)>>>,
 }
 
 impl Faults {
@@ -71,9 +81,38 @@ impl Faults {
         });
     }
 
-    /// Drop every rule.
+    /// The next `times` matching requests have their connection reset, unanswered and not
+    /// carried out.
+    pub fn reset_next(&self, method: &str, path_glob: &str, times: usize) {
+        self.add(FaultRule {
+            method: method.to_string(),
+            path_glob: path_glob.to_string(),
+            times,
+            action: FaultAction::Reset,
+        });
+    }
+
+    /// The next `times` matching requests are carried out, then their connection is reset
+    /// instead of answering.
+    pub fn lose_answer_next(&self, method: &str, path_glob: &str, times: usize) {
+        self.add(FaultRule {
+            method: method.to_string(),
+            path_glob: path_glob.to_string(),
+            times,
+            action: FaultAction::LoseAnswer,
+        });
+    }
+
+    /// Every request no rule takes meets `action` with probability `rate` (0.0–1.0); a rate
+    /// of 0 turns the random fault off. Independent draws per request.
+    pub fn set_random(&self, rate: f64, action: FaultAction) {
+        *self.random.lock().expect("faults lock") = (rate > 0.0).then_some((rate.min(1.0), action));
+    }
+
+    /// Drop every rule and the random fault.
     pub fn clear(&self) {
         self.rules.lock().expect("faults lock").clear();
+        *self.random.lock().expect("faults lock") = None;
     }
 
     /// Rules with uses left.
@@ -81,14 +120,20 @@ impl Faults {
         self.rules.lock().expect("faults lock").clone()
     }
 
-    /// Consume one use of the first rule matching this request.
+    /// Consume one use of the first rule matching this request; without one, draw the
+    /// random fault.
     pub(crate) fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
         let mut rules = self.rules.lock().expect("faults lock");
-        let i = rules.iter().position(|r| {
+        let Some(i) = rules.iter().position(|r| {
             r.times > 0
                 && (r.method == "*" || r.method.eq_ignore_ascii_case(method))
                 && glob_match(r.path_glob.as_bytes(), path.as_bytes())
-        })?;
+        }) else {
+            return match &*self.random.lock().expect("faults lock") {
+                Some((rate, action)) if rand::random::<f64>() < *rate => Some(action.clone()),
+                _ => None,
+            };
+        };
         rules[i].times -= 1;
         let action = rules[i].action.clone();
         if rules[i].times == 0 {
@@ -134,5 +179,22 @@ mod tests {
         assert_eq!(f.take("patch", "/api/v1"), Some(FaultAction::Status(500)));
         assert_eq!(f.take("PATCH", "/api/v1"), Some(FaultAction::Status(500)));
         assert_eq!(f.take("PATCH", "/api/v1"), None);
+    }
+
+    #[test]
+    fn random_rate_applies_to_requests_no_rule_takes() {
+        let f = Faults::default();
+        f.set_random(1.0, FaultAction::Reset);
+        f.lose_answer_next("POST", "*", 1);
+        assert_eq!(f.take("POST", "/x"), Some(FaultAction::LoseAnswer));
+        assert_eq!(f.take("POST", "/x"), Some(FaultAction::Reset));
+        f.set_random(0.5, FaultAction::Status(500));
+        let hits = (0..2000).filter(|_| f.take("GET", "/x").is_some()).count();
+        assert!((800..1200).contains(&hits), "{hits} of 2000 at 50%");
+        f.set_random(0.0, FaultAction::Status(500));
+        assert_eq!(f.take("GET", "/x"), None);
+        f.set_random(1.0, FaultAction::Status(500));
+        f.clear();
+        assert_eq!(f.take("GET", "/x"), None);
     }
 }

@@ -6,12 +6,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
+use axum::{Extension, Router};
 use serde_json::{json, Value};
 
+use crate::conn::ConnHandle;
 use crate::discovery;
 use crate::faults::FaultAction;
 use crate::openapi;
@@ -28,6 +29,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
 
 async fn handle(
     State(inner): State<Arc<Inner>>,
+    conn: Option<Extension<ConnectInfo<ConnHandle>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -41,6 +43,9 @@ async fn handle(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    // Reset / LoseAnswer: the connection is aborted instead of answering.
+    let mut abort = false;
+    let mut not_carried_out = false;
     let response = match inner.faults.take(method.as_str(), &path) {
         Some(FaultAction::Status(code)) => {
             ApiError::from_code(code, format!("kube-sim: injected fault (HTTP {code})"))
@@ -55,17 +60,45 @@ async fn handle(
             tokio::time::sleep(d).await;
             serve(&inner, &method, &path, uri.query(), &headers, &body)
         }
+        Some(FaultAction::Reset) => {
+            abort = true;
+            not_carried_out = true;
+            ().into_response()
+        }
+        Some(FaultAction::LoseAnswer) => {
+            abort = true;
+            serve(&inner, &method, &path, uri.query(), &headers, &body)
+        }
         None => serve(&inner, &method, &path, uri.query(), &headers, &body),
     };
-    let status = response.status().as_u16();
-    tracing::debug!(%method, path = %path_query, status, "request");
+    let status = if not_carried_out {
+        0
+    } else {
+        response.status().as_u16()
+    };
+    tracing::debug!(%method, path = %path_query, status, abort, "request");
     inner.log.lock().expect("log lock").push(LoggedRequest {
         method: method.to_string(),
         path: path_query,
         content_type,
         body: String::from_utf8_lossy(&body).into_owned(),
         status,
+        aborted: abort,
     });
+    if abort {
+        match conn {
+            // hyper's write of this answer fails: the client gets a RST and no byte of it.
+            Some(Extension(ConnectInfo(c))) => c.reset(),
+            // In-process (`router()`): there is no connection to abort.
+            None => {
+                return ApiError::from_code(
+                    503,
+                    "kube-sim: connection reset (in-process: no connection to abort)",
+                )
+                .into_response()
+            }
+        }
+    }
     response
 }
 

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+mod conn;
 mod controller;
 mod discovery;
 mod faults;
@@ -80,8 +81,11 @@ pub struct LoggedRequest {
     pub content_type: Option<String>,
     /// The request body (lossy UTF-8).
     pub body: String,
-    /// The HTTP status answered.
+    /// The HTTP status answered — or, for a lost answer, the status it would have had; 0 for
+    /// a request whose connection was reset before it was carried out.
     pub status: u16,
+    /// The connection was reset instead of answering (`Reset` and `LoseAnswer` faults).
+    pub aborted: bool,
 }
 
 impl LoggedRequest {
@@ -129,9 +133,11 @@ impl KubeSim {
         let app = http::router(inner.clone());
         let mut stop = inner.shutdown.subscribe();
         let server = tokio::spawn(async move {
-            let graceful = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            });
+            let app = app.into_make_service_with_connect_info::<conn::ConnHandle>();
+            let graceful =
+                axum::serve(conn::Listener(listener), app).with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
             if let Err(e) = graceful.await {
                 tracing::error!("kube-sim server stopped: {e}");
             }

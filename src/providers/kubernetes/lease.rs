@@ -5,7 +5,8 @@
 //! lost the race. `holderIdentity` is `<user@host pid N> run <id>`; `renewTime` plus
 //! `leaseDurationSeconds` is the expiry; `leaseTransitions` counts changes of holder.
 //! Releasing deletes the Lease with a `resourceVersion` precondition, so a Lease someone else took
-//! over meanwhile is never deleted.
+//! over meanwhile is never deleted. A create or takeover that failed without a clear answer is
+//! read back: if the Lease names this run, the write landed and the run holds the lock.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -86,6 +87,7 @@ pub async fn acquire(
             match client.create(&LEASE, &body).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is_already_exists() || e.is_conflict() => continue,
+                Err(e) if may_have_landed(&e) && is_ours(client, name, me).await => return Ok(()),
                 Err(e) => return Err(provider(e)),
             }
         };
@@ -104,12 +106,29 @@ pub async fn acquire(
         match client.replace(&LEASE, name, &cur).await {
             Ok(_) => return Ok(()),
             Err(e) if e.is_conflict() || e.is_not_found() => {}
+            Err(e) if may_have_landed(&e) && is_ours(client, name, me).await => return Ok(()),
             Err(e) => return Err(provider(e)),
         }
     }
     Err(LockError::Provider(ProviderError::State(
         "the Lease kept changing hands; try again".into(),
     )))
+}
+
+/// A write that failed this way may still have been carried out: the answer was lost (reset,
+/// timeout) or came from something in front of the API server (5xx).
+fn may_have_landed(e: &KubeError) -> bool {
+    e.is_transient() || matches!(e, KubeError::Deadline { .. })
+}
+
+/// Whether the Lease now names this run: a create or takeover whose answer was lost landed, and
+/// the run holds the lock (and releases it) like any other — not a Lease left behind that blocks
+/// every run until it expires. A failed read counts as "no".
+async fn is_ours(client: &KubeClient, name: &str, me: &LockInfo) -> bool {
+    matches!(
+        client.get(&LEASE, name).await,
+        Ok(Some(cur)) if parse(&cur).is_some_and(|h| h.run_id == me.run_id)
+    )
 }
 
 /// Pauses between tries of a release that met a server error.

@@ -838,7 +838,14 @@ impl Provider for Kubernetes {
         }
         match self.old {
             OldDeployment::Delete => {
-                self.client.delete(&DEPLOYMENT, &e.deployment, None).await?;
+                if let Err(err) = self.client.delete(&DEPLOYMENT, &e.deployment, None).await {
+                    // A DELETE whose answer was lost may have landed: read back; gone is retired.
+                    let gone = err.is_transient()
+                        && matches!(self.client.get(&DEPLOYMENT, &e.deployment).await, Ok(None));
+                    if !gone {
+                        return Err(err.into());
+                    }
+                }
                 Ok(vec![format!(
                     "{} (the old side `{old}`)",
                     DEPLOYMENT.display(&e.deployment)
