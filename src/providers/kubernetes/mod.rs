@@ -502,6 +502,20 @@ impl Kubernetes {
                         env.deployment
                     );
                 }
+                // No answer, or a server error: the write may have landed. The next attempt
+                // reads the Deployment again and finds it converged, or writes again — the
+                // create is refused if it exists and the patch is conditional, so a repeat
+                // never applies twice.
+                Err(e)
+                    if (e.is_transient() || matches!(e, client::KubeError::Deadline { .. }))
+                        && attempt < ATTEMPTS =>
+                {
+                    tracing::info!(
+                        attempt,
+                        "writing deployment `{}` failed ({e}); reading it back",
+                        env.deployment
+                    );
+                }
                 Err(e) => return Err(e.into()),
             }
         }
