@@ -417,21 +417,28 @@ fn shape(path: &str) -> &str {
         .unwrap_or_default()
 }
 
-/// Kill at write `k` (0-based): hang exactly that write (kong-sim counts `skip` among requests
-/// matching the rule, so the rule matches the write's method and skips that method's earlier
-/// writes), wait until the log shows it pending, SIGKILL, clear the faults; then check.
-async fn kill_at(s: Scenario, reference: &[(String, String)], k: usize, branch: Branch) {
-    let su = setup(s).await;
-    let stack = &su.stack;
-    let (method, path) = &reference[k];
+/// Arms `action` on exactly write `k` (0-based) of `reference`: kong-sim counts `skip` among
+/// requests matching the rule, so the rule matches the write's method and skips that method's
+/// earlier writes.
+fn fault_at_write(stack: &Stack, reference: &[(String, String)], k: usize, action: FaultAction) {
+    let method = &reference[k].0;
     let skip = reference[..k].iter().filter(|(m, _)| m == method).count();
     stack.sim.faults().add(FaultRule {
         method: Some(method.clone()),
         path: "*".into(),
         skip: u32::try_from(skip).expect("small"),
         times: 1,
-        action: FaultAction::Hang { ms: 60_000 },
+        action,
     });
+}
+
+/// Kill at write `k` (0-based): hang exactly that write ([`fault_at_write`]), wait until the
+/// log shows it pending, SIGKILL, clear the faults; then check.
+async fn kill_at(s: Scenario, reference: &[(String, String)], k: usize, branch: Branch) {
+    let su = setup(s).await;
+    let stack = &su.stack;
+    let (method, path) = &reference[k];
+    fault_at_write(stack, reference, k, FaultAction::Hang { ms: 60_000 });
     let mut child = spawn(stack, &["plan", "apply", "--yes", p(&su.plan)], &[]);
     let ctx = format!("{s:?} kill at write {k} ({method} {path}), {branch:?}");
     let mut reached = false;
@@ -580,14 +587,7 @@ async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -
     let su = setup(s).await;
     let stack = &su.stack;
     let (method, path) = &reference[k];
-    let skip = reference[..k].iter().filter(|(m, _)| m == method).count();
-    stack.sim.faults().add(FaultRule {
-        method: Some(method.clone()),
-        path: "*".into(),
-        skip: u32::try_from(skip).expect("small"),
-        times: 1,
-        action: FaultAction::LoseAnswer,
-    });
+    fault_at_write(stack, reference, k, FaultAction::LoseAnswer);
     let ctx = format!("{s:?} answer lost at write {k} ({method} {path})");
     let (out, _) = spawn(
         stack,

@@ -133,6 +133,22 @@ impl Cluster {
         self.sim.tick();
     }
 
+    /// Lets the earlier writes of `reference` with write `k`'s method and path through (a
+    /// zero-delay rule absorbs them), so the next fault armed on that method and path hits
+    /// exactly write `k`. Returns the fault handle to arm it on.
+    fn pass_earlier_writes(&self, reference: &[(String, String)], k: usize) -> kube_sim::Faults {
+        let (method, path) = &reference[k];
+        let skip = reference[..k]
+            .iter()
+            .filter(|(m, pa)| m == method && pa == path)
+            .count();
+        let faults = self.sim.faults();
+        if skip > 0 {
+            faults.delay_next(method, path, skip, Duration::ZERO);
+        }
+        faults
+    }
+
     /// The scenario's plan, with extra `provider.kubernetes` settings (`key: value` lines).
     fn plan(&self, extra: &[&str]) -> PathBuf {
         let mut lines = String::new();
@@ -379,14 +395,7 @@ async fn kill_at(s: Scenario, reference: &[(String, String)], k: usize) -> (Clus
     let c = Cluster::start(s).await;
     let plan = c.plan(&[]);
     let (method, path) = &reference[k];
-    let skip = reference[..k]
-        .iter()
-        .filter(|(m, pa)| m == method && pa == path)
-        .count();
-    let faults = c.sim.faults();
-    if skip > 0 {
-        faults.delay_next(method, path, skip, Duration::ZERO);
-    }
+    let faults = c.pass_earlier_writes(reference, k);
     faults.hang_next(method, path, 1);
     let mut child = c.spawn(&["plan", "apply", "--yes", p(&plan)]);
     let ctx = format!("{s:?} kill at write {k} ({method} {path})");
@@ -603,14 +612,7 @@ async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -
     let c = Cluster::start(s).await;
     let plan = c.plan(&[]);
     let (method, path) = &reference[k];
-    let skip = reference[..k]
-        .iter()
-        .filter(|(m, pa)| m == method && pa == path)
-        .count();
-    let faults = c.sim.faults();
-    if skip > 0 {
-        faults.delay_next(method, path, skip, Duration::ZERO);
-    }
+    let faults = c.pass_earlier_writes(reference, k);
     faults.lose_answer_next(method, path, 1);
     let ctx = format!("{s:?} answer lost at write {k} ({method} {path})");
     let (out, took) = c
