@@ -497,16 +497,7 @@ async fn istio_weights_through_switch_and_rollback() {
 #[tokio::test(flavor = "multi_thread")]
 async fn contour_weights_from_the_seed_split() {
     let k = Kube::start().await;
-    k.deployment(
-        "marketing",
-        "blog-blue",
-        &json!({"app": "blog", "color": "blue"}),
-    );
-    k.deployment(
-        "marketing",
-        "blog-green",
-        &json!({"app": "blog", "color": "green"}),
-    );
+    blog_deployments(&k);
     k.sim.put_object(json!({
         "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
         "metadata": {"name": "blog", "namespace": "marketing"},
@@ -914,16 +905,7 @@ async fn gateway_api_abort_returns_weights_to_stable() {
 #[tokio::test(flavor = "multi_thread")]
 async fn contour_canary_weights() {
     let k = Kube::start().await;
-    k.deployment(
-        "marketing",
-        "blog-blue",
-        &json!({"app": "blog", "color": "blue"}),
-    );
-    k.deployment(
-        "marketing",
-        "blog-green",
-        &json!({"app": "blog", "color": "green"}),
-    );
+    blog_deployments(&k);
     k.sim.put_object(json!({
         "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
         "metadata": {"name": "blog", "namespace": "marketing"},
@@ -1078,10 +1060,8 @@ async fn ctrl_c_during_a_canary_rolls_the_weights_back() {
         .is_none());
 }
 
-/// Seed 003's objects on today's Contour: the root `root-blog` includes the child `blog`
-/// (green) for /blog next to an unrelated `docs` include; `blog2` (blue) exists unless
-/// `blue_child` is `None`, with that `status.currentStatus` (kube-sim runs no Contour).
-fn contour_include_objects(k: &Kube, blue_child: Option<&str>) {
+/// Seed 003's two Deployments in `marketing`, rolled out.
+fn blog_deployments(k: &Kube) {
     k.deployment(
         "marketing",
         "blog-blue",
@@ -1092,6 +1072,13 @@ fn contour_include_objects(k: &Kube, blue_child: Option<&str>) {
         "blog-green",
         &json!({"app": "blog", "color": "green"}),
     );
+}
+
+/// Seed 003's objects on today's Contour: the root `root-blog` includes the child `blog`
+/// (green) for /blog next to an unrelated `docs` include; `blog2` (blue) exists unless
+/// `blue_child` is `None`, with that `status.currentStatus` (kube-sim runs no Contour).
+fn contour_include_objects(k: &Kube, blue_child: Option<&str>) {
+    blog_deployments(k);
     let child = |name: &str, service: &str, status: &str| {
         json!({
             "apiVersion": "projectcontour.io/v1", "kind": "HTTPProxy",
