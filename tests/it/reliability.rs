@@ -638,6 +638,68 @@ async fn a_lost_answer_at_every_write_ends_consistently() {
     );
 }
 
+/// `rollback` and `abort` whose traffic write lands but loses its answer still succeed (exit 0,
+/// stable serves, `status` agrees, no lock left): the service `PATCH` is idempotent, so the
+/// client sends it again and gets the answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_during_rollback_and_abort_still_succeeds() {
+    let lose_service_patch = || FaultRule {
+        method: Some("PATCH".into()),
+        path: "/services/*".into(),
+        skip: 0,
+        times: 1,
+        action: FaultAction::LoseAnswer,
+    };
+    // Blue-green: green live, then `rollback`.
+    let stack = Stack::start().await;
+    let blue = bg_plan(&stack, "blue", &[]);
+    let green = bg_plan(&stack, "green", &[]);
+    for plan in [&blue, &green] {
+        let out = bgctl(&stack, &["plan", "apply", "--yes", p(plan)]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    }
+    stack.sim.clear_requests();
+    stack.sim.faults().add(lose_service_patch());
+    let out = bgctl(&stack, &["rollback", "--yes", "-f", p(&green)]).await;
+    stack.sim.faults().clear();
+    assert_eq!(out.status.code(), Some(0), "rollback: {}", render(&out));
+    let patches = writes(&stack)
+        .into_iter()
+        .filter(|r| r.method == "PATCH" && r.path.starts_with("/services/"))
+        .count();
+    assert_eq!(
+        patches,
+        2,
+        "the lost write and its repeat: {:?}",
+        writes(&stack)
+    );
+    assert_eq!(host(&stack).await.as_deref(), Some(BLUE_UP));
+    let st = assert_status_truthful(&stack, &green, "after rollback").await;
+    assert!(st["lock"].is_null(), "{st}");
+
+    // Canary: paused at a gate at 10 %, then `abort`.
+    let stack = Stack::start().await;
+    let blue = bg_plan(&stack, "blue", &[]);
+    let out = bgctl(&stack, &["plan", "apply", "--yes", p(&blue)]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let plan = canary_plan(
+        &stack,
+        "[{setWeight: 10}, {pause: {}}, {setWeight: 100}]",
+        &[],
+    );
+    let out = bgctl(&stack, &["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(6), "at the gate: {}", render(&out));
+    assert_eq!(host(&stack).await.as_deref(), Some(MIXED_UP));
+    stack.sim.faults().add(lose_service_patch());
+    let out = bgctl(&stack, &["abort", "--yes", "-f", p(&plan)]).await;
+    stack.sim.faults().clear();
+    assert_eq!(out.status.code(), Some(0), "abort: {}", render(&out));
+    assert_eq!(host(&stack).await.as_deref(), Some(BLUE_UP));
+    let st = assert_status_truthful(&stack, &plan, "after abort").await;
+    assert!(st["lock"].is_null(), "{st}");
+    assert_eq!(st["record"]["phase"], "aborted", "{st}");
+}
+
 /// SIGKILL at every write of a first-time blue-green apply: status is truthful, no orphans, and
 /// re-applying (with `--force-unlock` when the killed run left its lock) converges.
 #[tokio::test(flavor = "multi_thread")]
