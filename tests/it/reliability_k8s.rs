@@ -661,6 +661,51 @@ async fn lose_answer_at(s: Scenario, reference: &[(String, String)], k: usize) -
     (code, how)
 }
 
+/// `rollback` and `abort` whose traffic write lands but loses its answer still succeed: the
+/// write is read back and found applied (exit 0, blue serves, `status` agrees, no Lease left).
+/// The rollback also brings blue back first (deleted by `oldDeployment: delete`).
+#[tokio::test(flavor = "multi_thread")]
+async fn k8s_a_lost_answer_during_rollback_and_abort_still_succeeds() {
+    let c = Cluster::start(Scenario::Selector).await;
+    let plan = c.plan(&[]);
+    let out = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    assert_eq!(c.truth().0, "green");
+    c.sim.faults().lose_answer_next("PATCH", "*/services/*", 1);
+    let out = c.run(&["rollback", "--yes", "-f", p(&plan)]).await;
+    assert!(c.sim.faults().pending().is_empty(), "the fault was not met");
+    c.sim.faults().clear();
+    assert_eq!(out.status.code(), Some(0), "rollback: {}", render(&out));
+    assert_eq!(c.truth().0, "blue");
+    assert!(c.lease().is_none(), "{}", render(&out));
+    assert_status_truthful(&c, &plan, "after rollback").await;
+
+    // A canary killed at its 50 % write (10 % live, recorded), then `abort`.
+    let reference = reference_writes(Scenario::GatewayCanary).await;
+    let k = reference
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, path))| m == "PATCH" && path.contains("/httproutes/"))
+        .nth(1)
+        .map(|(k, _)| k)
+        .expect("a second HTTPRoute write");
+    let (c, plan) = kill_at(Scenario::GatewayCanary, &reference, k).await;
+    assert_eq!(c.truth(), ("split", 10));
+    c.sim
+        .faults()
+        .lose_answer_next("PATCH", "*/httproutes/*", 1);
+    let out = c
+        .run(&["abort", "--yes", "--force-unlock", "-f", p(&plan)])
+        .await;
+    assert!(c.sim.faults().pending().is_empty(), "the fault was not met");
+    c.sim.faults().clear();
+    assert_eq!(out.status.code(), Some(0), "abort: {}", render(&out));
+    assert_eq!(c.truth().0, "blue");
+    assert!(c.lease().is_none(), "{}", render(&out));
+    let st = assert_status_truthful(&c, &plan, "after abort").await;
+    assert_eq!(st["record"]["phase"], "aborted", "{st}");
+}
+
 /// A lost answer at every write of the selector flip, the Gateway API switch and the canary.
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_a_lost_answer_at_every_write_ends_consistently() {
