@@ -22,6 +22,10 @@ use tokio::time::Instant;
 
 /// One request's time limit (the run's deadline may be shorter).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often a read is tried in all before its failure is returned.
+const READ_TRIES: usize = 3;
+/// The pause before the second try of a read (doubled before the third).
+const READ_BACKOFF: Duration = Duration::from_millis(200);
 
 /// A Kubernetes kind bgctl reads or writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -334,11 +338,38 @@ impl KubeClient {
         }
     }
 
-    /// GET; `None` when it does not exist.
+    /// Runs a read again after a failure a repeat may not meet ([`KubeError::is_transient`], or
+    /// one request's timeout while the run has time left): reads change nothing, so repeating
+    /// them is always safe. [`READ_TRIES`] tries in all, with a short pause between them.
+    async fn read_retrying<T, F, Fut>(&self, mut read: F) -> Result<T, KubeError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, KubeError>>,
+    {
+        let mut pause = READ_BACKOFF;
+        for _ in 1..READ_TRIES {
+            match read().await {
+                Err(e) if e.is_transient() || matches!(e, KubeError::Deadline { .. }) => {
+                    let run_ends = self.deadline.as_ref().map(Deadline::get);
+                    if run_ends.is_some_and(|d| Instant::now() + pause >= d) {
+                        return Err(e);
+                    }
+                    tracing::debug!("read failed ({e}); trying again");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+        read().await
+    }
+
+    /// GET; `None` when it does not exist. Retried like every read ([`Self::read_retrying`]).
     pub async fn get(&self, kind: &Kind, name: &str) -> Result<Option<Value>, KubeError> {
         let api = self.api(kind).await?;
+        let what = kind.display(name);
         let obj = self
-            .bounded("GET", &kind.display(name), api.get_opt(name))
+            .read_retrying(|| self.bounded("GET", &what, api.get_opt(name)))
             .await?;
         Ok(obj.map(to_json))
     }
@@ -353,12 +384,9 @@ impl KubeClient {
     ) -> Result<Option<Value>, KubeError> {
         let c = self.conn().await?;
         let api: Api<DynamicObject> = Api::namespaced_with(c.client.clone(), ns, &kind.resource());
+        let what = format!("{} in namespace {ns}", kind.display(name));
         let obj = self
-            .bounded(
-                "GET",
-                &format!("{} in namespace {ns}", kind.display(name)),
-                api.get_opt(name),
-            )
+            .read_retrying(|| self.bounded("GET", &what, api.get_opt(name)))
             .await?;
         Ok(obj.map(to_json))
     }

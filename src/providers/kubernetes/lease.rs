@@ -76,6 +76,10 @@ pub async fn acquire(
     force: bool,
 ) -> Result<(), LockError> {
     let provider = |e| LockError::Provider(ProviderError::Kube(e));
+    // A create or takeover that failed without landing (a 5xx, a lost connection) is tried
+    // again from a fresh read, like a lost race: both are conditional, so a repeat never takes
+    // a Lease someone else took meanwhile.
+    let mut failed: Option<KubeError> = None;
     for _ in 0..ATTEMPTS {
         let Some(mut cur) = client.get(&LEASE, name).await.map_err(provider)? else {
             let body = json!({
@@ -87,7 +91,13 @@ pub async fn acquire(
             match client.create(&LEASE, &body).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is_already_exists() || e.is_conflict() => continue,
-                Err(e) if may_have_landed(&e) && is_ours(client, name, me).await => return Ok(()),
+                Err(e) if may_have_landed(&e) => {
+                    if is_ours(client, name, me).await {
+                        return Ok(());
+                    }
+                    failed = Some(e);
+                    continue;
+                }
                 Err(e) => return Err(provider(e)),
             }
         };
@@ -106,13 +116,21 @@ pub async fn acquire(
         match client.replace(&LEASE, name, &cur).await {
             Ok(_) => return Ok(()),
             Err(e) if e.is_conflict() || e.is_not_found() => {}
-            Err(e) if may_have_landed(&e) && is_ours(client, name, me).await => return Ok(()),
+            Err(e) if may_have_landed(&e) => {
+                if is_ours(client, name, me).await {
+                    return Ok(());
+                }
+                failed = Some(e);
+            }
             Err(e) => return Err(provider(e)),
         }
     }
-    Err(LockError::Provider(ProviderError::State(
-        "the Lease kept changing hands; try again".into(),
-    )))
+    Err(match failed {
+        Some(e) => provider(e),
+        None => LockError::Provider(ProviderError::State(
+            "the Lease kept changing hands; try again".into(),
+        )),
+    })
 }
 
 /// A write that failed this way may still have been carried out: the answer was lost (reset,

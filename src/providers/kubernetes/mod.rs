@@ -320,6 +320,21 @@ impl Kubernetes {
                         self.object
                     );
                 }
+                // No answer, or a server error: the patch may have landed. It is conditional
+                // on the resourceVersion read, so the next attempt re-reads and sends it again
+                // from that read — the same routing and record, never applied on top of a
+                // change someone else made.
+                Err(e)
+                    if (e.is_transient() || matches!(e, client::KubeError::Deadline { .. }))
+                        && attempt < ATTEMPTS =>
+                {
+                    tracing::info!(
+                        attempt,
+                        "writing {} `{}` failed ({e}); re-reading",
+                        self.kind.kind,
+                        self.object
+                    );
+                }
                 Err(e) => return Err(e.into()),
             }
         }
