@@ -860,6 +860,20 @@ async fn flaky_run(s: Scenario, fault: Fault, at: Point, times: usize) -> (i32, 
         assert!(injected > 0, "{ctx}: the run never reached the fault point");
     }
     let code = assert_contract(&c, &plan, &out, &ctx).await;
+    // Up to three failures in a row at one point are absorbed: reads are tried three times,
+    // conditional writes go round a five-attempt re-read loop, the Lease create and release are
+    // tried again. Only more (or a 409 race, which is not a failure) may end otherwise.
+    if times <= 3 && !matches!(fault, Fault::Race) {
+        assert_eq!(code, 0, "{ctx}: {}", render(&out));
+    }
+    // One failed release is tried again: the run must not leave its Lease behind.
+    if at.name == LEASE_RELEASE.name && times == 1 {
+        assert!(
+            !stderr(&out).contains("could not release the lock") && c.lease().is_none(),
+            "{ctx}: {}",
+            render(&out)
+        );
+    }
     // A retirement that failed (blue kept, with a warning) is finished by the next apply.
     if code == 0 && s == Scenario::Selector && c.has_deployment("blue") {
         let again = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
