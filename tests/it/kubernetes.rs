@@ -545,23 +545,7 @@ async fn contour_weights_from_the_seed_split() {
 #[tokio::test(flavor = "multi_thread")]
 async fn gateway_api_backend_weights() {
     let k = Kube::start().await;
-    k.deployment(
-        "default",
-        "myapp-v1",
-        &json!({"app": "myapp", "version": "v1"}),
-    );
-    k.deployment(
-        "default",
-        "myapp-v2",
-        &json!({"app": "myapp", "version": "v2"}),
-    );
-    k.sim.put_object(json!({
-        "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-        "metadata": {"name": "myapp", "namespace": "default"},
-        "spec": {"parentRefs": [{"name": "gw"}], "rules": [
-            {"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-             "backendRefs": [{"name": "myapp-v1", "port": 8080}]}]}
-    }));
+    gateway_objects(&k);
     let plan = k.plan("k8s-gateway-api-canary.yaml");
     k.sim.clear_requests();
     let mut cmd = k.bgctl();

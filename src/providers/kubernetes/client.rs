@@ -195,6 +195,13 @@ impl KubeError {
             || self.code().is_some_and(|c| c == 429 || c >= 500)
     }
 
+    /// Whether the request's outcome is unknown and worth a repeat: a transient failure, or no
+    /// answer before a request timed out (a passed run deadline fails the repeat at once). A
+    /// read is simply sent again; a write is read back first (it may have landed).
+    pub fn outcome_unknown(&self) -> bool {
+        self.is_transient() || matches!(self, KubeError::Deadline { .. })
+    }
+
     /// 404.
     pub fn is_not_found(&self) -> bool {
         self.code() == Some(404)
@@ -349,7 +356,7 @@ impl KubeClient {
         let mut pause = READ_BACKOFF;
         for _ in 1..READ_TRIES {
             match read().await {
-                Err(e) if e.is_transient() || matches!(e, KubeError::Deadline { .. }) => {
+                Err(e) if e.outcome_unknown() => {
                     let run_ends = self.deadline.as_ref().map(Deadline::get);
                     if run_ends.is_some_and(|d| Instant::now() + pause >= d) {
                         return Err(e);

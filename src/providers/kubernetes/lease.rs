@@ -91,7 +91,7 @@ pub async fn acquire(
             match client.create(&LEASE, &body).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.is_already_exists() || e.is_conflict() => continue,
-                Err(e) if may_have_landed(&e) => {
+                Err(e) if e.outcome_unknown() => {
                     if is_ours(client, name, me).await {
                         return Ok(());
                     }
@@ -116,7 +116,7 @@ pub async fn acquire(
         match client.replace(&LEASE, name, &cur).await {
             Ok(_) => return Ok(()),
             Err(e) if e.is_conflict() || e.is_not_found() => {}
-            Err(e) if may_have_landed(&e) => {
+            Err(e) if e.outcome_unknown() => {
                 if is_ours(client, name, me).await {
                     return Ok(());
                 }
@@ -131,12 +131,6 @@ pub async fn acquire(
             "the Lease kept changing hands; try again".into(),
         )),
     })
-}
-
-/// A write that failed this way may still have been carried out: the answer was lost (reset,
-/// timeout) or came from something in front of the API server (5xx).
-fn may_have_landed(e: &KubeError) -> bool {
-    e.is_transient() || matches!(e, KubeError::Deadline { .. })
 }
 
 /// Whether the Lease now names this run: a create or takeover whose answer was lost landed, and
@@ -160,16 +154,13 @@ pub async fn release(client: &KubeClient, name: &str, me: &LockInfo) -> Result<(
     let mut backoff = RELEASE_BACKOFF.iter();
     loop {
         match release_once(client, name, me).await {
-            // A request that timed out is tried again too (a passed run deadline fails at once).
-            Err(e) if e.is_transient() || matches!(e, KubeError::Deadline { .. }) => {
-                match backoff.next() {
-                    Some(pause) => {
-                        tracing::debug!("releasing the Lease failed ({e}); trying again");
-                        tokio::time::sleep(*pause).await;
-                    }
-                    None => return Err(e.into()),
+            Err(e) if e.outcome_unknown() => match backoff.next() {
+                Some(pause) => {
+                    tracing::debug!("releasing the Lease failed ({e}); trying again");
+                    tokio::time::sleep(*pause).await;
                 }
-            }
+                None => return Err(e.into()),
+            },
             other => return other.map_err(Into::into),
         }
     }

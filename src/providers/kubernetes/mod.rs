@@ -324,10 +324,7 @@ impl Kubernetes {
                 // on the resourceVersion read, so the next attempt re-reads and sends it again
                 // from that read — the same routing and record, never applied on top of a
                 // change someone else made.
-                Err(e)
-                    if (e.is_transient() || matches!(e, client::KubeError::Deadline { .. }))
-                        && attempt < ATTEMPTS =>
-                {
+                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
                     tracing::info!(
                         attempt,
                         "writing {} `{}` failed ({e}); re-reading",
@@ -521,10 +518,7 @@ impl Kubernetes {
                 // reads the Deployment again and finds it converged, or writes again — the
                 // create is refused if it exists and the patch is conditional, so a repeat
                 // never applies twice.
-                Err(e)
-                    if (e.is_transient() || matches!(e, client::KubeError::Deadline { .. }))
-                        && attempt < ATTEMPTS =>
-                {
+                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
                     tracing::info!(
                         attempt,
                         "writing deployment `{}` failed ({e}); reading it back",
@@ -869,7 +863,7 @@ impl Provider for Kubernetes {
             OldDeployment::Delete => {
                 if let Err(err) = self.client.delete(&DEPLOYMENT, &e.deployment, None).await {
                     // A DELETE whose answer was lost may have landed: read back; gone is retired.
-                    let gone = err.is_transient()
+                    let gone = err.outcome_unknown()
                         && matches!(self.client.get(&DEPLOYMENT, &e.deployment).await, Ok(None));
                     if !gone {
                         return Err(err.into());
