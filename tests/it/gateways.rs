@@ -490,6 +490,23 @@ async fn haproxy_lower_before_raise_gives_503_and_bgctl_raises_first() {
     );
 }
 
+/// Kills `backend` and keeps its port from being reused: with many tests binding 127.0.0.1:0 in
+/// parallel, another test's server (which answers anything with 200) could take the freed port,
+/// and the gateway would keep getting answers from it. The port is bound again at once and
+/// every connection closed without an answer, as a dead backend behind a proxy looks.
+async fn kill_and_hold(backend: Backend) -> tokio::task::JoinHandle<()> {
+    let addr = backend.addr();
+    backend.shutdown().await;
+    let hold = tokio::net::TcpListener::bind(addr)
+        .await
+        .unwrap_or_else(|e| panic!("re-binding the killed backend's port {addr}: {e}"));
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = hold.accept().await {
+            drop(conn);
+        }
+    })
+}
+
 /// Negative control: killing a backend that is in rotation must show up as errors, so the
 /// zero-drop assertion above can fail.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -501,8 +518,13 @@ async fn haproxy_killed_backend_in_rotation_shows_errors() {
     let hx = Haproxy::start(&bin, &blue, &green).await;
     let wrk_run = load(&wrk, &hx.url(), 3);
     tokio::time::sleep(Duration::from_millis(800)).await;
-    blue.shutdown().await;
+    let dead = kill_and_hold(blue).await;
     let l = wrk_run.await.expect("wrk");
+    dead.abort();
+    println!(
+        "killed live backend: {} socket errors, {} non-2xx",
+        l.socket_errors, l.non_2xx
+    );
     assert!(
         l.socket_errors + l.non_2xx > 0,
         "killing the live backend went unnoticed:\n{}",
@@ -678,8 +700,13 @@ async fn traefik_killed_backend_in_rotation_shows_errors() {
     .await;
     let wrk_run = load(&wrk, &tr.url(), 3);
     tokio::time::sleep(Duration::from_millis(800)).await;
-    blue.shutdown().await;
+    let dead = kill_and_hold(blue).await;
     let l = wrk_run.await.expect("wrk");
+    dead.abort();
+    println!(
+        "killed live backend: {} socket errors, {} non-2xx",
+        l.socket_errors, l.non_2xx
+    );
     assert!(
         l.socket_errors + l.non_2xx > 0,
         "killing the live backend went unnoticed:\n{}",
