@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod diff;
 mod promote;
+pub mod remedy;
 mod rollback;
 mod status;
 mod switch;
@@ -286,5 +287,5 @@ pub(crate) fn finish(
 ) -> Result<Exit, CliError> {
     result
         .map(|_| Exit::Ok)
-        .map_err(|e| CliError::from(e).with_plan(file))
+        .map_err(|e| CliError::engine(&e, file))
 }

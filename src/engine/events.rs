@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use super::step::{Step, Waiting};
 use crate::probe::TargetHealth;
-use crate::providers::{Call, Change, LockInfo, Traffic};
+use crate::providers::{Change, LockInfo, Traffic};
 
 /// Something that happened during a run.
 #[derive(Debug, Clone, Serialize)]
@@ -19,15 +20,13 @@ pub enum Event {
         /// Where traffic goes now.
         traffic: Traffic,
     },
-    /// What this run will change.
+    /// The steps this run will make, each with its writes. In a dry run (`plan diff`,
+    /// `--dry-run`) this is the run's output.
     Planned {
-        /// Entity writes.
-        changes: Vec<Change>,
-        /// The traffic move, if any: (from, to).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        traffic: Option<(Traffic, Traffic)>,
-        /// The exact traffic calls.
-        traffic_calls: Vec<Call>,
+        /// The steps, in order.
+        steps: Vec<Step>,
+        /// Nothing will be written: this is a preview.
+        dry_run: bool,
     },
     /// Nothing differs from the plan.
     UpToDate {
@@ -134,7 +133,7 @@ pub enum Event {
         /// 0-based step index.
         step: usize,
         /// What it waits for.
-        waiting: String,
+        waiting: Waiting,
         /// Seconds left for a timed pause.
         #[serde(skip_serializing_if = "Option::is_none")]
         remaining_secs: Option<u64>,

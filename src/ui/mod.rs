@@ -2,6 +2,7 @@
 //! only when stderr is a terminal), or newline-delimited JSON events on stdout (`-o json`).
 //! Prompts use dialoguer and are only shown when the run is interactive.
 
+pub mod plan;
 pub mod status;
 
 use std::io::Write as _;
@@ -107,37 +108,17 @@ impl Ui {
                 "{} nothing to change; traffic goes to {traffic}",
                 green.apply_to("up to date:")
             )),
-            Event::Planned {
-                changes,
-                traffic,
-                traffic_calls,
-            } => {
-                if !changes.is_empty() {
-                    self.say(&format!("{} change(s):", changes.len()));
-                    let mut table = comfy_table::Table::new();
-                    table
-                        .load_style(comfy_table::presets::NOTHING)
-                        .set_header(vec!["ACTION", "ENTITY", "NAME", "DETAIL"]);
-                    for c in changes {
-                        table.add_row(vec![
-                            c.action.to_string(),
-                            c.entity.to_string(),
-                            c.name.clone(),
-                            c.detail.clone(),
-                        ]);
-                    }
-                    self.say(&table.to_string());
-                }
-                if let Some((from, to)) = traffic {
-                    self.say(&format!("traffic: {from} → {}", bold.apply_to(to)));
-                }
-                if v >= 1 {
-                    for c in changes {
-                        self.say(&format!("  {}", dim.apply_to(&c.call)));
-                    }
-                    for c in traffic_calls {
-                        self.say(&format!("  {}", dim.apply_to(c)));
-                    }
+            Event::Planned { steps, dry_run } => {
+                if *dry_run {
+                    // The preview is the command's output: data on stdout, whatever `-q` says.
+                    self.clear_spinner();
+                    let mut out = std::io::stdout().lock();
+                    let _ = write!(out, "{}", plan::text(steps, true));
+                    let _ = out.flush();
+                } else {
+                    self.say(&format!("plan: {} step(s)", steps.len()));
+                    let text = plan::text(steps, v >= 1);
+                    self.say(&dim.apply_to(text.trim_end()).to_string());
                 }
             }
             Event::LockAcquired { holder } => {
@@ -290,17 +271,58 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// Writes one JSON line to stdout: `event` (when not empty, else the value's own), a
+    /// `time` stamp (RFC 3339, UTC, milliseconds), then the value's fields.
+    pub fn json(&self, event: &str, value: serde_json::Value) {
+        let mut line = serde_json::Map::new();
+        let fields = match value {
+            serde_json::Value::Object(map) => map,
+            other => {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), other);
+                m
+            }
+        };
+        let name = if event.is_empty() {
+            fields.get("event").cloned().unwrap_or_default()
+        } else {
+            serde_json::Value::from(event)
+        };
+        line.insert("event".into(), name);
+        line.insert("time".into(), serde_json::Value::from(now_rfc3339()));
+        for (k, v) in fields {
+            if k != "event" {
+                line.insert(k, v);
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        if let Ok(text) = serde_json::to_string(&line) {
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// Now, RFC 3339 in UTC with milliseconds.
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
 impl Reporter for Ui {
     fn event(&self, e: &Event) {
-        match self.opts.format {
-            Format::Json => {
-                let mut out = std::io::stdout().lock();
-                if let Ok(line) = serde_json::to_string(e) {
-                    let _ = writeln!(out, "{line}");
-                    let _ = out.flush();
+        match (self.opts.format, e) {
+            (Format::Json, Event::Planned { steps, dry_run }) => {
+                for (kind, value) in plan::json_lines(steps, *dry_run) {
+                    self.json(kind, value);
                 }
             }
-            Format::Text => self.text(e),
+            (Format::Json, e) => {
+                if let Ok(value) = serde_json::to_value(e) {
+                    self.json("", value);
+                }
+            }
+            (Format::Text, e) => self.text(e),
         }
     }
 

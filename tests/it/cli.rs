@@ -78,3 +78,33 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", render(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`purple` is not defined"));
 }
+
+/// The engine says what a person must do as data; only the CLI renders `bgctl …` command lines
+/// (quoted, with the real plan path). Guards against command text creeping back into the
+/// engine, where it was once patched by string replacement. Comments and tests are exempt.
+#[test]
+fn the_engine_builds_no_command_lines() {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root().join("src/engine")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_none_or(|e| e != "rs") || name.ends_with("_tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            if line.contains("bgctl ") {
+                found.push(format!("src/engine/{name}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "command text in the engine:\n{}",
+        found.join("\n")
+    );
+}
