@@ -45,7 +45,7 @@ use crate::plan::model::{CheckSpec, ExecSpec, ProbeCheck, PrometheusCheck, Webho
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The result of one measurement, or the final verdict of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The condition held.
@@ -81,7 +81,7 @@ impl std::fmt::Display for Outcome {
 }
 
 /// One measurement of a check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Measurement {
     /// What this measurement says on its own (`NoData` is not mapped by the policy here).
     pub outcome: Outcome,
@@ -121,7 +121,7 @@ impl Measurement {
 }
 
 /// The final, explained verdict of one check.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Verdict {
     /// The check's name in the plan.
     pub check: String,

@@ -1,6 +1,7 @@
 //! The events the engine emits. Every renderer (text lines, progress spinners, `-o json`
 //! newline-delimited events) consumes this one stream; the engine itself never prints.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::step::{Step, Waiting};
@@ -8,7 +9,7 @@ use crate::probe::TargetHealth;
 use crate::providers::{Change, LockInfo, Traffic};
 
 /// Something that happened during a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The live state was read.
@@ -89,7 +90,7 @@ pub enum Event {
         /// Requests sent.
         requests: u32,
         /// Responses by side.
-        by_side: Vec<(String, u32)>,
+        by_side: Vec<SideCount>,
         /// Failed requests (socket errors and 5xx).
         failed: u32,
     },
@@ -183,6 +184,15 @@ pub enum Event {
         /// Summary.
         summary: String,
     },
+}
+
+/// How many sampled responses one side answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SideCount {
+    /// Environment.
+    pub env: String,
+    /// Responses it answered.
+    pub responses: u32,
 }
 
 /// Receives events and answers the engine's questions. Implemented by the UI.

@@ -500,7 +500,14 @@ impl<'a, P: Provider> Engine<'a, P> {
                 expected,
                 observed,
                 requests: s.requests,
-                by_side: s.by_side.clone(),
+                by_side: s
+                    .by_side
+                    .iter()
+                    .map(|(env, responses)| events::SideCount {
+                        env: env.clone(),
+                        responses: *responses,
+                    })
+                    .collect(),
                 failed: s.failed,
             });
         };

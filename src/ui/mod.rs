@@ -2,6 +2,7 @@
 //! only when stderr is a terminal), or newline-delimited JSON events on stdout (`-o json`).
 //! Prompts use dialoguer and are only shown when the run is interactive.
 
+pub mod json;
 pub mod plan;
 pub mod status;
 
@@ -12,6 +13,8 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::engine::events::{Event, Reporter};
+use crate::error::CliError;
+use crate::exit::Exit;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -39,6 +42,8 @@ pub struct UiOptions {
 pub struct Ui {
     opts: UiOptions,
     spinner: Mutex<Option<ProgressBar>>,
+    /// How the run ended so far, for the closing `result` event.
+    summary: Mutex<Option<String>>,
 }
 
 impl Ui {
@@ -49,6 +54,7 @@ impl Ui {
         Ui {
             opts,
             spinner: Mutex::new(None),
+            summary: Mutex::new(None),
         }
     }
 
@@ -309,8 +315,64 @@ fn now_rfc3339() -> String {
     humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
 }
 
+impl Ui {
+    /// Sets the one-line summary the `result` event carries.
+    pub fn set_summary(&self, summary: impl Into<String>) {
+        *self.summary.lock().expect("summary lock") = Some(summary.into());
+    }
+
+    fn remember(&self, e: &Event) {
+        let summary = match e {
+            Event::Done { summary } => summary.clone(),
+            Event::UpToDate { traffic } => format!("up to date; traffic goes to {traffic}"),
+            Event::Planned {
+                steps,
+                dry_run: true,
+            } => format!("dry run: {} step(s); nothing was written", steps.len()),
+            _ => return,
+        };
+        self.set_summary(summary);
+    }
+
+    /// Ends a run: with `-o json`, an `error` event for a failure, then the `result` event
+    /// with the exit code (`result_event` false: a command whose output is one document, which
+    /// only ends with events when it failed). Text output is left to the caller.
+    pub fn finish(&self, result: &Result<Exit, CliError>, result_event: bool) {
+        if self.opts.format != Format::Json {
+            return;
+        }
+        let (exit, summary) = match result {
+            Ok(exit) if result_event => {
+                let summary = self
+                    .summary
+                    .lock()
+                    .expect("summary lock")
+                    .clone()
+                    .unwrap_or_else(|| "done".into());
+                (*exit, summary)
+            }
+            Ok(_) => return,
+            Err(e) => {
+                self.line(&json::CliLine::Error(json::ErrorEvent::from(e)));
+                (e.exit, e.headline.clone())
+            }
+        };
+        self.line(&json::CliLine::Result(json::ResultEvent::new(
+            exit, summary,
+        )));
+    }
+
+    /// Writes one CLI line with `-o json`.
+    pub fn line(&self, line: &json::CliLine) {
+        if let Ok(value) = serde_json::to_value(line) {
+            self.json("", value);
+        }
+    }
+}
+
 impl Reporter for Ui {
     fn event(&self, e: &Event) {
+        self.remember(e);
         match (self.opts.format, e) {
             (Format::Json, Event::Planned { steps, dry_run }) => {
                 for (kind, value) in plan::json_lines(steps, *dry_run) {
