@@ -1,10 +1,11 @@
 //! The rollout engine: turns a validated plan and a live snapshot into a flat list of concrete
-//! steps (entity writes, probe, traffic move, verification), then runs them.
+//! steps ([`step::Step`], built by [`expand`]), then runs them ([`execute`], one `match`).
 //!
 //! Order keeps traffic flowing: the new side is ensured and healthy before traffic moves, the old
-//! side is left intact so rollback is one write, and a failed verification moves traffic back at
-//! once. The engine emits [`events::Event`]s and never prints. It takes the lock only when it
-//! will write: an `apply` that finds nothing to change makes no write at all.
+//! side is left intact so rollback is one write ([`rollback`]), and a failed verification moves
+//! traffic back at once. The engine emits [`events::Event`]s and never prints; what a person
+//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. It takes the lock only
+//! when it will write: an `apply` that finds nothing to change makes no write at all.
 
 pub mod analysis;
 pub mod canary;

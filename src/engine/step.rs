@@ -211,10 +211,14 @@ impl Step {
                 }
                 s
             }
+            Step::Cleanup { delay_millis: 0 } => "remove temporary objects, if any are left".into(),
             Step::Cleanup { delay_millis } => format!(
                 "remove temporary objects, if any are left (after {})",
                 humantime::format_duration(std::time::Duration::from_millis(*delay_millis))
             ),
+            Step::Retire { old, live, writes } if writes.is_empty() => {
+                format!("retire `{old}` now that `{live}` serves (nothing to remove here)")
+            }
             Step::Retire { old, live, .. } => {
                 format!("retire `{old}` now that `{live}` serves, as the plan says")
             }

@@ -2,7 +2,7 @@
 //! blue-green and canary alike — and writes nothing. Snapshots hold the text; the JSON form is
 //! one object per step and per write.
 
-use crate::harness::{render, root, run, Stack};
+use crate::harness::{filter, render, root, run, Stack};
 
 /// `plan diff` of an example plan against an empty Kong simulator, as text and as JSON.
 async fn kong_diff(plan: &str) -> (String, Vec<serde_json::Value>) {
@@ -16,9 +16,18 @@ async fn kong_diff(plan: &str) -> (String, Vec<serde_json::Value>) {
     cmd.args(["-o", "json", "plan", "diff"]).arg(&path);
     let json = run(cmd).await;
     assert_eq!(json.status.code(), Some(0), "{}", render(&json));
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--dry-run"]).arg(&path);
+    let dry = run(cmd).await;
+    assert_eq!(dry.status.code(), Some(0), "{}", render(&dry));
+    assert_eq!(
+        filter(&String::from_utf8_lossy(&dry.stdout)),
+        filter(&String::from_utf8_lossy(&out.stdout)),
+        "`apply --dry-run` prints the same steps as `plan diff`"
+    );
     assert!(
         stack.writes().is_empty(),
-        "diff wrote: {:?}",
+        "diff or dry run wrote: {:?}",
         stack.writes()
     );
     let events = String::from_utf8_lossy(&json.stdout)
