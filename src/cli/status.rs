@@ -74,7 +74,7 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!("{}", serde_json::to_string(&view).unwrap_or_default());
+        println!("{}", view.to_json());
     } else {
         print!("{}", view.render());
     }
