@@ -22,7 +22,7 @@ use super::execute::Run;
 use super::step::{Remedy, Step, Waiting};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
-use crate::providers::{Phase, Provider, Record, Traffic};
+use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
 
 /// How a canary run starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,9 +117,21 @@ impl<P: Provider> Engine<'_, P> {
                 .position(|s| !matches!(s, Step::Ensure { .. } | Step::Probe { .. }))
                 .unwrap_or(planned.steps.len());
             let (prepare, rollout) = planned.steps.split_at(split);
+            let mut run = Run {
+                previous: Some(c.stable.clone()),
+                to: Traffic::Env {
+                    env: c.canary.clone(),
+                },
+                record: None,
+                canary: Some(c),
+                action,
+                extra: false,
+                background: None,
+                fresh: Some(snap.clone()),
+            };
             let result = async {
-                self.steps_loop(c, prepare, action).await?;
-                self.run_steps(c, rollout, action).await
+                self.steps_loop(c, prepare, &mut run).await?;
+                self.run_steps(c, rollout, &mut run).await
             }
             .await;
             match result {
@@ -144,9 +156,14 @@ impl<P: Provider> Engine<'_, P> {
     }
 
     /// Runs the steps; SIGINT/SIGTERM stops them and applies the plan's interrupt policy.
-    async fn run_steps(&self, c: &Canary, steps: &[Step], action: &str) -> Result<(), EngineError> {
+    async fn run_steps<'s>(
+        &'s self,
+        c: &Canary,
+        steps: &'s [Step],
+        run: &mut Run<'s>,
+    ) -> Result<(), EngineError> {
         let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
-        let mut running = Box::pin(self.steps_loop(c, steps, action));
+        let mut running = Box::pin(self.steps_loop(c, steps, run));
         tokio::select! {
             r = &mut running => r,
             () = interrupted() => {
@@ -158,24 +175,13 @@ impl<P: Provider> Engine<'_, P> {
 
     /// Executes the steps in order. While the background analysis runs, each step runs beside
     /// it, and its verdict is acted on as soon as it comes (a failure stops a pause at once).
-    async fn steps_loop(
-        &self,
+    async fn steps_loop<'s>(
+        &'s self,
         c: &Canary,
-        steps: &[Step],
-        action: &str,
+        steps: &'s [Step],
+        run: &mut Run<'s>,
     ) -> Result<(), EngineError> {
         let total = c.steps.len();
-        let mut run = Run {
-            previous: Some(c.stable.clone()),
-            to: Traffic::Env {
-                env: c.canary.clone(),
-            },
-            record: None,
-            canary: Some(c),
-            action,
-            extra: false,
-            background: None,
-        };
         for step in steps {
             let mut bg = if matches!(step, Step::AwaitBackground) {
                 None
@@ -183,7 +189,7 @@ impl<P: Provider> Engine<'_, P> {
                 run.background.take()
             };
             let result = {
-                let fut = self.execute(step, &mut run);
+                let fut = self.execute(step, run);
                 tokio::pin!(fut);
                 loop {
                     tokio::select! {
@@ -300,8 +306,12 @@ impl<P: Provider> Engine<'_, P> {
         (percent, achieved): (f64, f64),
         next_step: usize,
         action: &str,
+        fresh: Option<Snapshot>,
     ) -> Result<(), EngineError> {
-        let snap = self.provider.snapshot().await?;
+        let snap = match fresh {
+            Some(snap) => snap,
+            None => self.provider.snapshot().await?,
+        };
         let (to, expected) = if percent >= 100.0 {
             (
                 Traffic::Env {

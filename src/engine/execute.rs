@@ -17,7 +17,7 @@ use super::events::Event;
 use super::step::{HookKind, Stage, Step};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::Canary;
-use crate::providers::{Phase, Provider, Record, Traffic};
+use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
 
 /// The background analysis of a canary, running beside the steps.
 pub(crate) type Background<'a> = Pin<Box<dyn Future<Output = Judgement> + 'a>>;
@@ -38,6 +38,11 @@ pub(crate) struct Run<'a> {
     pub extra: bool,
     /// The background analysis, once started.
     pub background: Option<Background<'a>>,
+    /// The live state as read under the lock, while nothing has been written since: the next
+    /// traffic step uses it instead of reading again. Probes and analysis keep it (they write
+    /// nothing the traffic write depends on; a backend that needs more re-reads in its own
+    /// write); every other step drops it.
+    pub fresh: Option<Snapshot>,
 }
 
 impl<'a, P: Provider> Engine<'a, P> {
@@ -86,6 +91,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 action,
                 extra: false,
                 background: None,
+                fresh: Some(snap.clone()),
             };
             for step in &plan.steps {
                 self.execute(step, &mut run).await?;
@@ -108,6 +114,17 @@ impl<'a, P: Provider> Engine<'a, P> {
         run: &mut Run<'a>,
     ) -> Result<(), EngineError> {
         let total = run.canary.map_or(0, |c| c.steps.len());
+        if !matches!(
+            step,
+            Step::Probe { .. }
+                | Step::Analysis { .. }
+                | Step::BackgroundAnalysis { .. }
+                | Step::AwaitBackground
+                | Step::SetWeight { .. }
+                | Step::Switch { .. }
+        ) {
+            run.fresh = None;
+        }
         match step {
             Step::Ensure { changes } => {
                 for change in changes {
@@ -173,7 +190,8 @@ impl<'a, P: Provider> Engine<'a, P> {
                     total,
                     description: format!("setWeight {requested}"),
                 });
-                self.set_weight(c, (*requested, *achieved), *step + 1, run.action)
+                let fresh = run.fresh.take();
+                self.set_weight(c, (*requested, *achieved), *step + 1, run.action, fresh)
                     .await
             }
             Step::Pause { step, millis } => {
@@ -236,7 +254,10 @@ impl<'a, P: Provider> Engine<'a, P> {
         if_needed: bool,
         run: &mut Run<'a>,
     ) -> Result<(), EngineError> {
-        let snap = self.provider.snapshot().await?;
+        let snap = match run.fresh.take() {
+            Some(snap) => snap,
+            None => self.provider.snapshot().await?,
+        };
         let target = Traffic::Env {
             env: to.to_string(),
         };

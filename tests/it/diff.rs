@@ -92,3 +92,33 @@ async fn kong_blue_green_diff_shows_service_and_route_writes() {
         "{paths:?}"
     );
 }
+
+/// A switch reads the live state twice before it moves traffic: once to plan and confirm, once
+/// under the lock; the traffic write uses the read under the lock (the probe writes nothing),
+/// instead of a third read of the same state.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_switch_reads_the_service_twice_before_moving_traffic() {
+    let stack = Stack::start().await;
+    let plan = stack.plan("blue");
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    stack.sim.clear_requests();
+    let mut cmd = stack.bgctl();
+    cmd.args(["switch", "--to", "green", "--yes", "-f"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let requests = stack.sim.requests();
+    let service = "/services/address-service";
+    let moved = requests
+        .iter()
+        .position(|r| r.is_write() && r.path.starts_with(service))
+        .expect("the service was written");
+    let reads = requests[..moved]
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == service)
+        .count();
+    assert_eq!(reads, 2, "{:#?}", &requests[..moved]);
+}
