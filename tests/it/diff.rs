@@ -17,6 +17,10 @@ async fn kong_diff(plan: &str) -> (String, Vec<serde_json::Value>) {
     let json = run(cmd).await;
     assert_eq!(json.status.code(), Some(0), "{}", render(&json));
     let mut cmd = stack.bgctl();
+    cmd.args(["plan", "diff", "--exit-code"]).arg(&path);
+    let code = run(cmd).await.status.code();
+    assert_eq!(code, Some(2), "`--exit-code`: 2 when there are changes");
+    let mut cmd = stack.bgctl();
     cmd.args(["plan", "apply", "--dry-run"]).arg(&path);
     let dry = run(cmd).await;
     assert_eq!(dry.status.code(), Some(0), "{}", render(&dry));
