@@ -10,8 +10,7 @@ use std::collections::HashSet;
 use serde_json::Value as Json;
 
 use super::model::{CanaryStep, CheckSpec, HookSpec, Plan};
-use super::Problem;
-use crate::providers::kong::names;
+use super::{names, Problem};
 
 /// Variables a `successCondition` may use, per check source.
 pub const PROMETHEUS_VARS: &[&str] = &["result"];
@@ -463,7 +462,7 @@ fn no_service(plan: &Plan, who: &str, v: &mut Vec<Problem>) {
 fn haproxy_provider(plan: &Plan, h: &super::model::HaproxyProvider, v: &mut Vec<Problem>) {
     let at = "provider.haproxy";
     if !h.runtime_api.contains("${") {
-        if let Err(msg) = crate::providers::haproxy::Endpoint::parse(&h.runtime_api) {
+        if let Err(msg) = names::Endpoint::parse(&h.runtime_api) {
             v.push(
                 Problem::new(&format!("{at}.runtimeApi"), msg)
                     .hint("write `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`"),

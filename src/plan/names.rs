@@ -1,9 +1,15 @@
-//! Kong's naming rules, as its schema validators apply them (`kong/tools/ip.lua`
-//! `check_hostname`, `targets.lua` `format_target`). bgctl checks them at plan validation so a
-//! plan Kong would reject fails before anything is written, and normalises targets the way Kong
-//! stores them so comparisons with live state are exact.
+//! Names and addresses a plan holds, by the rules of the systems they go to. Plan validation
+//! checks them so a plan the target would reject fails before anything is written; the providers
+//! use the same functions (re-exported as `providers::kong::names` and
+//! `providers::haproxy::Endpoint`), so the plan never depends on a provider module.
+//!
+//! - Kong's naming rules, as its schema validators apply them (`kong/tools/ip.lua`
+//!   `check_hostname`, `targets.lua` `format_target`); targets are normalised the way Kong
+//!   stores them so comparisons with live state are exact.
+//! - The HAProxy runtime API address syntax ([`Endpoint`]).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
 
 /// Kong's largest target weight.
 pub const MAX_WEIGHT: u32 = 65_535;
@@ -79,6 +85,48 @@ pub fn normalize_target(target: &str) -> Result<String, String> {
 fn expand_v6(ip: Ipv6Addr) -> String {
     let segs: Vec<String> = ip.segments().iter().map(|s| format!("{s:04x}")).collect();
     format!("[{}]", segs.join(":"))
+}
+
+/// Where the runtime API listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `tcp://host:port`
+    Tcp(String),
+    /// `unix:///path`
+    Unix(PathBuf),
+}
+
+impl Endpoint {
+    /// Parses `tcp://host:port` or `unix:///path`.
+    pub fn parse(s: &str) -> Result<Endpoint, String> {
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            let ok = rest
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if ok {
+                Ok(Endpoint::Tcp(rest.to_string()))
+            } else {
+                Err(format!("`{s}` has no `host:port` after `tcp://`"))
+            }
+        } else if let Some(rest) = s.strip_prefix("unix://") {
+            if rest.starts_with('/') {
+                Ok(Endpoint::Unix(PathBuf::from(rest)))
+            } else {
+                Err(format!("`{s}` needs an absolute path after `unix://`"))
+            }
+        } else {
+            Err(format!("`{s}` is neither `tcp://…` nor `unix://…`"))
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
+            Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
+        }
+    }
 }
 
 #[cfg(test)]
