@@ -7,6 +7,10 @@
 //!   `check_hostname`, `targets.lua` `format_target`); targets are normalised the way Kong
 //!   stores them so comparisons with live state are exact.
 //! - The HAProxy runtime API address syntax ([`Endpoint`]).
+//! - Environment names ([`check_environment_name`]): they end up in object names (Traefik
+//!   services, Kubernetes annotations, Kong tags), in the rollout record and in shell commands
+//!   bgctl prints (`bgctl switch --to <env>`), so they are DNS labels, a charset every provider
+//!   accepts for names and no shell treats specially.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
@@ -15,6 +19,29 @@ use std::path::PathBuf;
 pub const MAX_WEIGHT: u32 = 65_535;
 /// Kong's default target port.
 pub const DEFAULT_PORT: u16 = 8000;
+
+/// Longest environment name (a DNS label's limit).
+pub const MAX_ENVIRONMENT_NAME: usize = 63;
+
+/// An environment name is a DNS label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+pub fn check_environment_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_ENVIRONMENT_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else if name.len() > MAX_ENVIRONMENT_NAME {
+        Err(format!(
+            "environment name `{name}` is longer than {MAX_ENVIRONMENT_NAME} characters"
+        ))
+    } else {
+        Err(format!("`{name}` is not a valid environment name"))
+    }
+}
 
 fn is_hostname(name: &str) -> bool {
     !name.is_empty()
@@ -132,6 +159,30 @@ impl std::fmt::Display for Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_names_are_dns_labels() {
+        for ok in ["blue", "green", "v2", "canary-1", "a", &"x".repeat(63)] {
+            assert_eq!(check_environment_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "Blue",
+            "blue_1",
+            "blue.v2",
+            "-blue",
+            "blue-",
+            "blue green",
+            "$(id)",
+            "grün",
+        ] {
+            let err = check_environment_name(bad).unwrap_err();
+            assert!(err.contains("not a valid environment name"), "{bad}: {err}");
+        }
+        assert!(check_environment_name(&"x".repeat(64))
+            .unwrap_err()
+            .contains("longer than 63"));
+    }
 
     #[test]
     fn upstream_names_follow_kong() {

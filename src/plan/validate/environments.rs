@@ -1,10 +1,11 @@
-//! The environments: at least two, and what each provider needs of them — Kong upstreams and
-//! targets (hostnames, ports, weights, duplicates after Kong's normalisation), HAProxy and
-//! Traefik servers, Kubernetes Deployments, selectors, Services and Contour includes.
+//! The environments: at least two, named as DNS labels ([`names::check_environment_name`]),
+//! and what each provider needs of them — Kong upstreams and targets (hostnames, ports, weights,
+//! duplicates after Kong's normalisation), HAProxy and Traefik servers, Kubernetes Deployments,
+//! selectors, Services and Contour includes.
 
 use std::collections::HashSet;
 
-use super::{haproxy_name, k8s_name, kind, traefik_name, url, Kind};
+use super::{haproxy_name, k8s_name, kind, url, Kind};
 use crate::plan::model::Plan;
 use crate::plan::{names, Problem};
 
@@ -14,6 +15,18 @@ pub(super) fn environments(plan: &Plan, v: &mut Vec<Problem>) {
             Problem::new("environments", "a release needs at least two environments")
                 .hint("define e.g. `blue` and `green`"),
         );
+    }
+    // Every provider writes environment names into object names and bgctl prints them in
+    // commands; one charset for all (this also covers Traefik's service names).
+    for name in plan.environments.keys() {
+        if let Err(message) = names::check_environment_name(name) {
+            let mut p = Problem::new(&format!("environments.{name}"), message).hint(
+                "use lower-case letters, digits and `-`, starting and ending with a letter or \
+                 digit (a DNS label, e.g. `blue`, `green-2`)",
+            );
+            p.at_key = true;
+            v.push(p);
+        }
     }
     match kind(plan) {
         Some(Kind::Kong) => kong_environments(plan, v),
@@ -33,15 +46,6 @@ fn server_environments(plan: &Plan, kind: Kind, v: &mut Vec<Problem>) {
     let mut names = HashSet::new();
     for (name, env) in &plan.environments {
         let at = format!("environments.{name}");
-        if !haproxy && !traefik_name(name) {
-            v.push(
-                Problem::new(
-                    &at,
-                    format!("`{name}` cannot be part of a Traefik service name"),
-                )
-                .hint("use letters, digits, `-` and `_`"),
-            );
-        }
         if env.upstream.is_some() {
             v.push(Problem::new(
                 &format!("{at}.upstream"),
