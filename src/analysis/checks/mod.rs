@@ -45,13 +45,13 @@ use crate::analysis::policy::{no_data_name, Policy};
 use crate::analysis::{exec, prometheus, traffic, webhook};
 use crate::plan::model::{CheckSpec, ExecSpec, ProbeCheck, PrometheusCheck, WebhookSpec};
 
-/// Default time between measurements.
 mod measure;
 mod summary;
 
 pub use measure::{measure_loop, LoopRun};
 use summary::summarize;
 
+/// Default time between measurements.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
 
 /// The result of one measurement, or the final verdict of a check.

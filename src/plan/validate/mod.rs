@@ -11,6 +11,7 @@
 //! [`provider`] checks the `provider:` block; [`environments`] the environments for that
 //! provider; [`strategy`] the blue-green/canary strategy and its references; [`checks`] the
 //! health check, `verify`, analysis checks and hooks.
+
 use super::Problem;
 use crate::plan::model::Plan;
 

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::request::{Query, RawBody};
 use super::{ok, Admin, Reply};
 use crate::errors::ApiError;
-use crate::schema::{self};
+use crate::schema;
 use crate::store::{Kind, Mode};
 
 impl Admin {

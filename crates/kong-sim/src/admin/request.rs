@@ -6,7 +6,7 @@ use http::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use crate::errors::ApiError;
-use crate::schema::{self};
+use crate::schema;
 
 pub(super) enum BodyKind {
     Empty,

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::request::{Query, RawBody};
 use super::{no_content, ok, Admin, Reply};
 use crate::errors::ApiError;
-use crate::schema::{self};
+use crate::schema;
 use crate::store::{Db, Kind, Mode};
 
 impl Admin {

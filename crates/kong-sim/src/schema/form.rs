@@ -70,12 +70,7 @@ pub(crate) fn form_tree(pairs: Vec<(String, String)>) -> Map<String, Value> {
     root
 }
 
-fn insert_path(
-    node: &mut Map<String, Value>,
-    parts: &[&str],
-    value: Value,
-    is_array: bool,
-) {
+fn insert_path(node: &mut Map<String, Value>, parts: &[&str], value: Value, is_array: bool) {
     let Some((first, rest)) = parts.split_first() else {
         return;
     };
