@@ -216,6 +216,35 @@ mod tests {
         );
     }
 
+    /// Environment names reach object names and printed commands: one DNS-label rule for every
+    /// provider, reported once per name (Traefik had its own, looser check before).
+    #[test]
+    fn environment_names_are_dns_labels_for_every_provider() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{traefik: {{apiUrl: 'http://127.0.0.1:8081', service: app, router: {{rule: 'Host(`a`)', entryPoints: [web]}}}}}}\n\
+             environments:\n  blue: {{servers: [{{url: 'http://a:1'}}]}}\n  Green_2: {{servers: [{{url: 'http://b:1'}}]}}\n"
+        ));
+        let about: Vec<&String> = p.iter().filter(|x| x.contains("Green_2")).collect();
+        assert_eq!(
+            about,
+            ["environments.Green_2: `Green_2` is not a valid environment name"],
+            "{p:#?}"
+        );
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\nservice: {{name: s}}\n\
+             environments:\n  blue: {{upstream: b.v1, targets: [{{target: 'a:1'}}]}}\n  'g$(id)': {{upstream: g.v1, targets: [{{target: 'b:1'}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "environments.g$(id): `g$(id)` is not a valid environment name"),
+            "{p:#?}"
+        );
+        assert!(
+            !p.iter().any(|x| x.starts_with("environments.blue")),
+            "{p:#?}"
+        );
+    }
+
     #[test]
     fn kong_environments_still_need_upstream_and_refuse_servers() {
         let p = problems(&format!(
