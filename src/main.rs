@@ -12,7 +12,7 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| bgctl::ui::out::Stderr)
         .with_target(false)
         .without_time()
         .init();

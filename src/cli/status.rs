@@ -74,9 +74,9 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!("{}", view.to_json());
+        crate::ui::out::stdout(&format!("{}\n", view.to_json()));
     } else {
-        print!("{}", view.render());
+        crate::ui::out::stdout(&view.render());
     }
     Ok(Exit::Ok)
 }

@@ -3,10 +3,10 @@
 //! Prompts use dialoguer and are only shown when the run is interactive.
 
 pub mod json;
+pub mod out;
 pub mod plan;
 pub mod status;
 
-use std::io::Write as _;
 use std::sync::Mutex;
 
 use console::Style;
@@ -67,7 +67,7 @@ impl Ui {
     pub fn say(&self, line: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
-            eprintln!("{line}");
+            out::stderr(&format!("{line}\n"));
         }
     }
 
@@ -118,9 +118,7 @@ impl Ui {
                 if *dry_run {
                     // The preview is the command's output: data on stdout, whatever `-q` says.
                     self.clear_spinner();
-                    let mut out = std::io::stdout().lock();
-                    let _ = write!(out, "{}", plan::text(steps, true));
-                    let _ = out.flush();
+                    out::stdout(&plan::text(steps, true));
                 } else {
                     self.say(&format!("plan: {} step(s)", steps.len()));
                     let text = plan::text(steps, v >= 1);
@@ -302,10 +300,8 @@ impl Ui {
                 line.insert(k, v);
             }
         }
-        let mut out = std::io::stdout().lock();
         if let Ok(text) = serde_json::to_string(&line) {
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
+            out::stdout(&format!("{text}\n"));
         }
     }
 }

@@ -12,4 +12,5 @@ mod plans;
 mod prometheus;
 mod reliability;
 mod reliability_k8s;
+mod safety;
 mod upgrade;
