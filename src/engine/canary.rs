@@ -386,29 +386,25 @@ impl<P: Provider> Engine<'_, P> {
             .await
             .ok()
             .and_then(|s| s.record.weight);
+        // A pause starting now is dated by the record's own `at`; a resumed one names its start.
+        let waiting = Waiting::TimedPause {
+            step: index,
+            since: (since < super::now_secs()).then_some(since),
+        };
         let record = self.canary_record(
             c,
             "pause",
             Phase::Paused,
             index + 1,
             weight,
-            Some(
-                Waiting::TimedPause {
-                    step: index,
-                    since: Some(since),
-                }
-                .encode(),
-            ),
+            Some(waiting.encode()),
         );
         self.provider.write_record(&record).await?;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             self.emit(Event::Paused {
                 step: index,
-                waiting: Waiting::TimedPause {
-                    step: index,
-                    since: Some(since),
-                },
+                waiting,
                 remaining_secs: Some(left.as_secs()),
             });
             if left.is_zero() {

@@ -282,15 +282,28 @@ impl<P: Provider> Engine<'_, P> {
         }
     }
 
-    /// A failed rollout that could not be rolled back is recorded as `failed`, so neither
-    /// `status` nor the next `apply` reads the traffic write's `completed` as success. Best
+    /// A failed rollout that could not be rolled back is recorded as `failed` where the record
+    /// would read as success (`completed`, written with the traffic change), so neither
+    /// `status` nor the next `apply` takes it for one. A record still `progressing` already
+    /// makes the next apply resume and verify; it is kept with its step and weight. Best
     /// effort: the target may be what failed (then the traffic write's record stands).
     async fn record_failure(&self, previous: Option<&str>) {
-        let mut record = self.record("fail", Phase::Failed, previous.map(str::to_string));
-        if let Some(c) = self.plan.strategy.canary.as_ref() {
-            record.stable = Some(c.stable.clone());
-            record.canary = Some(c.canary.clone());
-        }
+        let mut record = match self.provider.snapshot().await {
+            Ok(snap) if snap.record.phase != Phase::Completed => return,
+            Ok(snap) => snap.record,
+            Err(_) => {
+                let mut r = self.record("fail", Phase::Failed, previous.map(str::to_string));
+                if let Some(c) = self.plan.strategy.canary.as_ref() {
+                    r.stable = Some(c.stable.clone());
+                    r.canary = Some(c.canary.clone());
+                }
+                r
+            }
+        };
+        record.phase = Phase::Failed;
+        record.action = Some("fail".into());
+        record.at = Some(super::rfc3339(super::now_secs()));
+        record.by = Some(self.opts.who.clone());
         if let Err(e) = self.provider.write_record(&record).await {
             self.emit(Event::Warning {
                 message: format!("recording the failure in the target system failed: {e}"),

@@ -861,7 +861,8 @@ async fn gateway_api_abort_returns_weights_to_stable() {
     );
     let r = record(&http_route(&k));
     assert_eq!(r["phase"], "aborted");
-    assert_eq!(r["previous"], "green");
+    // Stable stays the rollback target: a `rollback` after an abort never goes to the canary.
+    assert_eq!(r["previous"], "blue");
     assert!(!r.contains_key("waiting"), "{r:?}");
     let route_writes = k
         .writes()
