@@ -182,3 +182,43 @@ pub(crate) async fn interrupted() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is left of a pause counts from its recorded start, never shortened by the record's
+    /// whole seconds; a pause record of an older version is dated by its `at`.
+    #[test]
+    fn a_resumed_pause_counts_from_its_recorded_start() {
+        let d = Duration::from_secs(60);
+        assert_eq!(remaining(d, now_secs()), d);
+        assert_eq!(remaining(d, now_secs() - 3), Duration::from_secs(58));
+        assert_eq!(remaining(d, now_secs() - 600), Duration::ZERO);
+        let at = now_secs() - 3;
+        let paused = |waiting: &str, step| Record {
+            phase: Phase::Paused,
+            step: Some(step),
+            waiting: Some(waiting.into()),
+            at: Some(super::super::rfc3339(at)),
+            ..Record::default()
+        };
+        assert_eq!(pause_started(&paused("timed pause at step 2", 2)), Some(at));
+        let started = Waiting::TimedPause {
+            step: 1,
+            since: Some(at - 10),
+        };
+        assert_eq!(pause_started(&paused(&started.encode(), 2)), Some(at - 10));
+        let interrupted = Waiting::Interrupted {
+            step: 2,
+            since: Some(at - 10),
+        };
+        assert_eq!(
+            pause_started(&paused(&interrupted.encode(), 2)),
+            Some(at - 10)
+        );
+        // Not in a pause: a gate, or a pause record of another step.
+        assert_eq!(pause_started(&paused("manual gate at step 3", 2)), None);
+        assert_eq!(pause_started(&paused("timed pause at step 2", 5)), None);
+    }
+}
