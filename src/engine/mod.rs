@@ -10,7 +10,7 @@ pub mod analysis;
 pub mod canary;
 pub mod events;
 pub mod verify;
-pub mod weights;
+pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

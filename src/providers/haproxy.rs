@@ -32,13 +32,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use super::{
-    traffic_from_weights, unknown_lock, Call, Change, EnvState, LockError, LockInfo, Provider,
-    ProviderError, Record, Snapshot, Traffic,
+    traffic_from_weights, unknown_lock, weights, Call, Change, EnvState, LockError, LockInfo,
+    Provider, ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::Plan;
 
 /// Largest weight HAProxy accepts.
-pub const MAX_WEIGHT: u32 = 256;
+pub const MAX_WEIGHT: u32 = weights::Scale::HAPROXY.max_weight;
 /// Default weight of a plan server.
 pub const DEFAULT_WEIGHT: u32 = 100;
 /// The pseudo-method of a runtime API command in [`Call`].
@@ -290,74 +290,17 @@ pub fn parse_servers_state(text: &str) -> Result<Vec<LiveServer>, String> {
 }
 
 /// Canary weights within HAProxy's 0–256: `percent` of the total to the canary servers, each
-/// side keeping its own servers' ratios as closely as integers allow.
-///
-/// At 0 or 100 the losing side gets 0 and the other keeps its base weights. Between, every
-/// server with a base weight above 0 keeps at least 1 (0 would take it out of rotation), and
-/// the limiting side is scaled as large as the limit allows; among the scales of that side
-/// from the largest down to half of it, the one whose rounded result lands closest to the
-/// request wins. Returns the weights and the achieved canary percent.
-pub fn split_weights(stable: &[u32], canary: &[u32], percent: f64) -> (Vec<u32>, Vec<u32>, f64) {
-    let achieved = |s: &[u32], c: &[u32]| {
-        let (s, c): (u64, u64) = (
-            s.iter().map(|w| u64::from(*w)).sum(),
-            c.iter().map(|w| u64::from(*w)).sum(),
-        );
-        if s + c == 0 {
-            0.0
-        } else {
-            100.0 * c as f64 / (s + c) as f64
-        }
-    };
-    let pct = percent.clamp(0.0, 100.0);
-    let s_sum: f64 = stable.iter().map(|w| f64::from(*w)).sum();
-    let c_sum: f64 = canary.iter().map(|w| f64::from(*w)).sum();
-    if pct <= 0.0 || c_sum == 0.0 {
-        let s = stable
-            .iter()
-            .map(|w| (*w).min(MAX_WEIGHT))
-            .collect::<Vec<_>>();
-        let c = vec![0; canary.len()];
-        let a = achieved(&s, &c);
-        return (s, c, a);
-    }
-    if pct >= 100.0 || s_sum == 0.0 {
-        let s = vec![0; stable.len()];
-        let c = canary
-            .iter()
-            .map(|w| (*w).min(MAX_WEIGHT))
-            .collect::<Vec<_>>();
-        let a = achieved(&s, &c);
-        return (s, c, a);
-    }
-    // Per unit of base weight, each side's ideal share of the total.
-    let (s_unit, c_unit) = ((100.0 - pct) / s_sum, pct / c_sum);
-    let s_max = f64::from(stable.iter().copied().max().unwrap_or(0));
-    let c_max = f64::from(canary.iter().copied().max().unwrap_or(0));
-    let peak = (s_unit * s_max).max(c_unit * c_max);
-    let scale = |k: f64, base: &[u32], unit: f64| -> Vec<u32> {
-        base.iter()
-            .map(|w| {
-                if *w == 0 {
-                    0
-                } else {
-                    ((k * unit * f64::from(*w)).round() as u32).clamp(1, MAX_WEIGHT)
-                }
-            })
-            .collect()
-    };
-    let mut best: Option<(f64, Vec<u32>, Vec<u32>, f64)> = None;
-    for top in (f64::from(MAX_WEIGHT) as u32 / 2..=MAX_WEIGHT).rev() {
-        let factor = f64::from(top) / peak;
-        let (s, c) = (scale(factor, stable, s_unit), scale(factor, canary, c_unit));
-        let a = achieved(&s, &c);
-        let err = (a - pct).abs();
-        if best.as_ref().is_none_or(|b| err < b.0 - 1e-12) {
-            best = Some((err, s, c, a));
-        }
-    }
-    let (_, s, c, a) = best.expect("at least one scale was tried");
-    (s, c, a)
+/// side keeping its own servers' ratios as closely as integers allow (the shared split,
+/// [`weights::Scale::HAPROXY`]). Returns the weights and the achieved canary percent.
+pub fn split_weights(
+    stable: &[u32],
+    canary: &[u32],
+    percent: f64,
+) -> Result<(Vec<u32>, Vec<u32>, f64), ProviderError> {
+    let s = weights::Scale::HAPROXY
+        .split(stable, canary, percent.clamp(0.0, 100.0))
+        .map_err(|e| ProviderError::State(e.to_string()))?;
+    Ok((s.stable, s.canary, s.achieved_percent))
 }
 
 /// Desired weight per plan server name.
@@ -524,7 +467,7 @@ impl Haproxy {
                     )));
                 };
                 let base = |e: &Env| e.servers.iter().map(|s| s.weight).collect::<Vec<_>>();
-                let (sw, cw, _) = split_weights(&base(s), &base(c), *percent);
+                let (sw, cw, _) = split_weights(&base(s), &base(c), *percent)?;
                 for (srv, w) in s.servers.iter().zip(sw).chain(c.servers.iter().zip(cw)) {
                     set(&srv.name, w);
                 }
@@ -820,7 +763,7 @@ impl Provider for Haproxy {
             )));
         };
         let base = |e: &Env| e.servers.iter().map(|s| s.weight).collect::<Vec<_>>();
-        Ok(split_weights(&base(s), &base(c), percent).2)
+        Ok(split_weights(&base(s), &base(c), percent)?.2)
     }
 
     fn probe_targets(&self, env: &str) -> Vec<String> {
@@ -1008,7 +951,7 @@ strategy: {blueGreen: {activeEnvironment: green}}
     #[test]
     fn split_weights_fit_0_to_256_and_round_closely() {
         for p in [0.0, 1.0, 5.0, 10.0, 12.5, 33.3, 50.0, 90.0, 99.0, 100.0] {
-            let (s, c, a) = split_weights(&[100, 50], &[100], p);
+            let (s, c, a) = split_weights(&[100, 50], &[100], p).unwrap();
             assert!(
                 s.iter().chain(&c).all(|w| *w <= MAX_WEIGHT),
                 "{p}: {s:?} {c:?}"
@@ -1023,18 +966,21 @@ strategy: {blueGreen: {activeEnvironment: green}}
             }
             assert!((a - p).abs() < 0.5, "{p}: achieved {a} with {s:?} {c:?}");
         }
-        assert!((split_weights(&[100], &[100], 10.0).2 - 10.0).abs() < 1e-9);
+        assert!((split_weights(&[100], &[100], 10.0).unwrap().2 - 10.0).abs() < 1e-9);
         assert_eq!(
-            split_weights(&[100], &[100], 50.0),
+            split_weights(&[100], &[100], 50.0).unwrap(),
             (vec![256], vec![256], 50.0)
         );
-        assert_eq!(split_weights(&[100], &[7], 0.0), (vec![100], vec![0], 0.0));
         assert_eq!(
-            split_weights(&[100], &[7], 100.0),
+            split_weights(&[100], &[7], 0.0).unwrap(),
+            (vec![100], vec![0], 0.0)
+        );
+        assert_eq!(
+            split_weights(&[100], &[7], 100.0).unwrap(),
             (vec![0], vec![7], 100.0)
         );
         // The smallest share HAProxy can express with one server per side.
-        let (_, c, a) = split_weights(&[1], &[1], 0.1);
+        let (_, c, a) = split_weights(&[1], &[1], 0.1).unwrap();
         assert_eq!(c, vec![1]);
         assert!((a - 100.0 / 257.0).abs() < 1e-9);
     }

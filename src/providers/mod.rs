@@ -17,6 +17,7 @@ pub mod kong;
 pub mod kubernetes;
 pub mod statefile;
 pub mod traefik;
+pub mod weights;
 
 use std::fmt;
 

@@ -29,8 +29,8 @@ use tokio::time::Instant;
 
 use super::statefile::StateFile;
 use super::{
-    traffic_from_weights, Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError,
-    Record, Snapshot, Traffic,
+    traffic_from_weights, weights, Call, Change, EnvState, LockError, LockInfo, Provider,
+    ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::{Plan, TraefikRouter};
 
@@ -468,14 +468,21 @@ impl Traefik {
     }
 }
 
-/// Stable and canary per mille for a canary `percent`; both stay above 0 strictly between.
+/// Stable and canary per mille for a canary `percent`; both stay above 0 strictly between
+/// (the shared split with [`weights::Scale::PER_MILLE`]).
 pub fn split_per_mille(percent: f64) -> (u64, u64) {
-    let p = percent.clamp(0.0, 100.0);
-    let mut c = (p * SCALE / 100.0).round() as u64;
-    if p > 0.0 && p < 100.0 {
-        c = c.clamp(1, SCALE as u64 - 1);
-    }
-    (SCALE as u64 - c, c)
+    let s = weights::Scale::PER_MILLE
+        .split(
+            &[1],
+            &[1],
+            if percent.is_nan() {
+                0.0
+            } else {
+                percent.clamp(0.0, 100.0)
+            },
+        )
+        .expect("one live target per side always splits");
+    (u64::from(s.stable[0]), u64::from(s.canary[0]))
 }
 
 fn server_urls(lb: &Value) -> Vec<String> {

@@ -3,7 +3,7 @@
 //! * Environments are upstreams with targets; the service's `host` names the upstream that gets
 //!   traffic (seed 000). A blue-green switch is one `PATCH /services/{s}` of `host`.
 //! * A canary points the service at a bgctl-owned *mixed* upstream holding both sides' targets
-//!   with computed weights ([`crate::engine::weights`]); the stable and canary upstreams are never
+//!   with computed weights ([`crate::providers::weights`]); the stable and canary upstreams are never
 //!   modified, so rollback stays one `PATCH`.
 //! * The rollout record lives in the service's tags (`bgctl.previous=blue`, `bgctl.phase=…`) and
 //!   is written in the same `PATCH` that moves traffic, so state and traffic never disagree.
@@ -29,8 +29,8 @@ use super::{
     Call, Change, EnvState, LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot,
     Traffic,
 };
-use crate::engine::weights;
 use crate::plan::model::{Plan, RouteSpec, ServiceSpec};
+use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
 const MANAGED: &str = "managed-by-bgctl";

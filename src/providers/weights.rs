@@ -1,11 +1,13 @@
-//! Kong canary weight math.
+//! Canary weight math, one algorithm for every weighted backend.
 //!
-//! This module owns one job: turning "send `p` percent of traffic to the
-//! canary" into the integer target weights bgctl writes into a single mixed
-//! Kong upstream. Kong balances such an upstream by `target weight / total
-//! weight`, and a weight is an integer in `0..=65535`, so the percentage can
-//! only be approximated. It lives apart from the Kong client so the math can
-//! be tested exhaustively (including with property tests) without a gateway.
+//! This module owns one job: turning "send `p` percent of traffic to the canary" into the
+//! integer weights a backend balances by `weight / total weight`. Backends differ only in their
+//! parameters, a [`Scale`]: the largest weight a target may carry (Kong 65535, HAProxy 256,
+//! Traefik per mille) and the [`Granularity`] of the result (Kong's weights are fine enough that
+//! the largest scale is always close; HAProxy's 256 is coarse, so a few scales are tried; a
+//! Traefik weighted service is written in per mille, so the weights always sum to 1000). It
+//! lives apart from the providers so the math can be tested exhaustively (including with
+//! property tests) without a gateway.
 //!
 //! # How a split is chosen
 //!
@@ -13,23 +15,29 @@
 //! the operator chose (e.g. stable targets `100/50` mean "2:1") and which must
 //! survive the mix. For `0 < p < 100` the algorithm, in priority order:
 //!
-//! 1. keeps every weight `<= 65535`, keeps targets whose base weight is 0 at 0,
+//! 1. keeps every weight `<= max`, keeps targets whose base weight is 0 at 0,
 //!    and gives every other target a weight of at least 1 (a 0 would drain it);
-//! 2. picks the *limiting* side — the one that would exceed 65535 first if both
+//! 2. picks the *limiting* side — the one that would exceed `max` first if both
 //!    sides were scaled up together at the requested share — and gives it the
 //!    largest **integer** multiple of its gcd-reduced base weights that fits
-//!    (`k * base / gcd`, `k = floor(65535 / max(base / gcd))`), so its ratios
-//!    are kept exactly and its total `L` is as large as possible;
+//!    (`k * base / gcd`, `k = floor(max / max(base / gcd))`), so its ratios
+//!    are kept exactly and its total `L` is as large as possible
+//!    ([`Granularity::Coarse`]: every `k` from that down to half of it is tried, and the
+//!    one whose achieved share lands closest wins, ties to the larger);
 //! 3. picks the other side's total `t` (the integer on either side of the ideal
 //!    `L * share_other / share_limiting`, whichever lands the achieved share
 //!    closer to the request, clamped to `[targets with base > 0, its own cap]`);
 //! 4. apportions `t` over the other side's targets by least squares around the
 //!    ideal real weights `t * base_i / sum(base)`, subject to `weight >= 1`.
 //!
+//! With [`Granularity::Total`] steps 2–3 are replaced by a fixed sum `N`: the canary side's
+//! total is `round(p * N / 100)` (kept within `[its live targets, N - the stable side's]`),
+//! the stable side gets the rest, and step 4 apportions both.
+//!
 //! Because step 4 preserves the total exactly, the achieved share depends only
 //! on the two totals, and the internal ratios only on the apportionment.
 //!
-//! # Bounds
+//! # Bounds (Kong's 65535; with another `max` replace 32768 by `ceil(max / 2)`)
 //!
 //! * The limiting side's total `L` is at least 32768: with `m` its largest
 //!   reduced base weight and `k = floor(65535 / m)`, `L >= k * m`, and
@@ -56,6 +64,50 @@ use std::fmt;
 /// Largest weight Kong accepts for an upstream target.
 pub const MAX_WEIGHT: u32 = 65_535;
 
+/// How fine a backend's weights are, which decides how the limiting side is scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Granularity {
+    /// The largest scale is always within 0.0016 points of the request (Kong's 65535): use it.
+    Fine,
+    /// Few weight units (HAProxy's 256): try every scale of the limiting side from the largest
+    /// down to half of it and keep the one whose share lands closest (ties to the larger).
+    Coarse,
+    /// The weights always sum to exactly this (Traefik's weighted service: per mille).
+    Total(u32),
+}
+
+/// A backend's weight limits: the parameters of [`Scale::split`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scale {
+    /// The backend's name, for error messages (`Kong`, `HAProxy`, `Traefik`).
+    pub backend: &'static str,
+    /// Largest weight one target may carry.
+    pub max_weight: u32,
+    /// How the result is scaled.
+    pub granularity: Granularity,
+}
+
+impl Scale {
+    /// Kong upstream targets: integers `0..=65535`.
+    pub const KONG: Scale = Scale {
+        backend: "Kong",
+        max_weight: MAX_WEIGHT,
+        granularity: Granularity::Fine,
+    };
+    /// HAProxy servers: integers `0..=256`.
+    pub const HAPROXY: Scale = Scale {
+        backend: "HAProxy",
+        max_weight: 256,
+        granularity: Granularity::Coarse,
+    };
+    /// Traefik weighted services, written in per mille of the whole.
+    pub const PER_MILLE: Scale = Scale {
+        backend: "Traefik",
+        max_weight: 1000,
+        granularity: Granularity::Total(1000),
+    };
+}
+
 /// Which side of a canary release a pool of targets belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
@@ -74,8 +126,8 @@ impl fmt::Display for Side {
     }
 }
 
-/// Target weights for one mixed upstream, in the same order as the base
-/// weights passed to [`split`].
+/// Target weights for one weighted object, in the same order as the base
+/// weights passed to [`Scale::split`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Split {
     /// Weights for the stable targets.
@@ -84,7 +136,7 @@ pub struct Split {
     pub canary: Vec<u32>,
     /// The canary share that was asked for, in percent.
     pub requested_percent: f64,
-    /// `100 * sum(canary) / (sum(stable) + sum(canary))`: the share Kong will
+    /// `100 * sum(canary) / (sum(stable) + sum(canary))`: the share the backend will
     /// actually route to the canary.
     pub achieved_percent: f64,
 }
@@ -99,62 +151,131 @@ pub enum WeightError {
     /// so that side cannot receive or keep any traffic.
     #[error("the {0} side has no target with a weight above 0")]
     NoActiveTarget(Side),
-    /// A base weight exceeds [`MAX_WEIGHT`].
-    #[error("{side} target at index {index} has weight {weight}, above Kong's maximum of 65535")]
+    /// A base weight exceeds the backend's maximum.
+    #[error(
+        "{side} target at index {index} has weight {weight}, above {backend}'s maximum of {max}"
+    )]
     WeightTooLarge {
         /// Side the target belongs to.
         side: Side,
-        /// Position of the target in the slice passed to [`split`].
+        /// Position of the target in the slice passed to [`Scale::split`].
         index: usize,
         /// The offending weight.
         weight: u32,
+        /// The backend ([`Scale::backend`]).
+        backend: &'static str,
+        /// Its maximum ([`Scale::max_weight`]).
+        max: u32,
     },
 }
 
-/// Computes the weights that route `canary_percent` percent of the traffic of
-/// one upstream to the canary targets while keeping each side's internal
-/// ratios (see the module docs for the algorithm and its error bounds).
-///
-/// At `0` the stable targets keep their base weights and every canary weight
-/// is 0; at `100` it is the other way round. Both sides must have at least
-/// one target with a weight above 0 whatever the percent, so a broken canary
-/// pool is reported before the rollout starts rather than at its first step.
+/// Kong's split ([`Scale::KONG`]): kept as a function because Kong was its first user.
 pub fn split(stable: &[u32], canary: &[u32], canary_percent: f64) -> Result<Split, WeightError> {
-    if !(0.0..=100.0).contains(&canary_percent) {
-        return Err(WeightError::InvalidPercent(canary_percent));
-    }
-    let stable_pool = Pool::new(Side::Stable, stable)?;
-    let canary_pool = Pool::new(Side::Canary, canary)?;
+    Scale::KONG.split(stable, canary, canary_percent)
+}
 
-    let (stable_weights, canary_weights) = if canary_percent <= 0.0 {
-        (stable.to_vec(), vec![0; canary.len()])
-    } else if canary_percent >= 100.0 {
-        (vec![0; stable.len()], canary.to_vec())
-    } else {
-        let canary_share = canary_percent / 100.0;
-        let stable_share = (100.0 - canary_percent) / 100.0;
-        // Scaling both sides together at the requested share, the stable side
-        // hits its cap first iff cap_s / stable_share <= cap_c / canary_share.
-        let stable_limits =
-            stable_pool.cap as f64 * canary_share <= canary_pool.cap as f64 * stable_share;
-        if stable_limits {
-            let total = other_total(stable_pool.cap, stable_share, canary_share, &canary_pool);
-            (stable_pool.scaled_to_cap(), apportion(canary, total))
-        } else {
-            let total = other_total(canary_pool.cap, canary_share, stable_share, &stable_pool);
-            (apportion(stable, total), canary_pool.scaled_to_cap())
+impl Scale {
+    /// Computes the weights that route `canary_percent` percent of the traffic of one weighted
+    /// object to the canary targets while keeping each side's internal ratios (see the module
+    /// docs for the algorithm and its error bounds).
+    ///
+    /// At `0` the stable targets keep their base weights and every canary weight is 0; at
+    /// `100` it is the other way round ([`Granularity::Total`]: the live side's base weights
+    /// scaled to the total). Both sides must have at least one target with a weight above 0
+    /// whatever the percent, so a broken canary pool is reported before the rollout starts
+    /// rather than at its first step.
+    pub fn split(
+        &self,
+        stable: &[u32],
+        canary: &[u32],
+        canary_percent: f64,
+    ) -> Result<Split, WeightError> {
+        if !(0.0..=100.0).contains(&canary_percent) {
+            return Err(WeightError::InvalidPercent(canary_percent));
         }
-    };
+        let stable_pool = Pool::new(self, Side::Stable, stable)?;
+        let canary_pool = Pool::new(self, Side::Canary, canary)?;
 
-    let canary_sum: u64 = canary_weights.iter().map(|&w| u64::from(w)).sum();
-    let stable_sum: u64 = stable_weights.iter().map(|&w| u64::from(w)).sum();
-    let achieved_percent = 100.0 * canary_sum as f64 / (canary_sum + stable_sum) as f64;
-    Ok(Split {
-        stable: stable_weights,
-        canary: canary_weights,
-        requested_percent: canary_percent,
-        achieved_percent,
-    })
+        let (stable_weights, canary_weights) = if let Granularity::Total(n) = self.granularity {
+            let n = u64::from(n);
+            let c = if canary_percent <= 0.0 {
+                0
+            } else if canary_percent >= 100.0 {
+                n
+            } else {
+                ((canary_percent * n as f64 / 100.0).round() as u64)
+                    .max(canary_pool.active)
+                    .min(n.saturating_sub(stable_pool.active))
+            };
+            let weights = |base: &[u32], total: u64| {
+                if total == 0 {
+                    vec![0; base.len()]
+                } else {
+                    apportion(base, total)
+                }
+            };
+            (weights(stable, n - c), weights(canary, c))
+        } else if canary_percent <= 0.0 {
+            (stable.to_vec(), vec![0; canary.len()])
+        } else if canary_percent >= 100.0 {
+            (vec![0; stable.len()], canary.to_vec())
+        } else {
+            let canary_share = canary_percent / 100.0;
+            let stable_share = (100.0 - canary_percent) / 100.0;
+            // Scaling both sides together at the requested share, the stable side
+            // hits its cap first iff cap_s / stable_share <= cap_c / canary_share.
+            let stable_limits =
+                stable_pool.cap as f64 * canary_share <= canary_pool.cap as f64 * stable_share;
+            if stable_limits {
+                let (k, total) =
+                    self.limiting_scale(&stable_pool, stable_share, canary_share, &canary_pool);
+                (stable_pool.scaled(k), apportion(canary, total))
+            } else {
+                let (k, total) =
+                    self.limiting_scale(&canary_pool, canary_share, stable_share, &stable_pool);
+                (apportion(stable, total), canary_pool.scaled(k))
+            }
+        };
+
+        let canary_sum: u64 = canary_weights.iter().map(|&w| u64::from(w)).sum();
+        let stable_sum: u64 = stable_weights.iter().map(|&w| u64::from(w)).sum();
+        let achieved_percent = 100.0 * canary_sum as f64 / (canary_sum + stable_sum) as f64;
+        Ok(Split {
+            stable: stable_weights,
+            canary: canary_weights,
+            requested_percent: canary_percent,
+            achieved_percent,
+        })
+    }
+
+    /// The limiting side's scale `k` and the other side's total: the largest `k`, or
+    /// ([`Granularity::Coarse`]) the `k` down to half of it whose share lands closest.
+    fn limiting_scale(
+        &self,
+        limit: &Pool<'_>,
+        limit_share: f64,
+        other_share: f64,
+        other: &Pool<'_>,
+    ) -> (u32, u64) {
+        let at = |k: u32| {
+            let total = u64::from(k) * limit.reduced_sum;
+            let t = other_total(total, limit_share, other_share, other);
+            let error = (t as f64 / (total + t) as f64 - other_share).abs();
+            (k, t, error)
+        };
+        let (k, t, _) = match self.granularity {
+            Granularity::Coarse => (limit.factor.div_ceil(2).max(1)..=limit.factor)
+                .rev()
+                .map(at)
+                .fold(None, |best: Option<(u32, u64, f64)>, cur| match best {
+                    Some(b) if b.2 <= cur.2 + 1e-15 => Some(b),
+                    _ => Some(cur),
+                })
+                .expect("factor >= 1"),
+            Granularity::Fine | Granularity::Total(_) => at(limit.factor),
+        };
+        (k, t)
+    }
 }
 
 /// One line for humans, e.g. `requested 10%, achieved 10.000%`.
@@ -170,8 +291,10 @@ struct Pool<'a> {
     base: &'a [u32],
     /// gcd of the base weights above 0.
     gcd: u32,
-    /// Largest `k` such that `k * max(base / gcd) <= MAX_WEIGHT`.
+    /// Largest `k` such that `k * max(base / gcd) <= max_weight`.
     factor: u32,
+    /// `sum(base / gcd)`.
+    reduced_sum: u64,
     /// `factor * sum(base / gcd)`: the largest total with exact ratios.
     cap: u64,
     /// Number of targets whose base weight is above 0.
@@ -179,12 +302,15 @@ struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
-    fn new(side: Side, base: &'a [u32]) -> Result<Self, WeightError> {
-        if let Some((index, &weight)) = base.iter().enumerate().find(|(_, &w)| w > MAX_WEIGHT) {
+    fn new(scale: &Scale, side: Side, base: &'a [u32]) -> Result<Self, WeightError> {
+        let max = scale.max_weight;
+        if let Some((index, &weight)) = base.iter().enumerate().find(|(_, &w)| w > max) {
             return Err(WeightError::WeightTooLarge {
                 side,
                 index,
                 weight,
+                backend: scale.backend,
+                max,
             });
         }
         let gcd = base.iter().fold(0, |g, &w| gcd(g, w));
@@ -192,23 +318,21 @@ impl<'a> Pool<'a> {
             return Err(WeightError::NoActiveTarget(side));
         }
         let max_reduced = base.iter().map(|&w| w / gcd).max().unwrap_or(1);
-        let factor = MAX_WEIGHT / max_reduced;
+        let factor = max / max_reduced;
         let reduced_sum: u64 = base.iter().map(|&w| u64::from(w / gcd)).sum();
         Ok(Pool {
             base,
             gcd,
             factor,
+            reduced_sum,
             cap: u64::from(factor) * reduced_sum,
             active: base.iter().filter(|&&w| w > 0).count() as u64,
         })
     }
 
-    /// The base weights scaled to `cap`, ratios exact.
-    fn scaled_to_cap(&self) -> Vec<u32> {
-        self.base
-            .iter()
-            .map(|&w| w / self.gcd * self.factor)
-            .collect()
+    /// The reduced base weights times `k`, ratios exact.
+    fn scaled(&self, k: u32) -> Vec<u32> {
+        self.base.iter().map(|&w| w / self.gcd * k).collect()
     }
 }
 
@@ -224,7 +348,7 @@ fn gcd(mut a: u32, mut b: u32) -> u32 {
 /// just above the ideal `limit_total * other_share / limit_share`, whichever
 /// gives an achieved share closer to `other_share`, kept within
 /// `[other.active, other.cap]` so every active target can get at least 1 and
-/// none exceeds `MAX_WEIGHT`.
+/// none exceeds the maximum.
 fn other_total(limit_total: u64, limit_share: f64, other_share: f64, other: &Pool<'_>) -> u64 {
     let ideal = limit_total as f64 * other_share / limit_share;
     let clamp = |t: f64| (t.max(0.0) as u64).clamp(other.active, other.cap);
@@ -424,7 +548,9 @@ mod tests {
             WeightError::WeightTooLarge {
                 side: Side::Stable,
                 index: 1,
-                weight: 70_000
+                weight: 70_000,
+                backend: "Kong",
+                max: MAX_WEIGHT,
             }
         );
         assert_eq!(
@@ -575,6 +701,98 @@ mod tests {
                 prop_assert_eq!(wi == 0, bi == 0);
             }
             assert_ratio_bound(&w, &base)?;
+        }
+    }
+
+    #[test]
+    fn haproxy_scale_is_coarse_and_finds_the_closest_share() {
+        let h = Scale::HAPROXY;
+        // 252/28 is exactly 10%: the largest scale (256/28 = 9.86%) is not the closest.
+        let s = h.split(&[100], &[100], 10.0).unwrap();
+        assert_eq!((s.stable.clone(), s.canary.clone()), (vec![252], vec![28]));
+        assert!((s.achieved_percent - 10.0).abs() < 1e-12);
+        // Ties go to the larger scale.
+        let s = h.split(&[100], &[100], 50.0).unwrap();
+        assert_eq!((s.stable, s.canary), (vec![256], vec![256]));
+        // The smallest share HAProxy can express with one server per side.
+        let s = h.split(&[1], &[1], 0.1).unwrap();
+        assert_eq!((s.stable, s.canary.clone()), (vec![256], vec![1]));
+        assert!((s.achieved_percent - 100.0 / 257.0).abs() < 1e-12);
+        // The same algorithm as Kong's, with HAProxy's limit in the error.
+        assert_eq!(
+            h.split(&[300], &[1], 5.0).unwrap_err().to_string(),
+            "stable target at index 0 has weight 300, above HAProxy's maximum of 256"
+        );
+        assert_eq!(
+            h.split(&[100, 50], &[7], 0.0).unwrap().stable,
+            vec![100, 50],
+            "at 0% the stable side keeps its base weights"
+        );
+    }
+
+    #[test]
+    fn per_mille_always_sums_to_a_thousand() {
+        let t = Scale::PER_MILLE;
+        let pm = |p: f64| {
+            let s = t.split(&[1], &[1], p).unwrap();
+            (s.stable[0], s.canary[0])
+        };
+        assert_eq!(pm(0.0), (1000, 0));
+        assert_eq!(pm(10.0), (900, 100));
+        assert_eq!(pm(12.5), (875, 125));
+        assert_eq!(pm(0.01), (999, 1));
+        assert_eq!(pm(99.99), (1, 999));
+        assert_eq!(pm(100.0), (0, 1000));
+        // Several targets per side share their side's per mille by their ratios.
+        let s = t.split(&[2, 1], &[1], 40.0).unwrap();
+        assert_eq!((s.stable, s.canary), (vec![400, 200], vec![400]));
+    }
+
+    /// 1..=8 HAProxy servers with weights in 0..=256, at least one above 0.
+    fn haproxy_pool() -> impl Strategy<Value = Vec<u32>> {
+        prop::collection::vec(prop_oneof![Just(0u32), 1u32..=10, 0u32..=256], 1..=8)
+            .prop_filter("a side needs a weight above 0", |w| {
+                w.iter().any(|&x| x > 0)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        #[test]
+        fn coarse_split_properties(stable in haproxy_pool(), canary in haproxy_pool(), p in percent()) {
+            let h = Scale::HAPROXY;
+            let s = h.split(&stable, &canary, p).unwrap();
+            prop_assert!(s.stable.iter().chain(&s.canary).all(|&w| w <= 256));
+            for (w, b) in s.stable.iter().zip(&stable).chain(s.canary.iter().zip(&canary)) {
+                if *b == 0 { prop_assert_eq!(*w, 0); }
+                if *b > 0 && p > 0.0 && p < 100.0 { prop_assert!(*w >= 1); }
+            }
+            if p > 0.0 && p < 100.0 {
+                // Never further from the request than the largest scale alone.
+                let fine = Scale { granularity: Granularity::Fine, ..h }
+                    .split(&stable, &canary, p)
+                    .unwrap();
+                prop_assert!(
+                    (s.achieved_percent - p).abs() <= (fine.achieved_percent - p).abs() + 1e-9,
+                    "coarse {:?} vs fine {:?}", s, fine
+                );
+                prop_assert!(exact_ratio(&s.stable, &stable) || exact_ratio(&s.canary, &canary));
+                assert_ratio_bound(&s.stable, &stable)?;
+                assert_ratio_bound(&s.canary, &canary)?;
+            }
+        }
+
+        #[test]
+        fn per_mille_split_properties(stable in haproxy_pool(), canary in haproxy_pool(), p in percent()) {
+            let s = Scale::PER_MILLE.split(&stable, &canary, p).unwrap();
+            prop_assert_eq!(sum(&s.stable) + sum(&s.canary), 1000);
+            let n = stable.iter().chain(&canary).filter(|&&b| b > 0).count() as f64;
+            // Within half a unit of the request, unless every live target needed its 1.
+            prop_assert!((s.achieved_percent - p).abs() <= 0.05 + n * 0.1 + 1e-9, "{:?}", s);
+            for (w, b) in s.stable.iter().zip(&stable).chain(s.canary.iter().zip(&canary)) {
+                if *b == 0 { prop_assert_eq!(*w, 0); }
+            }
         }
     }
 }
