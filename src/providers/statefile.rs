@@ -10,6 +10,15 @@
 //!
 //! The limitation is explicit: another machine does not see this state. Runs that share a
 //! rollout must share the file (same runner, or a shared volume), which README documents.
+//!
+//! **Never through a link.** The file may sit in a folder other users can write to, where they
+//! can plant symbolic links named like the state, its lock or a temporary file, so that bgctl
+//! overwrites a file of theirs choosing. Therefore: the temporary file has a random name and is
+//! created with `O_EXCL` in the target's folder (`tempfile`), then renamed over the state
+//! (a rename replaces a link, it never writes through it); the lock is created with `O_EXCL`,
+//! which does not follow a link either; and every operation first refuses a state or lock path
+//! that is a symbolic link, and a folder that other users can write to without the sticky bit
+//! (there they could swap the file between check and use). Folders bgctl creates are `0700`.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,8 +69,64 @@ impl StateFile {
         ProviderError::State(format!("{what} `{}`: {e}", self.path.display()))
     }
 
+    /// Refuses a state or lock path that is a symbolic link, and a folder other users may write
+    /// to without the sticky bit (module docs).
+    fn check_safe(&self) -> Result<(), ProviderError> {
+        for p in [self.path.clone(), self.lock_path()] {
+            match std::fs::symlink_metadata(&p) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(ProviderError::State(format!(
+                        "refusing the state file: `{}` is a symbolic link (bgctl never writes through one); remove it or set `provider.traefik.stateFile` to a path in a private folder",
+                        p.display()
+                    )))
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.err("cannot inspect the state file", &e)),
+            }
+        }
+        #[cfg(unix)]
+        if let Some(dir) = self.dir() {
+            use std::os::unix::fs::PermissionsExt as _;
+            match std::fs::metadata(dir) {
+                Ok(m) => {
+                    let mode = m.permissions().mode();
+                    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+                        return Err(ProviderError::State(format!(
+                            "refusing the state file `{}`: its folder is writable by other users (mode {:o}) and has no sticky bit, so they could replace the file; use a private folder (`chmod go-w`) or set `provider.traefik.stateFile` elsewhere",
+                            self.path.display(),
+                            mode & 0o7777
+                        )));
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(self.err("cannot inspect the folder of", &e)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The folder of the state file, unless it is the current one.
+    fn dir(&self) -> Option<&Path> {
+        self.path.parent().filter(|d| !d.as_os_str().is_empty())
+    }
+
+    /// Creates the folder (private, `0700`, where bgctl creates it) and checks it is safe.
+    fn prepare_dir(&self) -> Result<(), ProviderError> {
+        if let Some(dir) = self.dir() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir)
+                .map_err(|e| self.err("cannot create the directory of", &e))?;
+        }
+        self.check_safe()
+    }
+
     /// The recorded state (default when the file does not exist yet).
     pub fn read_record(&self) -> Result<Record, ProviderError> {
+        self.check_safe()?;
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| self.err("cannot parse the state file", &e)),
@@ -72,20 +137,26 @@ impl StateFile {
 
     /// Replaces the record atomically.
     pub fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| self.err("cannot create the directory of", &e))?;
-        }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(format!(".tmp{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
+        self.prepare_dir()?;
+        let dir = self.dir().unwrap_or(Path::new("."));
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| self.err("cannot create a temporary file next to", &e))?;
         let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-        std::fs::write(&tmp, body).map_err(|e| self.err("cannot write the state file", &e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.err("cannot replace the state file", &e))
+        tmp.write_all(&body)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| self.err("cannot write the state file", &e))?;
+        tmp.persist(&self.path)
+            .map(drop)
+            .map_err(|e| self.err("cannot replace the state file", &e.error))
     }
 
     /// The current lock, if any.
     pub fn read_lock(&self) -> Result<Option<LockInfo>, ProviderError> {
+        self.check_safe()?;
         match std::fs::read(self.lock_path()) {
             Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
                 super::unknown_lock("unreadable or half-written lock file", 15 * 60)
@@ -97,10 +168,7 @@ impl StateFile {
 
     /// Takes the lock with an exclusive create; `force` (or expiry) breaks someone else's.
     pub fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| LockError::Provider(self.err("cannot create the directory of", &e)))?;
-        }
+        self.prepare_dir()?;
         let path = self.lock_path();
         for _ in 0..3 {
             match std::fs::OpenOptions::new()
@@ -198,5 +266,76 @@ mod tests {
         assert_eq!(f.read_lock().unwrap().unwrap().run_id, "b");
         f.unlock(&me("b", 0)).unwrap();
         assert!(f.read_lock().unwrap().is_none());
+    }
+
+    /// Regression (security issue item 7): with links planted in a shared folder, the state
+    /// file and its `.tmp<pid>` were written through them and a victim file was overwritten.
+    #[cfg(unix)]
+    #[test]
+    fn planted_symlinks_are_refused_and_the_victim_is_untouched() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        let path = shared.join("r.json");
+        let f = StateFile::resolve(Some(path.to_str().unwrap()), "r").unwrap();
+
+        // The state file itself is a link.
+        symlink(&victim, &path).unwrap();
+        symlink(
+            &victim,
+            shared.join(format!("r.json.tmp{}", std::process::id())),
+        )
+        .unwrap();
+        let err = f.write_record(&Record::default()).unwrap_err().to_string();
+        assert!(err.contains("is a symbolic link"), "{err}");
+        assert!(err.contains("r.json"), "{err}");
+        assert!(f.read_record().is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+
+        // The lock is a link: not followed, not taken.
+        std::fs::remove_file(&path).unwrap();
+        symlink(&victim, shared.join("r.json.lock")).unwrap();
+        let err = f.lock(&me("a", 100), false).unwrap_err().to_string();
+        assert!(err.contains("r.json.lock` is a symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+
+        // Without the links the same file works, and the planted temp name was not used.
+        std::fs::remove_file(shared.join("r.json.lock")).unwrap();
+        f.write_record(&Record::default()).unwrap();
+        f.lock(&me("a", 100), false).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_others_can_write_needs_the_sticky_bit() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        let f = StateFile::resolve(Some(shared.join("r.json").to_str().unwrap()), "r").unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let err = f.write_record(&Record::default()).unwrap_err().to_string();
+        assert!(err.contains("writable by other users (mode 777)"), "{err}");
+        assert!(!shared.join("r.json").exists());
+        // Like /tmp: others may create files but not replace ours.
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        f.write_record(&Record::default()).unwrap();
+        // A folder bgctl creates is private.
+        let g =
+            StateFile::resolve(Some(dir.path().join("new/r.json").to_str().unwrap()), "r").unwrap();
+        g.write_record(&Record::default()).unwrap();
+        let mode = std::fs::metadata(dir.path().join("new"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o700);
     }
 }
