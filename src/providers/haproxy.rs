@@ -25,12 +25,15 @@
 //!   HAProxy reloads or restarts without a `server-state-file` — the record then simply reads
 //!   as empty, and the weights from the configuration are what is live.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
+use super::lock::{self, Claim, LockJson, LockStore, Stored};
+use super::write::Written;
 use super::{
     traffic_from_weights, unknown_lock, weights, Call, Change, EnvState, LockError, LockInfo,
     Provider, ProviderError, Record, Snapshot, Traffic,
@@ -328,7 +331,10 @@ pub struct Haproxy {
     lock_var: String,
     lock_server: String,
     lock_ttl: u64,
-    live: Mutex<Vec<LiveServer>>,
+    /// Addresses of the plan's servers as HAProxy reported them, for the servers the plan
+    /// names without `address` ([`Provider::probe_targets`] has no snapshot to look in). An
+    /// address does not change during a run, and no write is planned from it.
+    addresses: Mutex<HashMap<String, String>>,
 }
 
 impl Haproxy {
@@ -369,8 +375,23 @@ impl Haproxy {
             lock_var: format!("proc.bgctl.{var}.lock"),
             lock_server: format!("bgctl-lock.{}", plan.metadata.name),
             lock_ttl: plan.lock_ttl().as_secs(),
-            live: Mutex::new(Vec::new()),
+            addresses: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The servers a snapshot of this provider read (none for another provider's snapshot).
+    fn servers_of(snap: &Snapshot) -> Vec<LiveServer> {
+        snap.live
+            .get::<Vec<LiveServer>>()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn remember_addresses(&self, servers: &[LiveServer]) {
+        let mut book = self.addresses.lock().expect("addresses lock");
+        for s in servers {
+            book.insert(s.name.clone(), s.addr.clone());
+        }
     }
 
     /// The runtime API client.
@@ -560,9 +581,10 @@ impl Provider for Haproxy {
         let servers = self.read_servers().await?;
         let record: Record = self.get_var(&self.record_var).await?.unwrap_or_default();
         let lock = if servers.iter().any(|s| s.name == self.lock_server) {
-            Some(self.get_var(&self.lock_var).await?.unwrap_or_else(|| {
-                unknown_lock("the lock's details are not written yet", self.lock_ttl)
-            }))
+            Some(self.get_var::<LockJson>(&self.lock_var).await?.map_or_else(
+                || unknown_lock("the lock's details are not written yet", self.lock_ttl),
+                |j| j.info,
+            ))
         } else {
             None
         };
@@ -629,7 +651,7 @@ impl Provider for Haproxy {
         } else {
             traffic_from_weights(&totals, &record)
         };
-        *self.live.lock().expect("live lock") = servers;
+        self.remember_addresses(&servers);
         Ok(Snapshot {
             traffic,
             record,
@@ -637,11 +659,12 @@ impl Provider for Haproxy {
             envs,
             extra: Vec::new(),
             routing: None,
+            live: super::Live::new(servers),
         })
     }
 
     fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
-        let live = self.live.lock().expect("live lock").clone();
+        let live = Haproxy::servers_of(snap);
         let live_env = match &snap.traffic {
             Traffic::Env { env } => Some(env.as_str()),
             _ => None,
@@ -709,15 +732,11 @@ impl Provider for Haproxy {
                 change.call
             )));
         }
-        self.run(&change.call.path).await?;
-        // Keep the cached view current for the traffic move that follows.
-        let servers = self.read_servers().await?;
-        *self.live.lock().expect("live lock") = servers;
-        Ok(())
+        self.run(&change.call.path).await
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        let live = Haproxy::servers_of(snap);
         let Ok((commands, _)) = self.traffic_commands(&live, to) else {
             return Vec::new();
         };
@@ -730,20 +749,22 @@ impl Provider for Haproxy {
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        let live = self.read_servers().await?;
+        // Planned from the snapshot given; the commands set absolute weights, so a snapshot
+        // that missed a change only costs order, and the read-back below catches the rest.
+        let live = match snap.live.get::<Vec<LiveServer>>() {
+            Some(live) => live.clone(),
+            None => self.read_servers().await?,
+        };
         let (commands, desired) = self.traffic_commands(&live, to)?;
         for command in &commands {
             self.run(command).await?;
         }
         self.read_back(&desired).await?;
-        self.write_record(record).await?;
-        let servers = self.read_servers().await?;
-        *self.live.lock().expect("live lock") = servers;
-        Ok(())
+        self.write_record(record).await
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
@@ -767,86 +788,145 @@ impl Provider for Haproxy {
     }
 
     fn probe_targets(&self, env: &str) -> Vec<String> {
-        let live = self.live.lock().expect("live lock");
+        let live = self.addresses.lock().expect("addresses lock");
         self.env(env)
             .map(|e| {
                 e.servers
                     .iter()
                     .filter(|s| s.weight > 0)
-                    .filter_map(|s| {
-                        s.address.clone().or_else(|| {
-                            live.iter()
-                                .find(|l| l.name == s.name)
-                                .map(|l| l.addr.clone())
-                        })
-                    })
+                    .filter_map(|s| s.address.clone().or_else(|| live.get(&s.name).cloned()))
                     .collect()
             })
             .unwrap_or_default()
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        let add = format!(
-            "add server {} 127.0.0.1:9 weight 0",
-            self.srv(&self.lock_server)
-        );
-        let del = format!("del server {}", self.srv(&self.lock_server));
-        for _ in 0..3 {
-            match self.api.exec(&add, ok_reply(&add)).await {
-                Ok(()) => {
-                    self.run(&Haproxy::set_var_command(&self.lock_var, me))
-                        .await?;
-                    return Ok(());
-                }
-                Err(HaproxyError::Refused { reply, .. }) if reply.contains("Already exists") => {
-                    let held: Option<LockInfo> = self.get_var(&self.lock_var).await?;
-                    let held = match held {
-                        // Taken a moment ago and its details not written yet: held.
-                        None => {
-                            tokio::time::sleep(Duration::from_millis(100)).await;
-                            self.get_var(&self.lock_var).await?.unwrap_or_else(|| {
-                                unknown_lock("the lock's details are not written", self.lock_ttl)
-                            })
-                        }
-                        Some(h) => h,
-                    };
-                    if held.run_id == me.run_id {
-                        return Ok(());
-                    }
-                    if !force && held.expires > me.since {
-                        return Err(LockError::Held(held));
-                    }
-                    tracing::warn!(holder = %held.holder, "breaking a {} lock", if force { "held" } else { "stale" });
-                    match self.api.exec(&del, ok_reply(&del)).await {
-                        Ok(()) => {}
-                        Err(HaproxyError::Refused { reply, .. })
-                            if reply.contains("No such server") => {}
-                        Err(e) => return Err(LockError::Provider(e.into())),
-                    }
-                }
-                Err(e) => return Err(LockError::Provider(e.into())),
-            }
-        }
-        Err(LockError::Provider(ProviderError::State(
-            "the lock kept changing hands; try again".into(),
-        )))
+        lock::take(&LockServer(self), me, lock::Take::forced(force)).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        let held: Option<LockInfo> = self.get_var(&self.lock_var).await?;
-        if held.is_some_and(|h| h.run_id == me.run_id) {
-            let del = format!("del server {}", self.srv(&self.lock_server));
-            match self.api.exec(&del, ok_reply(&del)).await {
-                Ok(()) => {}
-                Err(HaproxyError::Refused { reply, .. }) if reply.contains("No such server") => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
+        lock::release(&LockServer(self), me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        lock::renew(&LockServer(self), me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        lock::holds(&LockServer(self), me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
+    }
+}
+
+/// The lock's storage: a server `bgctl-lock.<rollout>` in the backend (`add server` refuses a
+/// second one with the same name: an atomic create) and its details in a process variable.
+/// HAProxy keeps no timestamp, so expiry compares the holder's recorded expiry with this
+/// runner's clock ([`lock`] module docs).
+struct LockServer<'a>(&'a Haproxy);
+
+impl LockServer<'_> {
+    async fn add(&self, claim: &Claim) -> Result<Written, ProviderError> {
+        let h = self.0;
+        let add = format!("add server {} 127.0.0.1:9 weight 0", h.srv(&h.lock_server));
+        match h.api.exec(&add, ok_reply(&add)).await {
+            Ok(()) => {
+                h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
+                    .await?;
+                Ok(Written::Done)
+            }
+            Err(HaproxyError::Refused { reply, .. }) if reply.contains("Already exists") => {
+                Ok(Written::Conflict)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn del(&self) -> Result<(), ProviderError> {
+        let h = self.0;
+        let del = format!("del server {}", h.srv(&h.lock_server));
+        match h.api.exec(&del, ok_reply(&del)).await {
+            Ok(()) => Ok(()),
+            Err(HaproxyError::Refused { reply, .. }) if reply.contains("No such server") => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+impl LockStore for LockServer<'_> {
+    type Version = Option<LockInfo>;
+
+    async fn read(&self) -> Result<Option<Stored<Option<LockInfo>>>, ProviderError> {
+        let h = self.0;
+        let servers = h.read_servers().await?;
+        if !servers.iter().any(|s| s.name == h.lock_server) {
+            return Ok(None);
+        }
+        let mut held: Option<LockJson> = h.get_var(&h.lock_var).await?;
+        if held.is_none() {
+            // Taken a moment ago and its details not written yet.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            held = h.get_var(&h.lock_var).await?;
+        }
+        Ok(Some(match held {
+            Some(j) => Stored {
+                ttl: j.ttl(),
+                info: j.info.clone(),
+                written: None,
+                version: Some(j.info),
+            },
+            None => Stored {
+                info: unknown_lock("the lock's details are not written", h.lock_ttl),
+                ttl: h.lock_ttl,
+                written: None,
+                version: None,
+            },
+        }))
+    }
+
+    async fn now(&self) -> Result<u64, ProviderError> {
+        Ok(lock::unix_now())
+    }
+
+    async fn create(&self, claim: &Claim) -> Result<Written, ProviderError> {
+        self.add(claim).await
+    }
+
+    async fn replace(
+        &self,
+        version: &Option<LockInfo>,
+        claim: &Claim,
+    ) -> Result<Written, ProviderError> {
+        let h = self.0;
+        let cur: Option<LockJson> = h.get_var(&h.lock_var).await?;
+        if cur.map(|j| j.info) != *version {
+            return Ok(Written::Conflict);
+        }
+        if version
+            .as_ref()
+            .is_some_and(|v| v.run_id == claim.info.run_id)
+        {
+            // A renewal: only the details change.
+            h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
+                .await?;
+            return Ok(Written::Done);
+        }
+        // Breaking someone else's: delete the server, then add it again (only one of two
+        // breakers gets it).
+        self.del().await?;
+        self.add(claim).await
+    }
+
+    async fn delete(&self, version: &Option<LockInfo>) -> Result<Written, ProviderError> {
+        let h = self.0;
+        let cur: Option<LockJson> = h.get_var(&h.lock_var).await?;
+        if cur.map(|j| j.info) != *version {
+            return Ok(Written::Conflict);
+        }
+        self.del().await?;
+        Ok(Written::Done)
     }
 }
 

@@ -20,13 +20,13 @@
 //!   keeps local state; runs that share a rollout must share that file.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use super::lock;
 use super::statefile::StateFile;
 use super::{
     traffic_from_weights, weights, Call, Change, EnvState, LockError, LockInfo, Provider,
@@ -99,7 +99,6 @@ pub struct Traefik {
     envs: Vec<Env>,
     state: StateFile,
     apply_timeout: Duration,
-    live: Mutex<Live>,
 }
 
 impl Traefik {
@@ -150,7 +149,6 @@ impl Traefik {
             envs,
             state,
             apply_timeout: spec.apply_timeout.map_or(Duration::from_secs(10), |d| d.0),
-            live: Mutex::new(Live::default()),
         })
     }
 
@@ -446,10 +444,25 @@ impl Traefik {
 
     async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
         self.put_config(&self.config(weights)).await?;
-        self.wait_applied(weights).await?;
-        let live = self.read_live().await?;
-        *self.live.lock().expect("live lock") = live;
-        Ok(())
+        self.wait_applied(weights).await
+    }
+
+    /// The environment weights a configuration document written by [`Self::config`] holds.
+    fn weights_in(&self, config: &Value) -> Vec<(String, u64)> {
+        let listed = &config["http"]["services"][&self.service]["weighted"]["services"];
+        self.envs
+            .iter()
+            .map(|e| {
+                let w = listed
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|s| s["name"].as_str() == Some(e.lb.as_str()))
+                    .and_then(|s| s["weight"].as_u64())
+                    .unwrap_or(0);
+                (e.name.clone(), w)
+            })
+            .collect()
     }
 
     fn live_weights(&self, live: &Live) -> Vec<(String, u64)> {
@@ -576,7 +589,6 @@ impl Provider for Traefik {
         } else {
             traffic_from_weights(&self.live_weights(&live), &record)
         };
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -584,11 +596,12 @@ impl Provider for Traefik {
             envs,
             extra: vec![format!("state file {}", self.state.path().display())],
             routing: None,
+            live: super::Live::new(live),
         })
     }
 
-    fn setup_changes(&self, _snap: &Snapshot) -> Vec<Change> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         if live.weights.is_none() {
             // Nothing of ours yet: the traffic write creates everything in one PUT.
             return Vec::new();
@@ -618,15 +631,17 @@ impl Provider for Traefik {
     }
 
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
-        let weights = self.live_weights(&live);
-        if change.call.path != "/api/providers/rest" {
+        // The change carries the whole document it writes; its weights are what must go live.
+        let (Some(body), "/api/providers/rest") = (&change.call.body, change.call.path.as_str())
+        else {
             return Err(ProviderError::State(format!(
                 "not a REST provider write: {}",
                 change.call
             )));
-        }
-        self.put_and_wait(&weights).await
+        };
+        let weights = self.weights_in(body);
+        self.put_config(body).await?;
+        self.wait_applied(&weights).await
     }
 
     fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
@@ -673,11 +688,19 @@ impl Provider for Traefik {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        self.state.lock(me, force)
+        self.state.lock(me, force).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        self.state.unlock(me)
+        self.state.unlock(me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        lock::renew(&self.state, me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        lock::holds(&self.state, me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {

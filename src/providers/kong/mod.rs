@@ -16,10 +16,10 @@
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
 
 pub mod client;
+mod lock;
 pub mod names;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -30,6 +30,7 @@ use super::{
     Traffic,
 };
 use crate::plan::model::{Plan, RouteSpec, ServiceSpec};
+use crate::providers::lock as providers_lock;
 use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
@@ -60,7 +61,6 @@ pub struct Kong {
     mixed: String,
     lock_name: String,
     lock_ttl: u64,
-    live: Mutex<Live>,
 }
 
 impl Kong {
@@ -121,7 +121,6 @@ impl Kong {
             service,
             envs,
             mixed,
-            live: Mutex::new(Live::default()),
         }
     }
 
@@ -479,27 +478,10 @@ impl Kong {
         }
     }
 
-    fn lock_tags(me: &LockInfo) -> Vec<String> {
-        vec![
-            MANAGED.to_string(),
-            format!("{TAG_PREFIX}lock-holder={}", tag_safe(&me.holder)),
-            format!("{TAG_PREFIX}lock-run={}", me.run_id),
-            format!("{TAG_PREFIX}lock-since={}", me.since),
-            format!("{TAG_PREFIX}lock-expires={}", me.expires),
-        ]
-    }
-
-    fn parse_lock(up: &Value) -> LockInfo {
-        let tags = tag_map(up);
-        let num = |k: &str| tags.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
-        LockInfo {
-            holder: tags
-                .get("lock-holder")
-                .cloned()
-                .unwrap_or_else(|| "unknown".into()),
-            run_id: tags.get("lock-run").cloned().unwrap_or_default(),
-            since: num("lock-since"),
-            expires: num("lock-expires"),
+    fn lock_store(&self) -> lock::LockUpstream<'_> {
+        lock::LockUpstream {
+            client: &self.client,
+            name: &self.lock_name,
         }
     }
 
@@ -626,7 +608,7 @@ impl Provider for Kong {
             .get(&self.lock_name)
             .cloned()
             .flatten()
-            .map(|u| Kong::parse_lock(&u));
+            .map(|u| lock::parse(&u).0);
         let envs = self
             .envs
             .iter()
@@ -664,7 +646,6 @@ impl Provider for Kong {
             Vec::new()
         };
         let traffic = self.traffic_of(&live, &record);
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -672,11 +653,12 @@ impl Provider for Kong {
             envs,
             extra,
             routing: None,
+            live: crate::providers::Live::new(live),
         })
     }
 
-    fn setup_changes(&self, _snap: &Snapshot) -> Vec<Change> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         let mut out = Vec::new();
         for e in &self.envs {
             self.upstream_changes(&live, &e.upstream, &e.targets, &mut out);
@@ -749,18 +731,23 @@ impl Provider for Kong {
         }
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         self.traffic_plan(&live, to, record).unwrap_or_default()
     }
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
+        // The writes are planned from the snapshot given (a snapshot another provider made
+        // carries nothing for Kong: read the live state then).
+        let live = match snap.live.get::<Live>() {
+            Some(live) => live.clone(),
+            None => self.read_live().await?,
+        };
         for call in self.traffic_plan(&live, to, record)? {
             let change = Change {
                 action: "update",
@@ -771,17 +758,19 @@ impl Provider for Kong {
             };
             self.apply(&change).await?;
         }
-        // Keep the cached view current for a following step.
-        let live = self.read_live().await?;
-        *self.live.lock().expect("live lock") = live;
         Ok(())
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
-        if live.service.is_none() {
+        // The service's other tags are kept: read them now (no cached copy).
+        let path = format!("/services/{}", urlencode(&self.service.name));
+        let Some(service) = self.client.get(&path).await? else {
             return Ok(());
-        }
+        };
+        let live = Live {
+            service: Some(service),
+            ..Live::default()
+        };
         let tags = self.service_tags(&live, record);
         self.client
             .write(
@@ -791,10 +780,6 @@ impl Provider for Kong {
                 true,
             )
             .await?;
-        let mut cached = self.live.lock().expect("live lock");
-        if let Some(svc) = cached.service.as_mut() {
-            svc["tags"] = json!(tags);
-        }
         Ok(())
     }
 
@@ -827,77 +812,19 @@ impl Provider for Kong {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        let body = json!({"name": self.lock_name, "tags": Kong::lock_tags(me)});
-        for _ in 0..3 {
-            match self
-                .client
-                .write(Method::POST, "/upstreams", Some(&body), true)
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
-                    let Some(cur) = self
-                        .client
-                        .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
-                        .await
-                        .map_err(ProviderError::from)?
-                    else {
-                        continue;
-                    };
-                    let held = Kong::parse_lock(&cur);
-                    if held.run_id == me.run_id {
-                        return Ok(());
-                    }
-                    if !force && held.expires > me.since {
-                        return Err(LockError::Held(held));
-                    }
-                    let id = cur
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&self.lock_name)
-                        .to_string();
-                    tracing::warn!(holder = %held.holder, "breaking a {} lock", if force { "held" } else { "stale" });
-                    self.client
-                        .write(
-                            Method::DELETE,
-                            &format!("/upstreams/{}", urlencode(&id)),
-                            None,
-                            true,
-                        )
-                        .await
-                        .map_err(ProviderError::from)?;
-                }
-                Err(e) => return Err(LockError::Provider(e.into())),
-            }
-        }
-        Err(LockError::Provider(ProviderError::State(
-            "the lock kept changing hands; try again".into(),
-        )))
+        providers_lock::take(&self.lock_store(), me, providers_lock::Take::forced(force)).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        if let Some(cur) = self
-            .client
-            .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
-            .await?
-        {
-            if Kong::parse_lock(&cur).run_id == me.run_id {
-                let id = cur
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&self.lock_name)
-                    .to_string();
-                self.client
-                    .write(
-                        Method::DELETE,
-                        &format!("/upstreams/{}", urlencode(&id)),
-                        None,
-                        true,
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
+        providers_lock::release(&self.lock_store(), me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        providers_lock::renew(&self.lock_store(), me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        providers_lock::holds(&self.lock_store(), me).await
     }
 
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {

@@ -47,6 +47,7 @@ use super::{
     Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
+use crate::providers::write;
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
@@ -83,7 +84,6 @@ pub struct Kubernetes {
     old: OldDeployment,
     scale_down_delay: Duration,
     canary: Option<(String, String)>,
-    live: Mutex<Live>,
 }
 
 /// The connection settings of a plan (for [`KubeClient::new`]).
@@ -110,6 +110,14 @@ fn dns_name(s: &str) -> String {
 }
 
 impl Kubernetes {
+    fn lease_lock(&self) -> lease::LeaseLock<'_> {
+        lease::LeaseLock {
+            client: &self.client,
+            name: &self.lease,
+            rollout: &self.rollout,
+        }
+    }
+
     /// A provider for `plan` (validated, with `provider.kubernetes`). Reads the manifests now,
     /// so a missing or mismatched file is reported before anything is written.
     pub fn new(plan: &Plan, client: KubeClient) -> Result<Kubernetes, String> {
@@ -183,7 +191,6 @@ impl Kubernetes {
                 .canary
                 .as_ref()
                 .map(|c| (c.stable.clone(), c.canary.clone())),
-            live: Mutex::new(Live::default()),
         })
     }
 
@@ -287,55 +294,57 @@ impl Kubernetes {
         Value::Object(out)
     }
 
-    /// Re-reads the traffic object and writes `to` and `record` until no 409 interferes.
+    /// Writes `to` and `record` into the traffic object with a patch conditional on the
+    /// `resourceVersion` it was computed from: first from `given` (the object the snapshot
+    /// read), then, after a 409 or a write whose answer was lost, from a fresh read
+    /// ([`write::converge`]). A repeat after a lost answer sends the same routing and record,
+    /// never applied on top of a change someone else made.
     async fn write_traffic(
         &self,
+        given: Option<&Value>,
         to: Option<&Traffic>,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let Some(obj) = self.client.get(&self.kind, &self.object).await? else {
-                return Err(ProviderError::State(format!(
-                    "{} `{}` does not exist in namespace `{}`; create it first (bgctl changes its routing, it does not create it)",
-                    self.kind.kind,
-                    self.object,
-                    self.ns()
-                )));
-            };
-            let patch = self.traffic_patch(&obj, to, record)?;
-            match self
-                .client
-                .merge_patch(&self.kind, &self.object, &patch)
-                .await
-            {
-                Ok(updated) => {
-                    self.live.lock().expect("live lock").traffic = Some(updated);
-                    return Ok(());
+        let given = Mutex::new(given.cloned());
+        write::converge(
+            || async {
+                let taken = given.lock().expect("given lock").take();
+                let obj = match taken {
+                    Some(obj) => obj,
+                    None => self.client.get(&self.kind, &self.object).await?.ok_or_else(|| {
+                        ProviderError::State(format!(
+                            "{} `{}` does not exist in namespace `{}`; create it first (bgctl changes its routing, it does not create it)",
+                            self.kind.kind,
+                            self.object,
+                            self.ns()
+                        ))
+                    })?,
+                };
+                Ok(write::Step::Write(self.traffic_patch(&obj, to, record)?))
+            },
+            |patch| async move {
+                match self
+                    .client
+                    .merge_patch(&self.kind, &self.object, &patch)
+                    .await
+                {
+                    Ok(_) => Ok(write::Written::Done),
+                    Err(e) if e.is_conflict() => {
+                        tracing::info!(
+                            "{} `{}` changed since it was read (409); re-reading",
+                            self.kind.kind,
+                            self.object
+                        );
+                        Ok(write::Written::Conflict)
+                    }
+                    Err(e) if e.outcome_unknown() => Ok(write::Written::Unknown(e.into())),
+                    Err(e) => Err(e.into()),
                 }
-                Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "{} `{}` changed since it was read (409); re-reading",
-                        self.kind.kind,
-                        self.object
-                    );
-                }
-                // No answer, or a server error: the patch may have landed. It is conditional
-                // on the resourceVersion read, so the next attempt re-reads and sends it again
-                // from that read — the same routing and record, never applied on top of a
-                // change someone else made.
-                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "writing {} `{}` failed ({e}); re-reading",
-                        self.kind.kind,
-                        self.object
-                    );
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the last attempt returns")
+            },
+            "the traffic object kept changing (409 on every attempt); try again",
+        )
+        .await
+        .map(drop)
     }
 
     /// Istio: every environment that gets traffic must have its subset in the DestinationRule.
@@ -650,7 +659,6 @@ impl Provider for Kubernetes {
                 .map(|d| format!("{} `{}` {d}", self.kind.kind, self.object)),
             _ => None,
         };
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -658,6 +666,7 @@ impl Provider for Kubernetes {
             envs,
             extra: Vec::new(),
             routing,
+            live: crate::providers::Live::new(live),
         })
     }
 
@@ -686,8 +695,8 @@ impl Provider for Kubernetes {
         }
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         let want = traffic::desired(to, &self.sides()).unwrap_or_default();
         let mut calls: Vec<Call> = self
             .envs
@@ -718,7 +727,7 @@ impl Provider for Kubernetes {
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
@@ -739,11 +748,12 @@ impl Provider for Kubernetes {
         }
         self.check_subsets(to).await?;
         self.check_children(to).await?;
-        self.write_traffic(Some(to), record).await
+        let given = snap.live.get::<Live>().and_then(|l| l.traffic.as_ref());
+        self.write_traffic(given, Some(to), record).await
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        self.write_traffic(None, record).await
+        self.write_traffic(None, None, record).await
     }
 
     /// Weights are whole percent (Istio requires integers summing to 100).
@@ -767,6 +777,14 @@ impl Provider for Kubernetes {
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
         lease::release(&self.client, &self.lease, me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        crate::providers::lock::renew(&self.lease_lock(), me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        crate::providers::lock::holds(&self.lease_lock(), me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
@@ -895,10 +913,9 @@ impl Provider for Kubernetes {
             && matches!(r.action.as_deref(), Some("apply" | "switch" | "promote"));
         let old = r.previous.as_deref().filter(|o| promoted && o != live)?;
         let e = self.env(old)?;
-        let d = self
+        let d = snap
             .live
-            .lock()
-            .expect("live lock")
+            .get::<Live>()?
             .deployments
             .get(&e.deployment)
             .cloned()
