@@ -15,7 +15,8 @@
 //! only supplies storage or wire format: [`lock`] (take, renew, fence, expiry by the target's
 //! clock, break, release), [`write`] (a conditional write whose answer was lost, or that met a
 //! conflict, is re-read and decided again), [`weights`] (one split, the backend's maximum and
-//! granularity as parameters).
+//! granularity as parameters), [`record`] (the rollout record as flat fields for tags and
+//! annotations, or as JSON, both from `Record`'s serde).
 //!
 //! A provider keeps no hidden cache between calls: [`Snapshot::live`] carries what the
 //! snapshot was read from, and `setup_changes`, `traffic_calls` and `set_traffic` plan from the
@@ -26,6 +27,7 @@ pub mod haproxy;
 pub mod kong;
 pub mod kubernetes;
 pub mod lock;
+pub mod record;
 pub mod statefile;
 pub mod traefik;
 pub mod weights;

@@ -24,6 +24,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use super::lock::{self, Claim, LockJson, LockStore, Stored};
+use super::record;
 use super::write::Written;
 use super::{LockError, LockInfo, ProviderError, Record};
 
@@ -130,8 +131,9 @@ impl StateFile {
     pub fn read_record(&self) -> Result<Record, ProviderError> {
         self.check_safe()?;
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| self.err("cannot parse the state file", &e)),
+            Ok(bytes) => {
+                record::from_json(&bytes).map_err(|e| self.err("cannot parse the state file", &e))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Record::default()),
             Err(e) => Err(self.err("cannot read the state file", &e)),
         }
@@ -140,8 +142,7 @@ impl StateFile {
     /// Replaces the record atomically.
     pub fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
         self.prepare_dir()?;
-        let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-        self.replace_file(&self.path, &body)
+        self.replace_file(&self.path, &record::to_json(record))
     }
 
     /// Replaces `path` atomically: a temporary file with a random name, created with `O_EXCL`

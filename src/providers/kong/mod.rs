@@ -26,11 +26,11 @@ use serde_json::{json, Value};
 
 use self::client::{urlencode, KongClient, KongError};
 use super::{
-    Call, Change, EnvState, LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot,
-    Traffic,
+    Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::{Plan, RouteSpec, ServiceSpec};
 use crate::providers::lock as providers_lock;
+use crate::providers::record;
 use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
@@ -237,25 +237,19 @@ impl Kong {
         }
     }
 
+    /// The record as tags ([`record::encode`]): `bgctl.<field>=<value>`, a list one tag per
+    /// item under the singular key (`bgctl.verdict=…`).
     fn record_tags(&self, record: &Record) -> Vec<String> {
         let mut tags = self.owned_tags();
-        let mut push = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                tags.push(format!("{TAG_PREFIX}{k}={}", tag_safe(&v)));
+        for f in record::encode(record) {
+            let key = if f.list {
+                f.key.strip_suffix('s').unwrap_or(&f.key)
+            } else {
+                &f.key
+            };
+            for v in &f.values {
+                tags.push(format!("{TAG_PREFIX}{key}={}", tag_safe(v)));
             }
-        };
-        push("previous", record.previous.clone());
-        push("phase", Some(record.phase.as_str().to_string()));
-        push("step", record.step.map(|s| s.to_string()));
-        push("weight", record.weight.map(|w| w.to_string()));
-        push("stable", record.stable.clone());
-        push("canary", record.canary.clone());
-        push("waiting", record.waiting.clone());
-        push("action", record.action.clone());
-        push("at", record.at.clone());
-        push("by", record.by.clone());
-        for v in &record.verdicts {
-            tags.push(format!("{TAG_PREFIX}verdict={}", tag_safe(v)));
         }
         tags
     }
@@ -902,25 +896,25 @@ fn parse_record(service: Option<&Value>) -> Record {
     let Some(svc) = service else {
         return Record::default();
     };
-    let tags = tag_map(svc);
-    let get = |k: &str| tags.get(k).cloned();
-    Record {
-        previous: get("previous"),
-        phase: tags.get("phase").map_or(Phase::Idle, |p| Phase::parse(p)),
-        step: get("step").and_then(|s| s.parse().ok()),
-        weight: get("weight").and_then(|s| s.parse().ok()),
-        stable: get("stable"),
-        canary: get("canary"),
-        waiting: get("waiting"),
-        action: get("action"),
-        at: get("at"),
-        by: get("by"),
-        verdicts: tags_of(Some(svc))
+    let tags = tags_of(Some(svc));
+    record::decode(|key, list| {
+        let key = if list {
+            key.strip_suffix('s').unwrap_or(key)
+        } else {
+            key
+        };
+        let prefix = format!("{TAG_PREFIX}{key}=");
+        let mut values: Vec<String> = tags
             .iter()
-            .filter_map(|t| t.strip_prefix("bgctl.verdict="))
+            .filter_map(|t| t.strip_prefix(&prefix))
             .map(str::to_string)
-            .collect(),
-    }
+            .collect();
+        if !list {
+            // One value per scalar; the last tag wins, as before.
+            values = values.pop().into_iter().collect();
+        }
+        values
+    })
 }
 
 /// Kong tags may not contain `,` or `/`.

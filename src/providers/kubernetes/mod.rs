@@ -47,7 +47,7 @@ use super::{
     Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
-use crate::providers::write;
+use crate::providers::{record, write};
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
@@ -277,20 +277,10 @@ impl Kubernetes {
             }
         };
         put("owner", Some(self.rollout.clone()));
-        put("previous", record.previous.clone());
-        put("phase", Some(record.phase.as_str().to_string()));
-        put("step", record.step.map(|s| s.to_string()));
-        put("weight", record.weight.map(|w| w.to_string()));
-        put("stable", record.stable.clone());
-        put("canary", record.canary.clone());
-        put("waiting", record.waiting.clone());
-        put("action", record.action.clone());
-        put("at", record.at.clone());
-        put("by", record.by.clone());
-        put(
-            "verdicts",
-            (!record.verdicts.is_empty()).then(|| record.verdicts.join("\n")),
-        );
+        // The record's fields ([`record::encode`]); a list is one annotation, one item a line.
+        for f in record::encode(record) {
+            put(&f.key, Some(f.values.join("\n")));
+        }
         Value::Object(out)
     }
 
@@ -575,26 +565,16 @@ fn parse_record(obj: Option<&Value>) -> Record {
     let Some(ann) = obj.and_then(|o| o["metadata"]["annotations"].as_object()) else {
         return Record::default();
     };
-    let get = |k: &str| {
-        ann.get(&format!("{ANNOTATION_PREFIX}{k}"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    Record {
-        previous: get("previous"),
-        phase: get("phase").map_or(Phase::Idle, |p| Phase::parse(&p)),
-        step: get("step").and_then(|s| s.parse().ok()),
-        weight: get("weight").and_then(|s| s.parse().ok()),
-        stable: get("stable"),
-        canary: get("canary"),
-        waiting: get("waiting"),
-        action: get("action"),
-        at: get("at"),
-        by: get("by"),
-        verdicts: get("verdicts")
-            .map(|v| v.lines().map(str::to_string).collect())
-            .unwrap_or_default(),
-    }
+    record::decode(|key, list| {
+        let v = ann
+            .get(&format!("{ANNOTATION_PREFIX}{key}"))
+            .and_then(Value::as_str);
+        match v {
+            Some(v) if list => v.lines().map(str::to_string).collect(),
+            Some(v) => vec![v.to_string()],
+            None => Vec::new(),
+        }
+    })
 }
 
 fn share(traffic: &Traffic, env: &str) -> u32 {
