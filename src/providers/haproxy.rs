@@ -30,10 +30,15 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+mod lock;
+mod runtime;
+mod traffic;
 
-use super::lock::{self, Claim, LockJson, LockStore, Stored};
-use super::write::Written;
+use self::lock::LockServer;
+use self::runtime::{hex_decode, hex_encode, ok_reply};
+pub use self::runtime::{parse_servers_state, HaproxyError, LiveServer, RuntimeApi};
+use super::lock as protocol;
+use super::lock::LockJson;
 use super::{
     traffic_from_weights, unknown_lock, weights, Call, Change, EnvState, LockError, LockInfo,
     Provider, ProviderError, Record, Snapshot, Traffic,
@@ -46,9 +51,6 @@ pub const MAX_WEIGHT: u32 = weights::Scale::HAPROXY.max_weight;
 pub const DEFAULT_WEIGHT: u32 = 100;
 /// The pseudo-method of a runtime API command in [`Call`].
 pub const METHOD: &str = "haproxy";
-
-/// Admin-state bits that take a server out of rotation (forced/inherited/config maint, drain).
-const OUT_OF_ROTATION: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20;
 
 /// Where the runtime API listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,207 +93,6 @@ impl std::fmt::Display for Endpoint {
         }
     }
 }
-
-/// A runtime API failure.
-#[derive(Debug, thiserror::Error)]
-pub enum HaproxyError {
-    /// Could not connect.
-    #[error("cannot reach the HAProxy runtime API at {endpoint}")]
-    Unreachable {
-        /// The socket.
-        endpoint: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Connect, write or read took too long.
-    #[error("the HAProxy runtime API at {endpoint} did not answer `{command}` within {timeout:?}")]
-    Timeout {
-        /// The socket.
-        endpoint: String,
-        /// The command.
-        command: String,
-        /// The limit.
-        timeout: Duration,
-    },
-    /// The connection failed mid-command.
-    #[error("the connection to the HAProxy runtime API broke during `{command}`")]
-    Io {
-        /// The command.
-        command: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// HAProxy answered with an error text.
-    #[error("HAProxy refused `{command}`: {reply}")]
-    Refused {
-        /// The command.
-        command: String,
-        /// HAProxy's reply, verbatim (trimmed).
-        reply: String,
-    },
-}
-
-/// A runtime API client: one connection per command.
-#[derive(Debug, Clone)]
-pub struct RuntimeApi {
-    endpoint: Endpoint,
-    timeout: Duration,
-}
-
-impl RuntimeApi {
-    /// A client for `endpoint` with a per-command timeout.
-    pub fn new(endpoint: Endpoint, timeout: Duration) -> RuntimeApi {
-        RuntimeApi { endpoint, timeout }
-    }
-
-    /// The socket.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-
-    /// Sends one line and returns everything HAProxy wrote before closing.
-    pub async fn raw(&self, command: &str) -> Result<String, HaproxyError> {
-        let timeout = |_| HaproxyError::Timeout {
-            endpoint: self.endpoint.to_string(),
-            command: command.to_string(),
-            timeout: self.timeout,
-        };
-        tokio::time::timeout(self.timeout, self.raw_inner(command))
-            .await
-            .map_err(timeout)?
-    }
-
-    async fn raw_inner(&self, command: &str) -> Result<String, HaproxyError> {
-        let unreachable = |source| HaproxyError::Unreachable {
-            endpoint: self.endpoint.to_string(),
-            source,
-        };
-        let io = |source| HaproxyError::Io {
-            command: command.to_string(),
-            source,
-        };
-        let line = format!("{command}\n");
-        let mut out = Vec::new();
-        match &self.endpoint {
-            Endpoint::Tcp(addr) => {
-                let mut s = tokio::net::TcpStream::connect(addr.as_str())
-                    .await
-                    .map_err(unreachable)?;
-                s.write_all(line.as_bytes()).await.map_err(io)?;
-                s.read_to_end(&mut out).await.map_err(io)?;
-            }
-            Endpoint::Unix(path) => {
-                let mut s = tokio::net::UnixStream::connect(path)
-                    .await
-                    .map_err(unreachable)?;
-                s.write_all(line.as_bytes()).await.map_err(io)?;
-                s.read_to_end(&mut out).await.map_err(io)?;
-            }
-        }
-        Ok(String::from_utf8_lossy(&out).into_owned())
-    }
-
-    /// Runs a command whose success is an empty reply (or exactly `ok_reply` when given).
-    pub async fn exec(&self, command: &str, ok_reply: Option<&str>) -> Result<(), HaproxyError> {
-        let reply = self.raw(command).await?;
-        let reply = reply.trim();
-        if reply.is_empty() || Some(reply) == ok_reply {
-            Ok(())
-        } else {
-            Err(HaproxyError::Refused {
-                command: command.to_string(),
-                reply: reply.to_string(),
-            })
-        }
-    }
-}
-
-/// The fixed success reply of a command, for those that have one.
-fn ok_reply(command: &str) -> Option<&'static str> {
-    if command.starts_with("add server ") {
-        Some("New server registered.")
-    } else if command.starts_with("del server ") {
-        Some("Server deleted.")
-    } else {
-        None
-    }
-}
-
-/// One server as `show servers state` reports it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LiveServer {
-    /// Server name.
-    pub name: String,
-    /// `ip:port`.
-    pub addr: String,
-    /// Operational state (0 stopped, 1 starting, 2 running, 3 stopping).
-    pub op_state: u32,
-    /// Administrative state bits (maint, drain, …).
-    pub admin_state: u32,
-    /// User-set weight.
-    pub weight: u32,
-}
-
-impl LiveServer {
-    /// Whether it is administratively in rotation (not in maintenance or drain).
-    pub fn ready(&self) -> bool {
-        self.admin_state & OUT_OF_ROTATION == 0
-    }
-
-    /// The weight it serves with: 0 unless it is ready and not stopped.
-    pub fn serving(&self) -> u32 {
-        if self.ready() && self.op_state != 0 {
-            self.weight
-        } else {
-            0
-        }
-    }
-}
-
-/// Parses `show servers state <backend>` (format version 1, columns named by its header).
-pub fn parse_servers_state(text: &str) -> Result<Vec<LiveServer>, String> {
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    if lines.next().map(str::trim) != Some("1") {
-        return Err(text.trim().to_string());
-    }
-    let header: Vec<&str> = lines
-        .next()
-        .and_then(|h| h.strip_prefix('#'))
-        .ok_or_else(|| text.trim().to_string())?
-        .split_whitespace()
-        .collect();
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .ok_or_else(|| format!("`show servers state` has no column `{name}`"))
-    };
-    let (name, addr, port, op, admin, weight) = (
-        col("srv_name")?,
-        col("srv_addr")?,
-        col("srv_port")?,
-        col("srv_op_state")?,
-        col("srv_admin_state")?,
-        col("srv_uweight")?,
-    );
-    let mut out = Vec::new();
-    for line in lines {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        let get = |i: usize| f.get(i).copied().unwrap_or_default();
-        let num = |i: usize| get(i).parse::<u32>().unwrap_or(0);
-        out.push(LiveServer {
-            name: get(name).to_string(),
-            addr: format!("{}:{}", get(addr), get(port)),
-            op_state: num(op),
-            admin_state: num(admin),
-            weight: num(weight),
-        });
-    }
-    Ok(out)
-}
-
 /// Canary weights within HAProxy's 0–256: `percent` of the total to the canary servers, each
 /// side keeping its own servers' ratios as closely as integers allow (the shared split,
 /// [`weights::Scale::HAPROXY`]). Returns the weights and the achieved canary percent.
@@ -456,106 +257,9 @@ impl Haproxy {
         )
     }
 
-    /// Desired weight of every plan server for `to`.
-    fn desired(&self, to: &Traffic) -> Result<Vec<(String, u32)>, ProviderError> {
-        let mut out: Vec<(String, u32)> = self
-            .envs
-            .iter()
-            .flat_map(|e| e.servers.iter().map(|s| (s.name.clone(), 0)))
-            .collect();
-        let mut set = |name: &str, w: u32| {
-            if let Some(slot) = out.iter_mut().find(|o| o.0 == name) {
-                slot.1 = w;
-            }
-        };
-        match to {
-            Traffic::Env { env } => {
-                let e = self
-                    .env(env)
-                    .ok_or_else(|| ProviderError::State(format!("unknown environment `{env}`")))?;
-                for s in &e.servers {
-                    set(&s.name, s.weight);
-                }
-            }
-            Traffic::Split {
-                stable,
-                canary,
-                percent,
-            } => {
-                let (Some(s), Some(c)) = (self.env(stable), self.env(canary)) else {
-                    return Err(ProviderError::State(format!(
-                        "unknown environments `{stable}`/`{canary}`"
-                    )));
-                };
-                let base = |e: &Env| e.servers.iter().map(|s| s.weight).collect::<Vec<_>>();
-                let (sw, cw, _) = split_weights(&base(s), &base(c), *percent)?;
-                for (srv, w) in s.servers.iter().zip(sw).chain(c.servers.iter().zip(cw)) {
-                    set(&srv.name, w);
-                }
-            }
-            Traffic::Missing | Traffic::Foreign { .. } => {
-                return Err(ProviderError::State(
-                    "traffic can only be pointed at an environment or a split".into(),
-                ))
-            }
-        }
-        Ok(out)
-    }
-
-    /// The commands that move traffic to `to`: every raise (and `state ready`) before any lower.
-    fn traffic_commands(
-        &self,
-        live: &[LiveServer],
-        to: &Traffic,
-    ) -> Result<(Vec<String>, Desired), ProviderError> {
-        let desired = self.desired(to)?;
-        let mut raises = Vec::new();
-        let mut lowers = Vec::new();
-        for (name, want) in &desired {
-            let cur = live.iter().find(|l| &l.name == name);
-            let (cur_w, ready, serving) =
-                cur.map_or((0, false, 0), |l| (l.weight, l.ready(), l.serving()));
-            if *want > 0 {
-                if !ready {
-                    raises.push(format!("set server {} state ready", self.srv(name)));
-                }
-                if cur_w != *want {
-                    if *want > serving {
-                        raises.push(format!("set server {} weight {want}", self.srv(name)));
-                    } else {
-                        lowers.push(format!("set server {} weight {want}", self.srv(name)));
-                    }
-                }
-            } else if cur_w != 0 {
-                lowers.push(format!("set server {} weight 0", self.srv(name)));
-            }
-        }
-        raises.extend(lowers);
-        Ok((raises, desired))
-    }
-
     async fn run(&self, command: &str) -> Result<(), ProviderError> {
         tracing::debug!(command, "haproxy runtime API");
         Ok(self.api.exec(command, ok_reply(command)).await?)
-    }
-
-    /// Reads each weight back and fails on the first that differs.
-    async fn read_back(&self, desired: &[(String, u32)]) -> Result<(), ProviderError> {
-        for (name, want) in desired {
-            let command = format!("get weight {}", self.srv(name));
-            let reply = self.api.raw(&command).await?;
-            let got = reply
-                .split_whitespace()
-                .next()
-                .and_then(|w| w.parse::<u32>().ok());
-            if got != Some(*want) {
-                return Err(ProviderError::State(format!(
-                    "after the change HAProxy reports `{}` for `{command}`, expected weight {want}",
-                    reply.trim()
-                )));
-            }
-        }
-        Ok(())
     }
 
     fn call(command: String) -> Call {
@@ -574,7 +278,7 @@ impl Provider for Haproxy {
     }
 
     fn describe(&self) -> String {
-        format!("haproxy {} backend {}", self.api.endpoint, self.backend)
+        format!("haproxy {} backend {}", self.api.endpoint(), self.backend)
     }
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
@@ -801,304 +505,24 @@ impl Provider for Haproxy {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        lock::take(&LockServer(self), me, lock::Take::forced(force)).await
+        protocol::take(&LockServer(self), me, protocol::Take::forced(force)).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        lock::release(&LockServer(self), me).await
+        protocol::release(&LockServer(self), me).await
     }
 
     async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
-        lock::renew(&LockServer(self), me).await
+        protocol::renew(&LockServer(self), me).await
     }
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
-        lock::holds(&LockServer(self), me).await
+        protocol::holds(&LockServer(self), me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
     }
 }
-
-/// The lock's storage: a server `bgctl-lock.<rollout>` in the backend (`add server` refuses a
-/// second one with the same name: an atomic create) and its details in a process variable.
-/// HAProxy keeps no timestamp, so expiry compares the holder's recorded expiry with this
-/// runner's clock ([`lock`] module docs).
-struct LockServer<'a>(&'a Haproxy);
-
-impl LockServer<'_> {
-    async fn add(&self, claim: &Claim) -> Result<Written, ProviderError> {
-        let h = self.0;
-        let add = format!("add server {} 127.0.0.1:9 weight 0", h.srv(&h.lock_server));
-        match h.api.exec(&add, ok_reply(&add)).await {
-            Ok(()) => {
-                h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
-                    .await?;
-                Ok(Written::Done)
-            }
-            Err(HaproxyError::Refused { reply, .. }) if reply.contains("Already exists") => {
-                Ok(Written::Conflict)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn del(&self) -> Result<(), ProviderError> {
-        let h = self.0;
-        let del = format!("del server {}", h.srv(&h.lock_server));
-        match h.api.exec(&del, ok_reply(&del)).await {
-            Ok(()) => Ok(()),
-            Err(HaproxyError::Refused { reply, .. }) if reply.contains("No such server") => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
-impl LockStore for LockServer<'_> {
-    type Version = Option<LockInfo>;
-
-    async fn read(&self) -> Result<Option<Stored<Option<LockInfo>>>, ProviderError> {
-        let h = self.0;
-        let servers = h.read_servers().await?;
-        if !servers.iter().any(|s| s.name == h.lock_server) {
-            return Ok(None);
-        }
-        let mut held: Option<LockJson> = h.get_var(&h.lock_var).await?;
-        if held.is_none() {
-            // Taken a moment ago and its details not written yet.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            held = h.get_var(&h.lock_var).await?;
-        }
-        Ok(Some(match held {
-            Some(j) => Stored {
-                ttl: j.ttl(),
-                info: j.info.clone(),
-                written: None,
-                version: Some(j.info),
-            },
-            None => Stored {
-                info: unknown_lock("the lock's details are not written", h.lock_ttl),
-                ttl: h.lock_ttl,
-                written: None,
-                version: None,
-            },
-        }))
-    }
-
-    async fn now(&self) -> Result<u64, ProviderError> {
-        Ok(lock::unix_now())
-    }
-
-    async fn create(&self, claim: &Claim) -> Result<Written, ProviderError> {
-        self.add(claim).await
-    }
-
-    async fn replace(
-        &self,
-        version: &Option<LockInfo>,
-        claim: &Claim,
-    ) -> Result<Written, ProviderError> {
-        let h = self.0;
-        let cur: Option<LockJson> = h.get_var(&h.lock_var).await?;
-        if cur.map(|j| j.info) != *version {
-            return Ok(Written::Conflict);
-        }
-        if version
-            .as_ref()
-            .is_some_and(|v| v.run_id == claim.info.run_id)
-        {
-            // A renewal: only the details change.
-            h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
-                .await?;
-            return Ok(Written::Done);
-        }
-        // Breaking someone else's: delete the server, then add it again (only one of two
-        // breakers gets it).
-        self.del().await?;
-        self.add(claim).await
-    }
-
-    async fn delete(&self, version: &Option<LockInfo>) -> Result<Written, ProviderError> {
-        let h = self.0;
-        let cur: Option<LockJson> = h.get_var(&h.lock_var).await?;
-        if cur.map(|j| j.info) != *version {
-            return Ok(Written::Conflict);
-        }
-        self.del().await?;
-        Ok(Written::Done)
-    }
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-
-    fn plan(yaml: &str) -> Plan {
-        serde_yaml_ng::from_str(yaml).unwrap()
-    }
-
-    const PLAN: &str = r"
-apiVersion: bgctl.dev/v1
-kind: Rollout
-metadata: {name: app-release}
-provider:
-  haproxy: {runtimeApi: 'tcp://127.0.0.1:9999', backend: app}
-environments:
-  blue: {servers: [{name: blue1, weight: 100}, {name: blue2, weight: 50}]}
-  green: {servers: [{name: green1, address: '127.0.0.1:18082'}]}
-strategy: {blueGreen: {activeEnvironment: green}}
-";
-
-    fn live(blue: u32, green: u32) -> Vec<LiveServer> {
-        let s = |name: &str, w| LiveServer {
-            name: name.into(),
-            addr: "127.0.0.1:1".into(),
-            op_state: 2,
-            admin_state: 0,
-            weight: w,
-        };
-        vec![s("blue1", blue), s("blue2", blue / 2), s("green1", green)]
-    }
-
-    #[test]
-    fn endpoints_parse() {
-        assert_eq!(
-            Endpoint::parse("tcp://127.0.0.1:9999"),
-            Ok(Endpoint::Tcp("127.0.0.1:9999".into()))
-        );
-        assert_eq!(
-            Endpoint::parse("unix:///run/haproxy.sock"),
-            Ok(Endpoint::Unix("/run/haproxy.sock".into()))
-        );
-        assert!(Endpoint::parse("tcp://127.0.0.1").is_err());
-        assert!(Endpoint::parse("unix://rel.sock").is_err());
-        assert!(Endpoint::parse("http://x:1").is_err());
-    }
-
-    /// Regression: lowering the old side first leaves every weight at 0 for a moment, which
-    /// HAProxy answers with 503 (measured); every raise must come before every lower.
-    #[test]
-    fn switch_raises_new_side_before_lowering_old() {
-        let h = Haproxy::new(&plan(PLAN)).unwrap();
-        let to_green = Traffic::Env {
-            env: "green".into(),
-        };
-        let (cmds, _) = h.traffic_commands(&live(100, 0), &to_green).unwrap();
-        assert_eq!(
-            cmds,
-            [
-                "set server app/green1 weight 100",
-                "set server app/blue1 weight 0",
-                "set server app/blue2 weight 0",
-            ]
-        );
-        let to_blue = Traffic::Env { env: "blue".into() };
-        let mut l = live(0, 100);
-        l[0].admin_state = 0x08; // blue1 drained
-        let (cmds, _) = h.traffic_commands(&l, &to_blue).unwrap();
-        assert_eq!(
-            cmds,
-            [
-                "set server app/blue1 state ready",
-                "set server app/blue1 weight 100",
-                "set server app/blue2 weight 50",
-                "set server app/green1 weight 0",
-            ]
-        );
-    }
-
-    #[test]
-    fn split_weights_fit_0_to_256_and_round_closely() {
-        for p in [0.0, 1.0, 5.0, 10.0, 12.5, 33.3, 50.0, 90.0, 99.0, 100.0] {
-            let (s, c, a) = split_weights(&[100, 50], &[100], p).unwrap();
-            assert!(
-                s.iter().chain(&c).all(|w| *w <= MAX_WEIGHT),
-                "{p}: {s:?} {c:?}"
-            );
-            if p > 0.0 && p < 100.0 {
-                assert!(s.iter().chain(&c).all(|w| *w >= 1), "{p}: {s:?} {c:?}");
-                // Stable keeps its 2:1 ratio within one unit.
-                assert!(
-                    (i64::from(s[0]) - 2 * i64::from(s[1])).abs() <= 2,
-                    "{p}: {s:?}"
-                );
-            }
-            assert!((a - p).abs() < 0.5, "{p}: achieved {a} with {s:?} {c:?}");
-        }
-        assert!((split_weights(&[100], &[100], 10.0).unwrap().2 - 10.0).abs() < 1e-9);
-        assert_eq!(
-            split_weights(&[100], &[100], 50.0).unwrap(),
-            (vec![256], vec![256], 50.0)
-        );
-        assert_eq!(
-            split_weights(&[100], &[7], 0.0).unwrap(),
-            (vec![100], vec![0], 0.0)
-        );
-        assert_eq!(
-            split_weights(&[100], &[7], 100.0).unwrap(),
-            (vec![0], vec![7], 100.0)
-        );
-        // The smallest share HAProxy can express with one server per side.
-        let (_, c, a) = split_weights(&[1], &[1], 0.1).unwrap();
-        assert_eq!(c, vec![1]);
-        assert!((a - 100.0 / 257.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn canary_split_orders_raise_first() {
-        let h = Haproxy::new(&plan(PLAN)).unwrap();
-        let to = Traffic::Split {
-            stable: "blue".into(),
-            canary: "green".into(),
-            percent: 10.0,
-        };
-        let (cmds, desired) = h.traffic_commands(&live(256, 0), &to).unwrap();
-        let raise = cmds.iter().position(|c| c.contains("green1")).unwrap();
-        let lower = cmds.iter().position(|c| c.contains("blue1")).unwrap();
-        assert!(raise < lower, "{cmds:?}");
-        let w: HashMap<_, _> = desired.into_iter().collect();
-        let share = f64::from(w["green1"]) / f64::from(w["green1"] + w["blue1"] + w["blue2"]);
-        assert!((share - 0.10).abs() < 0.005, "{w:?}");
-    }
-
-    #[test]
-    fn servers_state_parses_and_errors_are_verbatim() {
-        let text = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord\n3 app 1 blue1 127.0.0.1 2 8 100 100 1 1 0 2 0 0 0 0 - 18081 -\n";
-        let s = parse_servers_state(text).unwrap();
-        assert_eq!(s[0].name, "blue1");
-        assert_eq!(s[0].addr, "127.0.0.1:18081");
-        assert_eq!((s[0].weight, s[0].serving()), (100, 0));
-        assert_eq!(
-            parse_servers_state("Can't find backend.\n"),
-            Err("Can't find backend.".into())
-        );
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let b = br#"{"previous":"blue"}"#;
-        assert_eq!(hex_decode(&hex_encode(b)).unwrap(), b);
-        assert!(hex_decode("abc").is_none());
-    }
-}
+mod tests;

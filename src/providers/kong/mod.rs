@@ -15,9 +15,11 @@
 //!   upstream and lock; targets of a named upstream are converged to the plan (created and
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
 
+mod changes;
 pub mod client;
 mod lock;
 pub mod names;
+mod traffic;
 
 use std::collections::HashMap;
 
@@ -28,7 +30,7 @@ use self::client::{urlencode, KongClient, KongError};
 use super::{
     Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
-use crate::plan::model::{Plan, RouteSpec, ServiceSpec};
+use crate::plan::model::{Plan, ServiceSpec};
 use crate::providers::lock as providers_lock;
 use crate::providers::record;
 use crate::providers::weights;
@@ -274,204 +276,6 @@ impl Kong {
         })
     }
 
-    fn route_body(&self, r: &RouteSpec, service_ref: &Value) -> Value {
-        json!({
-            "name": r.name,
-            "hosts": r.hosts,
-            "paths": r.paths,
-            "methods": r.methods,
-            "strip_path": r.strip_path.unwrap_or(true),
-            "service": service_ref,
-            "tags": self.owned_tags(),
-        })
-    }
-
-    fn route_changes(&self, live: &Live, service_ref: &Value, out: &mut Vec<Change>) {
-        for r in &self.service.routes {
-            let path = format!("/routes/{}", urlencode(&r.name));
-            match live.routes.get(&r.name).cloned().flatten() {
-                None => out.push(Change {
-                    action: "create",
-                    entity: "route",
-                    name: r.name.clone(),
-                    detail: route_detail(r),
-                    call: Call {
-                        method: "PUT".into(),
-                        path,
-                        body: Some(self.route_body(r, service_ref)),
-                        idempotent: true,
-                    },
-                }),
-                Some(cur) => {
-                    let mut patch = serde_json::Map::new();
-                    let mut what = Vec::new();
-                    for (key, want) in [
-                        ("hosts", &r.hosts),
-                        ("paths", &r.paths),
-                        ("methods", &r.methods),
-                    ] {
-                        if str_list(cur.get(key)) != *want {
-                            patch.insert(key.into(), json!(want));
-                            what.push(format!("{key} {:?} → {want:?}", str_list(cur.get(key))));
-                        }
-                    }
-                    let strip = r.strip_path.unwrap_or(true);
-                    if cur.get("strip_path").and_then(Value::as_bool) != Some(strip) {
-                        patch.insert("strip_path".into(), json!(strip));
-                        what.push(format!("strip_path → {strip}"));
-                    }
-                    let cur_service = cur
-                        .get("service")
-                        .and_then(|s| s.get("id"))
-                        .and_then(Value::as_str);
-                    let want_service = service_ref.get("id").and_then(Value::as_str);
-                    if want_service.is_some() && cur_service != want_service {
-                        patch.insert("service".into(), service_ref.clone());
-                        what.push(format!("service → `{}`", self.service.name));
-                    }
-                    if !has_tag(&cur, &self.owner_tag()) {
-                        patch.insert(
-                            "tags".into(),
-                            json!(merge_tags(&tags_of(Some(&cur)), &self.owned_tags())),
-                        );
-                        what.push("adopt (tag as owned)".into());
-                    }
-                    if !patch.is_empty() {
-                        out.push(Change {
-                            action: "update",
-                            entity: "route",
-                            name: r.name.clone(),
-                            detail: what.join(", "),
-                            call: Call {
-                                method: "PATCH".into(),
-                                path,
-                                body: Some(Value::Object(patch)),
-                                idempotent: true,
-                            },
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    fn upstream_changes(
-        &self,
-        live: &Live,
-        name: &str,
-        targets: &[(String, u32)],
-        out: &mut Vec<Change>,
-    ) {
-        let up_path = format!("/upstreams/{}", urlencode(name));
-        let existing = live.upstreams.get(name).cloned().flatten();
-        match &existing {
-            None => out.push(Change {
-                action: "create",
-                entity: "upstream",
-                name: name.to_string(),
-                detail: format!("{} target(s)", targets.len()),
-                call: Call {
-                    method: "PUT".into(),
-                    path: up_path.clone(),
-                    body: Some(json!({"name": name, "tags": self.owned_tags()})),
-                    idempotent: true,
-                },
-            }),
-            Some(up) if !has_tag(up, &self.owner_tag()) => out.push(Change {
-                action: "update",
-                entity: "upstream",
-                name: name.to_string(),
-                detail: "adopt (tag as owned)".into(),
-                call: Call {
-                    method: "PATCH".into(),
-                    path: up_path.clone(),
-                    body: Some(json!({"tags": merge_tags(&tags_of(Some(up)), &self.owned_tags())})),
-                    idempotent: true,
-                },
-            }),
-            Some(_) => {}
-        }
-        let live_targets: Vec<Value> = live.targets.get(name).cloned().unwrap_or_default();
-        let find = |t: &str| {
-            live_targets
-                .iter()
-                .find(|v| v.get("target").and_then(Value::as_str) == Some(t))
-        };
-        let mut raises = Vec::new();
-        let mut lowers = Vec::new();
-        for (target, weight) in targets {
-            match find(target) {
-                None => raises.push(Change {
-                    action: "create",
-                    entity: "target",
-                    name: format!("{name}/{target}"),
-                    detail: format!("weight {weight}"),
-                    call: Call {
-                        method: "POST".into(),
-                        path: format!("{up_path}/targets"),
-                        body: Some(
-                            json!({"target": target, "weight": weight, "tags": self.owned_tags()}),
-                        ),
-                        idempotent: false,
-                    },
-                }),
-                Some(cur) => {
-                    let w = cur.get("weight").and_then(Value::as_u64).unwrap_or(0);
-                    if w != u64::from(*weight) {
-                        let id = cur.get("id").and_then(Value::as_str).unwrap_or(target);
-                        let c = Change {
-                            action: "update",
-                            entity: "target",
-                            name: format!("{name}/{target}"),
-                            detail: format!("weight {w} → {weight}"),
-                            call: Call {
-                                method: "PATCH".into(),
-                                path: format!("{up_path}/targets/{}", urlencode(id)),
-                                body: Some(json!({"weight": weight})),
-                                idempotent: true,
-                            },
-                        };
-                        if u64::from(*weight) > w {
-                            raises.push(c);
-                        } else {
-                            lowers.push(c);
-                        }
-                    }
-                }
-            }
-        }
-        out.extend(raises);
-        out.extend(lowers);
-        for cur in &live_targets {
-            let t = cur
-                .get("target")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !targets.iter().any(|(want, _)| want == t) {
-                let id = cur.get("id").and_then(Value::as_str).unwrap_or(t);
-                out.push(Change {
-                    action: "delete",
-                    entity: "target",
-                    name: format!("{name}/{t}"),
-                    detail: "not in the plan".into(),
-                    call: Call {
-                        method: "DELETE".into(),
-                        path: format!("{up_path}/targets/{}", urlencode(id)),
-                        body: None,
-                        idempotent: true,
-                    },
-                });
-            }
-        }
-    }
-
-    fn service_ref(live: &Live, name: &str) -> Value {
-        match live.service.as_ref().and_then(|s| s.get("id")) {
-            Some(id) => json!({"id": id}),
-            None => json!({"name": name}),
-        }
-    }
-
     fn lock_store(&self) -> lock::LockUpstream<'_> {
         lock::LockUpstream {
             client: &self.client,
@@ -482,110 +286,6 @@ impl Kong {
     /// Seconds of lock lifetime.
     pub fn lock_ttl(&self) -> u64 {
         self.lock_ttl
-    }
-
-    /// Sets the weight of a target that exists (`targets` is the upstream's targets path).
-    async fn converge_target(
-        &self,
-        targets: &str,
-        target: &str,
-        body: &Value,
-    ) -> Result<(), ProviderError> {
-        let patch = Call {
-            method: "PATCH".into(),
-            path: format!("{targets}/{}", urlencode(target)),
-            body: Some(json!({"weight": body.get("weight")})),
-            idempotent: true,
-        };
-        self.do_call(&patch).await?;
-        Ok(())
-    }
-
-    async fn do_call(&self, call: &Call) -> Result<Value, KongError> {
-        let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
-        self.client
-            .write(method, &call.path, call.body.as_ref(), call.idempotent)
-            .await
-    }
-
-    fn mixed_calls(
-        &self,
-        live: &Live,
-        stable: &str,
-        canary: &str,
-        percent: f64,
-    ) -> Result<Vec<Call>, ProviderError> {
-        let (Some(s), Some(c)) = (self.env(stable), self.env(canary)) else {
-            return Err(ProviderError::State(format!(
-                "unknown environments `{stable}`/`{canary}`"
-            )));
-        };
-        let split = weights::split(
-            &s.targets.iter().map(|t| t.1).collect::<Vec<_>>(),
-            &c.targets.iter().map(|t| t.1).collect::<Vec<_>>(),
-            percent,
-        )
-        .map_err(|e| ProviderError::State(format!("cannot split traffic {percent}%: {e}")))?;
-        let targets: Vec<(String, u32)> = s
-            .targets
-            .iter()
-            .zip(split.stable)
-            .chain(c.targets.iter().zip(split.canary))
-            .map(|(t, w)| (t.0.clone(), w))
-            .collect();
-        let mut changes = Vec::new();
-        self.upstream_changes(live, &self.mixed, &targets, &mut changes);
-        Ok(changes.into_iter().map(|c| c.call).collect())
-    }
-
-    fn traffic_plan(
-        &self,
-        live: &Live,
-        to: &Traffic,
-        record: &Record,
-    ) -> Result<Vec<Call>, ProviderError> {
-        let (mut calls, host) = match to {
-            Traffic::Env { env } => {
-                let e = self
-                    .env(env)
-                    .ok_or_else(|| ProviderError::State(format!("unknown environment `{env}`")))?;
-                (Vec::new(), e.upstream.clone())
-            }
-            Traffic::Split {
-                stable,
-                canary,
-                percent,
-            } => (
-                self.mixed_calls(live, stable, canary, *percent)?,
-                self.mixed.clone(),
-            ),
-            Traffic::Missing | Traffic::Foreign { .. } => {
-                return Err(ProviderError::State(
-                    "traffic can only be pointed at an environment or a split".into(),
-                ))
-            }
-        };
-        let tags = self.service_tags(live, record);
-        let svc_path = format!("/services/{}", urlencode(&self.service.name));
-        if live.service.is_none() {
-            calls.push(Call {
-                method: "PUT".into(),
-                path: svc_path,
-                body: Some(self.service_body(&host, &tags)),
-                idempotent: true,
-            });
-            let mut routes = Vec::new();
-            self.route_changes(live, &json!({"name": self.service.name}), &mut routes);
-            calls.extend(routes.into_iter().map(|c| c.call));
-        } else {
-            calls.push(Call {
-                method: "PATCH".into(),
-                path: svc_path,
-                body: Some(json!({"host": host, "tags": tags})),
-                idempotent: true,
-            });
-        }
-        Ok(calls)
     }
 }
 
@@ -835,20 +535,6 @@ impl Provider for Kong {
             .await?;
         Ok(vec![format!("upstream {}", self.mixed)])
     }
-}
-
-fn route_detail(r: &RouteSpec) -> String {
-    let mut parts = Vec::new();
-    if !r.hosts.is_empty() {
-        parts.push(format!("hosts {}", r.hosts.join(" ")));
-    }
-    if !r.paths.is_empty() {
-        parts.push(format!("paths {}", r.paths.join(" ")));
-    }
-    if !r.methods.is_empty() {
-        parts.push(format!("methods {}", r.methods.join(" ")));
-    }
-    parts.join(", ")
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
