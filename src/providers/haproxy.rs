@@ -26,7 +26,6 @@
 //!   as empty, and the weights from the configuration are what is live.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -44,6 +43,7 @@ use super::{
     Provider, ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::Plan;
+pub use crate::plan::names::Endpoint;
 
 /// Largest weight HAProxy accepts.
 pub const MAX_WEIGHT: u32 = weights::Scale::HAPROXY.max_weight;
@@ -52,47 +52,6 @@ pub const DEFAULT_WEIGHT: u32 = 100;
 /// The pseudo-method of a runtime API command in [`Call`].
 pub const METHOD: &str = "haproxy";
 
-/// Where the runtime API listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `tcp://host:port`
-    Tcp(String),
-    /// `unix:///path`
-    Unix(PathBuf),
-}
-
-impl Endpoint {
-    /// Parses `tcp://host:port` or `unix:///path`.
-    pub fn parse(s: &str) -> Result<Endpoint, String> {
-        if let Some(rest) = s.strip_prefix("tcp://") {
-            let ok = rest
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
-            if ok {
-                Ok(Endpoint::Tcp(rest.to_string()))
-            } else {
-                Err(format!("`{s}` has no `host:port` after `tcp://`"))
-            }
-        } else if let Some(rest) = s.strip_prefix("unix://") {
-            if rest.starts_with('/') {
-                Ok(Endpoint::Unix(PathBuf::from(rest)))
-            } else {
-                Err(format!("`{s}` needs an absolute path after `unix://`"))
-            }
-        } else {
-            Err(format!("`{s}` is neither `tcp://…` nor `unix://…`"))
-        }
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
-            Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
-        }
-    }
-}
 /// Canary weights within HAProxy's 0–256: `percent` of the total to the canary servers, each
 /// side keeping its own servers' ratios as closely as integers allow (the shared split,
 /// [`weights::Scale::HAPROXY`]). Returns the weights and the achieved canary percent.

@@ -18,7 +18,7 @@
 mod changes;
 pub mod client;
 mod lock;
-pub mod names;
+pub use crate::plan::names;
 mod traffic;
 
 use std::collections::HashMap;
