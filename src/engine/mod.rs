@@ -15,7 +15,7 @@ pub mod expand;
 pub mod rollback;
 pub mod step;
 pub mod verify;
-pub mod weights;
+pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

@@ -190,6 +190,29 @@ impl KongClient {
         &self.base
     }
 
+    /// Kong's clock: the `Date` header of an Admin API answer (`GET /`), in Unix seconds;
+    /// `None` when the answer has none. Lock expiry is judged by it (`providers::lock`).
+    pub async fn server_time(&self) -> Result<Option<u64>, KongError> {
+        let resp = self
+            .http
+            .get(format!("{}/", self.base))
+            .headers(self.headers.clone())
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| KongError::Unreachable {
+                url: self.base.clone(),
+                source: e.without_url(),
+            })?;
+        Ok(resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()))
+    }
+
     /// `GET`, with `404` as `None`.
     pub async fn get(&self, path: &str) -> Result<Option<Value>, KongError> {
         match self.call(Method::GET, path, None, true).await {
