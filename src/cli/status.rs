@@ -73,9 +73,9 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!("{}", serde_json::to_string(&view).unwrap_or_default());
+        println!("{}", crate::redact::json_line(&view).unwrap_or_default());
     } else {
-        print!("{}", view.render());
+        print!("{}", crate::redact::terminal(&view.render()));
     }
     Ok(Exit::Ok)
 }

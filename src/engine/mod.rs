@@ -304,8 +304,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         opts: &'a Options,
         reporter: &'a dyn Reporter,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .tcp_nodelay(true)
+        let http = crate::http::builder()
             .pool_max_idle_per_host(64)
             .build()
             .unwrap_or_default();

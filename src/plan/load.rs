@@ -326,6 +326,7 @@ pub fn load_bytes(
     }
     let mut problems = Vec::new();
     interpolate_value(&mut value, "", env, &mut problems);
+    register_secrets(&value, false);
 
     let mut unknown = Vec::new();
     let mut on_unknown = |p: serde_ignored::Path<'_>| unknown.push(ignored_path(&p));
@@ -420,6 +421,35 @@ fn ignored_path(p: &serde_ignored::Path<'_>) -> String {
         serde_ignored::Path::Some { parent }
         | serde_ignored::Path::NewtypeStruct { parent }
         | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
+    }
+}
+
+/// Hands every configured secret to [`crate::redact`] before anything can print it (a
+/// validation error included): header values, values of secret-looking keys, and the userinfo
+/// and secret-looking query values of every URL.
+fn register_secrets(v: &Value, secret: bool) {
+    match v {
+        Value::String(s) => {
+            if secret {
+                crate::redact::register(s);
+            }
+            if s.contains("://") {
+                crate::redact::register_url(s);
+            }
+        }
+        Value::Number(n) if secret => crate::redact::register(&n.to_string()),
+        Value::Sequence(items) => items.iter().for_each(|i| register_secrets(i, secret)),
+        Value::Mapping(map) => {
+            for (k, item) in map {
+                let key = k.as_str().unwrap_or_default();
+                let is_secret = secret
+                    || key.eq_ignore_ascii_case("headers")
+                    || crate::redact::is_secret_key(key);
+                register_secrets(item, is_secret);
+            }
+        }
+        Value::Tagged(t) => register_secrets(&t.value, secret),
+        _ => {}
     }
 }
 

@@ -56,15 +56,26 @@ impl Ui {
         &self.opts
     }
 
-    /// Writes a line of human text to stderr (suppressed with `-q` and in JSON mode).
+    /// Writes a line of human text to stderr (suppressed with `-q` and in JSON mode). The line
+    /// passes through [`crate::redact::terminal`] (secrets, control characters) and newlines in
+    /// it are folded, so text from a server cannot start a line of its own.
     pub fn say(&self, line: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
-            eprintln!("{line}");
+            eprintln!("{}", crate::redact::terminal(line).replace('\n', " "));
         }
     }
 
-    fn spin(&self, msg: String) {
+    /// Like [`Ui::say`] for a block of several lines (a table).
+    fn say_block(&self, text: &str) {
+        if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
+            self.clear_spinner();
+            eprintln!("{}", crate::redact::terminal(text));
+        }
+    }
+
+    fn spin(&self, msg: &str) {
+        let msg = crate::redact::terminal(msg).replace('\n', " ");
         if !self.opts.progress || self.opts.format != Format::Text || self.opts.verbosity < 0 {
             return;
         }
@@ -126,7 +137,7 @@ impl Ui {
                             c.detail.clone(),
                         ]);
                     }
-                    self.say(&table.to_string());
+                    self.say_block(&table.to_string());
                 }
                 if let Some((from, to)) = traffic {
                     self.say(&format!("traffic: {from} → {}", bold.apply_to(to)));
@@ -159,14 +170,14 @@ impl Ui {
                 if v >= 1 {
                     self.say(&format!("  {} {}", dim.apply_to("→"), change.call));
                 } else {
-                    self.spin(format!(
+                    self.spin(&format!(
                         "{} {} {}",
                         change.action, change.entity, change.name
                     ));
                 }
             }
             Event::ProbeStarted { env, targets } => {
-                self.spin(format!("probing {targets} target(s) of {env}"));
+                self.spin(&format!("probing {targets} target(s) of {env}"));
             }
             Event::ProbeResult { env, health } => {
                 if !health.healthy || v >= 1 {
@@ -208,7 +219,7 @@ impl Ui {
                 if v >= 1 {
                     self.say(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
                 } else {
-                    self.spin(format!(
+                    self.spin(&format!(
                         "verifying through the proxy: {observed:.1}% (expected {expected:.1}%)"
                     ));
                 }
@@ -246,14 +257,14 @@ impl Ui {
                 remaining_secs,
                 ..
             } => match remaining_secs {
-                Some(secs) => self.spin(format!("paused: {waiting} ({secs}s left)")),
+                Some(secs) => self.spin(&format!("paused: {waiting} ({secs}s left)")),
                 None => self.say(&format!("{} {waiting}", yellow.apply_to("paused:"))),
             },
             Event::Interrupted { action } => {
                 self.say(&format!("{} {action}", yellow.apply_to("interrupted:")));
             }
             Event::AnalysisStarted { stage, checks } => {
-                self.spin(format!("analysis ({stage}): {}", checks.join(", ")));
+                self.spin(&format!("analysis ({stage}): {}", checks.join(", ")));
             }
             Event::Measurement { check, measurement } => {
                 if v >= 1 {
@@ -295,7 +306,7 @@ impl Reporter for Ui {
         match self.opts.format {
             Format::Json => {
                 let mut out = std::io::stdout().lock();
-                if let Ok(line) = serde_json::to_string(e) {
+                if let Ok(line) = crate::redact::json_line(e) {
                     let _ = writeln!(out, "{line}");
                     let _ = out.flush();
                 }

@@ -5,6 +5,7 @@ mod canary;
 mod cli;
 mod gateways;
 mod harness;
+mod hostile;
 mod kong;
 mod kubernetes;
 mod plans;
