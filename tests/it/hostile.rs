@@ -623,6 +623,39 @@ async fn webhook_and_prometheus_redirects_and_floods() {
     );
 }
 
+/// Item 4: a header value that is exactly `${VAR}` stays a string: a long number is not a
+/// type error that prints it, and leading zeros are sent as written.
+#[tokio::test(flavor = "multi_thread")]
+async fn header_values_from_variables_stay_strings() {
+    let stack = Stack::start().await;
+    let plan = blue_live(&stack).await;
+    for token in ["98765432101234", "0042424242", "true"] {
+        let sim = stack.sim.admin_url();
+        let admin = Hostile::start(move |_, _| Reply::Forward(sim.clone())).await;
+        let mut env = env_for(&stack, &admin.url);
+        env.retain(|(k, _)| k != "KONG_ADMIN_TOKEN");
+        env.push(("KONG_ADMIN_TOKEN".into(), token.into()));
+        let (out, _, _) =
+            measured_async(stack.dir.path().into(), env, args(&["status", "-f"], &plan)).await;
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{token}: {all}");
+        assert!(!all.contains(token) || token == "true", "{token}: {all}");
+        let sent: Vec<_> = admin
+            .seen()
+            .iter()
+            .map(|s| {
+                s.headers
+                    .get("kong-admin-token")
+                    .map(|v| v.to_str().unwrap().to_string())
+            })
+            .collect();
+        assert!(
+            !sent.is_empty() && sent.iter().all(|v| v.as_deref() == Some(token)),
+            "{token}: {sent:?}"
+        );
+    }
+}
+
 /// Item 5: logs honour `--color never` and the terminal check (stderr is a pipe here).
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_carry_no_colour_into_a_pipe() {
@@ -645,5 +678,46 @@ async fn logs_carry_no_colour_into_a_pipe() {
             !all.contains('\x1b'),
             "{colour:?}: colour in a pipe: {all:?}"
         );
+    }
+}
+
+/// Item 8: a plan starting with a UTF-8 byte-order mark loads; header names that differ only
+/// in case are rejected as duplicates; YAML tags other than `!!str` are rejected, not dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_files_with_a_bom_duplicate_headers_or_tags() {
+    let stack = Stack::start().await;
+    let seed = std::fs::read_to_string(root().join("tests/plans/seed.yaml"))
+        .unwrap()
+        .replace("ACTIVE", "green");
+    let cases = [
+        ("bom.yaml", format!("\u{feff}{seed}"), 0, ""),
+        (
+            "dup.yaml",
+            seed.replace(
+                "      Kong-Admin-Token: ${KONG_ADMIN_TOKEN:-}\n",
+                "      Kong-Admin-Token: ${KONG_ADMIN_TOKEN:-}\n      kong-admin-token: other-value\n",
+            ),
+            2,
+            "header `kong-admin-token` repeats `Kong-Admin-Token`",
+        ),
+        (
+            "tag.yaml",
+            seed.replace("name: address-service\nprovider", "name: !!binary YWRkcmVzcw==\nprovider"),
+            2,
+            "the YAML tag `!!binary` is not supported",
+        ),
+    ];
+    for (name, body, code, expect) in cases {
+        let path = stack.dir.path().join(name);
+        std::fs::write(&path, body).unwrap();
+        let mut cmd = stack.bgctl();
+        cmd.env("KONG_ADMIN_TOKEN", TOKEN)
+            .args(["plan", "validate"])
+            .arg(&path);
+        let out = crate::harness::run(cmd).await;
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{name}: {all}");
+        assert!(all.contains(expect), "{name}: {all}");
+        assert_clean(name, &out, &[TOKEN]);
     }
 }
