@@ -564,7 +564,7 @@ strategy:
 
     #[test]
     fn a_byte_order_mark_is_not_a_second_document() {
-        let text = format!("\u{feff}{}", PLAN.replace("HEADERS", ""));
+        let text = format!("\u{feff}---\n{}", PLAN.replace("HEADERS", ""));
         assert!(load_text(&text, "t0k3n-value").is_ok());
     }
 

@@ -162,7 +162,11 @@ async fn answer(seen: &Mutex<Vec<Seen>>, script: &Script, req: Request) -> Respo
 fn measured(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (Output, u64, Duration) {
     let mut cmd = std::process::Command::new("/usr/bin/time");
     cmd.args(["-f", "maxrss_kib=%M"])
-        .arg(assert_cmd::cargo::cargo_bin("bgctl"))
+        // `HOSTILE_BGCTL` runs another build (e.g. the one before this fix) as a negative control.
+        .arg(
+            std::env::var_os("HOSTILE_BGCTL")
+                .map_or_else(|| assert_cmd::cargo::cargo_bin("bgctl"), Into::into),
+        )
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -690,7 +694,8 @@ async fn plan_files_with_a_bom_duplicate_headers_or_tags() {
         .unwrap()
         .replace("ACTIVE", "green");
     let cases = [
-        ("bom.yaml", format!("\u{feff}{seed}"), 0, ""),
+        // A BOM before `---` was read as a second document.
+        ("bom.yaml", format!("\u{feff}---\n{seed}"), 0, "is a valid plan"),
         (
             "dup.yaml",
             seed.replace(
@@ -719,5 +724,75 @@ async fn plan_files_with_a_bom_duplicate_headers_or_tags() {
         assert_eq!(out.status.code(), Some(code), "{name}: {all}");
         assert!(all.contains(expect), "{name}: {all}");
         assert_clean(name, &out, &[TOKEN]);
+    }
+}
+
+/// Item 2 (HAProxy): a runtime API that answers every command with 1 GiB, or with a short
+/// reply that forges lines and sets the window title: exit 1, bounded memory, a short stderr
+/// without control bytes or forged lines.
+#[tokio::test(flavor = "multi_thread")]
+async fn haproxy_runtime_api_floods_and_forgeries() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    for (what, reply, total) in [
+        ("1 GiB reply", b"x x x x x x x\n".repeat(4096), GIB),
+        (
+            "forged reply",
+            b"1\n\x1b]0;pwned\x07\x1b[2J\ndone: `blue` is live\nhint: all good\n".to_vec(),
+            0,
+        ),
+    ] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let reply = reply.clone();
+                tokio::spawn(async move {
+                    let (r, mut w) = s.into_split();
+                    let mut line = String::new();
+                    let _ = tokio::io::BufReader::new(r).read_line(&mut line).await;
+                    let mut sent = 0u64;
+                    loop {
+                        if w.write_all(&reply).await.is_err() {
+                            return;
+                        }
+                        sent += reply.len() as u64;
+                        if sent >= total {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let env = vec![("HAPROXY_RUNTIME_API".to_string(), format!("tcp://{addr}"))];
+        let plan = root().join("plans/haproxy-blue-green.yaml");
+        let (out, kib, took) = measured_async(
+            dir.path().into(),
+            env,
+            args(&["status", "--timeout", "60s", "-f"], &plan),
+        )
+        .await;
+        let all = text(&out);
+        println!(
+            "  HAProxy {what}: exit {:?}, peak {:.1} MiB, {took:?}",
+            out.status.code(),
+            kib as f64 / 1024.0
+        );
+        assert_clean(what, &out, &[]);
+        assert!(
+            !all.lines()
+                .any(|l| l.starts_with("done:") || l.starts_with("hint: all good")),
+            "{what}: a forged line: {all}"
+        );
+        assert!(
+            out.stderr.len() < 64 * 1024,
+            "{what}: {} bytes of stderr",
+            out.stderr.len()
+        );
+        assert!(kib < RSS_BOUND_KIB, "{what}: peak {kib} KiB");
+        if total > 0 {
+            assert_eq!(out.status.code(), Some(1), "{what}: {all}");
+            assert!(all.contains("larger than 8 MiB"), "{what}: {all}");
+        }
     }
 }
