@@ -300,14 +300,20 @@ async fn admin_api_redirects_are_not_followed() {
                 a.extend(["-o", "json"]);
             }
             a.push("-f");
-            let (out, _, took) = measured_async(
+            let (out, kib, took) = measured_async(
                 stack.dir.path().into(),
                 env_for(&stack, &admin.url),
                 args(&a, &plan),
             )
             .await;
             let all = text(&out);
+            println!(
+                "  redirect HTTP {status} (json {json}): exit {:?}, peak {:.1} MiB, {took:?}",
+                out.status.code(),
+                kib as f64 / 1024.0
+            );
             assert_eq!(out.status.code(), Some(1), "HTTP {status}: {all}");
+            assert!(kib < RSS_BOUND_KIB, "HTTP {status}: peak {kib} KiB");
             assert!(
                 took < Duration::from_mins(1),
                 "HTTP {status}: took {took:?}"
@@ -502,13 +508,19 @@ async fn admin_api_messages_are_redacted_sanitised_and_capped() {
                 "-o", "json", "-vvv", "switch", "--to", "green", "--yes", "-f",
             ],
         ] {
-            let (out, kib, _) = measured_async(
+            let (out, kib, took) = measured_async(
                 stack.dir.path().into(),
                 env_for(&stack, &admin.url),
                 args(&a, &plan),
             )
             .await;
             let all = text(&out);
+            println!(
+                "  {what} {a:?}: exit {:?}, peak {:.1} MiB, {took:?}, {} bytes of stderr",
+                out.status.code(),
+                kib as f64 / 1024.0,
+                out.stderr.len()
+            );
             assert_eq!(out.status.code(), Some(1), "{what} {a:?}: {all}");
             assert_clean(what, &out, &[TOKEN]);
             assert!(
