@@ -40,6 +40,8 @@ pub mod limits {
     pub const PROMETHEUS_BODY: usize = 8 * 1024 * 1024;
     /// An HAProxy runtime API reply (`show servers state` of a large backend fits easily).
     pub const RUNTIME_REPLY: usize = 8 * 1024 * 1024;
+    /// One Kubernetes API answer (a list of Deployments or routes in one namespace).
+    pub const KUBE_BODY: usize = 16 * 1024 * 1024;
     /// What probes and verification read of an answer before dropping the connection.
     pub const PROBE_BODY: usize = 64 * 1024;
 }
@@ -115,15 +117,7 @@ pub fn redirected(resp: &reqwest::Response) -> Option<Redirected> {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     Some(Redirected {
         status: status.as_u16(),
-        location: location.map_or_else(
-            || "nowhere (no `Location` header)".to_string(),
-            |l| {
-                format!(
-                    "`{}`",
-                    crate::redact::server_text(&crate::redact::redact_url(&l), 200)
-                )
-            },
-        ),
+        location: show_location(location),
     })
 }
 
@@ -174,6 +168,42 @@ pub async fn drain(mut resp: reqwest::Response, cap: usize) {
             return;
         }
     }
+}
+
+/// The policy for a Kubernetes answer, as a layer on kube's service stack: a redirect (kube,
+/// through hyper, never follows one) is an error naming its `Location`; the body is capped at
+/// [`limits::KUBE_BODY`] (reading past it fails the call with a length-limit error).
+pub fn kube_answer<B, E>(
+    res: Result<http::Response<B>, E>,
+) -> Result<http::Response<http_body_util::Limited<B>>, Box<dyn std::error::Error + Send + Sync>>
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let res = res.map_err(Into::into)?;
+    let status = res.status();
+    if status.is_redirection() && status != http::StatusCode::NOT_MODIFIED {
+        let location = res
+            .headers()
+            .get(http::header::LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        return Err(Box::new(Redirected {
+            status: status.as_u16(),
+            location: show_location(location),
+        }));
+    }
+    Ok(res.map(|b| http_body_util::Limited::new(b, limits::KUBE_BODY)))
+}
+
+fn show_location(location: Option<String>) -> String {
+    location.map_or_else(
+        || "nowhere (no `Location` header)".to_string(),
+        |l| {
+            format!(
+                "`{}`",
+                crate::redact::server_text(&crate::redact::redact_url(&l), 200)
+            )
+        },
+    )
 }
 
 /// `4 MiB`, `512 KiB`, `100 bytes`.

@@ -808,3 +808,64 @@ async fn haproxy_runtime_api_floods_and_forgeries() {
         }
     }
 }
+
+/// Items 1 and 2 (Kubernetes): an API server that redirects gets no request through to the
+/// target and no token out; one that answers 1 GiB ends in exit 1 within bounded memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubernetes_api_redirects_and_floods() {
+    const KUBE_TOKEN: &str = "kube-sim-dummy-token";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+    for m in std::fs::read_dir(root().join("plans/k8s")).unwrap() {
+        let m = m.unwrap().path();
+        std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).unwrap();
+    }
+    let plan = dir.path().join("k8s-service-selector.yaml");
+    std::fs::copy(root().join("plans/k8s-service-selector.yaml"), &plan).unwrap();
+    let target = Hostile::start(|_, _| Reply::Fixed(200, vec![], b"{}".to_vec())).await;
+    let to = format!("{}/stolen", target.url);
+    let redirecting =
+        Hostile::start(move |_, _| Reply::Fixed(307, vec![("location", to.clone())], Vec::new()))
+            .await;
+    let flood = Hostile::start(|_, _| Reply::Stream {
+        prefix: b"{\"kind\": \"Service\", \"metadata\": {\"name\": \"".to_vec(),
+        chunk: vec![b'x'; 64 * 1024],
+        total: Some(GIB),
+        content_length: false,
+    })
+    .await;
+    for (what, server, expect) in [
+        ("307 redirect", &redirecting, "HTTP 307 redirecting to"),
+        ("1 GiB answer", &flood, "length limit exceeded"),
+    ] {
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, kube_sim::kubeconfig(&server.url)).unwrap();
+        let (out, kib, took) = measured_async(
+            dir.path().into(),
+            vec![("KUBECONFIG".into(), kubeconfig.display().to_string())],
+            args(&["-vvv", "status", "--timeout", "60s", "-f"], &plan),
+        )
+        .await;
+        let all = text(&out);
+        println!(
+            "  Kubernetes {what}: exit {:?}, peak {:.1} MiB, {took:?}",
+            out.status.code(),
+            kib as f64 / 1024.0
+        );
+        assert!(all.contains(expect), "{what}: {all}");
+        assert_eq!(out.status.code(), Some(1), "{what}: {all}");
+        assert_clean(what, &out, &[KUBE_TOKEN]);
+        assert!(kib < RSS_BOUND_KIB, "{what}: peak {kib} KiB");
+        assert!(
+            out.stderr.len() < 256 * 1024,
+            "{what}: {} bytes of stderr",
+            out.stderr.len()
+        );
+    }
+    assert!(
+        target.seen().is_empty(),
+        "the redirect target was called: {:?}",
+        target.seen()
+    );
+    assert!(!redirecting.seen().is_empty(), "the API server was asked");
+}
