@@ -56,22 +56,19 @@ impl Ui {
         &self.opts
     }
 
-    /// Writes a line of human text to stderr (suppressed with `-q` and in JSON mode). The line
-    /// passes through [`crate::redact::terminal`] (secrets, control characters) and newlines in
-    /// it are folded, so text from a server cannot start a line of its own.
-    pub fn say(&self, line: &str) {
-        if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
-            self.clear_spinner();
-            eprintln!("{}", crate::redact::terminal(line).replace('\n', " "));
-        }
-    }
-
-    /// Like [`Ui::say`] for a block of several lines (a table).
-    fn say_block(&self, text: &str) {
+    /// Writes human text to stderr (suppressed with `-q` and in JSON mode), through
+    /// [`crate::redact::terminal`] (secrets, control characters).
+    pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
             eprintln!("{}", crate::redact::terminal(text));
         }
+    }
+
+    /// One line of an event: like [`Ui::say`], with newlines folded, so text from a server
+    /// inside an event cannot start a line of its own.
+    fn event_line(&self, line: &str) {
+        self.say(&line.replace(['\n', '\r'], " "));
     }
 
     fn spin(&self, msg: &str) {
@@ -110,11 +107,11 @@ impl Ui {
                 rollout,
                 provider,
                 traffic,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "{} {rollout} on {provider}: traffic goes to {traffic}",
                 bold.apply_to("rollout")
             )),
-            Event::UpToDate { traffic } => self.say(&format!(
+            Event::UpToDate { traffic } => self.event_line(&format!(
                 "{} nothing to change; traffic goes to {traffic}",
                 green.apply_to("up to date:")
             )),
@@ -124,7 +121,7 @@ impl Ui {
                 traffic_calls,
             } => {
                 if !changes.is_empty() {
-                    self.say(&format!("{} change(s):", changes.len()));
+                    self.event_line(&format!("{} change(s):", changes.len()));
                     let mut table = comfy_table::Table::new();
                     table
                         .load_style(comfy_table::presets::NOTHING)
@@ -137,38 +134,38 @@ impl Ui {
                             c.detail.clone(),
                         ]);
                     }
-                    self.say_block(&table.to_string());
+                    self.say(&table.to_string());
                 }
                 if let Some((from, to)) = traffic {
-                    self.say(&format!("traffic: {from} → {}", bold.apply_to(to)));
+                    self.event_line(&format!("traffic: {from} → {}", bold.apply_to(to)));
                 }
                 if v >= 1 {
                     for c in changes {
-                        self.say(&format!("  {}", dim.apply_to(&c.call)));
+                        self.event_line(&format!("  {}", dim.apply_to(&c.call)));
                     }
                     for c in traffic_calls {
-                        self.say(&format!("  {}", dim.apply_to(c)));
+                        self.event_line(&format!("  {}", dim.apply_to(c)));
                     }
                 }
             }
             Event::LockAcquired { holder } => {
                 if v >= 1 {
-                    self.say(&format!("lock taken by {holder}"));
+                    self.event_line(&format!("lock taken by {holder}"));
                 }
             }
-            Event::LockBroken { previous } => self.say(&format!(
+            Event::LockBroken { previous } => self.event_line(&format!(
                 "{} broke the lock held by {}",
                 yellow.apply_to("warning:"),
                 previous.holder
             )),
             Event::LockReleased => {
                 if v >= 1 {
-                    self.say("lock released");
+                    self.event_line("lock released");
                 }
             }
             Event::Write { change } => {
                 if v >= 1 {
-                    self.say(&format!("  {} {}", dim.apply_to("→"), change.call));
+                    self.event_line(&format!("  {} {}", dim.apply_to("→"), change.call));
                 } else {
                     self.spin(&format!(
                         "{} {} {}",
@@ -186,7 +183,7 @@ impl Ui {
                     } else {
                         red.apply_to("unhealthy")
                     };
-                    self.say(&format!(
+                    self.event_line(&format!(
                         "  probe {env} {}: {mark} ({})",
                         health.target, health.detail
                     ));
@@ -198,13 +195,13 @@ impl Ui {
                 unhealthy,
             } => {
                 let msg = format!("probed {env}: {healthy} healthy, {unhealthy} unhealthy");
-                self.say(&if *unhealthy == 0 {
+                self.event_line(&if *unhealthy == 0 {
                     green.apply_to(msg).to_string()
                 } else {
                     red.apply_to(msg).to_string()
                 });
             }
-            Event::TrafficSet { from, to } => self.say(&format!(
+            Event::TrafficSet { from, to } => self.event_line(&format!(
                 "{} {from} → {}",
                 bold.apply_to("traffic moved:"),
                 bold.apply_to(to)
@@ -217,7 +214,7 @@ impl Ui {
                 ..
             } => {
                 if v >= 1 {
-                    self.say(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
+                    self.event_line(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
                 } else {
                     self.spin(&format!(
                         "verifying through the proxy: {observed:.1}% (expected {expected:.1}%)"
@@ -230,18 +227,18 @@ impl Ui {
                 } else {
                     red.apply_to("verification failed:")
                 };
-                self.say(&format!("{head} {detail}"));
+                self.event_line(&format!("{head} {detail}"));
             }
-            Event::RollingBack { reason, to } => self.say(&format!(
+            Event::RollingBack { reason, to } => self.event_line(&format!(
                 "{} to {to}: {reason}",
                 yellow.apply_to("rolling back")
             )),
-            Event::CleanedUp { object } => self.say(&format!("removed {object}")),
+            Event::CleanedUp { object } => self.event_line(&format!("removed {object}")),
             Event::Step {
                 index,
                 total,
                 description,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "{} {}/{total}: {description}",
                 bold.apply_to("step"),
                 index + 1
@@ -249,7 +246,7 @@ impl Ui {
             Event::Weight {
                 requested,
                 achieved,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "  canary weight: requested {requested}%, achieved {achieved:.3}%"
             )),
             Event::Paused {
@@ -258,17 +255,17 @@ impl Ui {
                 ..
             } => match remaining_secs {
                 Some(secs) => self.spin(&format!("paused: {waiting} ({secs}s left)")),
-                None => self.say(&format!("{} {waiting}", yellow.apply_to("paused:"))),
+                None => self.event_line(&format!("{} {waiting}", yellow.apply_to("paused:"))),
             },
             Event::Interrupted { action } => {
-                self.say(&format!("{} {action}", yellow.apply_to("interrupted:")));
+                self.event_line(&format!("{} {action}", yellow.apply_to("interrupted:")));
             }
             Event::AnalysisStarted { stage, checks } => {
                 self.spin(&format!("analysis ({stage}): {}", checks.join(", ")));
             }
             Event::Measurement { check, measurement } => {
                 if v >= 1 {
-                    self.say(&format!(
+                    self.event_line(&format!(
                         "  {check}: {} {} {}",
                         measurement.outcome,
                         measurement.value.as_deref().unwrap_or("-"),
@@ -283,7 +280,7 @@ impl Ui {
                 } else {
                     red.apply_to(verdict.summary.clone())
                 };
-                self.say(&format!("analysis {line}"));
+                self.event_line(&format!("analysis {line}"));
             }
             Event::Hook { kind, ok, detail } => {
                 let mark = if *ok {
@@ -291,12 +288,14 @@ impl Ui {
                 } else {
                     red.apply_to("failed")
                 };
-                self.say(&format!("hook {kind}: {mark}: {detail}"));
+                self.event_line(&format!("hook {kind}: {mark}: {detail}"));
             }
             Event::Warning { message } => {
-                self.say(&format!("{} {message}", yellow.apply_to("warning:")));
+                self.event_line(&format!("{} {message}", yellow.apply_to("warning:")));
             }
-            Event::Done { summary } => self.say(&format!("{} {summary}", green.apply_to("done:"))),
+            Event::Done { summary } => {
+                self.event_line(&format!("{} {summary}", green.apply_to("done:")));
+            }
         }
     }
 }
