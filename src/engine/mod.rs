@@ -307,7 +307,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         let http = crate::http::builder()
             .pool_max_idle_per_host(64)
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|_| crate::http::client());
         Engine {
             provider,
             plan,
