@@ -44,7 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -311,6 +311,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
             [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Print the schema of one `-o json` event line instead')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
@@ -331,7 +332,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
-            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema')
+            [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }

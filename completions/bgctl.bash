@@ -786,7 +786,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__schema)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-v -q -o -h -V --events --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

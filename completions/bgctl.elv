@@ -41,7 +41,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand status 'Show the live side, targets, health, lock and last change'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
-            cand schema 'Print the plan''s JSON Schema'
+            cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bgctl;plan'= {
@@ -291,6 +291,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
             cand --max-plan-bytes 'Largest plan file accepted, in bytes'
             cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand --events 'Print the schema of one `-o json` event line instead'
             cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand -q 'Only errors'
@@ -310,7 +311,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand status 'Show the live side, targets, health, lock and last change'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
-            cand schema 'Print the plan''s JSON Schema'
+            cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bgctl;help;plan'= {

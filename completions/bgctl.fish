@@ -45,7 +45,7 @@ complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "abort" -d 'Abort a cana
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "schema" -d 'Print the plan\'s JSON Schema'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
@@ -231,6 +231,7 @@ never\t'Never'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l events -d 'Print the schema of one `-o json` event line instead'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l no-progress -d 'Never show progress spinners'
@@ -244,7 +245,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_su
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "schema" -d 'Print the plan\'s JSON Schema'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'

@@ -4,7 +4,9 @@
 //! the renderer passes everything through [`crate::redact`] in case a server echoed one.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
+use crate::engine::step::Command;
 use crate::engine::EngineError;
 use crate::exit::Exit;
 use crate::plan::PlanErrors;
@@ -50,15 +52,25 @@ impl CliError {
         }
     }
 
-    /// Replaces the `<plan>` placeholder in hints with the plan file, so printed commands can be
-    /// run as they are.
-    #[must_use]
-    pub fn with_plan(mut self, file: &std::path::Path) -> CliError {
-        let file = file.display().to_string();
-        for h in &mut self.hints {
-            *h = h.replace("<plan>", &file);
+    /// An engine error, its hints naming runnable commands for the plan at `plan`.
+    pub fn engine(e: &EngineError, plan: &Path) -> CliError {
+        let mut causes = chain(e);
+        let headline = if causes.is_empty() {
+            e.to_string()
+        } else {
+            causes.remove(0)
+        };
+        let mut hints = crate::cli::remedy::hints(e, plan);
+        if let EngineError::Provider(p) = &e {
+            hints.push(provider_hint(p, plan));
         }
-        self
+        CliError {
+            exit: e.exit(),
+            headline,
+            detail: None,
+            causes,
+            hints,
+        }
     }
 
     /// The text written to stderr. Every part passes through [`crate::redact`]: secrets are
@@ -111,31 +123,10 @@ impl From<PlanErrors> for CliError {
     }
 }
 
-impl From<EngineError> for CliError {
-    fn from(e: EngineError) -> Self {
-        let mut causes = chain(&e);
-        let headline = if causes.is_empty() {
-            e.to_string()
-        } else {
-            causes.remove(0)
-        };
-        let mut hints = e.hints();
-        if let EngineError::Provider(p) = &e {
-            hints.push(provider_hint(p));
-        }
-        CliError {
-            exit: e.exit(),
-            headline,
-            detail: None,
-            causes,
-            hints,
-        }
-    }
-}
-
-fn provider_hint(e: &crate::providers::ProviderError) -> String {
+fn provider_hint(e: &crate::providers::ProviderError, plan: &Path) -> String {
     use crate::providers::kong::client::KongError;
     use crate::providers::ProviderError;
+    let status = || crate::cli::remedy::command_line(&Command::Status, plan, false);
     match e {
         ProviderError::Kong(KongError::Unreachable { .. })
             if chain(e).iter().any(|c| c.contains("certificate")) =>
@@ -151,22 +142,22 @@ fn provider_hint(e: &crate::providers::ProviderError) -> String {
         ProviderError::Haproxy(crate::providers::haproxy::HaproxyError::Unreachable { .. } | crate::providers::haproxy::HaproxyError::Timeout { .. }) => "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Status { status: 404, .. }) => "Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Unreachable { .. }) => "check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into(),
-        ProviderError::Kube(k) => kube_hint(k),
-        _ => "run `bgctl status -f <plan>` to see the live state".into(),
+        ProviderError::Kube(k) => kube_hint(k, &status()),
+        _ => format!("run `{}` to see the live state", status()),
     }
 }
 
-fn kube_hint(e: &crate::providers::kubernetes::client::KubeError) -> String {
+fn kube_hint(e: &crate::providers::kubernetes::client::KubeError, status: &str) -> String {
     use crate::providers::kubernetes::client::KubeError;
     match e {
         KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
         // A write whose connection failed may have been carried out (the answer was lost).
         KubeError::Transport { verb: verb @ ("POST" | "PUT" | "PATCH" | "DELETE"), what, .. } => format!(
-            "check that the cluster in the kubeconfig is reachable; the {verb} of {what} may have been carried out before the connection failed: run `bgctl status -f <plan>` to see the live state"
+            "check that the cluster in the kubeconfig is reachable; the {verb} of {what} may have been carried out before the connection failed: run `{status}` to see the live state"
         ),
         KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
         KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
         KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),
-        KubeError::Api { .. } => "run `bgctl status -f <plan>` to see the live state".into(),
+        KubeError::Api { .. } => format!("run `{status}` to see the live state"),
     }
 }

@@ -1,10 +1,8 @@
 //! The `bgctl` binary: parse, set up tracing, run.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = bgctl::Cli::parse();
+    let cli = bgctl::cli::parse();
     let level = match cli.global.verbose {
         0 | 1 => "warn",
         2 => "info,bgctl=debug",

@@ -1,4 +1,4 @@
-//! `bgctl completions SHELL` and `bgctl schema`.
+//! `bgctl completions SHELL` and `bgctl schema [--events]`.
 
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
@@ -27,9 +27,21 @@ pub fn completions(shell: Shell) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Print the plan's JSON Schema.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the schema of one `-o json` event line instead.
+    #[arg(long)]
+    pub events: bool,
+}
+
 /// Runs `schema`.
-pub fn cmd_schema() -> Exit {
-    let schema = schemars::schema_for!(Plan);
+pub fn cmd_schema(args: &SchemaArgs) -> Exit {
+    let schema = if args.events {
+        crate::ui::json::schema()
+    } else {
+        serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or_default()
+    };
     println!(
         "{}",
         serde_json::to_string_pretty(&schema).unwrap_or_default()

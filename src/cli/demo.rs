@@ -69,22 +69,20 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
     let opts = Options::unattended(g.timeout);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
+    let failed = |e: crate::engine::EngineError| CliError::engine(&e, Path::new("plans/demo.yaml"));
 
     ui.say("\n== 1. plan apply: create service, route, both upstreams; blue goes live");
-    engine.deploy("blue", "apply").await?;
+    engine.deploy("blue", "apply").await.map_err(failed)?;
     ui.say("\n== 2. plan apply again: nothing differs, so nothing is written");
-    engine.deploy("blue", "apply").await?;
+    engine.deploy("blue", "apply").await.map_err(failed)?;
     ui.say(
         "\n== 3. switch --to green: probe green, switch the service host, verify through the proxy",
     );
-    engine.deploy("green", "switch").await?;
+    engine.deploy("green", "switch").await.map_err(failed)?;
     ui.say("\n== 4. rollback: back to blue in one write, verified");
-    engine.rollback().await?;
+    engine.rollback().await.map_err(failed)?;
 
-    let snapshot = provider
-        .snapshot()
-        .await
-        .map_err(|e| CliError::from(crate::engine::EngineError::from(e)))?;
+    let snapshot = provider.snapshot().await.map_err(|e| failed(e.into()))?;
     let view = StatusView {
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),

@@ -1,15 +1,17 @@
-//! `bgctl plan diff FILE`: read the live state and show what `apply` would change.
+//! `bgctl plan diff FILE`: read the live state and print the steps `apply` would make, each
+//! with its exact writes, on stdout (`-o json`: one object per step and per write).
 
 use clap::Args;
 
 use super::{GlobalArgs, PlanFileArg};
+use crate::engine::canary::{CanaryOptions, Start};
 use crate::engine::events::{Collect, Event, Reporter};
 use crate::engine::{Engine, Options};
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::ui::Ui;
 
-/// Show what `apply` would change (a table; with `-v` the exact Admin API calls).
+/// Show the steps `apply` would make, each with its exact writes (on stdout).
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The plan file.
@@ -47,22 +49,20 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
     let provider = super::provider(&plan, &opts.deadline)?;
     let collect = Collect::default();
     let tee = Tee(ui, &collect);
-    let target = plan
-        .strategy
-        .blue_green
-        .as_ref()
-        .map(|b| b.active_environment.clone())
-        .or_else(|| plan.strategy.canary.as_ref().map(|c| c.canary.clone()))
-        .unwrap_or_default();
     let engine = Engine::new(&provider, &plan, &opts, &tee);
-    engine.deploy(&target, "apply").await.map_err(|e| {
+    let result = match &plan.strategy.blue_green {
+        Some(bg) => engine.deploy(&bg.active_environment, "apply").await,
+        None => engine.canary(Start::Apply, CanaryOptions::default()).await,
+    };
+    result.map_err(|e| {
+        let err = CliError::engine(&e, &args.file);
         if args.exit_code {
             CliError {
                 exit: Exit::Error,
-                ..CliError::from(e)
+                ..err
             }
         } else {
-            CliError::from(e)
+            err
         }
     })?;
     let changed = collect

@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod diff;
 mod promote;
+pub mod remedy;
 mod rollback;
 mod status;
 mod switch;
@@ -109,8 +110,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
-    /// Print the plan's JSON Schema.
-    Schema,
+    /// Print the plan's JSON Schema (`--events`: that of the `-o json` events).
+    Schema(completions::SchemaArgs),
 }
 
 /// `bgctl plan …`.
@@ -124,9 +125,51 @@ pub enum PlanCommand {
     Apply(apply::ApplyArgs),
 }
 
+/// Parses the process's command line. A usage error exits 2 as clap reports it; with
+/// `-o json` it is also written as `error` and `result` events on stdout.
+pub fn parse() -> Cli {
+    match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let wants_json = {
+                let args: Vec<String> = std::env::args().collect();
+                args.windows(2)
+                    .any(|w| matches!(w[0].as_str(), "-o" | "--output") && w[1] == "json")
+                    || args.iter().any(|a| a == "--output=json" || a == "-ojson")
+            };
+            if e.use_stderr() && wants_json {
+                let ui = Ui::new(UiOptions {
+                    format: Format::Json,
+                    verbosity: 0,
+                    progress: false,
+                    color: false,
+                });
+                // clap's first paragraph, e.g. "the following required arguments were not
+                // provided: <FILE>".
+                let text = e.to_string();
+                let headline = text
+                    .lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let headline = headline.trim_start_matches("error: ").to_string();
+                let err = CliError::usage(headline, "run `bgctl --help` for the usage");
+                ui.finish(&Err(err), true);
+            }
+            e.exit()
+        }
+    }
+}
+
 /// Runs a parsed command line and returns the exit code. Safe to call more than once.
 pub async fn run(cli: Cli) -> Exit {
     let ui = Ui::new(ui_options(&cli.global));
+    // `status` and `schema` print one document; every other command is a stream of events.
+    let streams = !matches!(
+        cli.command,
+        Command::Status(_) | Command::Schema(_) | Command::Completions(_)
+    );
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
         Command::Plan(PlanCommand::Diff(a)) => diff::cmd_diff(&cli.global, &ui, &a).await,
@@ -138,8 +181,9 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
-        Command::Schema => Ok(completions::cmd_schema()),
+        Command::Schema(a) => Ok(completions::cmd_schema(&a)),
     };
+    ui.finish(&result, streams);
     drop(ui);
     match result {
         Ok(code) => code,
@@ -292,5 +336,5 @@ pub(crate) fn finish(
 ) -> Result<Exit, CliError> {
     result
         .map(|_| Exit::Ok)
-        .map_err(|e| CliError::from(e).with_plan(file))
+        .map_err(|e| CliError::engine(&e, file))
 }

@@ -34,9 +34,10 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
     let opts = super::options(g, &change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    let snapshot = provider.snapshot().await.map_err(|e| {
-        CliError::from(crate::engine::EngineError::from(e)).with_plan(&args.plan.file)
-    })?;
+    let snapshot = provider
+        .snapshot()
+        .await
+        .map_err(|e| CliError::engine(&crate::engine::EngineError::from(e), &args.plan.file))?;
     let mut health = Vec::new();
     if let (Some(hc), false) = (&plan.health_check, args.no_probe) {
         let spec = ProbeSpec {
@@ -73,7 +74,10 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!("{}", crate::redact::json_line(&view).unwrap_or_default());
+        println!(
+            "{}",
+            crate::redact::json_line(&view.to_json()).unwrap_or_default()
+        );
     } else {
         print!("{}", crate::redact::terminal(&view.render()));
     }

@@ -8,6 +8,7 @@ use super::GlobalArgs;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::plan;
+use crate::ui::json::{CliLine, Problem};
 use crate::ui::{Format, Ui};
 
 /// Check plans offline: every problem at once, with file:line:column, key path and a hint.
@@ -26,10 +27,10 @@ pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit
         match plan::load_and_validate(file, &limits) {
             Ok(loaded) => {
                 if ui.options().format == Format::Json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"event": "valid", "file": file, "rollout": loaded.plan.metadata.name})
-                    );
+                    ui.line(&CliLine::Valid {
+                        file: file.display().to_string(),
+                        rollout: loaded.plan.metadata.name.clone(),
+                    });
                 } else {
                     ui.say(&format!(
                         "ok: `{}` is a valid plan (rollout `{}`)",
@@ -40,22 +41,31 @@ pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit
             }
             Err(e) => {
                 if ui.options().format == Format::Json {
-                    let problems: Vec<_> = e
+                    let problems = e
                         .problems
                         .iter()
-                        .map(|p| serde_json::json!({"path": p.path, "message": p.message, "hint": p.hint, "line": p.pos.map(|x| x.line), "column": p.pos.map(|x| x.col)}))
+                        .map(|p| Problem {
+                            path: p.path.clone(),
+                            message: p.message.clone(),
+                            hint: p.hint.clone(),
+                            line: p.pos.map(|x| x.line),
+                            column: p.pos.map(|x| x.col),
+                        })
                         .collect();
-                    println!(
-                        "{}",
-                        serde_json::json!({"event": "invalid", "file": file, "problems": problems})
-                    );
+                    ui.line(&CliLine::Invalid {
+                        file: file.display().to_string(),
+                        problems,
+                    });
                 }
                 failed.push(e);
             }
         }
     }
     match failed.len() {
-        0 => Ok(Exit::Ok),
+        0 => {
+            ui.set_summary(format!("{} valid plan(s)", args.files.len()));
+            Ok(Exit::Ok)
+        }
         1 => Err(failed.remove(0).into()),
         n => {
             let detail = failed.iter().fold(String::new(), |mut acc, e| {

@@ -16,11 +16,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::events::Event;
-use std::future::Future;
-use std::pin::Pin;
-
 use super::analysis::Judgement;
+use super::events::Event;
+use super::execute::Run;
+use super::step::{Remedy, Step, Waiting};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
 use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
@@ -36,11 +35,6 @@ pub enum Start {
     PromoteFull,
 }
 
-enum Gate {
-    Continue,
-    Paused,
-}
-
 /// Canary-specific options.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CanaryOptions {
@@ -49,7 +43,7 @@ pub struct CanaryOptions {
 }
 
 impl<P: Provider> Engine<'_, P> {
-    fn canary_spec(&self) -> Result<&Canary, EngineError> {
+    pub(crate) fn canary_spec(&self) -> Result<&Canary, EngineError> {
         self.plan
             .strategy
             .canary
@@ -57,7 +51,7 @@ impl<P: Provider> Engine<'_, P> {
             .ok_or_else(|| EngineError::Invalid("the plan's strategy is not a canary".into()))
     }
 
-    fn canary_record(
+    pub(crate) fn canary_record(
         &self,
         c: &Canary,
         action: &str,
@@ -75,68 +69,6 @@ impl<P: Provider> Engine<'_, P> {
         r
     }
 
-    /// Where a canary run starts, from the recorded state.
-    fn resume_point(c: &Canary, snap: &Snapshot) -> Option<usize> {
-        let r = &snap.record;
-        let ours = r.canary.as_deref() == Some(c.canary.as_str())
-            && r.stable.as_deref() == Some(c.stable.as_str());
-        (ours && matches!(r.phase, Phase::Progressing | Phase::Paused)).then(|| r.step.unwrap_or(0))
-    }
-
-    /// Where a run starts from `snap`: `None` when the canary is already complete, else the
-    /// recorded resume point, the first step to run and the setup writes.
-    #[allow(clippy::type_complexity)]
-    fn canary_start(
-        &self,
-        c: &Canary,
-        start: Start,
-        snap: &Snapshot,
-    ) -> Result<Option<(Option<usize>, usize, Vec<crate::providers::Change>)>, EngineError> {
-        let resume = Self::resume_point(c, snap);
-        let gate_step = resume.filter(|_| {
-            snap.record.phase == Phase::Paused
-                && snap
-                    .record
-                    .waiting
-                    .as_deref()
-                    .is_some_and(|w| w.starts_with("manual gate"))
-        });
-        if start != Start::Apply && resume.is_none() {
-            return Err(EngineError::Invalid(format!(
-                "rollout `{}` has no canary in progress to promote (phase {})",
-                self.plan.metadata.name,
-                snap.record.phase.as_str()
-            )));
-        }
-        let at_end = resume.is_none()
-            && snap.traffic
-                == (Traffic::Env {
-                    env: c.canary.clone(),
-                })
-            && self.provider.setup_changes(snap).is_empty();
-        if at_end && snap.extra.is_empty() {
-            return Ok(None);
-        }
-        if at_end {
-            // A run killed after its last traffic write left the mix behind: only the final
-            // cleanup is left to do.
-            return Ok(Some((Some(c.steps.len()), c.steps.len(), Vec::new())));
-        }
-        let first = match (start, resume) {
-            (Start::PromoteFull, _) => c.steps.len(),
-            (Start::Promote, Some(step)) if gate_step == Some(step) => step + 1,
-            (_, Some(step)) => step,
-            (Start::Apply, None) => 0,
-            (_, None) => unreachable!("checked above"),
-        };
-        let changes = if resume.is_none() {
-            self.provider.setup_changes(snap)
-        } else {
-            Vec::new()
-        };
-        Ok(Some((resume, first, changes)))
-    }
-
     /// Runs (or resumes, or promotes) the canary.
     ///
     /// Like `deploy`, the state is read again under the lock and the run starts from that read:
@@ -145,18 +77,17 @@ impl<P: Provider> Engine<'_, P> {
     pub async fn canary(&self, start: Start, copts: CanaryOptions) -> Result<Outcome, EngineError> {
         let c = self.canary_spec()?;
         let snap = self.observe().await?;
-        let Some((resume, _, changes)) = self.canary_start(c, start, &snap)? else {
+        let Some(planned) = self.canary_start(c, start, &snap)? else {
             return self.up_to_date(&snap).await;
         };
         self.emit(Event::Planned {
-            changes,
-            traffic: None,
-            traffic_calls: Vec::new(),
+            steps: planned.steps.clone(),
+            dry_run: self.opts.dry_run,
         });
         if self.opts.dry_run {
             return Ok(Outcome::DryRun);
         }
-        if start == Start::Apply && resume.is_none() {
+        if start == Start::Apply && planned.resume.is_none() {
             self.confirm(&format!(
                 "Start a canary of `{}`: {} → {} in {} steps?",
                 self.plan.metadata.name,
@@ -167,26 +98,53 @@ impl<P: Provider> Engine<'_, P> {
         }
         let result = Box::pin(self.with_lock(async {
             let snap = self.provider.snapshot().await?;
-            let Some((resume, first, changes)) = self.canary_start(c, start, &snap)? else {
+            let Some(planned) = self.canary_start(c, start, &snap)? else {
                 self.emit(Event::UpToDate {
                     traffic: snap.traffic.clone(),
                 });
                 return Ok(Outcome::UpToDate);
             };
-            for change in &changes {
-                self.emit(Event::Write {
-                    change: change.clone(),
-                });
-                self.provider.apply(change).await?;
+            let action = if start == Start::Apply {
+                "apply"
+            } else {
+                "promote"
+            };
+            // Ensuring objects and probing the canary move no traffic: an interrupt there needs
+            // no rollback. From the first step that may move traffic on, it does.
+            let split = planned
+                .steps
+                .iter()
+                .position(|s| !matches!(s, Step::Ensure { .. } | Step::Probe { .. }))
+                .unwrap_or(planned.steps.len());
+            let (prepare, rollout) = planned.steps.split_at(split);
+            let mut run = Run {
+                previous: Some(c.stable.clone()),
+                to: Traffic::Env {
+                    env: c.canary.clone(),
+                },
+                record: None,
+                canary: Some(c),
+                action,
+                extra: false,
+                background: None,
+                fresh: Some(snap.clone()),
+            };
+            let result = async {
+                self.steps_loop(c, prepare, &mut run).await?;
+                self.run_steps(c, rollout, &mut run).await
             }
-            if resume.is_none() {
-                self.probe_env(&c.canary).await?;
-            }
-            let result = self.run_steps(c, first, start).await;
-            // A failed write after traffic moved: back to stable (exit 3), or exit 4.
+            .await;
             match result {
+                Ok(()) => {
+                    self.emit(Event::Done {
+                        summary: format!("canary complete: `{}` takes all traffic", c.canary),
+                    });
+                    Ok(Outcome::Changed(Traffic::Env {
+                        env: c.canary.clone(),
+                    }))
+                }
+                // A failed write after traffic moved: back to stable (exit 3), or exit 4.
                 Err(e) => Err(self.after_failure(e, &snap.traffic, Some(&c.stable)).await),
-                ok => ok,
             }
         }));
         match result.await {
@@ -197,201 +155,72 @@ impl<P: Provider> Engine<'_, P> {
         }
     }
 
-    async fn run_steps(
-        &self,
+    /// Runs the steps; SIGINT/SIGTERM stops them and applies the plan's interrupt policy.
+    async fn run_steps<'s>(
+        &'s self,
         c: &Canary,
-        first: usize,
-        start: Start,
-    ) -> Result<Outcome, EngineError> {
+        steps: &'s [Step],
+        run: &mut Run<'s>,
+    ) -> Result<(), EngineError> {
         let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
-        let mut steps = Box::pin(self.steps_loop(c, first, start));
+        let mut running = Box::pin(self.steps_loop(c, steps, run));
         tokio::select! {
-            r = &mut steps => r,
+            r = &mut running => r,
             () = interrupted() => {
-                drop(steps);
+                drop(running);
                 Err(self.on_interrupt(c, policy).await)
             }
         }
     }
 
-    async fn steps_loop(
-        &self,
+    /// Executes the steps in order. While the background analysis runs, each step runs beside
+    /// it, and its verdict is acted on as soon as it comes (a failure stops a pause at once).
+    async fn steps_loop<'s>(
+        &'s self,
         c: &Canary,
-        first: usize,
-        start: Start,
-    ) -> Result<Outcome, EngineError> {
-        let action = if start == Start::Apply {
-            "apply"
-        } else {
-            "promote"
-        };
+        steps: &'s [Step],
+        run: &mut Run<'s>,
+    ) -> Result<(), EngineError> {
         let total = c.steps.len();
-        if first == 0 {
-            if let Err(why) = self
-                .run_hooks("preSwitch", &self.plan.hooks.pre_switch)
-                .await
-            {
-                return Err(EngineError::AnalysisFailed {
-                    stage: "preSwitch hook".into(),
-                    why,
-                });
-            }
-        }
-        // Background analysis starts once step `startAfterStep` is done and must have passed
-        // before the final promotion; it runs concurrently with the steps.
-        let background = c.analysis.as_ref();
-        let start_after = background.and_then(|a| a.start_after_step).unwrap_or(0);
-        let mut bg: Option<Pin<Box<dyn Future<Output = Judgement> + '_>>> = None;
-        let mut bg_started = false;
-        for index in first..total {
-            if let Some(a) = background.filter(|_| !bg_started && index > start_after) {
-                bg = Some(Box::pin(self.analyse("background", &a.checks)));
-                bg_started = true;
-            }
-            let step = Box::pin(self.run_step(c, index, action));
-            tokio::pin!(step);
-            loop {
-                tokio::select! {
-                    r = &mut step => { r?; break; }
-                    j = async { bg.as_mut().expect("guarded").as_mut().await }, if bg.is_some() => {
-                        bg = None;
-                        self.background_verdict(c, j, total).await?;
+        for step in steps {
+            let mut bg = if matches!(step, Step::AwaitBackground) {
+                None
+            } else {
+                run.background.take()
+            };
+            let result = {
+                let fut = self.execute(step, run);
+                tokio::pin!(fut);
+                loop {
+                    tokio::select! {
+                        r = &mut fut => break r,
+                        j = async { bg.as_mut().expect("guarded").as_mut().await }, if bg.is_some() => {
+                            bg = None;
+                            if let Err(e) = self.background_verdict(c, j, total).await {
+                                break Err(e);
+                            }
+                        }
                     }
                 }
+            };
+            if run.background.is_none() {
+                run.background = bg;
             }
+            result?;
         }
-        if let Some(running) = bg.take() {
-            self.background_verdict(c, running.await, total).await?;
-        } else if let Some(a) = background.filter(|_| !bg_started) {
-            let j = self.analyse("background", &a.checks).await;
-            self.background_verdict(c, j, total).await?;
-        }
-        // Every plan ends at 100%: make the canary's own object live and drop the mixed one.
-        let snap = self.provider.snapshot().await?;
-        let to = Traffic::Env {
-            env: c.canary.clone(),
-        };
-        if snap.traffic != to || snap.record.phase != Phase::Completed {
-            let record = self.canary_record(c, action, Phase::Completed, total, Some(100.0), None);
-            self.move_traffic(&snap, &to, &record).await?;
-            if let Err(reason) = self.verify_step(c, 100.0).await {
-                return Err(self
-                    .roll_back_after_failure(&to, Some(&c.stable), &reason)
-                    .await);
-            }
-        }
-        if let Err(why) = self
-            .run_hooks("postSwitch", &self.plan.hooks.post_switch)
-            .await
-        {
-            return Err(self
-                .roll_back_after_failure(
-                    &to,
-                    Some(&c.stable),
-                    &format!("postSwitch hook failed: {why}"),
-                )
-                .await);
-        }
-        // Only a provider with a temporary object to remove (Kong's mixed upstream, listed in
-        // `extra`) waits `cleanupDelay` for in-flight requests; weights on one object
-        // (Kubernetes routes) leave nothing behind.
-        if !snap.extra.is_empty() {
-            tokio::time::sleep(
-                c.cleanup_delay.map_or(Duration::from_secs(2), |d| d.0).min(
-                    self.opts
-                        .deadline
-                        .get()
-                        .saturating_duration_since(Instant::now()),
-                ),
-            )
-            .await;
-        }
-        self.cleanup().await;
-        // The stable side no longer serves: retire it as the plan says (Kubernetes
-        // `oldDeployment`; the provider re-checks that traffic is still all on the canary).
-        match self
-            .provider
-            .retire(&c.stable, &c.canary, self.opts.deadline.get())
-            .await
-        {
-            Ok(done) => done
-                .into_iter()
-                .for_each(|object| self.emit(Event::CleanedUp { object })),
-            Err(e) => self.emit(Event::Warning {
-                message: format!(
-                    "`{}` is live, but retiring `{}` failed: {e}",
-                    c.canary, c.stable
-                ),
-            }),
-        }
-        self.emit(Event::Done {
-            summary: format!("canary complete: `{}` takes all traffic", c.canary),
-        });
-        Ok(Outcome::Changed(to))
+        Ok(())
     }
 
     /// A canary step's data-plane check: only when the plan asks for it (`strategy.canary.verify`).
-    async fn verify_step(&self, c: &Canary, expected: f64) -> Result<(), String> {
+    pub(crate) async fn verify_step(&self, c: &Canary, expected: f64) -> Result<(), String> {
         if c.verify.is_none() {
             return Ok(());
         }
         self.verify_env(&c.canary, expected).await
     }
 
-    /// Runs one step (not the final promotion).
-    async fn run_step(&self, c: &Canary, index: usize, action: &str) -> Result<(), EngineError> {
-        let total = c.steps.len();
-        let step = &c.steps[index];
-        if let Some(w) = step.set_weight {
-            self.emit(Event::Step {
-                index,
-                total,
-                description: format!("setWeight {w}"),
-            });
-            self.set_weight(c, w, index + 1, action).await
-        } else if let Some(d) = step.pause.as_ref().and_then(|p| p.duration) {
-            self.emit(Event::Step {
-                index,
-                total,
-                description: format!("pause {}", humantime::format_duration(d.0)),
-            });
-            self.timed_pause(c, index, d.0).await
-        } else if step.pause.is_some() {
-            self.emit(Event::Step {
-                index,
-                total,
-                description: "manual gate".into(),
-            });
-            match self.gate(c, index).await? {
-                Gate::Continue => Ok(()),
-                Gate::Paused => Err(EngineError::PausedAtGate {
-                    step: index + 1,
-                    rollout: self.plan.metadata.name.clone(),
-                }),
-            }
-        } else if let Some(a) = &step.analysis {
-            self.emit(Event::Step {
-                index,
-                total,
-                description: format!("analysis {}", a.checks.join(", ")),
-            });
-            match self
-                .analyse(&format!("step {}", index + 1), &a.checks)
-                .await
-            {
-                Judgement::Pass => Ok(()),
-                Judgement::Fail(why) => Err(self
-                    .fail_canary(c, &format!("analysis at step {}: {why}", index + 1))
-                    .await),
-                Judgement::Inconclusive(why) => Err(self.pause_inconclusive(c, index, &why).await),
-            }
-        } else {
-            Ok(())
-        }
-    }
-
     /// Acts on the background analysis' verdict.
-    async fn background_verdict(
+    pub(crate) async fn background_verdict(
         &self,
         c: &Canary,
         j: Judgement,
@@ -407,7 +236,7 @@ impl<P: Provider> Engine<'_, P> {
     }
 
     /// A failed check: all traffic back to stable now (exit 3), or exit 4 if that fails.
-    async fn fail_canary(&self, c: &Canary, why: &str) -> EngineError {
+    pub(crate) async fn fail_canary(&self, c: &Canary, why: &str) -> EngineError {
         let current = match self.provider.snapshot().await {
             Ok(s) => s.traffic,
             Err(_) => self.last_traffic(&Traffic::Foreign {
@@ -423,7 +252,7 @@ impl<P: Provider> Engine<'_, P> {
         &self,
         c: &Canary,
         index: usize,
-        waiting: String,
+        waiting: Waiting,
     ) -> Result<(), EngineError> {
         let weight = self
             .provider
@@ -437,7 +266,7 @@ impl<P: Provider> Engine<'_, P> {
             Phase::Paused,
             index,
             weight,
-            Some(waiting.clone()),
+            Some(waiting.encode()),
         );
         self.provider.write_record(&record).await?;
         self.emit(Event::Paused {
@@ -449,12 +278,16 @@ impl<P: Provider> Engine<'_, P> {
     }
 
     /// An inconclusive verdict: record a gate for a person (`promote` passes it, `abort` ends it).
-    async fn pause_inconclusive(&self, c: &Canary, index: usize, why: &str) -> EngineError {
-        let waiting = format!(
-            "manual gate at step {} (analysis inconclusive): run `bgctl promote` or `bgctl abort`",
-            index + 1
-        );
-        if let Err(e) = self.record_gate(c, index, waiting).await {
+    pub(crate) async fn pause_inconclusive(
+        &self,
+        c: &Canary,
+        index: usize,
+        why: &str,
+    ) -> EngineError {
+        if let Err(e) = self
+            .record_gate(c, index, Waiting::Inconclusive { step: index })
+            .await
+        {
             self.emit(Event::Warning {
                 message: format!("recording the pause failed: {e}"),
             });
@@ -465,14 +298,20 @@ impl<P: Provider> Engine<'_, P> {
         }
     }
 
-    async fn set_weight(
+    /// A `setWeight` step: moves traffic to the split (or all of it to the canary at 100%),
+    /// recording the next step in the same write, then verifies it where the plan says so.
+    pub(crate) async fn set_weight(
         &self,
         c: &Canary,
-        percent: f64,
+        (percent, achieved): (f64, f64),
         next_step: usize,
         action: &str,
+        fresh: Option<Snapshot>,
     ) -> Result<(), EngineError> {
-        let snap = self.provider.snapshot().await?;
+        let snap = match fresh {
+            Some(snap) => snap,
+            None => self.provider.snapshot().await?,
+        };
         let (to, expected) = if percent >= 100.0 {
             (
                 Traffic::Env {
@@ -481,9 +320,6 @@ impl<P: Provider> Engine<'_, P> {
                 100.0,
             )
         } else {
-            let achieved = self
-                .provider
-                .achieved_split(&c.stable, &c.canary, percent)?;
             self.emit(Event::Weight {
                 requested: percent,
                 achieved,
@@ -510,7 +346,12 @@ impl<P: Provider> Engine<'_, P> {
         Ok(())
     }
 
-    async fn timed_pause(&self, c: &Canary, index: usize, d: Duration) -> Result<(), EngineError> {
+    pub(crate) async fn timed_pause(
+        &self,
+        c: &Canary,
+        index: usize,
+        d: Duration,
+    ) -> Result<(), EngineError> {
         let until = Instant::now() + d;
         if until > self.opts.deadline.get() {
             return Err(EngineError::Invalid(format!(
@@ -531,14 +372,14 @@ impl<P: Provider> Engine<'_, P> {
             Phase::Paused,
             index + 1,
             weight,
-            Some(format!("timed pause at step {}", index + 1)),
+            Some(Waiting::TimedPause { step: index }.encode()),
         );
         self.provider.write_record(&record).await?;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             self.emit(Event::Paused {
                 step: index,
-                waiting: format!("timed pause at step {}", index + 1),
+                waiting: Waiting::TimedPause { step: index },
                 remaining_secs: Some(left.as_secs()),
             });
             if left.is_zero() {
@@ -548,8 +389,9 @@ impl<P: Provider> Engine<'_, P> {
         }
     }
 
-    /// A manual gate.
-    async fn gate(&self, c: &Canary, index: usize) -> Result<Gate, EngineError> {
+    /// A manual gate: asked on a terminal without `--yes`; otherwise recorded in the target
+    /// system, and the run stops (exit 6) until someone promotes.
+    pub(crate) async fn gate(&self, c: &Canary, index: usize) -> Result<(), EngineError> {
         if self.opts.interactive
             && !self.opts.yes
             && self.reporter.confirm(&format!(
@@ -557,14 +399,14 @@ impl<P: Provider> Engine<'_, P> {
                 index + 1
             ))
         {
-            return Ok(Gate::Continue);
+            return Ok(());
         }
-        let waiting = format!(
-            "manual gate at step {}: run `bgctl promote -f <plan>`",
-            index + 1
-        );
-        self.record_gate(c, index, waiting).await?;
-        Ok(Gate::Paused)
+        self.record_gate(c, index, Waiting::Gate { step: index })
+            .await?;
+        Err(EngineError::PausedAtGate {
+            step: index + 1,
+            rollout: self.plan.metadata.name.clone(),
+        })
     }
 
     /// `--wait` at a gate, after the lock was released: polls the record until another runner
@@ -626,7 +468,14 @@ impl<P: Provider> Engine<'_, P> {
                 let snap = self.provider.snapshot().await.ok();
                 let (step, weight) =
                     snap.map_or((0, None), |s| (s.record.step.unwrap_or(0), s.record.weight));
-                let record = self.canary_record(c, "interrupt", Phase::Paused, step, weight, Some(format!("interrupted at step {step}: run `bgctl plan apply` to resume or `bgctl abort`")));
+                let record = self.canary_record(
+                    c,
+                    "interrupt",
+                    Phase::Paused,
+                    step,
+                    weight,
+                    Some(Waiting::Interrupted { step }.encode()),
+                );
                 match self.provider.write_record(&record).await {
                     Ok(()) => EngineError::Interrupted {
                         outcome: "traffic left as it was; the rollout is recorded as paused".into(),
@@ -668,7 +517,7 @@ impl<P: Provider> Engine<'_, P> {
                             c.stable
                         ),
                         state: "traffic may still be split between the sides".into(),
-                        command: "bgctl abort -f <plan> --yes".into(),
+                        remedy: Remedy::run(vec![super::step::Command::Abort]),
                     },
                 }
             }
@@ -698,239 +547,5 @@ async fn interrupted() {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::time::Duration;
-
-    use super::*;
-    use crate::engine::events::Collect;
-    use crate::engine::Options;
-    use crate::plan::{parse_with_env, Limits};
-    use crate::providers::fake::Fake;
-    use crate::providers::LockInfo;
-
-    fn plan(steps: &str) -> crate::plan::Plan {
-        let text = [
-            "apiVersion: bgctl.dev/v1",
-            "kind: Rollout",
-            "metadata: {name: t}",
-            "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
-            "service: {name: s, routes: [{name: r, paths: [/]}]}",
-            "environments:",
-            "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-            "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-            "strategy:",
-            "  canary: {stable: blue, canary: green, cleanupDelay: 0s, steps: STEPS}",
-        ]
-        .join("\n")
-        .replace("STEPS", steps);
-        parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-            .expect("valid test plan")
-            .plan
-    }
-
-    fn percents(fake: &Fake) -> Vec<String> {
-        fake.state
-            .lock()
-            .unwrap()
-            .moves
-            .iter()
-            .map(ToString::to_string)
-            .collect()
-    }
-
-    /// Timed pauses cost no wall time under a paused clock, and each step moves traffic once.
-    #[tokio::test(start_paused = true)]
-    async fn steps_and_timed_pauses_run_in_order() {
-        let plan = plan("[{setWeight: 10}, {pause: {duration: 2m}}, {setWeight: 50}, {pause: {duration: 30s}}, {setWeight: 100}]");
-        let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_mins(10));
-        let events = Collect::default();
-        let started = Instant::now();
-        let out = Engine::new(&fake, &plan, &opts, &events)
-            .canary(Start::Apply, CanaryOptions::default())
-            .await
-            .unwrap();
-        assert_eq!(
-            out,
-            Outcome::Changed(Traffic::Env {
-                env: "green".into()
-            })
-        );
-        assert!(
-            started.elapsed() >= Duration::from_secs(150),
-            "the pauses were waited for on the paused clock"
-        );
-        assert_eq!(
-            percents(&fake),
-            [
-                "blue 90.0% / green 10.0%",
-                "blue 50.0% / green 50.0%",
-                "green"
-            ]
-        );
-        let pauses = events
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|e| matches!(e, Event::Paused { .. }))
-            .count();
-        assert!(pauses >= 150, "a countdown event per second: {pauses}");
-        assert_eq!(fake.state.lock().unwrap().record.phase, Phase::Completed);
-        assert!(
-            fake.state.lock().unwrap().lock.is_none(),
-            "the lock is released"
-        );
-    }
-
-    /// A pause longer than the time left is refused before waiting, not cut short silently.
-    #[tokio::test(start_paused = true)]
-    async fn a_pause_past_the_deadline_is_an_error() {
-        let plan = plan("[{setWeight: 10}, {pause: {duration: 1h}}, {setWeight: 100}]");
-        let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_mins(1));
-        let err = Engine::new(&fake, &plan, &opts, &Collect::default())
-            .canary(Start::Apply, CanaryOptions::default())
-            .await
-            .unwrap_err();
-        assert!(
-            err.to_string().contains("longer than the time left"),
-            "{err}"
-        );
-    }
-
-    /// A manual gate records the pause (exit 6); apply stops there again; promote passes it.
-    #[tokio::test(start_paused = true)]
-    async fn gates_stop_until_promoted() {
-        let plan = plan("[{setWeight: 20}, {pause: {}}, {setWeight: 100}]");
-        let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_mins(10));
-        let (fake, plan, opts) = (&fake, &plan, &opts);
-        let run = |start| async move {
-            Engine::new(fake, plan, opts, &Collect::default())
-                .canary(start, CanaryOptions::default())
-                .await
-        };
-        let err = run(Start::Apply).await.unwrap_err();
-        assert_eq!(err.exit(), crate::exit::Exit::Paused);
-        assert_eq!(fake.state.lock().unwrap().record.step, Some(1));
-        assert!(
-            run(Start::Apply).await.is_err(),
-            "apply resumes at the gate and stops again"
-        );
-        assert_eq!(percents(fake).len(), 1, "no extra traffic move while gated");
-        run(Start::Promote).await.unwrap();
-        assert_eq!(percents(fake).last().unwrap(), "green");
-    }
-
-    fn plan_with_checks(steps: &str, background: &str) -> crate::plan::Plan {
-        let text = [
-            "apiVersion: bgctl.dev/v1",
-            "kind: Rollout",
-            "metadata: {name: t}",
-            "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
-            "service: {name: s, routes: [{name: r, paths: [/]}]}",
-            "environments:",
-            "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-            "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-            "checks:",
-            "  bad: {exec: {command: [sh, -c, 'exit 7']}}",
-            "  good: {exec: {command: [sh, -c, 'exit 0']}}",
-            "strategy:",
-            "  canary: {stable: blue, canary: green, cleanupDelay: 0s, BACKGROUND steps: STEPS}",
-        ]
-        .join("\n")
-        .replace("STEPS", steps)
-        .replace("BACKGROUND", background);
-        parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-            .expect("valid test plan")
-            .plan
-    }
-
-    /// A failing analysis step sends all traffic back to stable at once (exit 3); a passing one
-    /// lets the canary finish.
-    #[tokio::test]
-    async fn analysis_steps_gate_the_canary() {
-        for (check, ok) in [("good", true), ("bad", false)] {
-            let plan = plan_with_checks(
-                &format!(
-                    "[{{setWeight: 10}}, {{analysis: {{checks: [{check}]}}}}, {{setWeight: 100}}]"
-                ),
-                "",
-            );
-            let fake = Fake::new(&["blue", "green"]);
-            let opts = Options::unattended(Duration::from_mins(1));
-            let result = Engine::new(&fake, &plan, &opts, &Collect::default())
-                .canary(Start::Apply, CanaryOptions::default())
-                .await;
-            if ok {
-                assert!(result.is_ok(), "{result:?}");
-                assert_eq!(percents(&fake).last().unwrap(), "green");
-            } else {
-                let err = result.unwrap_err();
-                assert_eq!(err.exit(), crate::exit::Exit::RolledBack, "{err}");
-                assert_eq!(
-                    percents(&fake),
-                    ["blue 90.0% / green 10.0%", "blue"],
-                    "rolled back in one move"
-                );
-            }
-        }
-    }
-
-    /// Background analysis runs beside the steps; its failure stops the canary mid-pause.
-    #[tokio::test]
-    async fn background_analysis_failure_rolls_back_during_a_pause() {
-        let plan = plan_with_checks(
-            "[{setWeight: 20}, {pause: {duration: 30s}}, {setWeight: 100}]",
-            "analysis: {checks: [bad]},",
-        );
-        let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_mins(1));
-        let started = std::time::Instant::now();
-        let err = Engine::new(&fake, &plan, &opts, &Collect::default())
-            .canary(Start::Apply, CanaryOptions::default())
-            .await
-            .unwrap_err();
-        assert_eq!(err.exit(), crate::exit::Exit::RolledBack, "{err}");
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "it did not wait out the 30s pause"
-        );
-        assert_eq!(percents(&fake), ["blue 80.0% / green 20.0%", "blue"]);
-    }
-
-    /// `promote` with nothing in progress is a usage error, not a silent success.
-    #[tokio::test(start_paused = true)]
-    async fn promote_without_a_rollout_is_refused() {
-        let plan = plan("[{setWeight: 100}]");
-        let fake = Fake::new(&["blue", "green"]);
-        let opts = Options::unattended(Duration::from_mins(1));
-        let err = Engine::new(&fake, &plan, &opts, &Collect::default())
-            .canary(Start::Promote, CanaryOptions::default())
-            .await
-            .unwrap_err();
-        assert_eq!(err.exit(), crate::exit::Exit::Usage);
-    }
-
-    /// A lock held by another run stops the canary with exit 5 before any move.
-    #[tokio::test(start_paused = true)]
-    async fn a_held_lock_stops_the_run() {
-        let plan = plan("[{setWeight: 100}]");
-        let fake = Fake::new(&["blue", "green"]);
-        fake.state.lock().unwrap().lock = Some(LockInfo {
-            holder: "other".into(),
-            run_id: "x".into(),
-            since: 0,
-            expires: u64::MAX,
-        });
-        let opts = Options::unattended(Duration::from_mins(1));
-        let err = Engine::new(&fake, &plan, &opts, &Collect::default())
-            .canary(Start::Apply, CanaryOptions::default())
-            .await
-            .unwrap_err();
-        assert_eq!(err.exit(), crate::exit::Exit::Locked);
-        assert!(percents(&fake).is_empty());
-    }
-}
+#[path = "canary_tests.rs"]
+mod tests;

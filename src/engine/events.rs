@@ -1,13 +1,15 @@
 //! The events the engine emits. Every renderer (text lines, progress spinners, `-o json`
 //! newline-delimited events) consumes this one stream; the engine itself never prints.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::step::{Step, Waiting};
 use crate::probe::TargetHealth;
-use crate::providers::{Call, Change, LockInfo, Traffic};
+use crate::providers::{Change, LockInfo, Traffic};
 
 /// Something that happened during a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     /// The live state was read.
@@ -19,15 +21,13 @@ pub enum Event {
         /// Where traffic goes now.
         traffic: Traffic,
     },
-    /// What this run will change.
+    /// The steps this run will make, each with its writes. In a dry run (`plan diff`,
+    /// `--dry-run`) this is the run's output.
     Planned {
-        /// Entity writes.
-        changes: Vec<Change>,
-        /// The traffic move, if any: (from, to).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        traffic: Option<(Traffic, Traffic)>,
-        /// The exact traffic calls.
-        traffic_calls: Vec<Call>,
+        /// The steps, in order.
+        steps: Vec<Step>,
+        /// Nothing will be written: this is a preview.
+        dry_run: bool,
     },
     /// Nothing differs from the plan.
     UpToDate {
@@ -90,7 +90,7 @@ pub enum Event {
         /// Requests sent.
         requests: u32,
         /// Responses by side.
-        by_side: Vec<(String, u32)>,
+        by_side: Vec<SideCount>,
         /// Failed requests (socket errors and 5xx).
         failed: u32,
     },
@@ -134,7 +134,7 @@ pub enum Event {
         /// 0-based step index.
         step: usize,
         /// What it waits for.
-        waiting: String,
+        waiting: Waiting,
         /// Seconds left for a timed pause.
         #[serde(skip_serializing_if = "Option::is_none")]
         remaining_secs: Option<u64>,
@@ -184,6 +184,15 @@ pub enum Event {
         /// Summary.
         summary: String,
     },
+}
+
+/// How many sampled responses one side answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct SideCount {
+    /// Environment.
+    pub env: String,
+    /// Responses it answered.
+    pub responses: u32,
 }
 
 /// Receives events and answers the engine's questions. Implemented by the UI.

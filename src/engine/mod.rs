@@ -1,14 +1,19 @@
 //! The rollout engine: turns a validated plan and a live snapshot into a flat list of concrete
-//! steps (entity writes, probe, traffic move, verification), then runs them.
+//! steps ([`step::Step`], built by [`expand`]), then runs them ([`execute`], one `match`).
 //!
 //! Order keeps traffic flowing: the new side is ensured and healthy before traffic moves, the old
-//! side is left intact so rollback is one write, and a failed verification moves traffic back at
-//! once. The engine emits [`events::Event`]s and never prints. It takes the lock only when it
-//! will write: an `apply` that finds nothing to change makes no write at all.
+//! side is left intact so rollback is one write ([`rollback`]), and a failed verification moves
+//! traffic back at once. The engine emits [`events::Event`]s and never prints; what a person
+//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. It takes the lock only
+//! when it will write: an `apply` that finds nothing to change makes no write at all.
 
 pub mod analysis;
 pub mod canary;
 pub mod events;
+pub mod execute;
+pub mod expand;
+pub mod rollback;
+pub mod step;
 pub mod verify;
 pub mod weights;
 
@@ -16,8 +21,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use self::analysis::Judgement;
 use self::events::{Event, Reporter};
+use self::step::Remedy;
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::probe::{self, ProbeSpec};
@@ -112,8 +117,8 @@ pub enum EngineError {
         headline: String,
         /// What is known about the state.
         state: String,
-        /// The command that finishes the job by hand.
-        command: String,
+        /// What a person must do to finish the job.
+        remedy: Remedy,
     },
     /// A manual gate was reached and the run may not wait.
     #[error("rollout `{rollout}` is paused at the manual gate (step {step})")]
@@ -172,47 +177,6 @@ impl EngineError {
             EngineError::Invalid(_) => Exit::Usage,
         }
     }
-
-    /// What the user can do.
-    pub fn hints(&self) -> Vec<String> {
-        match self {
-            EngineError::Locked { lock, .. } => vec![
-                format!(
-                    "held since {} by run {}; it expires at {}",
-                    rfc3339(lock.since),
-                    lock.run_id,
-                    rfc3339(lock.expires)
-                ),
-                "wait for that run to finish, or break a stale lock with `--force-unlock`".into(),
-            ],
-            EngineError::NeedsConfirmation => vec![
-                "pass `--yes` to confirm in a non-interactive run (CI), or run it in a terminal"
-                    .into(),
-            ],
-            EngineError::Unhealthy { failures, .. } => {
-                let mut h: Vec<String> =
-                    failures.iter().map(|f| format!("unhealthy: {f}")).collect();
-                h.push("fix the targets (or the plan's `healthCheck`) and run again; the live side was not touched".into());
-                h
-            }
-            EngineError::RolledBack { reason, .. } => vec![reason.clone()],
-            EngineError::AnalysisFailed { why, .. } => vec![why.clone(), "the live side was not touched".into()],
-            EngineError::Inconclusive { why, .. } => vec![why.clone(), "decide: run again to re-measure, or `bgctl switch`/`abort` by hand".into()],
-            EngineError::Uncertain { state, command, .. } => vec![
-                format!("state: {state}"),
-                format!("to finish by hand: {command}"),
-            ],
-            EngineError::PausedAtGate { .. } => vec![
-                "the pause is recorded in the target system; continue from any machine with `bgctl promote -f <plan>`".into(),
-                "or send all traffic back with `bgctl abort -f <plan>`; `bgctl plan apply --wait` waits for the promotion".into(),
-            ],
-            EngineError::NoPrevious => vec![
-                "no earlier side is recorded in the target system; use `bgctl switch --to ENV`"
-                    .into(),
-            ],
-            _ => Vec::new(),
-        }
-    }
 }
 
 impl From<ProviderError> for EngineError {
@@ -265,15 +229,6 @@ pub struct Engine<'a, P: Provider> {
     last_traffic: Mutex<Option<Traffic>>,
     /// The latest verdict per check (`name OUTCOME value`), written into the record.
     verdicts: Mutex<Vec<String>>,
-}
-
-/// What a blue-green `deploy` will do, computed from one snapshot.
-struct DeployPlan {
-    changes: Vec<crate::providers::Change>,
-    moves: bool,
-    previous: Option<String>,
-    record: Record,
-    to: Traffic,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -335,7 +290,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             .unwrap_or_else(|| fallback.clone())
     }
 
-    fn set_last_traffic(&self, t: &Traffic) {
+    pub(crate) fn set_last_traffic(&self, t: &Traffic) {
         *self.last_traffic.lock().expect("last traffic") = Some(t.clone());
     }
 
@@ -421,9 +376,9 @@ impl<'a, P: Provider> Engine<'a, P> {
                         rfc3339(me.expires)
                     ),
                 });
-                // The command that finishes the job must break this run's own lock.
-                if let Err(EngineError::Uncertain { state, command, .. }) = &mut result {
-                    *command = command.replace(" --yes", " --yes --force-unlock");
+                // The commands that finish the job must break this run's own lock.
+                if let Err(EngineError::Uncertain { state, remedy, .. }) = &mut result {
+                    remedy.force_unlock = true;
                     state.push_str(&format!(
                         "; this run's lock (run {}) is still held until {}",
                         me.run_id,
@@ -433,379 +388,6 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
         }
         result
-    }
-
-    /// What `deploy` would do from `snap`; `None` when nothing differs.
-    fn deploy_plan(&self, target: &str, action: &str, snap: &Snapshot) -> Option<DeployPlan> {
-        let changes = self.provider.setup_changes(snap);
-        let to = Traffic::Env {
-            env: target.to_string(),
-        };
-        let moves = snap.traffic != to;
-        if changes.is_empty() && !moves {
-            return None;
-        }
-        let previous = match &snap.traffic {
-            Traffic::Env { env } => Some(env.clone()),
-            Traffic::Split { stable, .. } => Some(stable.clone()),
-            _ => snap.record.previous.clone(),
-        };
-        let record = self.record(
-            action,
-            Phase::Completed,
-            if moves {
-                previous.clone()
-            } else {
-                snap.record.previous.clone()
-            },
-        );
-        Some(DeployPlan {
-            changes,
-            moves,
-            previous,
-            record,
-            to,
-        })
-    }
-
-    /// Ensures the environments and makes `target` live (blue-green `apply` and `switch`).
-    ///
-    /// The plan shown and confirmed is computed from a read before the lock; under the lock the
-    /// state is read again and the writes are computed from that read, so a run that waited for
-    /// another one never acts on what it saw before (it finds the rollout up to date instead).
-    pub async fn deploy(&self, target: &str, action: &str) -> Result<Outcome, EngineError> {
-        if !self.plan.environments.contains_key(target) {
-            return Err(EngineError::Invalid(format!(
-                "environment `{target}` is not defined in the plan"
-            )));
-        }
-        let snap = self.observe().await?;
-        let Some(first) = self.deploy_plan(target, action, &snap) else {
-            return self.up_to_date(&snap).await;
-        };
-        let traffic_calls = if first.moves {
-            self.provider.traffic_calls(&snap, &first.to, &first.record)
-        } else {
-            Vec::new()
-        };
-        self.emit(Event::Planned {
-            changes: first.changes.clone(),
-            traffic: first
-                .moves
-                .then(|| (snap.traffic.clone(), first.to.clone())),
-            traffic_calls,
-        });
-        if self.opts.dry_run {
-            return Ok(Outcome::DryRun);
-        }
-        if first.moves {
-            self.confirm(&format!(
-                "Move all traffic of `{}` from {} to {target}?",
-                self.plan.metadata.name, snap.traffic
-            ))?;
-        }
-        self.with_lock(async {
-            let snap = self.provider.snapshot().await?;
-            let Some(plan) = self.deploy_plan(target, action, &snap) else {
-                self.emit(Event::UpToDate {
-                    traffic: snap.traffic.clone(),
-                });
-                return Ok(Outcome::UpToDate);
-            };
-            self.set_last_traffic(&snap.traffic);
-            for change in &plan.changes {
-                self.emit(Event::Write {
-                    change: change.clone(),
-                });
-                self.provider.apply(change).await?;
-            }
-            if !plan.moves {
-                return Ok(Outcome::Changed(snap.traffic.clone()));
-            }
-            self.probe_env(target).await?;
-            let bg = self.plan.strategy.blue_green.as_ref();
-            if let Some(pre) = bg.and_then(|b| b.pre_promotion_analysis.as_ref()) {
-                match self.analyse("prePromotion", &pre.checks).await {
-                    Judgement::Pass => {}
-                    Judgement::Fail(why) => {
-                        return Err(EngineError::AnalysisFailed {
-                            stage: "prePromotionAnalysis".into(),
-                            why,
-                        })
-                    }
-                    Judgement::Inconclusive(why) => {
-                        return Err(EngineError::Inconclusive {
-                            stage: "prePromotionAnalysis".into(),
-                            why,
-                        })
-                    }
-                }
-            }
-            if let Err(why) = self
-                .run_hooks("preSwitch", &self.plan.hooks.pre_switch)
-                .await
-            {
-                return Err(EngineError::AnalysisFailed {
-                    stage: "preSwitch hook".into(),
-                    why,
-                });
-            }
-            let snap = self.provider.snapshot().await?;
-            if let Err(e) = self.move_traffic(&snap, &plan.to, &plan.record).await {
-                return Err(self
-                    .after_failure(e, &snap.traffic, plan.previous.as_deref())
-                    .await);
-            }
-            if let Err(reason) = self.verify_env(target, 100.0).await {
-                return Err(self
-                    .roll_back_after_failure(&plan.to, plan.previous.as_deref(), &reason)
-                    .await);
-            }
-            if let Some(post) = bg.and_then(|b| b.post_promotion_analysis.as_ref()) {
-                if let Judgement::Fail(why) | Judgement::Inconclusive(why) =
-                    self.analyse("postPromotion", &post.checks).await
-                {
-                    return Err(self
-                        .roll_back_after_failure(
-                            &plan.to,
-                            plan.previous.as_deref(),
-                            &format!("postPromotionAnalysis: {why}"),
-                        )
-                        .await);
-                }
-            }
-            if let Err(why) = self
-                .run_hooks("postSwitch", &self.plan.hooks.post_switch)
-                .await
-            {
-                return Err(self
-                    .roll_back_after_failure(
-                        &plan.to,
-                        plan.previous.as_deref(),
-                        &format!("postSwitch hook failed: {why}"),
-                    )
-                    .await);
-            }
-            if let Some(old) = plan.previous.as_deref().filter(|p| *p != target) {
-                match self
-                    .provider
-                    .retire(old, target, self.opts.deadline.get())
-                    .await
-                {
-                    Ok(done) => done
-                        .into_iter()
-                        .for_each(|object| self.emit(Event::CleanedUp { object })),
-                    Err(e) => self.emit(Event::Warning {
-                        message: format!("`{target}` is live, but retiring `{old}` failed: {e}"),
-                    }),
-                }
-            }
-            self.emit(Event::Done {
-                summary: format!("`{target}` is live"),
-            });
-            Ok(Outcome::Changed(plan.to.clone()))
-        })
-        .await
-    }
-
-    /// Where traffic and objects already match the plan: finishes a retirement an earlier run
-    /// was killed before making (see [`Provider::pending_retire`]), else reports "up to date"
-    /// without a single write.
-    pub(crate) async fn up_to_date(&self, snap: &Snapshot) -> Result<Outcome, EngineError> {
-        let Some(pending) = self.provider.pending_retire(snap) else {
-            self.emit(Event::UpToDate {
-                traffic: snap.traffic.clone(),
-            });
-            return Ok(Outcome::UpToDate);
-        };
-        self.emit(Event::Planned {
-            changes: vec![pending.change],
-            traffic: None,
-            traffic_calls: Vec::new(),
-        });
-        if self.opts.dry_run {
-            return Ok(Outcome::DryRun);
-        }
-        self.with_lock(async {
-            let snap = self.provider.snapshot().await?;
-            let Some(p) = self.provider.pending_retire(&snap) else {
-                self.emit(Event::UpToDate {
-                    traffic: snap.traffic.clone(),
-                });
-                return Ok(Outcome::UpToDate);
-            };
-            for object in self
-                .provider
-                .retire(&p.old, &p.live, self.opts.deadline.get())
-                .await?
-            {
-                self.emit(Event::CleanedUp { object });
-            }
-            self.emit(Event::Done {
-                summary: format!("`{}` is live; `{}` is retired", p.live, p.old),
-            });
-            Ok(Outcome::Changed(snap.traffic.clone()))
-        })
-        .await
-    }
-
-    /// A failure after this run may have moved traffic rolls back to `previous` (exit 3, or 4
-    /// when that fails too); before any move it is returned as it is (exit 1).
-    pub(crate) async fn after_failure(
-        &self,
-        err: EngineError,
-        before: &Traffic,
-        previous: Option<&str>,
-    ) -> EngineError {
-        match err {
-            EngineError::Provider(e) if self.moved() => {
-                let failed = self.last_traffic(before);
-                self.roll_back_after_failure(&failed, previous, &e.to_string())
-                    .await
-            }
-            other => other,
-        }
-    }
-
-    /// Points traffic back at the recorded previous side (or the canary's stable side).
-    pub async fn rollback(&self) -> Result<Outcome, EngineError> {
-        let snap = self.observe().await?;
-        let (to, current) = match &snap.traffic {
-            Traffic::Split { stable, canary, .. } => (stable.clone(), Some(canary.clone())),
-            Traffic::Env { env } => (
-                snap.record
-                    .previous
-                    .clone()
-                    .ok_or(EngineError::NoPrevious)?,
-                Some(env.clone()),
-            ),
-            _ => (
-                snap.record
-                    .previous
-                    .clone()
-                    .ok_or(EngineError::NoPrevious)?,
-                None,
-            ),
-        };
-        if current.as_deref() == Some(to.as_str()) {
-            return Err(EngineError::Invalid(format!("`{to}` is already live")));
-        }
-        let record = self.record("rollback", Phase::RolledBack, current.clone());
-        let question = format!(
-            "Roll `{}` back from {} to {to}?",
-            self.plan.metadata.name, snap.traffic
-        );
-        self.send_back(&snap, &to, &record, "requested", &question)
-            .await
-    }
-
-    /// Before a requested rollback: a previous side whose objects were retired since (e.g.
-    /// `oldDeployment: delete`) is brought back first — recreated from its manifest and waited
-    /// for, like `switch --to` does — so the rollback still ends with it serving. A side that
-    /// cannot be brought back fails the rollback before traffic moves: exit 4 (a rollback that
-    /// failed), saying that traffic was not moved and what to restore.
-    async fn bring_back(&self, snap: &Snapshot, to: &str) -> Result<(), EngineError> {
-        let gone = snap.envs.iter().any(|(env, s)| env == to && !s.exists);
-        if !gone {
-            return Ok(());
-        }
-        self.emit(Event::Warning {
-            message: format!("`{to}` was retired since it last served; bringing it back first"),
-        });
-        match self.probe_env(to).await {
-            Ok(()) => Ok(()),
-            Err(e) => Err(EngineError::Uncertain {
-                headline: format!(
-                    "cannot roll back: `{to}` cannot be brought back: {}",
-                    match &e {
-                        EngineError::Unhealthy { failures, .. } => failures.join("; "),
-                        other => crate::error::chain(other).join(": "),
-                    }
-                ),
-                state: format!("traffic still goes to {}; nothing was changed", snap.traffic),
-                command: format!(
-                    "restore `{to}` (its Deployment, or a `manifest` in the plan), then bgctl switch --to {to} -f <plan> --yes"
-                ),
-            }),
-        }
-    }
-
-    /// Sends all traffic to `to` in one write (rollback, abort): plan, confirm, lock, move,
-    /// verify, clean up. A failure after this point is exit 4 with the state and the command
-    /// that finishes the job, never a plain error.
-    pub(crate) async fn send_back(
-        &self,
-        snap: &Snapshot,
-        to: &str,
-        record: &Record,
-        reason: &str,
-        question: &str,
-    ) -> Result<Outcome, EngineError> {
-        let target = Traffic::Env {
-            env: to.to_string(),
-        };
-        self.emit(Event::Planned {
-            changes: Vec::new(),
-            traffic: Some((snap.traffic.clone(), target.clone())),
-            traffic_calls: self.provider.traffic_calls(snap, &target, record),
-        });
-        if self.opts.dry_run {
-            return Ok(Outcome::DryRun);
-        }
-        self.confirm(question)?;
-        self.with_lock(async {
-            if !self.moved() {
-                self.bring_back(snap, to).await?;
-            }
-            self.emit(Event::RollingBack {
-                reason: reason.to_string(),
-                to: to.to_string(),
-            });
-            if let Err(e) = self.move_traffic(snap, &target, record).await {
-                return Err(EngineError::Uncertain {
-                    headline: format!(
-                        "sending traffic to `{to}` failed: {}",
-                        crate::error::chain(&e).join(": ")
-                    ),
-                    state: format!("last known: traffic goes to {}", snap.traffic),
-                    command: format!("bgctl switch --to {to} -f <plan> --yes"),
-                });
-            }
-            if let Err(why) = self.verify_env(to, 100.0).await {
-                return Err(EngineError::Uncertain {
-                    headline: format!(
-                        "traffic was sent to `{to}`, but the data plane does not confirm it"
-                    ),
-                    state: format!("the target system says `{to}` is live; {why}"),
-                    command: format!(
-                        "bgctl status -f <plan>; then bgctl switch --to {to} -f <plan> --yes"
-                    ),
-                });
-            }
-            self.cleanup().await;
-            self.emit(Event::Done {
-                summary: format!("{reason}: `{to}` takes all traffic"),
-            });
-            Ok(Outcome::Changed(target.clone()))
-        })
-        .await
-    }
-
-    /// Removes temporary objects that traffic no longer uses.
-    pub async fn cleanup(&self) {
-        match self.provider.snapshot().await {
-            Ok(snap) => match self.provider.cleanup(&snap).await {
-                Ok(done) => done
-                    .into_iter()
-                    .for_each(|object| self.emit(Event::CleanedUp { object })),
-                Err(e) => self.emit(Event::Warning {
-                    message: format!("cleanup failed: {e}"),
-                }),
-            },
-            Err(e) => self.emit(Event::Warning {
-                message: format!("cleanup skipped: {e}"),
-            }),
-        }
     }
 
     /// Moves traffic and reports it.
@@ -918,7 +500,14 @@ impl<'a, P: Provider> Engine<'a, P> {
                 expected,
                 observed,
                 requests: s.requests,
-                by_side: s.by_side.clone(),
+                by_side: s
+                    .by_side
+                    .iter()
+                    .map(|(env, responses)| events::SideCount {
+                        env: env.clone(),
+                        responses: *responses,
+                    })
+                    .collect(),
                 failed: s.failed,
             });
         };
@@ -937,68 +526,6 @@ impl<'a, P: Provider> Engine<'a, P> {
                 });
                 Err(detail)
             }
-        }
-    }
-
-    /// After a failure with traffic moved: back to `previous` in one write, or report exit 4.
-    pub async fn roll_back_after_failure(
-        &self,
-        failed: &Traffic,
-        previous: Option<&str>,
-        reason: &str,
-    ) -> EngineError {
-        let Some(prev) = previous else {
-            return EngineError::Uncertain {
-                headline: "the rollout failed and there is no earlier side to roll back to".into(),
-                state: format!("traffic goes to {failed}; {reason}"),
-                command: "bgctl status -f <plan>".into(),
-            };
-        };
-        self.emit(Event::RollingBack {
-            reason: reason.to_string(),
-            to: prev.to_string(),
-        });
-        // The failure may be the deadline itself: the rollback still has the closing reserve.
-        self.opts.deadline.grant_closing();
-        let to = Traffic::Env {
-            env: prev.to_string(),
-        };
-        let record = self.record("auto-rollback", Phase::RolledBack, None);
-        // A canary is finished with `abort` (which also removes the mix); blue-green by
-        // switching back.
-        let finish = if self.plan.strategy.canary.is_some() {
-            "bgctl abort -f <plan> --yes".to_string()
-        } else {
-            format!("bgctl switch --to {prev} -f <plan> --yes")
-        };
-        let result = async {
-            let snap = self.provider.snapshot().await?;
-            self.move_traffic(&snap, &to, &record).await
-        }
-        .await;
-        if result.is_ok() {
-            self.cleanup().await;
-        }
-        self.on_rollback_hooks().await;
-        match result {
-            Ok(()) => match self.verify_env(prev, 100.0).await {
-                Ok(()) => EngineError::RolledBack {
-                    to: prev.to_string(),
-                    reason: reason.to_string(),
-                },
-                Err(again) => EngineError::Uncertain {
-                    headline: format!(
-                        "rolled back to `{prev}`, but the data plane does not confirm it"
-                    ),
-                    state: format!("the Admin API says `{prev}` is live; {again}"),
-                    command: finish.clone(),
-                },
-            },
-            Err(e) => EngineError::Uncertain {
-                headline: format!("rollback to `{prev}` failed: {e}"),
-                state: format!("last known: traffic goes to {}", self.last_traffic(failed)),
-                command: finish,
-            },
         }
     }
 }

@@ -61,7 +61,7 @@ impl ProbeSpec {
 }
 
 /// The verdict for one target.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct TargetHealth {
     /// `host:port`.
     pub target: String,

@@ -23,7 +23,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Where the service's traffic goes right now.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Traffic {
     /// The traffic object does not exist yet.
@@ -71,7 +71,9 @@ impl fmt::Display for Traffic {
 }
 
 /// Rollout phase as recorded in the target system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// Nothing in progress.
@@ -144,7 +146,7 @@ pub struct Record {
 }
 
 /// A lock held in the target system.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LockInfo {
     /// `user@host pid N run R`.
     pub holder: String,
@@ -188,7 +190,7 @@ pub struct Snapshot {
 }
 
 /// One planned write.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Change {
     /// `create`, `update` or `delete`.
     pub action: &'static str,
@@ -203,7 +205,7 @@ pub struct Change {
 }
 
 /// One Admin API call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Call {
     /// HTTP method.
     pub method: String,

@@ -2,6 +2,8 @@
 //! only when stderr is a terminal), or newline-delimited JSON events on stdout (`-o json`).
 //! Prompts use dialoguer and are only shown when the run is interactive.
 
+pub mod json;
+pub mod plan;
 pub mod status;
 
 use std::io::Write as _;
@@ -11,6 +13,8 @@ use console::Style;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::engine::events::{Event, Reporter};
+use crate::error::CliError;
+use crate::exit::Exit;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,6 +42,8 @@ pub struct UiOptions {
 pub struct Ui {
     opts: UiOptions,
     spinner: Mutex<Option<ProgressBar>>,
+    /// How the run ended so far, for the closing `result` event.
+    summary: Mutex<Option<String>>,
 }
 
 impl Ui {
@@ -48,6 +54,7 @@ impl Ui {
         Ui {
             opts,
             spinner: Mutex::new(None),
+            summary: Mutex::new(None),
         }
     }
 
@@ -115,37 +122,17 @@ impl Ui {
                 "{} nothing to change; traffic goes to {traffic}",
                 green.apply_to("up to date:")
             )),
-            Event::Planned {
-                changes,
-                traffic,
-                traffic_calls,
-            } => {
-                if !changes.is_empty() {
-                    self.event_line(&format!("{} change(s):", changes.len()));
-                    let mut table = comfy_table::Table::new();
-                    table
-                        .load_style(comfy_table::presets::NOTHING)
-                        .set_header(vec!["ACTION", "ENTITY", "NAME", "DETAIL"]);
-                    for c in changes {
-                        table.add_row(vec![
-                            c.action.to_string(),
-                            c.entity.to_string(),
-                            c.name.clone(),
-                            c.detail.clone(),
-                        ]);
-                    }
-                    self.say(&table.to_string());
-                }
-                if let Some((from, to)) = traffic {
-                    self.event_line(&format!("traffic: {from} → {}", bold.apply_to(to)));
-                }
-                if v >= 1 {
-                    for c in changes {
-                        self.event_line(&format!("  {}", dim.apply_to(&c.call)));
-                    }
-                    for c in traffic_calls {
-                        self.event_line(&format!("  {}", dim.apply_to(c)));
-                    }
+            Event::Planned { steps, dry_run } => {
+                if *dry_run {
+                    // The preview is the command's output: data on stdout, whatever `-q` says.
+                    self.clear_spinner();
+                    let mut out = std::io::stdout().lock();
+                    let _ = write!(out, "{}", crate::redact::terminal(&plan::text(steps, true)));
+                    let _ = out.flush();
+                } else {
+                    self.event_line(&format!("plan: {} step(s)", steps.len()));
+                    let text = plan::text(steps, v >= 1);
+                    self.say(&dim.apply_to(text.trim_end()).to_string());
                 }
             }
             Event::LockAcquired { holder } => {
@@ -300,17 +287,115 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// Writes one JSON line to stdout: `event` (when not empty, else the value's own), a
+    /// `time` stamp (RFC 3339, UTC, milliseconds), then the value's fields.
+    pub fn json(&self, event: &str, value: serde_json::Value) {
+        let mut line = serde_json::Map::new();
+        let fields = match value {
+            serde_json::Value::Object(map) => map,
+            other => {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), other);
+                m
+            }
+        };
+        let name = if event.is_empty() {
+            fields.get("event").cloned().unwrap_or_default()
+        } else {
+            serde_json::Value::from(event)
+        };
+        line.insert("event".into(), name);
+        line.insert("time".into(), serde_json::Value::from(now_rfc3339()));
+        for (k, v) in fields {
+            if k != "event" {
+                line.insert(k, v);
+            }
+        }
+        let mut out = std::io::stdout().lock();
+        // Every string in the line is redacted (JSON escapes control characters itself).
+        if let Ok(text) = crate::redact::json_line(&line) {
+            let _ = writeln!(out, "{text}");
+            let _ = out.flush();
+        }
+    }
+}
+
+/// Now, RFC 3339 in UTC with milliseconds.
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+impl Ui {
+    /// Sets the one-line summary the `result` event carries.
+    pub fn set_summary(&self, summary: impl Into<String>) {
+        *self.summary.lock().expect("summary lock") = Some(summary.into());
+    }
+
+    fn remember(&self, e: &Event) {
+        let summary = match e {
+            Event::Done { summary } => summary.clone(),
+            Event::UpToDate { traffic } => format!("up to date; traffic goes to {traffic}"),
+            Event::Planned {
+                steps,
+                dry_run: true,
+            } => format!("dry run: {} step(s); nothing was written", steps.len()),
+            _ => return,
+        };
+        self.set_summary(summary);
+    }
+
+    /// Ends a run: with `-o json`, an `error` event for a failure, then the `result` event
+    /// with the exit code (`result_event` false: a command whose output is one document, which
+    /// only ends with events when it failed). Text output is left to the caller.
+    pub fn finish(&self, result: &Result<Exit, CliError>, result_event: bool) {
+        if self.opts.format != Format::Json {
+            return;
+        }
+        let (exit, summary) = match result {
+            Ok(exit) if result_event => {
+                let summary = self
+                    .summary
+                    .lock()
+                    .expect("summary lock")
+                    .clone()
+                    .unwrap_or_else(|| "done".into());
+                (*exit, summary)
+            }
+            Ok(_) => return,
+            Err(e) => {
+                self.line(&json::CliLine::Error(json::ErrorEvent::from(e)));
+                (e.exit, e.headline.clone())
+            }
+        };
+        self.line(&json::CliLine::Result(json::ResultEvent::new(
+            exit, summary,
+        )));
+    }
+
+    /// Writes one CLI line with `-o json`.
+    pub fn line(&self, line: &json::CliLine) {
+        if let Ok(value) = serde_json::to_value(line) {
+            self.json("", value);
+        }
+    }
+}
+
 impl Reporter for Ui {
     fn event(&self, e: &Event) {
-        match self.opts.format {
-            Format::Json => {
-                let mut out = std::io::stdout().lock();
-                if let Ok(line) = crate::redact::json_line(e) {
-                    let _ = writeln!(out, "{line}");
-                    let _ = out.flush();
+        self.remember(e);
+        match (self.opts.format, e) {
+            (Format::Json, Event::Planned { steps, dry_run }) => {
+                for (kind, value) in plan::json_lines(steps, *dry_run) {
+                    self.json(kind, value);
                 }
             }
-            Format::Text => self.text(e),
+            (Format::Json, e) => {
+                if let Ok(value) = serde_json::to_value(e) {
+                    self.json("", value);
+                }
+            }
+            (Format::Text, e) => self.text(e),
         }
     }
 

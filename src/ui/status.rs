@@ -30,6 +30,39 @@ pub struct StatusView {
 }
 
 impl StatusView {
+    /// The `-o json` document: like the serialized view, with objects where the view holds
+    /// pairs (`envs[].targets[]` as `{target, weight}`, `health` as `{env, targets}`).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        let envs: Vec<serde_json::Value> = self
+            .snapshot
+            .envs
+            .iter()
+            .map(|(env, state)| {
+                serde_json::json!({
+                    "env": env,
+                    "object": state.object,
+                    "exists": state.exists,
+                    "targets": state
+                        .targets
+                        .iter()
+                        .map(|(target, weight)| serde_json::json!({"target": target, "weight": weight}))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let health: Vec<serde_json::Value> = self
+            .health
+            .iter()
+            .map(|(env, targets)| serde_json::json!({"env": env, "targets": targets}))
+            .collect();
+        if let Some(map) = v.as_object_mut() {
+            map.insert("envs".into(), envs.into());
+            map.insert("health".into(), health.into());
+        }
+        v
+    }
+
     /// The text rendering.
     pub fn render(&self) -> String {
         let s = &self.snapshot;
@@ -129,5 +162,50 @@ impl StatusView {
         out.push_str(&table.to_string());
         out.push('\n');
         out
+    }
+}
+
+#[cfg(test)]
+mod json_tests {
+    use super::*;
+    use crate::providers::{EnvState, Record, Traffic};
+
+    /// `status -o json` has objects where the view holds pairs, so consumers index by name.
+    #[test]
+    fn status_json_has_objects_not_pairs() {
+        let view = StatusView {
+            rollout: "r".into(),
+            provider: "p".into(),
+            snapshot: Snapshot {
+                traffic: Traffic::Env { env: "blue".into() },
+                record: Record::default(),
+                lock: None,
+                envs: vec![(
+                    "blue".into(),
+                    EnvState {
+                        object: "up".into(),
+                        exists: true,
+                        targets: vec![("127.0.0.1:1".into(), 100)],
+                    },
+                )],
+                extra: Vec::new(),
+                routing: None,
+            },
+            health: vec![(
+                "blue".into(),
+                vec![TargetHealth {
+                    target: "127.0.0.1:1".into(),
+                    healthy: true,
+                    detail: "HTTP 200".into(),
+                }],
+            )],
+            pending: None,
+            columns: ["A", "B", "C"],
+        };
+        let v = view.to_json();
+        assert_eq!(v["envs"][0]["env"], "blue");
+        assert_eq!(v["envs"][0]["targets"][0]["weight"], 100);
+        assert_eq!(v["health"][0]["targets"][0]["healthy"], true);
+        assert_eq!(v["traffic"]["env"], "blue");
     }
 }

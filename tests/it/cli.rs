@@ -78,3 +78,114 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", render(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("`purple` is not defined"));
 }
+
+/// The engine says what a person must do as data; only the CLI renders `bgctl …` command lines
+/// (quoted, with the real plan path). Guards against command text creeping back into the
+/// engine, where it was once patched by string replacement. Comments and tests are exempt.
+#[test]
+fn the_engine_builds_no_command_lines() {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root().join("src/engine")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_none_or(|e| e != "rs") || name.ends_with("_tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for (i, line) in code.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            if line.contains("bgctl ") {
+                found.push(format!("src/engine/{name}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "command text in the engine:\n{}",
+        found.join("\n")
+    );
+}
+
+/// Lines of `-o json` output, each parsed as one JSON object with a timestamp.
+fn json_lines(out: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("one JSON object per line");
+            assert!(v["time"].is_string() && v["event"].is_string(), "{v}");
+            v
+        })
+        .collect()
+}
+
+/// With `-o json` every outcome is an event on stdout, failures included: a usage error, an
+/// invalid plan and an unreachable API each end with an `error` event and a final `result`
+/// event carrying the exit code.
+#[test]
+fn json_output_reports_errors_as_events_and_ends_with_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "apiVersion: bgctl.dev/v1\nkind: Rollout\n").unwrap();
+    let unreachable = dir.path().join("unreachable.yaml");
+    std::fs::write(
+        &unreachable,
+        std::fs::read_to_string(root().join("plans/kong-blue-green.yaml"))
+            .unwrap()
+            .replace(
+                "${KONG_ADMIN_URL:-http://localhost:8001}",
+                "http://127.0.0.1:9",
+            ),
+    )
+    .unwrap();
+    let cases: [(Vec<&std::ffi::OsStr>, i32); 4] = [
+        (vec!["plan".as_ref(), "apply".as_ref()], 2),
+        (vec!["plan".as_ref(), "apply".as_ref(), bad.as_os_str()], 2),
+        (
+            vec!["plan".as_ref(), "diff".as_ref(), unreachable.as_os_str()],
+            1,
+        ),
+        (
+            vec![
+                "plan".as_ref(),
+                "validate".as_ref(),
+                "plans/kong-canary.yaml".as_ref(),
+            ],
+            0,
+        ),
+    ];
+    for (args, code) in cases {
+        let out = bgctl(&root())
+            .args(["-o", "json"])
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(code), "{}", render(&out));
+        let lines = json_lines(&out);
+        let last = lines.last().expect("a result event");
+        assert_eq!(last["event"], "result", "{}", render(&out));
+        assert_eq!(last["exit"], code, "{}", render(&out));
+        assert!(last["summary"].as_str().is_some_and(|s| !s.is_empty()));
+        if code != 0 {
+            let error = &lines[lines.len() - 2];
+            assert_eq!(error["event"], "error", "{}", render(&out));
+            assert!(error["headline"].is_string() && error["hints"].is_array());
+        }
+    }
+}
+
+/// `bgctl schema --events` is the JSON Schema of one event line and names the result event.
+#[test]
+fn schema_of_the_events() {
+    let out = bgctl(&root())
+        .args(["schema", "--events"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(schema["required"], serde_json::json!(["time"]), "{schema}");
+    let text = schema.to_string();
+    assert!(text.contains("\"result\"") && text.contains("\"planned_write\""));
+}

@@ -467,7 +467,7 @@ async fn haproxy_lower_before_raise_gives_503_and_bgctl_raises_first() {
         .arg(&plan);
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
     let raise = text.find("set server app/blue1 weight 100");
     let lower = text.find("set server app/green1 weight 0");
     assert!(
@@ -936,4 +936,35 @@ async fn traefik_canary_and_automatic_rollback_under_load_drop_nothing() {
     canary_and_rollback_under_load(&tr, &wrk, &plan, &blue, &green).await;
     tr.proc.assert_running(&tr.log);
     assert!(!tr.dir.path().join("state/web.json.lock").exists());
+}
+
+/// `plan diff` of `plans/haproxy-canary.yaml` against a real HAProxy: every step with its
+/// runtime API commands (on stdout), the gates and analysis steps in between; nothing written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn haproxy_canary_diff_lists_every_step() {
+    let Some(bin) = haproxy_bin() else {
+        return;
+    };
+    let (blue, green) = backends().await;
+    let hx = Haproxy::start(&bin, &blue, &green).await;
+    let before = hx.command("show servers state app");
+    let mut cmd = hx.bgctl(&blue, &green, "blue");
+    cmd.args(["plan", "diff"]).arg(plan("haproxy-canary.yaml"));
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let text = render(&out);
+    assert!(
+        text.matches("set server app/green1 weight").count() >= 2,
+        "{text}"
+    );
+    assert_eq!(
+        hx.command("show servers state app"),
+        before,
+        "the diff changed HAProxy"
+    );
+    // The record rides in a process variable as hex JSON (with a timestamp and the host).
+    let text = regex::Regex::new(r"str\([0-9a-f]+\)")
+        .expect("regex")
+        .replace_all(&text, "str([RECORD])");
+    insta::assert_snapshot!("diff-haproxy-canary", text);
 }

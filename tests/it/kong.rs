@@ -145,7 +145,7 @@ async fn non_interactive_without_yes_refuses() {
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("PUT /upstreams/address.v1.service"),
+        String::from_utf8_lossy(&out.stdout).contains("PUT /upstreams/address.v1.service"),
         "{}",
         render(&out)
     );

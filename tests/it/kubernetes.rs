@@ -612,7 +612,7 @@ async fn context_flag_and_dry_run_of_a_manifest() {
         .arg(&plan);
     let out = run(cmd).await;
     ok(&out);
-    let text = String::from_utf8_lossy(&out.stderr);
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("POST /apis/apps/v1/namespaces/default/deployments")
             && text.contains("PATCH /api/v1/namespaces/default/services/myapp-service"),
@@ -1237,4 +1237,52 @@ async fn contour_include_of_a_missing_or_invalid_child_is_refused() {
         assert_eq!(root_blog(&k)["spec"]["includes"], includes_with("blog"));
         assert!(record(&root_blog(&k)).is_empty(), "no record was written");
     }
+}
+
+/// `plan diff` of an example plan: the steps on stdout, nothing written.
+async fn diff_of(k: &Kube, plan: &str) -> String {
+    let plan = k.plan(plan);
+    k.sim.clear_requests();
+    let mut cmd = k.bgctl();
+    cmd.args(["plan", "diff"]).arg(&plan);
+    let out = run(cmd).await;
+    ok(&out);
+    assert!(k.writes().is_empty(), "diff wrote: {:#?}", k.writes());
+    render(&out)
+}
+
+/// `plans/istio-canary.yaml`: each weight step with its VirtualService patch, the timed pause
+/// and the gate, instead of one cut-over to 0/100.
+#[tokio::test(flavor = "multi_thread")]
+async fn istio_canary_diff_lists_every_step() {
+    let k = Kube::start().await;
+    istio_objects(&k, &["v1", "v2"]);
+    let text = diff_of(&k, "istio-canary.yaml").await;
+    assert!(
+        text.matches("PATCH /apis/networking.istio.io/v1/namespaces/default/virtualservices/myapp")
+            .count()
+            >= 3,
+        "{text}"
+    );
+    insta::assert_snapshot!("diff-istio-canary", text);
+}
+
+/// `plans/k8s-service-selector.yaml`: the Deployment created from its manifest and the Service
+/// selector patch appear in the blue-green diff, with the retirement of the old Deployment.
+#[tokio::test(flavor = "multi_thread")]
+async fn service_selector_diff_shows_deployment_and_service_writes() {
+    let k = Kube::start().await;
+    k.deployment("default", "blue", &json!({"app": "myapp", "version": "v1"}));
+    k.sim.put_object(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"}, "ports": [{"port": 80}]}
+    }));
+    let text = diff_of(&k, "k8s-service-selector.yaml").await;
+    assert!(
+        text.contains("POST /apis/apps/v1/namespaces/default/deployments")
+            && text.contains("PATCH /api/v1/namespaces/default/services/myapp-service"),
+        "{text}"
+    );
+    insta::assert_snapshot!("diff-k8s-service-selector", text);
 }

@@ -3,6 +3,7 @@
 mod analysis;
 mod canary;
 mod cli;
+mod diff;
 mod gateways;
 mod harness;
 mod hostile;

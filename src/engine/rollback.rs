@@ -1,0 +1,252 @@
+//! Sending traffic back: a requested `rollback`, a canary's `abort`, and the automatic
+//! rollback after a failure once traffic moved. Each is one traffic write to the side that
+//! served before, then verified. When that fails the error carries the state as far as it is
+//! known and a [`Remedy`]: what a person must run to finish the job (the CLI renders it).
+
+use super::events::Event;
+use super::step::{Command, Remedy, Step};
+use super::{Engine, EngineError, Outcome};
+use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
+
+impl<P: Provider> Engine<'_, P> {
+    /// A failure after this run may have moved traffic rolls back to `previous` (exit 3, or 4
+    /// when that fails too); before any move it is returned as it is (exit 1).
+    pub(crate) async fn after_failure(
+        &self,
+        err: EngineError,
+        before: &Traffic,
+        previous: Option<&str>,
+    ) -> EngineError {
+        match err {
+            EngineError::Provider(e) if self.moved() => {
+                let failed = self.last_traffic(before);
+                self.roll_back_after_failure(&failed, previous, &e.to_string())
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    /// Points traffic back at the recorded previous side (or the canary's stable side).
+    pub async fn rollback(&self) -> Result<Outcome, EngineError> {
+        let snap = self.observe().await?;
+        let (to, current) = match &snap.traffic {
+            Traffic::Split { stable, canary, .. } => (stable.clone(), Some(canary.clone())),
+            Traffic::Env { env } => (
+                snap.record
+                    .previous
+                    .clone()
+                    .ok_or(EngineError::NoPrevious)?,
+                Some(env.clone()),
+            ),
+            _ => (
+                snap.record
+                    .previous
+                    .clone()
+                    .ok_or(EngineError::NoPrevious)?,
+                None,
+            ),
+        };
+        if current.as_deref() == Some(to.as_str()) {
+            return Err(EngineError::Invalid(format!("`{to}` is already live")));
+        }
+        let record = self.record("rollback", Phase::RolledBack, current.clone());
+        let question = format!(
+            "Roll `{}` back from {} to {to}?",
+            self.plan.metadata.name, snap.traffic
+        );
+        self.send_back(&snap, &to, &record, "requested", &question)
+            .await
+    }
+
+    /// Before a requested rollback: a previous side whose objects were retired since (e.g.
+    /// `oldDeployment: delete`) is brought back first — recreated from its manifest and waited
+    /// for, like `switch --to` does — so the rollback still ends with it serving. A side that
+    /// cannot be brought back fails the rollback before traffic moves: exit 4 (a rollback that
+    /// failed), saying that traffic was not moved and what to restore.
+    async fn bring_back(&self, snap: &Snapshot, to: &str) -> Result<(), EngineError> {
+        let gone = snap.envs.iter().any(|(env, s)| env == to && !s.exists);
+        if !gone {
+            return Ok(());
+        }
+        self.emit(Event::Warning {
+            message: format!("`{to}` was retired since it last served; bringing it back first"),
+        });
+        match self.probe_env(to).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(EngineError::Uncertain {
+                headline: format!(
+                    "cannot roll back: `{to}` cannot be brought back: {}",
+                    match &e {
+                        EngineError::Unhealthy { failures, .. } => failures.join("; "),
+                        other => crate::error::chain(other).join(": "),
+                    }
+                ),
+                state: format!(
+                    "traffic still goes to {}; nothing was changed",
+                    snap.traffic
+                ),
+                remedy: Remedy {
+                    restore: Some(to.to_string()),
+                    ..Remedy::run(vec![Command::Switch { to: to.to_string() }])
+                },
+            }),
+        }
+    }
+
+    /// Sends all traffic to `to` in one write (rollback, abort): plan, confirm, lock, move,
+    /// verify, clean up. A failure after this point is exit 4 with the state and the command
+    /// that finishes the job, never a plain error.
+    pub(crate) async fn send_back(
+        &self,
+        snap: &Snapshot,
+        to: &str,
+        record: &Record,
+        reason: &str,
+        question: &str,
+    ) -> Result<Outcome, EngineError> {
+        let target = Traffic::Env {
+            env: to.to_string(),
+        };
+        let gone = snap.envs.iter().any(|(env, s)| env == to && !s.exists);
+        let bring_back = gone.then(|| Step::Probe {
+            env: to.to_string(),
+        });
+        self.emit(Event::Planned {
+            steps: bring_back
+                .into_iter()
+                .chain([
+                    Step::Switch {
+                        to: to.to_string(),
+                        if_needed: false,
+                        writes: self.provider.traffic_calls(snap, &target, record),
+                    },
+                    Step::Cleanup { delay_millis: 0 },
+                ])
+                .collect(),
+            dry_run: self.opts.dry_run,
+        });
+        if self.opts.dry_run {
+            return Ok(Outcome::DryRun);
+        }
+        self.confirm(question)?;
+        self.with_lock(async {
+            if !self.moved() {
+                self.bring_back(snap, to).await?;
+            }
+            self.emit(Event::RollingBack {
+                reason: reason.to_string(),
+                to: to.to_string(),
+            });
+            if let Err(e) = self.move_traffic(snap, &target, record).await {
+                return Err(EngineError::Uncertain {
+                    headline: format!(
+                        "sending traffic to `{to}` failed: {}",
+                        crate::error::chain(&e).join(": ")
+                    ),
+                    state: format!("last known: traffic goes to {}", snap.traffic),
+                    remedy: Remedy::run(vec![Command::Switch { to: to.to_string() }]),
+                });
+            }
+            if let Err(why) = self.verify_env(to, 100.0).await {
+                return Err(EngineError::Uncertain {
+                    headline: format!(
+                        "traffic was sent to `{to}`, but the data plane does not confirm it"
+                    ),
+                    state: format!("the target system says `{to}` is live; {why}"),
+                    remedy: Remedy::run(vec![
+                        Command::Status,
+                        Command::Switch { to: to.to_string() },
+                    ]),
+                });
+            }
+            self.cleanup().await;
+            self.emit(Event::Done {
+                summary: format!("{reason}: `{to}` takes all traffic"),
+            });
+            Ok(Outcome::Changed(target.clone()))
+        })
+        .await
+    }
+
+    /// Removes temporary objects that traffic no longer uses.
+    pub async fn cleanup(&self) {
+        match self.provider.snapshot().await {
+            Ok(snap) => match self.provider.cleanup(&snap).await {
+                Ok(done) => done
+                    .into_iter()
+                    .for_each(|object| self.emit(Event::CleanedUp { object })),
+                Err(e) => self.emit(Event::Warning {
+                    message: format!("cleanup failed: {e}"),
+                }),
+            },
+            Err(e) => self.emit(Event::Warning {
+                message: format!("cleanup skipped: {e}"),
+            }),
+        }
+    }
+
+    /// After a failure with traffic moved: back to `previous` in one write, or report exit 4.
+    pub async fn roll_back_after_failure(
+        &self,
+        failed: &Traffic,
+        previous: Option<&str>,
+        reason: &str,
+    ) -> EngineError {
+        let Some(prev) = previous else {
+            return EngineError::Uncertain {
+                headline: "the rollout failed and there is no earlier side to roll back to".into(),
+                state: format!("traffic goes to {failed}; {reason}"),
+                remedy: Remedy::run(vec![Command::Status]),
+            };
+        };
+        self.emit(Event::RollingBack {
+            reason: reason.to_string(),
+            to: prev.to_string(),
+        });
+        // The failure may be the deadline itself: the rollback still has the closing reserve.
+        self.opts.deadline.grant_closing();
+        let to = Traffic::Env {
+            env: prev.to_string(),
+        };
+        let record = self.record("auto-rollback", Phase::RolledBack, None);
+        // A canary is finished with `abort` (which also removes the mix); blue-green by
+        // switching back.
+        let finish = Remedy::run(vec![if self.plan.strategy.canary.is_some() {
+            Command::Abort
+        } else {
+            Command::Switch {
+                to: prev.to_string(),
+            }
+        }]);
+        let result = async {
+            let snap = self.provider.snapshot().await?;
+            self.move_traffic(&snap, &to, &record).await
+        }
+        .await;
+        if result.is_ok() {
+            self.cleanup().await;
+        }
+        self.on_rollback_hooks().await;
+        match result {
+            Ok(()) => match self.verify_env(prev, 100.0).await {
+                Ok(()) => EngineError::RolledBack {
+                    to: prev.to_string(),
+                    reason: reason.to_string(),
+                },
+                Err(again) => EngineError::Uncertain {
+                    headline: format!(
+                        "rolled back to `{prev}`, but the data plane does not confirm it"
+                    ),
+                    state: format!("the Admin API says `{prev}` is live; {again}"),
+                    remedy: finish.clone(),
+                },
+            },
+            Err(e) => EngineError::Uncertain {
+                headline: format!("rollback to `{prev}` failed: {e}"),
+                state: format!("last known: traffic goes to {}", self.last_traffic(failed)),
+                remedy: finish,
+            },
+        }
+    }
+}
