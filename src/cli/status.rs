@@ -74,9 +74,12 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!("{}", view.to_json());
+        println!(
+            "{}",
+            crate::redact::json_line(&view.to_json()).unwrap_or_default()
+        );
     } else {
-        print!("{}", view.render());
+        print!("{}", crate::redact::terminal(&view.render()));
     }
     Ok(Exit::Ok)
 }

@@ -259,11 +259,10 @@ impl<'a, P: Provider> Engine<'a, P> {
         opts: &'a Options,
         reporter: &'a dyn Reporter,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .tcp_nodelay(true)
+        let http = crate::http::builder()
             .pool_max_idle_per_host(64)
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|_| crate::http::client());
         Engine {
             provider,
             plan,

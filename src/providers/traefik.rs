@@ -112,7 +112,7 @@ impl Traefik {
                     "cannot place the rollout's state file ({e}); set `provider.traefik.stateFile`"
                 )
             })?;
-        let http = reqwest::Client::builder()
+        let http = crate::http::builder()
             .timeout(
                 spec.request_timeout
                     .map_or(Duration::from_secs(10), |d| d.0),

@@ -6,6 +6,7 @@ mod cli;
 mod diff;
 mod gateways;
 mod harness;
+mod hostile;
 mod kong;
 mod kubernetes;
 mod plans;

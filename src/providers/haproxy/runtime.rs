@@ -98,14 +98,14 @@ impl RuntimeApi {
                     .await
                     .map_err(unreachable)?;
                 s.write_all(line.as_bytes()).await.map_err(io)?;
-                s.read_to_end(&mut out).await.map_err(io)?;
+                read_capped(&mut s, &mut out).await.map_err(io)?;
             }
             Endpoint::Unix(path) => {
                 let mut s = tokio::net::UnixStream::connect(path)
                     .await
                     .map_err(unreachable)?;
                 s.write_all(line.as_bytes()).await.map_err(io)?;
-                s.read_to_end(&mut out).await.map_err(io)?;
+                read_capped(&mut s, &mut out).await.map_err(io)?;
             }
         }
         Ok(String::from_utf8_lossy(&out).into_owned())
@@ -124,6 +124,22 @@ impl RuntimeApi {
             })
         }
     }
+}
+
+/// Reads a reply of at most [`crate::http::limits::RUNTIME_REPLY`] bytes; more is an error.
+async fn read_capped(
+    s: &mut (impl tokio::io::AsyncRead + Unpin),
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let cap = crate::http::limits::RUNTIME_REPLY as u64;
+    s.take(cap + 1).read_to_end(out).await?;
+    if out.len() as u64 > cap {
+        return Err(std::io::Error::other(format!(
+            "the reply is larger than {} (bgctl reads at most that much)",
+            crate::http::size(crate::http::limits::RUNTIME_REPLY)
+        )));
+    }
+    Ok(())
 }
 
 /// The fixed success reply of a command, for those that have one.

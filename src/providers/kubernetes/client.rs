@@ -525,7 +525,12 @@ async fn connect(spec: &ConnSpec) -> Result<Conn, KubeError> {
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| config_err(&e))?;
+    // The client policy of `crate::http` on kube's stack: a redirect is an error naming its
+    // `Location`, every body is capped (kube collects bodies whole; a 1 GiB answer took 2 GiB).
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| config_err(&e))?
+        .with_layer(&tower::util::MapResultLayer::new(crate::http::kube_answer))
+        .build();
     Ok(Conn { client, ns, server })
 }
 
