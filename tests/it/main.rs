@@ -3,6 +3,7 @@
 mod analysis;
 mod canary;
 mod cli;
+mod conformance;
 mod gateways;
 mod harness;
 mod kong;
