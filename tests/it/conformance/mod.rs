@@ -25,6 +25,8 @@
 //! tables come from them.
 
 pub mod fault_proxy;
+mod k8s_only;
+mod kong_only;
 pub mod run;
 pub mod scenarios;
 pub mod target;

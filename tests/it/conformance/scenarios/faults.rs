@@ -173,7 +173,16 @@ async fn kill_at<T: Target>(stage: Stage, reference: &[Write], k: usize, branch:
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(reached, "{ctx}: never reached the kill point");
-    let answered: Vec<Write> = t.writes().into_iter().filter(|w| w.answered).collect();
+    let all = t.writes();
+    if all.len() > k {
+        // Where the system logs the pending write too (kong-sim, the proxy), it is write `k`.
+        assert_eq!(
+            all[k].key(),
+            reference[k].key(),
+            "{ctx}: the pending write is not write {k}"
+        );
+    }
+    let answered: Vec<Write> = all.into_iter().filter(|w| w.answered).collect();
     assert_eq!(
         keys(&answered),
         keys(&reference[..k]),
