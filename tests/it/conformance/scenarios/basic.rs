@@ -74,10 +74,12 @@ pub async fn rollback<T: Target>() {
 pub async fn lock_contention_exits_5<T: Target>() {
     let t = T::start().await;
     blue_live(&t).await;
-    let marker = t.dir().join("hook-started");
+    // The hook holds the run until the test removes the marker (at most 60 s), so nothing it
+    // started outlives the test for long once the holder is killed.
+    let marker = t.dir().join("holding");
+    let m = p(&marker);
     let holding = t.plan(&PlanSpec::blue_green("green").with_extra(&format!(
-        "hooks:\n  preSwitch:\n    - exec: {{command: [\"sh\", \"-c\", \"touch '{}'; sleep 60\"], timeout: 90s}}\n",
-        p(&marker)
+        "hooks:\n  preSwitch:\n    - exec: {{command: [\"sh\", \"-c\", \"touch '{m}'; seq 600 | while read -r _; do [ -e '{m}' ] || break; sleep 0.1; done\"], timeout: 90s}}\n"
     )));
     let green = t.plan(&PlanSpec::blue_green("green"));
     let mut holder = spawn(&t, &["plan", "apply", "--yes", p(&holding)]);
@@ -117,6 +119,7 @@ pub async fn lock_contention_exits_5<T: Target>() {
     );
     holder.kill();
     let _ = holder.wait(Duration::from_secs(10)).await;
+    std::fs::remove_file(&marker).expect("remove the marker");
     let out = bgctl(&t, &["plan", "apply", "--yes", p(&green)]).await;
     assert_eq!(
         out.status.code(),
