@@ -19,6 +19,14 @@
 //! steps through the library. Running these scenarios on it would need a second, library-level
 //! runner for every scenario; the engine tests cover it instead.
 //!
+//! A scenario that fails on a target because of a known bug is ignored there with the bug as
+//! the reason, in one place ([`case!`]); `cargo test conformance:: -- --ignored` runs those.
+//!
+//! Checks that only make sense for one provider (its retry rules, TLS, answers only its API can
+//! give, named fault points) are in `kong_only` and `k8s_only`, folded from the former
+//! `reliability.rs` and `reliability_k8s.rs` together with the crash and lost-answer matrices,
+//! which are now `scenarios/faults.rs`.
+//!
 //! Adding a scenario: write `pub async fn <name><T: Target>()` in `scenarios/` and add its name
 //! to the list in [`suite!`]. Adding a target: implement `Target` and add one line at the end.
 //! Figures (kill points, exit codes, times) are printed with `--nocapture`; `docs/reliability.md`
