@@ -62,6 +62,7 @@ macro_rules! suite {
                 faults::lost_answer_at_every_write_of_a_fresh_apply,
                 faults::lost_answer_at_every_write_of_a_switch,
                 faults::lost_answer_at_every_write_of_a_canary,
+                faults::lost_answer_at_every_write_of_a_rollback,
             );
         }
     )*};
@@ -85,6 +86,12 @@ macro_rules! case {
     };
     (haproxy, $file:ident, lost_answer_at_every_write_of_a_canary) => {
         case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_canary);
+    };
+    (haproxy, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
+        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
+    };
+    (traefik, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
+        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
     };
     (traefik, $file:ident, lost_answer_at_every_write_of_a_fresh_apply) => {
         case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_fresh_apply);

@@ -396,3 +396,90 @@ pub async fn lost_answer_at_every_write_of_a_canary<T: Target>() {
     }
     lost_answer_matrix::<T>(Stage::Canary).await;
 }
+
+/// Blue live, then green applied: the `rollback` after it is the run under test.
+async fn setup_rollback<T: Target>() -> (T, PathBuf) {
+    let (t, green) = setup::<T>(Stage::Switch).await;
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&green)], 0).await;
+    t.clear_log();
+    (t, green)
+}
+
+async fn lose_rollback_answer_at<T: Target>(reference: &[Write], k: usize) -> String {
+    let (t, plan) = setup_rollback::<T>().await;
+    let ctx = format!(
+        "{} rollback answer lost at write {k} ({})",
+        T::NAME,
+        reference[k].key()
+    );
+    t.arm(reference, k, Fault::LoseAnswer);
+    let (out, took) = spawn(
+        &t,
+        &["--timeout", "20s", "rollback", "--yes", "-f", p(&plan)],
+    )
+    .wait(Duration::from_secs(40))
+    .await;
+    let met = t.fault_met(reference, k, Fault::LoseAnswer);
+    t.clear_faults();
+    assert!(
+        met,
+        "{ctx}: the run never made that write: {}",
+        render(&out)
+    );
+    assert!(
+        took < Duration::from_secs(25),
+        "{ctx}: took {took:?} with --timeout 20s"
+    );
+    assert_no_panic(&out, &ctx);
+    assert_eq!(out.status.code(), Some(0), "{ctx}: {}", render(&out));
+    assert_eq!(t.traffic().await, Traffic::Blue, "{ctx}");
+    assert!(
+        !stderr(&out).contains("nothing was changed"),
+        "{ctx}: {}",
+        render(&out)
+    );
+    let st = assert_status_truthful(&t, &plan, &ctx).await;
+    if !stderr(&out).contains("could not release the lock") {
+        assert!(
+            st["lock"].is_null(),
+            "{ctx}: the lock outlived the rollback: {st}"
+        );
+    }
+    t.after_restore(&ctx).await;
+    "exit 0, blue serves".to_string()
+}
+
+/// A lost answer at every write of a `rollback` after a switch: the rollback still ends at
+/// blue with exit 0, `status` agrees, no lock is left (a generalisation of the Kong and
+/// Kubernetes `a_lost_answer_during_rollback_and_abort_still_succeeds`, which lose only the
+/// traffic write).
+pub async fn lost_answer_at_every_write_of_a_rollback<T: Target>() {
+    let started = Instant::now();
+    let reference = {
+        let (t, plan) = setup_rollback::<T>().await;
+        bgctl_exit(&t, &["rollback", "--yes", "-f", p(&plan)], 0).await;
+        assert_eq!(t.traffic().await, Traffic::Blue);
+        t.writes()
+    };
+    assert!(
+        !reference.is_empty(),
+        "{}: a rollback without a write",
+        T::NAME
+    );
+    let name = T::NAME;
+    let cases = (0..reference.len()).map(|k| {
+        let reference = &reference;
+        (
+            format!(
+                "{name} rollback answer lost at write {k} ({})",
+                reference[k].key()
+            ),
+            lose_rollback_answer_at::<T>(reference, k),
+        )
+    });
+    let n = each_point(&format!("lost-answer matrix {name} rollback"), cases).await;
+    println!(
+        "lost-answer matrix {name} rollback: {n} writes, {n}/{n} exit 0 with blue serving; {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
