@@ -51,12 +51,13 @@ async fn k8s_concurrent_applies_one_moves_traffic() {
 }
 
 /// A Lease left by a SIGKILLed run blocks the next runs (exit 5) until `--force-unlock` or
-/// expiry (`lockTtl: 2s`); after expiry the next run takes it over and proceeds.
+/// expiry (`lockTtl: 6s`: the killed run takes its Lease before green rolls out, so a shorter TTL
+/// can run out before the next run under load); after expiry the next run takes it over.
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_killed_runs_lease_blocks_until_force_unlock_or_expiry() {
     for force in [true, false] {
         let c = Cluster::start(Scenario::Selector).await;
-        let plan = c.plan(&["lockTtl: 2s"]);
+        let plan = c.plan(&["lockTtl: 6s"]);
         let faults = c.sim.faults();
         faults.hang_next("PATCH", "*/services/myapp-service", 1);
         let mut child = c.spawn(&["plan", "apply", "--yes", p(&plan)]);
@@ -88,7 +89,7 @@ async fn k8s_killed_runs_lease_blocks_until_force_unlock_or_expiry() {
                 .await
         } else {
             // Second granularity: the Lease's renewTime is whole seconds.
-            tokio::time::sleep(Duration::from_millis(3200).saturating_sub(killed_at.elapsed()))
+            tokio::time::sleep(Duration::from_millis(7200).saturating_sub(killed_at.elapsed()))
                 .await;
             c.run(&["plan", "apply", "--yes", p(&plan)]).await
         };
