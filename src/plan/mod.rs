@@ -7,6 +7,7 @@
 
 pub mod load;
 pub mod model;
+pub mod names;
 pub mod validate;
 
 use std::fmt::Write as _;

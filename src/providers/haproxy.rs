@@ -25,7 +25,6 @@
 //!   HAProxy reloads or restarts without a `server-state-file` — the record then simply reads
 //!   as empty, and the weights from the configuration are what is live.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -36,6 +35,7 @@ use super::{
     ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::Plan;
+pub use crate::plan::names::Endpoint;
 
 /// Largest weight HAProxy accepts.
 pub const MAX_WEIGHT: u32 = 256;
@@ -46,48 +46,6 @@ pub const METHOD: &str = "haproxy";
 
 /// Admin-state bits that take a server out of rotation (forced/inherited/config maint, drain).
 const OUT_OF_ROTATION: u32 = 0x01 | 0x02 | 0x04 | 0x08 | 0x10 | 0x20;
-
-/// Where the runtime API listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `tcp://host:port`
-    Tcp(String),
-    /// `unix:///path`
-    Unix(PathBuf),
-}
-
-impl Endpoint {
-    /// Parses `tcp://host:port` or `unix:///path`.
-    pub fn parse(s: &str) -> Result<Endpoint, String> {
-        if let Some(rest) = s.strip_prefix("tcp://") {
-            let ok = rest
-                .rsplit_once(':')
-                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
-            if ok {
-                Ok(Endpoint::Tcp(rest.to_string()))
-            } else {
-                Err(format!("`{s}` has no `host:port` after `tcp://`"))
-            }
-        } else if let Some(rest) = s.strip_prefix("unix://") {
-            if rest.starts_with('/') {
-                Ok(Endpoint::Unix(PathBuf::from(rest)))
-            } else {
-                Err(format!("`{s}` needs an absolute path after `unix://`"))
-            }
-        } else {
-            Err(format!("`{s}` is neither `tcp://…` nor `unix://…`"))
-        }
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
-            Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
-        }
-    }
-}
 
 /// A runtime API failure.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,41 @@ fn every_example_plan_validates() {
     assert!(out.status.success(), "{}", render(&out));
 }
 
+/// The plan must not depend on providers (issue 12: the arrows point from providers to plan):
+/// no file under `src/plan` names `crate::providers` or uses a `providers::` path in code.
+#[test]
+fn plan_modules_do_not_import_providers() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(&root().join("src/plan"), &mut files);
+    assert!(files.len() >= 4, "src/plan has its modules: {files:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            let is_comment = code.starts_with("//");
+            if line.contains("crate::providers") || (!is_comment && line.contains("providers::")) {
+                found.push(format!("{}:{}: {line}", file.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "src/plan imports providers:\n{}",
+        found.join("\n")
+    );
+}
+
 fn invalid_plans() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(root().join("tests/plans/invalid"))
         .unwrap()

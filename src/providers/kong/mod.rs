@@ -16,7 +16,7 @@
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
 
 pub mod client;
-pub mod names;
+pub use crate::plan::names;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

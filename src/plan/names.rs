@@ -1,14 +1,47 @@
-//! Kong's naming rules, as its schema validators apply them (`kong/tools/ip.lua`
-//! `check_hostname`, `targets.lua` `format_target`). bgctl checks them at plan validation so a
-//! plan Kong would reject fails before anything is written, and normalises targets the way Kong
-//! stores them so comparisons with live state are exact.
+//! Names and addresses a plan holds, by the rules of the systems they go to. Plan validation
+//! checks them so a plan the target would reject fails before anything is written; the providers
+//! use the same functions (re-exported as `providers::kong::names` and
+//! `providers::haproxy::Endpoint`), so the plan never depends on a provider module.
+//!
+//! - Kong's naming rules, as its schema validators apply them (`kong/tools/ip.lua`
+//!   `check_hostname`, `targets.lua` `format_target`); targets are normalised the way Kong
+//!   stores them so comparisons with live state are exact.
+//! - The HAProxy runtime API address syntax ([`Endpoint`]).
+//! - Environment names ([`check_environment_name`]): they end up in object names (Traefik
+//!   services, Kubernetes annotations, Kong tags), in the rollout record and in shell commands
+//!   bgctl prints (`bgctl switch --to <env>`), so they are DNS labels, a charset every provider
+//!   accepts for names and no shell treats specially.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
 
 /// Kong's largest target weight.
 pub const MAX_WEIGHT: u32 = 65_535;
 /// Kong's default target port.
 pub const DEFAULT_PORT: u16 = 8000;
+
+/// Longest environment name (a DNS label's limit).
+pub const MAX_ENVIRONMENT_NAME: usize = 63;
+
+/// An environment name is a DNS label: `[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most 63 characters.
+pub fn check_environment_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_ENVIRONMENT_NAME
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else if name.len() > MAX_ENVIRONMENT_NAME {
+        Err(format!(
+            "environment name `{name}` is longer than {MAX_ENVIRONMENT_NAME} characters"
+        ))
+    } else {
+        Err(format!("`{name}` is not a valid environment name"))
+    }
+}
 
 fn is_hostname(name: &str) -> bool {
     !name.is_empty()
@@ -81,9 +114,75 @@ fn expand_v6(ip: Ipv6Addr) -> String {
     format!("[{}]", segs.join(":"))
 }
 
+/// Where the runtime API listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `tcp://host:port`
+    Tcp(String),
+    /// `unix:///path`
+    Unix(PathBuf),
+}
+
+impl Endpoint {
+    /// Parses `tcp://host:port` or `unix:///path`.
+    pub fn parse(s: &str) -> Result<Endpoint, String> {
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            let ok = rest
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0));
+            if ok {
+                Ok(Endpoint::Tcp(rest.to_string()))
+            } else {
+                Err(format!("`{s}` has no `host:port` after `tcp://`"))
+            }
+        } else if let Some(rest) = s.strip_prefix("unix://") {
+            if rest.starts_with('/') {
+                Ok(Endpoint::Unix(PathBuf::from(rest)))
+            } else {
+                Err(format!("`{s}` needs an absolute path after `unix://`"))
+            }
+        } else {
+            Err(format!("`{s}` is neither `tcp://…` nor `unix://…`"))
+        }
+    }
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::Tcp(a) => write!(f, "tcp://{a}"),
+            Endpoint::Unix(p) => write!(f, "unix://{}", p.display()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_names_are_dns_labels() {
+        for ok in ["blue", "green", "v2", "canary-1", "a", &"x".repeat(63)] {
+            assert_eq!(check_environment_name(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "Blue",
+            "blue_1",
+            "blue.v2",
+            "-blue",
+            "blue-",
+            "blue green",
+            "$(id)",
+            "grün",
+        ] {
+            let err = check_environment_name(bad).unwrap_err();
+            assert!(err.contains("not a valid environment name"), "{bad}: {err}");
+        }
+        assert!(check_environment_name(&"x".repeat(64))
+            .unwrap_err()
+            .contains("longer than 63"));
+    }
 
     #[test]
     fn upstream_names_follow_kong() {

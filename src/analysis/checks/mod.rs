@@ -27,8 +27,12 @@
 //!
 //! The engine calls [`run_checks`] with an `on_measurement` callback to turn each measurement
 //! into an event as it happens, and renders each returned [`Verdict`]; this module never prints.
+//!
+//! Parts: [`measure`] is the measurement loop (spacing, deadline, stopping at a verdict) and
+//! [`summary`] writes the one-line explanation of a finished check; the formatting helpers the
+//! sources share ([`fmt_num`], [`fmt_duration`], [`snippet`], [`http_error`], [`redact_url`])
+//! stay here.
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,9 +41,15 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::analysis::condition::Condition;
-use crate::analysis::policy::{no_data_name, Policy, Tally};
+use crate::analysis::policy::{no_data_name, Policy};
 use crate::analysis::{exec, prometheus, traffic, webhook};
 use crate::plan::model::{CheckSpec, ExecSpec, ProbeCheck, PrometheusCheck, WebhookSpec};
+
+mod measure;
+mod summary;
+
+pub use measure::{measure_loop, LoopRun};
+use summary::summarize;
 
 /// Default time between measurements.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -369,172 +379,6 @@ pub async fn run_checks(
     futures::future::join_all(runs).await
 }
 
-/// What the measurement loop ended with.
-#[derive(Debug, Clone)]
-pub struct LoopRun {
-    /// Every measurement taken.
-    pub measurements: Vec<Measurement>,
-    /// The policy's verdict, or `None` when the deadline came first.
-    pub verdict: Option<Outcome>,
-}
-
-/// Takes measurements until `policy` reaches a verdict or `deadline` passes. Measurements start
-/// `interval` apart; a wait that would end after the deadline is not started. Generic over the
-/// measurement so that timing is tested with a paused clock and scripted outcomes.
-pub async fn measure_loop<F, Fut>(
-    policy: &Policy,
-    interval: Duration,
-    deadline: Instant,
-    mut measure: F,
-    on_measurement: impl Fn(&Measurement),
-) -> LoopRun
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Measurement>,
-{
-    let mut measurements: Vec<Measurement> = Vec::new();
-    let mut outcomes = Vec::new();
-    let mut next = Instant::now();
-    loop {
-        if let Some(verdict) = policy.decide(&outcomes) {
-            return LoopRun {
-                measurements,
-                verdict: Some(verdict),
-            };
-        }
-        if next >= deadline {
-            break;
-        }
-        tokio::time::sleep_until(next).await;
-        next = Instant::now() + interval;
-        let Ok(m) = tokio::time::timeout_at(deadline, measure()).await else {
-            break;
-        };
-        on_measurement(&m);
-        outcomes.push(m.outcome);
-        measurements.push(m);
-    }
-    LoopRun {
-        measurements,
-        verdict: None,
-    }
-}
-
-/// The one-line summary of a finished check.
-fn summarize(
-    name: &str,
-    policy: &Policy,
-    run: &LoopRun,
-    subject: &str,
-    verb: &str,
-    condition: &str,
-) -> String {
-    let outcomes: Vec<Outcome> = run.measurements.iter().map(|m| m.outcome).collect();
-    let t = policy.tally(&outcomes);
-    let label = run.verdict.unwrap_or(Outcome::Error).label();
-    // With only errors, "error:" before each one says nothing.
-    let values = values_text(&run.measurements, policy, t.measured > 0);
-    let measured = if run.measurements.is_empty() {
-        format!("{subject} was not measured")
-    } else if t.measured == 0 {
-        // Only errors: the error itself is the value.
-        format!("{subject}: {values}")
-    } else {
-        format!("{subject} {verb} {values}")
-    };
-    let limit = limit_text(policy, &t, run.verdict);
-    format!("{name}: {label} — {measured}; condition {condition}; {limit}")
-}
-
-fn limit_text(policy: &Policy, t: &Tally, verdict: Option<Outcome>) -> String {
-    let fl = policy.failure_limit;
-    let mut text = match verdict {
-        Some(Outcome::Fail) => {
-            let mut s = format!(
-                "{} of {} measurements failed (failureLimit {fl})",
-                t.failed, t.measured
-            );
-            if t.measured < policy.count {
-                s += &format!(", stopped early after {} of {}", t.measured, policy.count);
-            }
-            s
-        }
-        Some(Outcome::Error) => format!(
-            "{} errors in a row exceeded consecutiveErrorLimit {}",
-            t.consecutive_errors, policy.consecutive_error_limit
-        ),
-        Some(Outcome::Inconclusive) => format!(
-            "{} of {} measurements inconclusive, {} failed (failureLimit {fl}); a person must decide",
-            t.inconclusive, t.measured, t.failed
-        ),
-        Some(Outcome::Pass | Outcome::NoData) => {
-            let mut s = format!(
-                "{} of {} measurements passed (failureLimit {fl})",
-                t.passed, t.measured
-            );
-            if t.failed > 0 {
-                s += &format!(", {} failed within the limit", t.failed);
-            }
-            s
-        }
-        None => format!(
-            "stopped at the deadline after {} of {} measurements",
-            t.measured, policy.count
-        ),
-    };
-    if t.no_data > 0 && policy.no_data == crate::plan::model::NoDataPolicy::Pass {
-        text += &format!(
-            "; {} with no data counted as passed (noData: pass)",
-            t.no_data
-        );
-    }
-    if t.errors > 0 && verdict != Some(Outcome::Error) {
-        text += &format!("; {} errors retried", t.errors);
-    }
-    text
-}
-
-/// The measured values, oldest first, with runs of identical text folded (`x (×3)`).
-fn values_text(measurements: &[Measurement], policy: &Policy, mark_errors: bool) -> String {
-    const SHOWN: usize = 6;
-    let texts: Vec<String> = measurements
-        .iter()
-        .map(|m| match m.outcome {
-            Outcome::NoData => format!("no data (noData: {})", no_data_name(policy.no_data)),
-            Outcome::Error => {
-                // A value that could not be judged is still shown.
-                let detail = match &m.value {
-                    Some(v) => format!("{v}: {}", m.detail),
-                    None => m.detail.clone(),
-                };
-                if mark_errors {
-                    format!("error: {detail}")
-                } else {
-                    detail
-                }
-            }
-            _ => m.value.clone().unwrap_or_else(|| m.detail.clone()),
-        })
-        .collect();
-    let mut runs: Vec<(String, usize)> = Vec::new();
-    for t in texts {
-        match runs.last_mut() {
-            Some((last, n)) if *last == t => *n += 1,
-            _ => runs.push((t, 1)),
-        }
-    }
-    let skipped = runs.len().saturating_sub(SHOWN);
-    let mut parts: Vec<String> = runs
-        .into_iter()
-        .skip(skipped)
-        .map(|(t, n)| if n > 1 { format!("{t} (×{n})") } else { t })
-        .collect();
-    if skipped > 0 {
-        parts.insert(0, "…".into());
-    }
-    parts.join(", ")
-}
-
 /// A number for humans: four significant digits, no trailing zeros, integers as integers.
 pub fn fmt_num(x: f64) -> String {
     if x.is_nan() {
@@ -619,111 +463,6 @@ pub fn redact_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
-
-    fn scripted(outcomes: &[Outcome]) -> impl FnMut() -> std::future::Ready<Measurement> + '_ {
-        let mut i = 0;
-        move || {
-            let o = outcomes[i.min(outcomes.len() - 1)];
-            i += 1;
-            std::future::ready(Measurement::new(o, format!("m{i}"), ""))
-        }
-    }
-
-    fn policy(count: u32, failure_limit: u32, error_limit: u32) -> Policy {
-        Policy {
-            count,
-            failure_limit,
-            consecutive_error_limit: error_limit,
-            no_data: crate::plan::model::NoDataPolicy::Fail,
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn measurements_are_spaced_by_the_interval() {
-        let start = Instant::now();
-        let times = Mutex::new(Vec::new());
-        let run = measure_loop(
-            &policy(3, 0, 4),
-            Duration::from_secs(10),
-            start + Duration::from_mins(10),
-            scripted(&[Outcome::Pass]),
-            |_| times.lock().unwrap().push(start.elapsed().as_secs()),
-        )
-        .await;
-        assert_eq!(run.verdict, Some(Outcome::Pass));
-        assert_eq!(*times.lock().unwrap(), [0, 10, 20]);
-        // No wait after the last measurement.
-        assert_eq!(start.elapsed(), Duration::from_secs(20));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_failure_over_the_limit_stops_at_once() {
-        let start = Instant::now();
-        let run = measure_loop(
-            &policy(5, 0, 4),
-            Duration::from_secs(10),
-            start + Duration::from_mins(10),
-            scripted(&[Outcome::Pass, Outcome::Fail, Outcome::Pass]),
-            |_| {},
-        )
-        .await;
-        assert_eq!(run.verdict, Some(Outcome::Fail));
-        assert_eq!(run.measurements.len(), 2);
-        assert_eq!(start.elapsed(), Duration::from_secs(10));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn errors_are_retried_at_the_interval_until_the_limit() {
-        let start = Instant::now();
-        let run = measure_loop(
-            &policy(1, 0, 2),
-            Duration::from_secs(5),
-            start + Duration::from_mins(10),
-            scripted(&[Outcome::Error]),
-            |_| {},
-        )
-        .await;
-        assert_eq!(run.verdict, Some(Outcome::Error));
-        assert_eq!(run.measurements.len(), 3);
-        assert_eq!(start.elapsed(), Duration::from_secs(10));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_wait_past_the_deadline_is_not_started() {
-        let start = Instant::now();
-        let run = measure_loop(
-            &policy(3, 0, 4),
-            Duration::from_secs(10),
-            start + Duration::from_secs(15),
-            scripted(&[Outcome::Pass]),
-            |_| {},
-        )
-        .await;
-        assert_eq!(run.verdict, None);
-        assert_eq!(run.measurements.len(), 2);
-        // Stopped right after the second measurement, not at the deadline.
-        assert_eq!(start.elapsed(), Duration::from_secs(10));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_measurement_running_past_the_deadline_is_cut_off() {
-        let start = Instant::now();
-        let run = measure_loop(
-            &policy(1, 0, 4),
-            Duration::from_secs(10),
-            start + Duration::from_secs(3),
-            || async {
-                tokio::time::sleep(Duration::from_hours(1)).await;
-                Measurement::new(Outcome::Pass, "late", "")
-            },
-            |_| {},
-        )
-        .await;
-        assert_eq!(run.verdict, None);
-        assert!(run.measurements.is_empty());
-        assert_eq!(start.elapsed(), Duration::from_secs(3));
-    }
 
     fn spec(json: serde_json::Value) -> CheckSpec {
         serde_json::from_value(json).unwrap()
@@ -780,92 +519,6 @@ mod tests {
         let names: Vec<String> = Vec::new();
         let fut = run_checks(&names, &checks, &ctx, &|_, _| {});
         assert_send(&fut);
-    }
-
-    fn m(outcome: Outcome, value: &str) -> Measurement {
-        Measurement::new(outcome, value, "detail")
-    }
-
-    #[test]
-    fn summary_fail_names_value_condition_and_limit() {
-        let p = policy(1, 0, 4);
-        let run = LoopRun {
-            measurements: vec![m(Outcome::Fail, "0.1773")],
-            verdict: Some(Outcome::Fail),
-        };
-        assert_eq!(
-            summarize("error-rate", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "error-rate: FAIL — query `q` returned 0.1773; condition `result < 0.01`; 1 of 1 measurements failed (failureLimit 0)"
-        );
-    }
-
-    #[test]
-    fn summary_early_stop_and_retried_errors() {
-        let p = policy(5, 0, 4);
-        let run = LoopRun {
-            measurements: vec![
-                Measurement::error("Prometheus at x unreachable"),
-                m(Outcome::Pass, "0.001"),
-                m(Outcome::Fail, "0.3"),
-            ],
-            verdict: Some(Outcome::Fail),
-        };
-        assert_eq!(
-            summarize("e", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "e: FAIL — query `q` returned error: Prometheus at x unreachable, 0.001, 0.3; condition `result < 0.01`; 1 of 2 measurements failed (failureLimit 0), stopped early after 2 of 5; 1 errors retried"
-        );
-    }
-
-    #[test]
-    fn summary_error_folds_repeated_errors() {
-        let p = policy(1, 0, 2);
-        let run = LoopRun {
-            measurements: vec![Measurement::error("unreachable"); 3],
-            verdict: Some(Outcome::Error),
-        };
-        assert_eq!(
-            summarize("e", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "e: ERROR — query `q`: unreachable (×3); condition `result < 0.01`; 3 errors in a row exceeded consecutiveErrorLimit 2"
-        );
-    }
-
-    #[test]
-    fn summary_no_data_pass_says_so() {
-        let mut p = policy(1, 0, 4);
-        p.no_data = crate::plan::model::NoDataPolicy::Pass;
-        let run = LoopRun {
-            measurements: vec![Measurement::no_data("empty vector")],
-            verdict: Some(Outcome::Pass),
-        };
-        assert_eq!(
-            summarize("e", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "e: PASS — query `q` returned no data (noData: pass); condition `result < 0.01`; 1 of 1 measurements passed (failureLimit 0); 1 with no data counted as passed (noData: pass)"
-        );
-    }
-
-    #[test]
-    fn summary_inconclusive_asks_for_a_person() {
-        let mut p = policy(2, 0, 4);
-        p.no_data = crate::plan::model::NoDataPolicy::Inconclusive;
-        let run = LoopRun {
-            measurements: vec![Measurement::no_data("empty"), m(Outcome::Pass, "0.001")],
-            verdict: Some(Outcome::Inconclusive),
-        };
-        assert_eq!(
-            summarize("e", &p, &run, "query `q`", "returned", "`result < 0.01`"),
-            "e: INCONCLUSIVE — query `q` returned no data (noData: inconclusive), 0.001; condition `result < 0.01`; 1 of 2 measurements inconclusive, 0 failed (failureLimit 0); a person must decide"
-        );
-    }
-
-    #[test]
-    fn summary_shows_only_the_last_values() {
-        let p = policy(8, 8, 4);
-        let run = LoopRun {
-            measurements: (0..8).map(|i| m(Outcome::Pass, &i.to_string())).collect(),
-            verdict: Some(Outcome::Pass),
-        };
-        let s = summarize("e", &p, &run, "x", "measured", "`c`");
-        assert!(s.contains("measured …, 2, 3, 4, 5, 6, 7;"), "{s}");
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! What traffic goes to: the Kong service and routes, and the environments (sides) a release
+//! moves traffic between — Kong upstreams and targets, HAProxy/Traefik servers, Kubernetes
+//! Deployments and selectors.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::ContourInclude;
+
+/// The Kong service and its routes.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// Kong service name.
+    pub name: String,
+    /// Upstream request path prefix (the service `path`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `http` (default) or `https`.
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// Routes attached to the service.
+    #[serde(default)]
+    pub routes: Vec<RouteSpec>,
+}
+
+/// A Kong route.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Route name (unique in Kong).
+    pub name: String,
+    /// Host names the route matches.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Path prefixes the route matches.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// HTTP methods the route matches.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Strip the matched path prefix (Kong default `true`).
+    #[serde(default)]
+    pub strip_path: Option<bool>,
+}
+
+/// One side of the release.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Environment {
+    /// Kong: upstream name (a hostname: no IP, no port).
+    #[serde(default)]
+    pub upstream: Option<String>,
+    /// Kong: the side's targets (`host:port`, default port 8000 as in Kong).
+    #[serde(default)]
+    pub targets: Vec<TargetSpec>,
+    /// HAProxy and Traefik: the side's servers.
+    #[serde(default)]
+    pub servers: Vec<ServerSpec>,
+    /// Kubernetes: the side's Deployment.
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// Kubernetes: the labels that select this side's pods (a Service selector).
+    #[serde(default)]
+    pub selector: IndexMap<String, String>,
+    /// Kubernetes: a Deployment manifest bgctl applies (create or converge) before the switch.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// Kubernetes: the side's backend Service (HTTPRoute `backendRefs`, HTTPProxy `services`,
+    /// Istio destination `host`).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Kubernetes/Istio: the DestinationRule subset of this side.
+    #[serde(default)]
+    pub subset: Option<String>,
+    /// Kubernetes/Contour: the child HTTPProxy the root HTTPProxy (`contour.httpProxy`)
+    /// includes while this side is live (blue-green by switching the root's `includes`).
+    #[serde(default)]
+    pub include: Option<ContourInclude>,
+    /// Value of `verify.header` that identifies this side in proxy responses
+    /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
+    #[serde(default)]
+    pub identity: Option<String>,
+}
+
+/// A target of an upstream.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct TargetSpec {
+    /// `host[:port]`.
+    pub target: String,
+    /// 0–65535, default 100.
+    #[serde(default = "default_weight")]
+    pub weight: i64,
+}
+
+/// A server of an HAProxy backend (`name`, optional `address`) or of a Traefik
+/// load-balancer service (`url`).
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ServerSpec {
+    /// HAProxy: the server's name in the backend.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// HAProxy: `ip:port`; needed only when bgctl must add the server.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Traefik: the server's URL, e.g. `http://127.0.0.1:18082`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// HAProxy: 0–256, default 100. Traefik: default 1.
+    #[serde(default)]
+    pub weight: Option<i64>,
+}
+
+fn default_weight() -> i64 {
+    100
+}

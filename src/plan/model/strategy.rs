@@ -1,0 +1,106 @@
+//! The release strategy: blue-green (one switch) or canary (weighted steps, pauses, analysis).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{Dur, Verify};
+
+/// The release strategy. Exactly one key must be set.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Strategy {
+    /// All traffic moves at once.
+    #[serde(default)]
+    pub blue_green: Option<BlueGreen>,
+    /// Traffic moves in weighted steps.
+    #[serde(default)]
+    pub canary: Option<Canary>,
+}
+
+/// Blue-green settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BlueGreen {
+    /// The environment `plan apply` makes live.
+    pub active_environment: String,
+    /// Checks that must pass before the switch.
+    #[serde(default)]
+    pub pre_promotion_analysis: Option<AnalysisRef>,
+    /// Checks that must pass after the switch; a failure rolls back.
+    #[serde(default)]
+    pub post_promotion_analysis: Option<AnalysisRef>,
+}
+
+/// Canary settings.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Canary {
+    /// The environment serving now.
+    pub stable: String,
+    /// The environment being released.
+    pub canary: String,
+    /// Steps run in order.
+    pub steps: Vec<CanaryStep>,
+    /// Data-plane check after each `setWeight` (needs `proxyUrl`).
+    #[serde(default)]
+    pub verify: Option<Verify>,
+    /// Background analysis for the whole canary.
+    #[serde(default)]
+    pub analysis: Option<BackgroundAnalysis>,
+    /// Name of the bgctl-owned mixed upstream (default `<canary upstream>.bgctl-canary`).
+    #[serde(default)]
+    pub mixed_upstream: Option<String>,
+    /// Delay before the mixed upstream is deleted after promotion (default `2s`).
+    #[serde(default)]
+    pub cleanup_delay: Option<Dur>,
+}
+
+/// One canary step: exactly one key.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct CanaryStep {
+    /// Canary share of traffic in percent, 0–100.
+    #[serde(default)]
+    pub set_weight: Option<f64>,
+    /// Timed pause (`{duration: 2m}`) or manual gate (`{}`).
+    #[serde(default)]
+    pub pause: Option<Pause>,
+    /// Checks that must pass to continue.
+    #[serde(default)]
+    pub analysis: Option<AnalysisRef>,
+}
+
+/// A pause; without `duration` it is a manual gate.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct Pause {
+    /// How long to wait.
+    #[serde(default)]
+    pub duration: Option<Dur>,
+}
+
+/// A list of named checks.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AnalysisRef {
+    /// Names from the plan's `checks`.
+    pub checks: Vec<String>,
+}
+
+/// Background analysis over the canary.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct BackgroundAnalysis {
+    /// Names from the plan's `checks`.
+    pub checks: Vec<String>,
+    /// Index of the step after which the analysis starts (default 0).
+    #[serde(default)]
+    pub start_after_step: Option<usize>,
+}

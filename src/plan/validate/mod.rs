@@ -1,0 +1,302 @@
+//! Semantic checks that serde cannot express, run after a plan deserialized. Every check
+//! pushes a [`Problem`] and carries on, so a user sees all of them at once.
+//!
+//! Beyond shape, this catches what Kong would reject later (upstream names that are not
+//! hostnames, weights outside 0–65535, duplicate targets after Kong's normalisation) and
+//! references that point nowhere (an `activeEnvironment` or a check that is not defined).
+//!
+//! Parts, one idea each: this file runs them in order and holds the small rules several of them
+//! share (which provider a plan uses, Kubernetes/HAProxy/Traefik name rules, URLs);
+//! [`keys`] explains unknown keys (closest valid key, from the plan's JSON Schema);
+//! [`provider`] checks the `provider:` block; [`environments`] the environments for that
+//! provider; [`strategy`] the blue-green/canary strategy and its references; [`checks`] the
+//! health check, `verify`, analysis checks and hooks.
+
+use super::Problem;
+use crate::plan::model::Plan;
+
+mod checks;
+mod environments;
+mod keys;
+mod provider;
+mod strategy;
+
+pub use keys::{closest, unknown_key};
+
+/// Variables a `successCondition` may use, per check source.
+pub const PROMETHEUS_VARS: &[&str] = &["result"];
+/// Variables of a probe check.
+pub const PROBE_VARS: &[&str] = &["successRate", "errorRate", "p50", "p95", "p99", "count"];
+/// Variables of a webhook check (`result` is the JSON body; `status` the HTTP status); any
+/// `result.<path>` into an object body is allowed too.
+pub const WEBHOOK_VARS: &[&str] = &["result", "status"];
+
+/// All semantic problems in a plan.
+pub fn validate(plan: &Plan) -> Vec<Problem> {
+    let mut v = Vec::new();
+    if plan.api_version != "bgctl.dev/v1" {
+        v.push(
+            Problem::new(
+                "apiVersion",
+                format!("unsupported apiVersion `{}`", plan.api_version),
+            )
+            .hint("use `apiVersion: bgctl.dev/v1`"),
+        );
+    }
+    if plan.kind != "Rollout" {
+        v.push(
+            Problem::new("kind", format!("unsupported kind `{}`", plan.kind))
+                .hint("use `kind: Rollout`"),
+        );
+    }
+    if plan.metadata.name.is_empty()
+        || !plan
+            .metadata
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+    {
+        v.push(
+            Problem::new(
+                "metadata.name",
+                format!("`{}` is not a valid rollout name", plan.metadata.name),
+            )
+            .hint("use letters, digits, `-`, `.` and `_`"),
+        );
+    }
+    provider::provider(plan, &mut v);
+    environments::environments(plan, &mut v);
+    checks::health_check(plan, &mut v);
+    if let Some(verify) = &plan.verify {
+        checks::verify_spec("verify", verify, &mut v);
+    }
+    checks::checks(plan, &mut v);
+    checks::hooks(plan, &mut v);
+    strategy::strategy(plan, &mut v);
+    v
+}
+
+/// Which provider a plan uses, once exactly one is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Kong,
+    Haproxy,
+    Traefik,
+    Kubernetes,
+}
+
+pub(super) fn kind(plan: &Plan) -> Option<Kind> {
+    let p = &plan.provider;
+    match (
+        p.kong.is_some(),
+        p.haproxy.is_some(),
+        p.traefik.is_some(),
+        p.kubernetes.is_some(),
+    ) {
+        (true, false, false, false) => Some(Kind::Kong),
+        (false, true, false, false) => Some(Kind::Haproxy),
+        (false, false, true, false) => Some(Kind::Traefik),
+        (false, false, false, true) => Some(Kind::Kubernetes),
+        _ => None,
+    }
+}
+
+/// RFC 1123 label/subdomain check used for Kubernetes object names.
+pub(super) fn k8s_name(path: &str, name: &str, v: &mut Vec<Problem>) {
+    let ok = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if !ok && !name.contains("${") {
+        v.push(
+            Problem::new(path, format!("`{name}` is not a valid Kubernetes name"))
+                .hint("use lower-case letters, digits and `-` (RFC 1123)"),
+        );
+    }
+}
+
+/// HAProxy proxy and server names: letters, digits, `-`, `_`, `.`, `:`.
+pub(super) fn haproxy_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
+/// Traefik object names bgctl writes: letters, digits, `-`, `_`.
+pub(super) fn traefik_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+}
+
+pub(super) fn url(path: &str, value: &str, v: &mut Vec<Problem>) {
+    if value.contains("${") {
+        return; // an unset variable, already reported by interpolation
+    }
+    match reqwest::Url::parse(value) {
+        Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
+            if !u.username().is_empty() || u.password().is_some() {
+                v.push(
+                    Problem::new(path, "credentials in URLs are not allowed")
+                        .hint("send them as a header under `provider.kong.headers`"),
+                );
+            }
+        }
+        Ok(u) => v.push(
+            Problem::new(path, format!("unsupported scheme `{}`", u.scheme()))
+                .hint("use an `http://` or `https://` URL"),
+        ),
+        Err(e) => v.push(
+            Problem::new(path, format!("`{value}` is not a URL: {e}"))
+                .hint("write e.g. `http://127.0.0.1:8001`"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        let plan: Plan = serde_yaml_ng::from_str(yaml).unwrap();
+        validate(&plan)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
+    const HEAD: &str = "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {name: r}\nstrategy: {blueGreen: {activeEnvironment: blue}}\n";
+
+    #[test]
+    fn haproxy_plans_check_shape_and_ranges_with_key_paths() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{haproxy: {{runtimeApi: 'tcp://127.0.0.1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b1, weight: 300}}, {{name: b1}}]}}\n  \
+             green: {{upstream: x.y, servers: [{{url: 'http://x:1'}}]}}\n"
+        ));
+        for want in [
+            "provider.haproxy.runtimeApi: `tcp://127.0.0.1` has no `host:port` after `tcp://`",
+            "environments.blue.servers[0].weight: 300 is outside HAProxy's weight range 0–256",
+            "environments.blue.servers[1].name: server `b1` is listed twice",
+            "environments.green.upstream: `upstream` is for Kong; HAProxy environments list `servers`",
+            "environments.green.servers[0]: a server needs a `name` (its name in the HAProxy backend)",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+    }
+
+    #[test]
+    fn traefik_plans_need_urls_and_one_provider_only() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{traefik: {{apiUrl: 'http://127.0.0.1:8081', service: app, router: {{rule: '', entryPoints: []}}}}}}\n\
+             environments:\n  blue: {{servers: [{{url: 'ftp://x'}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        for want in [
+            "provider.traefik.router.rule: the rule is empty",
+            "provider.traefik.router.entryPoints: no entry points",
+            "environments.blue.servers[0].url: unsupported scheme `ftp`",
+            "environments.green.servers[0]: a server needs a `url`",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}, haproxy: {{runtimeApi: 'tcp://h:1', backend: app}}}}\n\
+             environments:\n  blue: {{servers: [{{name: b}}]}}\n  green: {{servers: [{{name: g}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "provider: more than one provider is configured"),
+            "{p:#?}"
+        );
+    }
+
+    /// Environment names reach object names and printed commands: one DNS-label rule for every
+    /// provider, reported once per name (Traefik had its own, looser check before).
+    #[test]
+    fn environment_names_are_dns_labels_for_every_provider() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{traefik: {{apiUrl: 'http://127.0.0.1:8081', service: app, router: {{rule: 'Host(`a`)', entryPoints: [web]}}}}}}\n\
+             environments:\n  blue: {{servers: [{{url: 'http://a:1'}}]}}\n  Green_2: {{servers: [{{url: 'http://b:1'}}]}}\n"
+        ));
+        let about: Vec<&String> = p.iter().filter(|x| x.contains("Green_2")).collect();
+        assert_eq!(
+            about,
+            ["environments.Green_2: `Green_2` is not a valid environment name"],
+            "{p:#?}"
+        );
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\nservice: {{name: s}}\n\
+             environments:\n  blue: {{upstream: b.v1, targets: [{{target: 'a:1'}}]}}\n  'g$(id)': {{upstream: g.v1, targets: [{{target: 'b:1'}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "environments.g$(id): `g$(id)` is not a valid environment name"),
+            "{p:#?}"
+        );
+        assert!(
+            !p.iter().any(|x| x.starts_with("environments.blue")),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn kong_environments_still_need_upstream_and_refuse_servers() {
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\nservice: {{name: s}}\n\
+             environments:\n  blue: {{targets: [{{target: 'a:1'}}]}}\n  green: {{upstream: g.v1, targets: [{{target: 'b:1'}}], servers: [{{name: x}}]}}\n"
+        ));
+        assert!(
+            p.iter()
+                .any(|x| x == "environments.blue: missing `upstream`"),
+            "{p:#?}"
+        );
+        assert!(
+            p.iter()
+                .any(|x| x.starts_with("environments.green.servers: `servers` is for HAProxy")),
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn contour_includes_are_one_mode_for_every_environment() {
+        let k8s = |object: &str, envs: &str| {
+            problems(&format!(
+                "{HEAD}provider: {{kubernetes: {{namespace: m, {object}}}}}\nenvironments:\n{envs}"
+            ))
+        };
+        let ok = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, include: {name: blog2}}\n  green: {deployment: g, include: {name: blog, namespace: m2}}\n",
+        );
+        assert!(ok.is_empty(), "{ok:#?}");
+        // Same child once defaulted and once explicit.
+        let p = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, include: {name: blog}}\n  green: {deployment: g, include: {name: blog, namespace: m}}\n",
+        );
+        assert_eq!(
+            p,
+            ["environments.green.include: the same child HTTPProxy `blog` as environment `blue`, so a switch would change nothing"]
+        );
+        let p = k8s(
+            "gatewayApi: {httpRoute: r}",
+            "  blue: {deployment: b, service: b, include: {name: blog}}\n  green: {deployment: g, service: g}\n",
+        );
+        assert_eq!(
+            p,
+            ["environments.blue.include: only `provider.kubernetes.contour` uses `include`"]
+        );
+        let p = k8s(
+            "contour: {httpProxy: root-blog}",
+            "  blue: {deployment: b, service: b, include: {name: blog}}\n  green: {deployment: g, include: {name: blog2}}\n",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].starts_with("environments.blue.service: `service` (weights on the HTTPProxy's `services`) and `include`"), "{p:#?}");
+    }
+}
