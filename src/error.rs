@@ -1,6 +1,7 @@
 //! One renderer for every error: `error: <headline>`, then `Caused by:` lines, then `hint:`
 //! lines. Typed errors from the modules are converted here, at the edge, and carry their exit
-//! code. Messages never contain secrets: header values are never part of any error's text.
+//! code. Messages never contain secrets: header values are never part of any error's text, and
+//! the renderer passes everything through [`crate::redact`] in case a server echoed one.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -72,22 +73,25 @@ impl CliError {
         }
     }
 
-    /// The text written to stderr.
+    /// The text written to stderr. Every part passes through [`crate::redact`]: secrets are
+    /// replaced, and the headline, each cause and each hint is one line without control
+    /// characters, so text a server sent cannot forge lines or reach the terminal raw.
     pub fn render(&self) -> String {
-        let mut out = format!("error: {}\n", self.headline);
+        let line = crate::redact::one_line;
+        let mut out = format!("error: {}\n", line(&self.headline));
         if let Some(d) = &self.detail {
-            for line in d.lines() {
-                let _ = writeln!(out, "  {line}");
+            for l in crate::redact::terminal(d).lines() {
+                let _ = writeln!(out, "  {l}");
             }
         }
         if !self.causes.is_empty() {
             out.push_str("Caused by:\n");
             for c in &self.causes {
-                let _ = writeln!(out, "  {c}");
+                let _ = writeln!(out, "  {}", line(c));
             }
         }
         for h in &self.hints {
-            let _ = writeln!(out, "hint: {h}");
+            let _ = writeln!(out, "hint: {}", line(h));
         }
         out
     }
@@ -134,6 +138,7 @@ fn provider_hint(e: &crate::providers::ProviderError, plan: &Path) -> String {
             "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()
         }
         ProviderError::Kong(KongError::Deadline { .. }) => "raise `--timeout` or check why the Admin API is slow".into(),
+        ProviderError::Kong(KongError::Redirect { .. }) => "point `provider.kong.adminUrl` at the Admin API itself (bgctl never follows redirects: the plan's headers would go along); nothing was sent to the redirect's target".into(),
         ProviderError::Haproxy(crate::providers::haproxy::HaproxyError::Unreachable { .. } | crate::providers::haproxy::HaproxyError::Timeout { .. }) => "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Status { status: 404, .. }) => "Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into(),
         ProviderError::Traefik(crate::providers::traefik::TraefikError::Unreachable { .. }) => "check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into(),

@@ -11,9 +11,11 @@ pub mod deadline;
 pub mod engine;
 pub mod error;
 pub mod exit;
+pub mod http;
 pub mod plan;
 pub mod probe;
 pub mod providers;
+pub mod redact;
 pub mod ui;
 
 pub use cli::Cli;

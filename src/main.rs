@@ -12,7 +12,10 @@ async fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| bgctl::ui::out::Stderr)
+        // Logs follow `--color` like every other message, and pass through the redaction and
+        // control-character filter (`bgctl::redact::LogWriter`).
+        .with_ansi(bgctl::cli::color_enabled(&cli.global))
+        .with_writer(bgctl::redact::LogWriter)
         .with_target(false)
         .without_time()
         .init();

@@ -14,6 +14,8 @@
 //!   (`max(result) < 0.01`), otherwise the measurement is an `Error` that says how.
 //! - NaN anywhere (e.g. `0/0` when there is no traffic) → `Error`: it can neither pass nor fail.
 //! - A range vector (matrix) or a string → `Error`: use an instant-vector query.
+//! - A redirect → `Error` naming the `Location` (never followed, see [`crate::http`]); an answer
+//!   over [`crate::http::limits::PROMETHEUS_BODY`] → `Error`.
 
 use std::time::Duration;
 
@@ -24,6 +26,9 @@ use crate::analysis::checks::{
 };
 use crate::analysis::condition::{Condition, Value};
 use crate::plan::model::PrometheusCheck;
+
+/// JSON values kept from one answer (a few per series).
+const PROMETHEUS_NODES: usize = 500_000;
 
 /// Default timeout of one query.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -60,15 +65,19 @@ pub(crate) async fn measure(
             return Measurement::error(format!("Prometheus at {base}{sep}{why}"));
         }
     };
+    if let Some(r) = crate::http::redirected(&resp) {
+        return Measurement::error(format!("Prometheus at {base} {r}"));
+    }
     let status = resp.status();
-    let body = match resp.bytes().await {
+    let body = match crate::http::read_body(resp, crate::http::limits::PROMETHEUS_BODY).await {
         Ok(b) => b,
-        Err(e) => {
+        Err(crate::http::BodyError::Read(e)) => {
             return Measurement::error(format!(
                 "Prometheus at {base}: reading the answer failed: {}",
                 http_error(&e, limit)
             ))
         }
+        Err(e) => return Measurement::error(format!("Prometheus at {base}: {e}")),
     };
     match parse(&body) {
         Ok(Sample::Empty) => Measurement::no_data("the query returned an empty vector (no series)"),
@@ -104,7 +113,14 @@ pub(crate) enum Answer {
 
 /// Parses an `/api/v1/query` answer.
 pub(crate) fn parse(body: &[u8]) -> Result<Sample, Answer> {
-    let json: Json = serde_json::from_slice(body).map_err(|_| Answer::NotJson)?;
+    let budget = crate::http::json::Budget::new(PROMETHEUS_NODES);
+    let json: Json = crate::http::json::parse_bounded(body, &budget).map_err(|e| {
+        if e.is_data() {
+            Answer::Prometheus(e.to_string())
+        } else {
+            Answer::NotJson
+        }
+    })?;
     let Some(status) = json.get("status").and_then(Json::as_str) else {
         return Err(Answer::NotJson);
     };
@@ -117,7 +133,11 @@ pub(crate) fn parse(body: &[u8]) -> Result<Sample, Answer> {
             .get("error")
             .and_then(Json::as_str)
             .unwrap_or("(no error text)");
-        return Err(Answer::Prometheus(format!("query failed ({kind}): {text}")));
+        return Err(Answer::Prometheus(format!(
+            "query failed ({}): {}",
+            crate::redact::server_text(kind, 40),
+            crate::redact::server_text(text, crate::redact::SERVER_TEXT_MAX)
+        )));
     }
     let data = &json["data"];
     let result = &data["result"];
@@ -149,17 +169,22 @@ pub(crate) fn parse(body: &[u8]) -> Result<Sample, Answer> {
 
 /// `[timestamp, "value"]` → the value.
 fn number(pair: &Json) -> Result<f64, Answer> {
-    let text = pair
-        .get(1)
-        .and_then(Json::as_str)
-        .ok_or_else(|| Answer::Prometheus(format!("unexpected sample `{pair}`")))?;
+    let text = pair.get(1).and_then(Json::as_str).ok_or_else(|| {
+        Answer::Prometheus(format!(
+            "unexpected sample `{}`",
+            crate::redact::server_text(&pair.to_string(), 100)
+        ))
+    })?;
     match text {
         "NaN" => Ok(f64::NAN),
         "+Inf" | "Inf" => Ok(f64::INFINITY),
         "-Inf" => Ok(f64::NEG_INFINITY),
-        t => t
-            .parse()
-            .map_err(|_| Answer::Prometheus(format!("unexpected sample value `{t}`"))),
+        t => t.parse().map_err(|_| {
+            Answer::Prometheus(format!(
+                "unexpected sample value `{}`",
+                crate::redact::server_text(t, 100)
+            ))
+        }),
     }
 }
 
@@ -174,7 +199,7 @@ fn labels(metric: &Json) -> String {
         .filter(|(k, _)| k.as_str() != "__name__")
         .map(|(k, v)| format!("{k}=\"{}\"", v.as_str().unwrap_or_default()))
         .collect();
-    format!("{name}{{{}}}", pairs.join(", "))
+    crate::redact::server_text(&format!("{name}{{{}}}", pairs.join(", ")), 200)
 }
 
 /// The value as text: `0.1773` or `3 series: {color="a"} 0.1, …`.

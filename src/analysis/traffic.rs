@@ -175,7 +175,7 @@ async fn send(p: &ProbeCheck, t: &ProxyTarget, ctx: &CheckContext) -> Stats {
                 match req.send().await {
                     Ok(r) => {
                         let status = r.status();
-                        let _ = r.bytes().await;
+                        crate::http::drain(r, crate::http::limits::PROBE_BODY).await;
                         let took = start.elapsed();
                         if status.is_server_error() {
                             Err((format!("HTTP {}", status.as_u16()), Some(took)))

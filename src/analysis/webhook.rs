@@ -14,6 +14,9 @@
 //!   count as numbers. A variable the body does not have makes the measurement an `Error` that
 //!   shows the body.
 //! - an unreachable endpoint or a timeout is an `Error` (retried up to `consecutiveErrorLimit`).
+//! - a redirect (3xx) is an `Error` naming the `Location`: it is never followed, because the
+//!   call's headers would go along ([`crate::http`]); an answer over
+//!   [`crate::http::limits::WEBHOOK_BODY`] is an `Error` too.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,6 +31,8 @@ use crate::plan::model::WebhookSpec;
 
 /// Default timeout of one call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// JSON values parsed from one answer.
+const WEBHOOK_NODES: usize = 200_000;
 /// Longest body excerpt shown.
 const SNIPPET: usize = 200;
 
@@ -71,15 +76,19 @@ pub(crate) async fn call(
         req = req.json(body);
     }
     let resp = req.send().await.map_err(|e| http_error(&e, limit))?;
+    if let Some(r) = crate::http::redirected(&resp) {
+        return Err(r.to_string());
+    }
     let status = resp.status().as_u16();
-    let body = resp
-        .bytes()
+    let body = crate::http::read_body(resp, crate::http::limits::WEBHOOK_BODY)
         .await
-        .map_err(|e| format!("reading the answer failed: {}", http_error(&e, limit)))?;
-    Ok(Answer {
-        status,
-        body: body.to_vec(),
-    })
+        .map_err(|e| match e {
+            crate::http::BodyError::Read(e) => {
+                format!("reading the answer failed: {}", http_error(&e, limit))
+            }
+            e @ crate::http::BodyError::TooLarge { .. } => e.to_string(),
+        })?;
+    Ok(Answer { status, body })
 }
 
 /// One measurement of a webhook check.
@@ -173,7 +182,8 @@ fn show(v: &Value) -> String {
 pub(crate) fn variables(status: u16, body: &[u8]) -> HashMap<String, Value> {
     let mut vars = HashMap::new();
     vars.insert("status".to_string(), Value::Number(f64::from(status)));
-    if let Ok(json) = serde_json::from_slice::<Json>(body) {
+    let budget = crate::http::json::Budget::new(WEBHOOK_NODES);
+    if let Ok(json) = crate::http::json::parse_bounded(body, &budget) {
         flatten("result", &json, &mut vars);
     }
     vars

@@ -194,15 +194,21 @@ pub async fn run(cli: Cli) -> Exit {
     }
 }
 
-fn ui_options(g: &GlobalArgs) -> UiOptions {
-    let stderr_tty = std::io::stderr().is_terminal();
-    let color = match g.color {
+/// Whether stderr (messages and logs) uses colour: `--color`, `NO_COLOR` and the terminal check.
+pub fn color_enabled(g: &GlobalArgs) -> bool {
+    match g.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            stderr_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
-    };
+    }
+}
+
+fn ui_options(g: &GlobalArgs) -> UiOptions {
+    let stderr_tty = std::io::stderr().is_terminal();
+    let color = color_enabled(g);
     let verbosity = if g.quiet {
         -1
     } else {

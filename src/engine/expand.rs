@@ -106,7 +106,7 @@ impl<P: Provider> Engine<'_, P> {
                 steps.push(Step::Retire {
                     old: old.to_string(),
                     live: target.to_string(),
-                    writes: self.retire_writes(old, target),
+                    writes: self.retire_writes(snap, old, target),
                 });
             }
         }
@@ -121,7 +121,7 @@ impl<P: Provider> Engine<'_, P> {
 
     /// The writes retiring `old` will make once `live` serves, where the backend can say them
     /// in advance: asked as the retirement a completed promotion would still owe.
-    fn retire_writes(&self, old: &str, live: &str) -> Vec<crate::providers::Call> {
+    fn retire_writes(&self, snap: &Snapshot, old: &str, live: &str) -> Vec<crate::providers::Call> {
         let promoted = Snapshot {
             traffic: Traffic::Env {
                 env: live.to_string(),
@@ -136,6 +136,8 @@ impl<P: Provider> Engine<'_, P> {
             envs: Vec::new(),
             extra: Vec::new(),
             routing: None,
+            // The provider's reading of the live objects, so it can say what retiring takes.
+            live: snap.live.clone(),
         };
         self.provider
             .pending_retire(&promoted)
@@ -348,7 +350,7 @@ impl<P: Provider> Engine<'_, P> {
         steps.push(Step::Retire {
             old: c.stable.clone(),
             live: c.canary.clone(),
-            writes: self.retire_writes(&c.stable, &c.canary),
+            writes: self.retire_writes(snap, &c.stable, &c.canary),
         });
         Ok(steps)
     }

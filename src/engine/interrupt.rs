@@ -191,7 +191,7 @@ mod tests {
     /// whole seconds; a pause record of an older version is dated by its `at`.
     #[test]
     fn a_resumed_pause_counts_from_its_recorded_start() {
-        let d = Duration::from_secs(60);
+        let d = Duration::from_mins(1);
         assert_eq!(remaining(d, now_secs()), d);
         assert_eq!(remaining(d, now_secs() - 3), Duration::from_secs(58));
         assert_eq!(remaining(d, now_secs() - 600), Duration::ZERO);

@@ -16,7 +16,7 @@ pub mod interrupt;
 pub mod rollback;
 pub mod step;
 pub mod verify;
-pub mod weights;
+pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -260,11 +260,10 @@ impl<'a, P: Provider> Engine<'a, P> {
         opts: &'a Options,
         reporter: &'a dyn Reporter,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .tcp_nodelay(true)
+        let http = crate::http::builder()
             .pool_max_idle_per_host(64)
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|_| crate::http::client());
         Engine {
             provider,
             plan,

@@ -126,7 +126,7 @@ impl Verifier {
                                 .and_then(|v| v.to_str().ok())
                                 .unwrap_or_default()
                                 .to_string();
-                            let _ = r.bytes().await;
+                            crate::http::drain(r, crate::http::limits::PROBE_BODY).await;
                             Some(side)
                         }
                         _ => None,

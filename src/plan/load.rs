@@ -20,6 +20,10 @@ use yaml_rust2::scanner::Marker;
 use super::model::Plan;
 use super::{PlanErrors, Problem};
 
+mod interpolate;
+pub use interpolate::interpolate;
+use interpolate::{duplicate_headers, interpolate_value, plan_schema, register_secrets};
+
 /// Limits that keep hostile input cheap.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -164,6 +168,15 @@ impl Indexer<'_> {
     }
 }
 
+/// `!!str` (in either spelling): forcing a string is harmless, every other tag would be
+/// dropped or misread by the deserializer.
+fn is_str_tag(tag: &yaml_rust2::parser::Tag) -> bool {
+    matches!(
+        (tag.handle.as_str(), tag.suffix.as_str()),
+        ("!!" | "tag:yaml.org,2002:", "str")
+    )
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -178,6 +191,22 @@ impl MarkedEventReceiver for Indexer<'_> {
             return;
         }
         match ev {
+            Event::Scalar(_, _, _, Some(ref tag))
+            | Event::MappingStart(_, Some(ref tag))
+            | Event::SequenceStart(_, Some(ref tag))
+                if !is_str_tag(tag) =>
+            {
+                let handle = match tag.handle.as_str() {
+                    "tag:yaml.org,2002:" => "!!",
+                    h => h,
+                };
+                let shown = format!("{handle}{}", tag.suffix);
+                self.fail(
+                    mark,
+                    format!("the YAML tag `{shown}` is not supported"),
+                    "remove the tag: a plan holds plain strings, numbers, booleans, lists and mappings (`!!str` is the one tag accepted)",
+                );
+            }
             Event::Scalar(text, _, anchor, _) => {
                 self.cost += 1;
                 if let Some(Frame {
@@ -306,6 +335,8 @@ pub fn load_bytes(
             .hint("save the file as UTF-8"),
         )
     })?;
+    // A byte-order mark is an encoding detail, not content (editors on Windows add one).
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let index = build_index(text, limits).map_err(single)?;
     let mut value: Value = serde_yaml_ng::from_str(text).map_err(|e| {
         let mut p = Problem::new(
@@ -325,7 +356,10 @@ pub fn load_bytes(
         ));
     }
     let mut problems = Vec::new();
-    interpolate_value(&mut value, "", env, &mut problems);
+    let schema = plan_schema();
+    interpolate_value(&mut value, "", Some(&schema), &schema, env, &mut problems);
+    register_secrets(&value, false);
+    duplicate_headers(&value, "", &mut problems);
 
     let mut unknown = Vec::new();
     let mut on_unknown = |p: serde_ignored::Path<'_>| unknown.push(ignored_path(&p));
@@ -423,114 +457,6 @@ fn ignored_path(p: &serde_ignored::Path<'_>) -> String {
     }
 }
 
-fn interpolate_value(
-    v: &mut Value,
-    path: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-    problems: &mut Vec<Problem>,
-) {
-    match v {
-        Value::String(s) if s.contains('$') => match interpolate(s, env) {
-            Ok(out) => {
-                let whole = s.trim().starts_with("${")
-                    && s.trim().ends_with('}')
-                    && s.matches("${").count() == 1;
-                *v = if whole {
-                    scalar_from(&out)
-                } else {
-                    Value::String(out)
-                };
-            }
-            Err(msg) => problems.push(Problem::new(path, msg.0).hint(&msg.1)),
-        },
-        Value::Sequence(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                interpolate_value(item, &format!("{path}[{i}]"), env, problems);
-            }
-        }
-        Value::Mapping(map) => {
-            for (k, item) in map.iter_mut() {
-                let key = k.as_str().map_or_else(|| format!("{k:?}"), str::to_string);
-                interpolate_value(item, &join(path, &key), env, problems);
-            }
-        }
-        Value::Tagged(t) => interpolate_value(&mut t.value, path, env, problems),
-        _ => {}
-    }
-}
-
-/// A value that was exactly one `${VAR}` takes the variable's scalar type (`weight: ${W}`).
-fn scalar_from(text: &str) -> Value {
-    if let Ok(i) = text.parse::<i64>() {
-        return Value::Number(i.into());
-    }
-    if let Ok(f) = text.parse::<f64>() {
-        if f.is_finite() && !text.is_empty() {
-            return Value::Number(f.into());
-        }
-    }
-    match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => Value::String(text.to_string()),
-    }
-}
-
-/// Expands `${VAR}`, `${VAR:-default}` and `$$` (a literal `$`). Errors carry a message and a hint.
-pub fn interpolate(
-    s: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, (String, String)> {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some(body) = after.strip_prefix('{') {
-            let end = body.find('}').ok_or_else(|| {
-                (
-                    format!("unclosed `${{` in `{s}`"),
-                    "close the variable with `}`, or write `$$` for a literal `$`".to_string(),
-                )
-            })?;
-            let expr = &body[..end];
-            let (name, default) = match expr.split_once(":-") {
-                Some((n, d)) => (n, Some(d)),
-                None => (expr, None),
-            };
-            if name.is_empty()
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                || name.starts_with(|c: char| c.is_ascii_digit())
-            {
-                return Err((
-                    format!("`${{{expr}}}` is not a valid variable reference"),
-                    "names use letters, digits and `_`: `${NAME}` or `${NAME:-default}`"
-                        .to_string(),
-                ));
-            }
-            match (env(name).filter(|v| !v.is_empty() || default.is_none()), default) {
-                (Some(v), _) => out.push_str(&v),
-                (None, Some(d)) => out.push_str(d),
-                (None, None) => {
-                    return Err((
-                        format!("environment variable `{name}` is not set"),
-                        format!("export {name}=… before running bgctl, or give a default: `${{{name}:-value}}`"),
-                    ))
-                }
-            }
-            rest = &body[end + 1..];
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,6 +520,80 @@ mod tests {
         }
         let err = build_index(&doc, &Limits::default()).unwrap_err();
         assert!(err.message.contains("aliases expand"), "{}", err.message);
+    }
+
+    const PLAN: &str = "apiVersion: bgctl.dev/v1
+kind: Rollout
+metadata: {name: t}
+provider: {kong: {adminUrl: 'http://127.0.0.1:9', headers: {Kong-Admin-Token: '${TOK}'HEADERS}}}
+service: {name: s, routes: [{name: r, paths: [/]}]}
+environments:
+  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1', weight: '${W}'}]}
+  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}
+strategy:
+  blueGreen: {activeEnvironment: blue}
+";
+
+    fn load_text(text: &str, tok: &str) -> Result<Loaded, PlanErrors> {
+        let tok = tok.to_string();
+        let env = move |n: &str| match n {
+            "TOK" => Some(tok.clone()),
+            "W" => Some("50".to_string()),
+            _ => None,
+        };
+        load_bytes(
+            Path::new("t.yaml"),
+            text.as_bytes(),
+            &env,
+            &Limits::default(),
+        )
+    }
+
+    #[test]
+    fn whole_variable_values_are_typed_only_where_the_schema_wants_a_number() {
+        for tok in ["98765432101234", "0042424242", "true", "1.5e3"] {
+            let plan = load_text(&PLAN.replace("HEADERS", ""), tok)
+                .unwrap_or_else(|e| panic!("{tok}: {}", e.details()))
+                .plan;
+            let kong = plan.kong().unwrap();
+            assert_eq!(kong.headers["Kong-Admin-Token"].expose(), tok);
+            let w = plan.environments["blue"].targets[0].weight;
+            assert_eq!(w, 50, "weight: ${{W}} is still a number");
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_second_document() {
+        let text = format!("\u{feff}---\n{}", PLAN.replace("HEADERS", ""));
+        assert!(load_text(&text, "t0k3n-value").is_ok());
+    }
+
+    #[test]
+    fn header_names_differing_only_in_case_are_duplicates() {
+        let err = load_text(&PLAN.replace("HEADERS", ", kong-admin-token: x"), "t0k3n")
+            .unwrap_err()
+            .details();
+        assert!(
+            err.contains("provider.kong.headers.kong-admin-token")
+                && err.contains("repeats `Kong-Admin-Token`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn yaml_tags_are_rejected_except_str() {
+        for tag in ["!!binary", "!custom", "!!int"] {
+            let text = PLAN.replace("name: t}", &format!("name: {tag} dA==}}"));
+            let err = load_text(&text.replace("HEADERS", ""), "t0k3n")
+                .unwrap_err()
+                .details();
+            assert!(
+                err.contains("is not supported") && err.contains("t.yaml:3:"),
+                "{tag}: {err}"
+            );
+        }
+        let text = PLAN.replace("name: t}", "name: !!str t}");
+        assert!(load_text(&text.replace("HEADERS", ""), "t0k3n").is_ok());
     }
 
     #[test]

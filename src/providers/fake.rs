@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use super::lock::{self, Claim, LockStore, Stored};
+use super::write::Written;
 use super::{
     Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
@@ -44,6 +46,55 @@ impl Fake {
     }
 }
 
+/// The fake's lock storage: [`FakeState::lock`], compared by content, no timestamp (expiry by
+/// this machine's clock, which is the fake's own).
+impl LockStore for Fake {
+    type Version = LockInfo;
+
+    async fn read(&self) -> Result<Option<Stored<LockInfo>>, ProviderError> {
+        Ok(self.st().lock.clone().map(|l| Stored {
+            ttl: l.expires.saturating_sub(l.since),
+            written: None,
+            version: l.clone(),
+            info: l,
+        }))
+    }
+
+    async fn now(&self) -> Result<u64, ProviderError> {
+        Ok(lock::unix_now())
+    }
+
+    async fn create(&self, claim: &Claim) -> Result<Written, ProviderError> {
+        let mut st = self.st();
+        if st.lock.is_some() {
+            return Ok(Written::Conflict);
+        }
+        st.lock = Some(claim.info.clone());
+        Ok(Written::Done)
+    }
+
+    async fn replace(&self, version: &LockInfo, claim: &Claim) -> Result<Written, ProviderError> {
+        let mut st = self.st();
+        if st.lock.as_ref() != Some(version) {
+            return Ok(Written::Conflict);
+        }
+        st.lock = Some(claim.info.clone());
+        Ok(Written::Done)
+    }
+
+    async fn delete(&self, version: &LockInfo) -> Result<Written, ProviderError> {
+        let mut st = self.st();
+        if st.lock.as_ref().is_some_and(|l| l == version) {
+            st.lock = None;
+        }
+        Ok(if st.lock.is_none() {
+            Written::Done
+        } else {
+            Written::Conflict
+        })
+    }
+}
+
 impl Provider for Fake {
     fn describe(&self) -> String {
         "fake".into()
@@ -71,6 +122,7 @@ impl Provider for Fake {
                 .collect(),
             extra: Vec::new(),
             routing: None,
+            live: super::Live::default(),
         })
     }
 
@@ -127,24 +179,19 @@ impl Provider for Fake {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        let mut st = self.st();
-        match &st.lock {
-            Some(held) if held.run_id != me.run_id && !force && held.expires > me.since => {
-                Err(LockError::Held(held.clone()))
-            }
-            _ => {
-                st.lock = Some(me.clone());
-                Ok(())
-            }
-        }
+        lock::take(self, me, lock::Take::forced(force)).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        let mut st = self.st();
-        if st.lock.as_ref().is_some_and(|l| l.run_id == me.run_id) {
-            st.lock = None;
-        }
-        Ok(())
+        lock::release(self, me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        lock::renew(self, me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        lock::holds(self, me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {

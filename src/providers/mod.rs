@@ -10,13 +10,28 @@
 //!
 //! The engine is generic over [`Provider`]; native `async fn` in traits is not object-safe, so
 //! the CLI picks the backend with the closed enum [`AnyProvider`].
+//!
+//! What is the same for every backend is written once, beside the trait, and each provider
+//! only supplies storage or wire format: [`lock`] (take, renew, fence, expiry by the target's
+//! clock, break, release), [`write`] (a conditional write whose answer was lost, or that met a
+//! conflict, is re-read and decided again), [`weights`] (one split, the backend's maximum and
+//! granularity as parameters), [`record`] (the rollout record as flat fields for tags and
+//! annotations, or as JSON, both from `Record`'s serde).
+//!
+//! A provider keeps no hidden cache between calls: [`Snapshot::live`] carries what the
+//! snapshot was read from, and `setup_changes`, `traffic_calls` and `set_traffic` plan from the
+//! snapshot they are given.
 
 pub mod fake;
 pub mod haproxy;
 pub mod kong;
 pub mod kubernetes;
+pub mod lock;
+pub mod record;
 pub mod statefile;
 pub mod traefik;
+pub mod weights;
+pub mod write;
 
 use std::fmt;
 
@@ -193,6 +208,39 @@ pub struct Snapshot {
     /// HTTPProxy a Contour root includes, and for which conditions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routing: Option<String>,
+    /// What the provider read, for the writes planned from this snapshot
+    /// ([`Provider::setup_changes`], [`Provider::traffic_calls`], [`Provider::set_traffic`]).
+    #[serde(skip)]
+    pub live: Live,
+}
+
+/// The provider's own reading behind a [`Snapshot`]: the snapshot carries what it was read
+/// from, so the writes planned from it need no cache inside the provider. Only the provider
+/// that took the snapshot looks inside; for any other (or none) it is empty, and the provider
+/// reads the target again.
+#[derive(Clone, Default)]
+pub struct Live(Option<std::sync::Arc<dyn std::any::Any + Send + Sync>>);
+
+impl Live {
+    /// Wraps a provider's reading.
+    pub(crate) fn new<T: std::any::Any + Send + Sync>(reading: T) -> Live {
+        Live(Some(std::sync::Arc::new(reading)))
+    }
+
+    /// The reading, if it is a `T`.
+    pub(crate) fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.0.as_deref().and_then(|r| r.downcast_ref::<T>())
+    }
+}
+
+impl fmt::Debug for Live {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Live(..)"
+        } else {
+            "Live(none)"
+        })
+    }
 }
 
 /// One planned write.
@@ -310,6 +358,12 @@ pub trait Provider {
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError>;
     /// Releases the lock if `me` holds it.
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError>;
+    /// Renews the lock `me` holds (the heartbeat): its lifetime starts again from now, on the
+    /// target's clock. Fails when the lock is no longer this run's ([`lock::renew`]).
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError>;
+    /// Fencing: whether `me` still holds a live lock (its own, not expired on the target's
+    /// clock). A run checks it before every traffic write ([`lock::holds`]).
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError>;
     /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
     /// Makes an environment ready to take traffic before any traffic moves (Kubernetes: wait
@@ -435,6 +489,12 @@ impl Provider for AnyProvider {
     }
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
         delegate_async!(self, p => p.unlock(me))
+    }
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        delegate_async!(self, p => p.renew(me))
+    }
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        delegate_async!(self, p => p.holds(me))
     }
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
         delegate_async!(self, p => p.cleanup(snap))

@@ -20,17 +20,18 @@
 //!   keeps local state; runs that share a rollout must share that file.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use tokio::time::Instant;
 
+mod applied;
+
+use super::lock;
 use super::statefile::StateFile;
 use super::{
-    traffic_from_weights, Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError,
-    Record, Snapshot, Traffic,
+    traffic_from_weights, weights, Call, Change, EnvState, LockError, LockInfo, Provider,
+    ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::{Plan, TraefikRouter};
 
@@ -99,7 +100,6 @@ pub struct Traefik {
     envs: Vec<Env>,
     state: StateFile,
     apply_timeout: Duration,
-    live: Mutex<Live>,
 }
 
 impl Traefik {
@@ -112,7 +112,7 @@ impl Traefik {
                     "cannot place the rollout's state file ({e}); set `provider.traefik.stateFile`"
                 )
             })?;
-        let http = reqwest::Client::builder()
+        let http = crate::http::builder()
             .timeout(
                 spec.request_timeout
                     .map_or(Duration::from_secs(10), |d| d.0),
@@ -150,7 +150,6 @@ impl Traefik {
             envs,
             state,
             apply_timeout: spec.apply_timeout.map_or(Duration::from_secs(10), |d| d.0),
-            live: Mutex::new(Live::default()),
         })
     }
 
@@ -337,119 +336,27 @@ impl Traefik {
         }
     }
 
-    /// Everything that must be live for `weights`, or why it is not yet.
-    async fn check_applied(
-        &self,
-        weights: &[(String, u64)],
-    ) -> Result<Result<(), String>, ProviderError> {
-        let mut errors = Vec::new();
-        let mut pending = Vec::new();
-        let svc_name = format!("{}@rest", self.service);
-        match self.get(&format!("/api/http/services/{svc_name}")).await? {
-            None => pending.push(format!("service `{svc_name}` does not exist yet")),
-            Some(svc) => {
-                let live: HashMap<String, u64> = svc["weighted"]["services"]
+    async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
+        self.put_config(&self.config(weights)).await?;
+        self.wait_applied(weights).await
+    }
+
+    /// The environment weights a configuration document written by [`Self::config`] holds.
+    fn weights_in(&self, config: &Value) -> Vec<(String, u64)> {
+        let listed = &config["http"]["services"][&self.service]["weighted"]["services"];
+        self.envs
+            .iter()
+            .map(|e| {
+                let w = listed
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .map(|s| {
-                        (
-                            s["name"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .split('@')
-                                .next()
-                                .unwrap_or_default()
-                                .to_string(),
-                            s["weight"].as_u64().unwrap_or(1),
-                        )
-                    })
-                    .collect();
-                let want: HashMap<String, u64> = self
-                    .envs
-                    .iter()
-                    .map(|e| {
-                        (
-                            e.lb.clone(),
-                            weights.iter().find(|w| w.0 == e.name).map_or(0, |w| w.1),
-                        )
-                    })
-                    .collect();
-                if live == want {
-                    status_of(&svc, &svc_name, &mut errors);
-                } else {
-                    pending.push(format!("`{svc_name}` has weights {live:?}, want {want:?}"));
-                }
-            }
-        }
-        for e in &self.envs {
-            let name = format!("{}@rest", e.lb);
-            match self.get(&format!("/api/http/services/{name}")).await? {
-                None => pending.push(format!("service `{name}` does not exist yet")),
-                Some(lb) => {
-                    let want: Vec<String> = e.servers.iter().map(|s| s.0.clone()).collect();
-                    if sorted(server_urls(&lb)) == sorted(want) {
-                        status_of(&lb, &name, &mut errors);
-                    } else {
-                        pending.push(format!("`{name}` does not have the plan's servers yet"));
-                    }
-                }
-            }
-        }
-        let router_name = format!("{}@rest", self.router_name);
-        match self
-            .get(&format!("/api/http/routers/{router_name}"))
-            .await?
-        {
-            None => pending.push(format!("router `{router_name}` does not exist yet")),
-            Some(r) => {
-                let service = r["service"].as_str().unwrap_or_default();
-                if r["rule"].as_str() == Some(self.router.rule.as_str())
-                    && service.split('@').next() == Some(self.service.as_str())
-                {
-                    status_of(&r, &router_name, &mut errors);
-                } else {
-                    pending.push(format!(
-                        "router `{router_name}` does not have the plan's rule yet"
-                    ));
-                }
-            }
-        }
-        if pending.is_empty() && !errors.is_empty() {
-            return Err(TraefikError::Rejected(errors.join("; ")).into());
-        }
-        if pending.is_empty() {
-            Ok(Ok(()))
-        } else {
-            pending.extend(errors);
-            Ok(Err(pending.join("; ")))
-        }
-    }
-
-    /// Polls until the configuration for `weights` is live and enabled, or the apply timeout.
-    async fn wait_applied(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
-        let stop = Instant::now() + self.apply_timeout;
-        loop {
-            match self.check_applied(weights).await? {
-                Ok(()) => return Ok(()),
-                Err(detail) if Instant::now() >= stop => {
-                    return Err(TraefikError::NotApplied {
-                        timeout: self.apply_timeout,
-                        detail,
-                    }
-                    .into())
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(25)).await,
-            }
-        }
-    }
-
-    async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
-        self.put_config(&self.config(weights)).await?;
-        self.wait_applied(weights).await?;
-        let live = self.read_live().await?;
-        *self.live.lock().expect("live lock") = live;
-        Ok(())
+                    .find(|s| s["name"].as_str() == Some(e.lb.as_str()))
+                    .and_then(|s| s["weight"].as_u64())
+                    .unwrap_or(0);
+                (e.name.clone(), w)
+            })
+            .collect()
     }
 
     fn live_weights(&self, live: &Live) -> Vec<(String, u64)> {
@@ -468,14 +375,21 @@ impl Traefik {
     }
 }
 
-/// Stable and canary per mille for a canary `percent`; both stay above 0 strictly between.
+/// Stable and canary per mille for a canary `percent`; both stay above 0 strictly between
+/// (the shared split with [`weights::Scale::PER_MILLE`]).
 pub fn split_per_mille(percent: f64) -> (u64, u64) {
-    let p = percent.clamp(0.0, 100.0);
-    let mut c = (p * SCALE / 100.0).round() as u64;
-    if p > 0.0 && p < 100.0 {
-        c = c.clamp(1, SCALE as u64 - 1);
-    }
-    (SCALE as u64 - c, c)
+    let s = weights::Scale::PER_MILLE
+        .split(
+            &[1],
+            &[1],
+            if percent.is_nan() {
+                0.0
+            } else {
+                percent.clamp(0.0, 100.0)
+            },
+        )
+        .expect("one live target per side always splits");
+    (u64::from(s.stable[0]), u64::from(s.canary[0]))
 }
 
 fn server_urls(lb: &Value) -> Vec<String> {
@@ -500,28 +414,6 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// Adds Traefik's own error text for an object that is not `enabled`.
-fn status_of(obj: &Value, name: &str, errors: &mut Vec<String>) {
-    let status = obj["status"].as_str().unwrap_or("unknown");
-    let text: Vec<String> = match &obj["error"] {
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|e| e.as_str().map(str::to_string))
-            .collect(),
-        Value::String(s) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    if status != "enabled" || !text.is_empty() {
-        errors.push(format!(
-            "`{name}` is {status}{}",
-            if text.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", text.join(", "))
-            }
-        ));
-    }
-}
-
 /// `host:port` of a server URL, for probes.
 fn host_port(url: &str) -> Option<String> {
     let u = reqwest::Url::parse(url).ok()?;
@@ -569,7 +461,6 @@ impl Provider for Traefik {
         } else {
             traffic_from_weights(&self.live_weights(&live), &record)
         };
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -577,11 +468,12 @@ impl Provider for Traefik {
             envs,
             extra: vec![format!("state file {}", self.state.path().display())],
             routing: None,
+            live: super::Live::new(live),
         })
     }
 
-    fn setup_changes(&self, _snap: &Snapshot) -> Vec<Change> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         if live.weights.is_none() {
             // Nothing of ours yet: the traffic write creates everything in one PUT.
             return Vec::new();
@@ -611,15 +503,17 @@ impl Provider for Traefik {
     }
 
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
-        let weights = self.live_weights(&live);
-        if change.call.path != "/api/providers/rest" {
+        // The change carries the whole document it writes; its weights are what must go live.
+        let (Some(body), "/api/providers/rest") = (&change.call.body, change.call.path.as_str())
+        else {
             return Err(ProviderError::State(format!(
                 "not a REST provider write: {}",
                 change.call
             )));
-        }
-        self.put_and_wait(&weights).await
+        };
+        let weights = self.weights_in(body);
+        self.put_config(body).await?;
+        self.wait_applied(&weights).await
     }
 
     fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
@@ -666,11 +560,19 @@ impl Provider for Traefik {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        self.state.lock(me, force)
+        self.state.lock(me, force).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        self.state.unlock(me)
+        self.state.unlock(me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        lock::renew(&self.state, me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        lock::holds(&self.state, me).await
     }
 
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
@@ -679,55 +581,4 @@ impl Provider for Traefik {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn per_mille_split_rounds_and_keeps_both_sides_alive() {
-        assert_eq!(split_per_mille(0.0), (1000, 0));
-        assert_eq!(split_per_mille(10.0), (900, 100));
-        assert_eq!(split_per_mille(12.5), (875, 125));
-        assert_eq!(split_per_mille(0.01), (999, 1));
-        assert_eq!(split_per_mille(99.99), (1, 999));
-        assert_eq!(split_per_mille(100.0), (0, 1000));
-    }
-
-    #[test]
-    fn config_is_router_to_weighted_to_one_lb_per_env() {
-        let plan: Plan = serde_yaml_ng::from_str(
-            r"
-apiVersion: bgctl.dev/v1
-kind: Rollout
-metadata: {name: web}
-provider:
-  traefik:
-    apiUrl: http://127.0.0.1:8081/
-    service: app
-    stateFile: /tmp/x.json
-    router: {rule: 'PathPrefix(`/`)', entryPoints: [web]}
-environments:
-  blue: {servers: [{url: 'http://127.0.0.1:1'}]}
-  green: {servers: [{url: 'http://127.0.0.1:2', weight: 3}]}
-strategy: {blueGreen: {activeEnvironment: blue}}
-",
-        )
-        .unwrap();
-        let t = Traefik::new(&plan).unwrap();
-        let w = t
-            .weights_for(&Traffic::Env {
-                env: "green".into(),
-            })
-            .unwrap();
-        let c = t.config(&w);
-        assert_eq!(c["http"]["routers"]["app"]["service"], "app");
-        assert_eq!(
-            c["http"]["services"]["app"]["weighted"]["services"],
-            json!([{"name": "app-blue", "weight": 0}, {"name": "app-green", "weight": 1000}])
-        );
-        assert_eq!(
-            c["http"]["services"]["app-green"]["loadBalancer"]["servers"],
-            json!([{"url": "http://127.0.0.1:2", "weight": 3}])
-        );
-        assert_eq!(t.probe_targets("blue"), ["127.0.0.1:1"]);
-    }
-}
+mod tests;

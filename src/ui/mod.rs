@@ -63,15 +63,23 @@ impl Ui {
         &self.opts
     }
 
-    /// Writes a line of human text to stderr (suppressed with `-q` and in JSON mode).
-    pub fn say(&self, line: &str) {
+    /// Writes human text to stderr (suppressed with `-q` and in JSON mode), through
+    /// [`crate::redact::terminal`] (secrets, control characters).
+    pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
-            out::stderr(&format!("{line}\n"));
+            out::stderr(&format!("{}\n", crate::redact::terminal(text)));
         }
     }
 
-    fn spin(&self, msg: String) {
+    /// One line of an event: like [`Ui::say`], with newlines folded, so text from a server
+    /// inside an event cannot start a line of its own.
+    fn event_line(&self, line: &str) {
+        self.say(&line.replace(['\n', '\r'], " "));
+    }
+
+    fn spin(&self, msg: &str) {
+        let msg = crate::redact::terminal(msg).replace('\n', " ");
         if !self.opts.progress || self.opts.format != Format::Text || self.opts.verbosity < 0 {
             return;
         }
@@ -106,11 +114,11 @@ impl Ui {
                 rollout,
                 provider,
                 traffic,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "{} {rollout} on {provider}: traffic goes to {traffic}",
                 bold.apply_to("rollout")
             )),
-            Event::UpToDate { traffic } => self.say(&format!(
+            Event::UpToDate { traffic } => self.event_line(&format!(
                 "{} nothing to change; traffic goes to {traffic}",
                 green.apply_to("up to date:")
             )),
@@ -118,40 +126,40 @@ impl Ui {
                 if *dry_run {
                     // The preview is the command's output: data on stdout, whatever `-q` says.
                     self.clear_spinner();
-                    out::stdout(&plan::text(steps, true));
+                    out::stdout(&crate::redact::terminal(&plan::text(steps, true)));
                 } else {
-                    self.say(&format!("plan: {} step(s)", steps.len()));
+                    self.event_line(&format!("plan: {} step(s)", steps.len()));
                     let text = plan::text(steps, v >= 1);
                     self.say(&dim.apply_to(text.trim_end()).to_string());
                 }
             }
             Event::LockAcquired { holder } => {
                 if v >= 1 {
-                    self.say(&format!("lock taken by {holder}"));
+                    self.event_line(&format!("lock taken by {holder}"));
                 }
             }
-            Event::LockBroken { previous } => self.say(&format!(
+            Event::LockBroken { previous } => self.event_line(&format!(
                 "{} broke the lock held by {}",
                 yellow.apply_to("warning:"),
                 previous.holder
             )),
             Event::LockReleased => {
                 if v >= 1 {
-                    self.say("lock released");
+                    self.event_line("lock released");
                 }
             }
             Event::Write { change } => {
                 if v >= 1 {
-                    self.say(&format!("  {} {}", dim.apply_to("→"), change.call));
+                    self.event_line(&format!("  {} {}", dim.apply_to("→"), change.call));
                 } else {
-                    self.spin(format!(
+                    self.spin(&format!(
                         "{} {} {}",
                         change.action, change.entity, change.name
                     ));
                 }
             }
             Event::ProbeStarted { env, targets } => {
-                self.spin(format!("probing {targets} target(s) of {env}"));
+                self.spin(&format!("probing {targets} target(s) of {env}"));
             }
             Event::ProbeResult { env, health } => {
                 if !health.healthy || v >= 1 {
@@ -160,7 +168,7 @@ impl Ui {
                     } else {
                         red.apply_to("unhealthy")
                     };
-                    self.say(&format!(
+                    self.event_line(&format!(
                         "  probe {env} {}: {mark} ({})",
                         health.target, health.detail
                     ));
@@ -172,13 +180,13 @@ impl Ui {
                 unhealthy,
             } => {
                 let msg = format!("probed {env}: {healthy} healthy, {unhealthy} unhealthy");
-                self.say(&if *unhealthy == 0 {
+                self.event_line(&if *unhealthy == 0 {
                     green.apply_to(msg).to_string()
                 } else {
                     red.apply_to(msg).to_string()
                 });
             }
-            Event::TrafficSet { from, to } => self.say(&format!(
+            Event::TrafficSet { from, to } => self.event_line(&format!(
                 "{} {from} → {}",
                 bold.apply_to("traffic moved:"),
                 bold.apply_to(to)
@@ -191,9 +199,9 @@ impl Ui {
                 ..
             } => {
                 if v >= 1 {
-                    self.say(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
+                    self.event_line(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
                 } else {
-                    self.spin(format!(
+                    self.spin(&format!(
                         "verifying through the proxy: {observed:.1}% (expected {expected:.1}%)"
                     ));
                 }
@@ -204,18 +212,18 @@ impl Ui {
                 } else {
                     red.apply_to("verification failed:")
                 };
-                self.say(&format!("{head} {detail}"));
+                self.event_line(&format!("{head} {detail}"));
             }
-            Event::RollingBack { reason, to } => self.say(&format!(
+            Event::RollingBack { reason, to } => self.event_line(&format!(
                 "{} to {to}: {reason}",
                 yellow.apply_to("rolling back")
             )),
-            Event::CleanedUp { object } => self.say(&format!("removed {object}")),
+            Event::CleanedUp { object } => self.event_line(&format!("removed {object}")),
             Event::Step {
                 index,
                 total,
                 description,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "{} {}/{total}: {description}",
                 bold.apply_to("step"),
                 index + 1
@@ -223,7 +231,7 @@ impl Ui {
             Event::Weight {
                 requested,
                 achieved,
-            } => self.say(&format!(
+            } => self.event_line(&format!(
                 "  canary weight: requested {requested}%, achieved {achieved:.3}%"
             )),
             Event::Paused {
@@ -231,18 +239,18 @@ impl Ui {
                 remaining_secs,
                 ..
             } => match remaining_secs {
-                Some(secs) => self.spin(format!("paused: {waiting} ({secs}s left)")),
-                None => self.say(&format!("{} {waiting}", yellow.apply_to("paused:"))),
+                Some(secs) => self.spin(&format!("paused: {waiting} ({secs}s left)")),
+                None => self.event_line(&format!("{} {waiting}", yellow.apply_to("paused:"))),
             },
             Event::Interrupted { action } => {
-                self.say(&format!("{} {action}", yellow.apply_to("interrupted:")));
+                self.event_line(&format!("{} {action}", yellow.apply_to("interrupted:")));
             }
             Event::AnalysisStarted { stage, checks } => {
-                self.spin(format!("analysis ({stage}): {}", checks.join(", ")));
+                self.spin(&format!("analysis ({stage}): {}", checks.join(", ")));
             }
             Event::Measurement { check, measurement } => {
                 if v >= 1 {
-                    self.say(&format!(
+                    self.event_line(&format!(
                         "  {check}: {} {} {}",
                         measurement.outcome,
                         measurement.value.as_deref().unwrap_or("-"),
@@ -257,7 +265,7 @@ impl Ui {
                 } else {
                     red.apply_to(verdict.summary.clone())
                 };
-                self.say(&format!("analysis {line}"));
+                self.event_line(&format!("analysis {line}"));
             }
             Event::Hook { kind, ok, detail } => {
                 let mark = if *ok {
@@ -265,12 +273,14 @@ impl Ui {
                 } else {
                     red.apply_to("failed")
                 };
-                self.say(&format!("hook {kind}: {mark}: {detail}"));
+                self.event_line(&format!("hook {kind}: {mark}: {detail}"));
             }
             Event::Warning { message } => {
-                self.say(&format!("{} {message}", yellow.apply_to("warning:")));
+                self.event_line(&format!("{} {message}", yellow.apply_to("warning:")));
             }
-            Event::Done { summary } => self.say(&format!("{} {summary}", green.apply_to("done:"))),
+            Event::Done { summary } => {
+                self.event_line(&format!("{} {summary}", green.apply_to("done:")));
+            }
         }
     }
 }
@@ -300,7 +310,8 @@ impl Ui {
                 line.insert(k, v);
             }
         }
-        if let Ok(text) = serde_json::to_string(&line) {
+        // Every string in the line is redacted (JSON escapes control characters itself).
+        if let Ok(text) = crate::redact::json_line(&line) {
             out::stdout(&format!("{text}\n"));
         }
     }

@@ -190,6 +190,7 @@ mod json_tests {
                 )],
                 extra: Vec::new(),
                 routing: None,
+                live: crate::providers::Live::default(),
             },
             health: vec![(
                 "blue".into(),

@@ -3,14 +3,15 @@
 mod analysis;
 mod canary;
 mod cli;
+mod conformance;
 mod diff;
 mod gateways;
 mod harness;
+mod hostile;
+mod hostile_input;
 mod kong;
 mod kubernetes;
 mod plans;
 mod prometheus;
-mod reliability;
-mod reliability_k8s;
 mod safety;
 mod upgrade;

@@ -179,7 +179,7 @@ impl CheckContext {
     /// A context with a default client, no proxy, the current directory and `timeout` from now.
     pub fn new(timeout: Duration) -> CheckContext {
         CheckContext {
-            http: reqwest::Client::new(),
+            http: crate::http::client(),
             proxy: None,
             deadline: Instant::now() + timeout,
             workdir: PathBuf::from("."),
@@ -418,15 +418,15 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
-/// A one-line, bounded excerpt of a body or output: whitespace collapsed, cut at `max` chars.
+/// A one-line, bounded excerpt of a body or output ([`crate::redact::server_text`]: control
+/// characters folded, whitespace collapsed, cut at `max` chars, secrets redacted).
 pub fn snippet(bytes: &[u8], max: usize) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if collapsed.chars().count() > max {
-        let cut: String = collapsed.chars().take(max).collect();
-        format!("{cut}…")
+    let head = &bytes[..bytes.len().min(max.saturating_mul(8).max(256))];
+    let text = crate::redact::server_text(&String::from_utf8_lossy(head), max);
+    if head.len() < bytes.len() && !text.ends_with('…') {
+        text + "…"
     } else {
-        collapsed
+        text
     }
 }
 
@@ -449,15 +449,9 @@ pub fn http_error(e: &reqwest::Error, limit: Duration) -> String {
     }
 }
 
-/// `url` with any password replaced, for output.
+/// `url` with userinfo and secret-looking query values replaced, for output.
 pub fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("redacted"));
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    crate::redact::redact_url(url)
 }
 
 #[cfg(test)]
@@ -546,7 +540,7 @@ mod tests {
         assert_eq!(snippet(b"abcdef", 3), "abc…");
         assert_eq!(
             redact_url("http://user:hunter2@h:1/p"),
-            "http://user:redacted@h:1/p"
+            "http://<redacted>@h:1/p"
         );
         assert_eq!(redact_url("http://h:1/p?q=1"), "http://h:1/p?q=1");
     }

@@ -10,6 +10,8 @@
 //! errors) or when the caller can recognise its own earlier success (a `409` it then reads back).
 
 use crate::deadline::Deadline;
+use crate::http::json::Budget;
+use crate::http::{limits, BodyError};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
@@ -23,6 +25,10 @@ use crate::plan::model::KongProvider;
 pub const RETRIES: u32 = 4;
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 const MAX_PAGES: usize = 10_000;
+/// What is read of an error answer (for its `message`).
+const ERROR_BODY: usize = 64 * 1024;
+/// JSON values parsed from an error answer.
+const ERROR_NODES: usize = 10_000;
 
 /// What went wrong talking to Kong.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +71,16 @@ pub enum KongError {
         status: StatusCode,
         /// Kong's `message`, or the start of the body.
         message: String,
+    },
+    /// Kong answered with a redirect, which is never followed (the token would go along).
+    #[error("`{method} {path}`: the Admin API {redirect}")]
+    Redirect {
+        /// HTTP method.
+        method: Method,
+        /// Path.
+        path: String,
+        /// Status and `Location`.
+        redirect: crate::http::Redirected,
     },
     /// The answer was not what Kong sends.
     #[error("`{method} {path}` returned an unexpected answer: {detail}")]
@@ -119,46 +135,18 @@ impl std::fmt::Debug for KongClient {
     }
 }
 
-/// Builds the reqwest client for a provider's TLS settings.
+/// Builds the reqwest client for a provider's TLS settings (the one policy of [`crate::http`]:
+/// no redirects, a connect timeout).
 pub fn http_client(
     tls: Option<&crate::plan::model::TlsSpec>,
 ) -> Result<reqwest::Client, KongError> {
-    let mut builder = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .pool_idle_timeout(Duration::from_secs(30));
-    if let Some(tls) = tls {
-        if let Some(ca) = &tls.ca_file {
-            let pem = std::fs::read(ca)
-                .map_err(|e| KongError::Setup(format!("cannot read `tls.caFile` `{ca}`: {e}")))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                KongError::Setup(format!("`tls.caFile` `{ca}` is not a PEM certificate: {e}"))
-            })?;
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
-        }
-        if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
-            let mut pem = std::fs::read(cert).map_err(|e| {
-                KongError::Setup(format!("cannot read `tls.certFile` `{cert}`: {e}"))
-            })?;
-            pem.extend(
-                std::fs::read(key)
-                    .map_err(|e| KongError::Setup(format!("cannot read `tls.keyFile`: {e}")))?,
-            );
-            let id = reqwest::Identity::from_pem(&pem).map_err(|_| {
-                KongError::Setup(
-                    "`tls.certFile`/`tls.keyFile` are not a PEM certificate and key".into(),
-                )
-            })?;
-            builder = builder.identity(id);
-        }
-        if tls.insecure_skip_verify {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-    }
-    builder
-        .build()
-        .map_err(|e| KongError::Setup(format!("cannot build the HTTP client: {e}")))
+    crate::http::with_tls(
+        crate::http::builder().pool_idle_timeout(Duration::from_secs(30)),
+        tls,
+    )
+    .map_err(KongError::Setup)?
+    .build()
+    .map_err(|e| KongError::Setup(format!("cannot build the HTTP client: {e}")))
 }
 
 impl KongClient {
@@ -190,6 +178,29 @@ impl KongClient {
         &self.base
     }
 
+    /// Kong's clock: the `Date` header of an Admin API answer (`GET /`), in Unix seconds;
+    /// `None` when the answer has none. Lock expiry is judged by it (`providers::lock`).
+    pub async fn server_time(&self) -> Result<Option<u64>, KongError> {
+        let resp = self
+            .http
+            .get(format!("{}/", self.base))
+            .headers(self.headers.clone())
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| KongError::Unreachable {
+                url: self.base.clone(),
+                source: e.without_url(),
+            })?;
+        Ok(resp
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()))
+    }
+
     /// `GET`, with `404` as `None`.
     pub async fn get(&self, path: &str) -> Result<Option<Value>, KongError> {
         match self.call(Method::GET, path, None, true).await {
@@ -199,34 +210,50 @@ impl KongClient {
         }
     }
 
-    /// Every item of a paginated list, following `offset` until it disappears.
+    /// Every item of a paginated list, following `offset` until it disappears. The pages
+    /// together may hold at most [`limits::ADMIN_LIST_TOTAL`] bytes and
+    /// [`limits::ADMIN_LIST_NODES`] JSON values: an endless or bloated pagination ends in an
+    /// error, not in exhausted memory.
     pub async fn list(&self, path: &str) -> Result<Vec<Value>, KongError> {
         let mut items = Vec::new();
         let mut offset: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
+        let budget = Budget::new(limits::ADMIN_LIST_NODES);
+        let mut total = 0usize;
         for _ in 0..MAX_PAGES {
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = match &offset {
                 Some(o) => format!("{path}{sep}size=1000&offset={}", urlencode(o)),
                 None => format!("{path}{sep}size=1000"),
             };
-            let page = self.call(Method::GET, &url, None, true).await?;
-            let data = page.get("data").and_then(Value::as_array).ok_or_else(|| {
-                KongError::Unexpected {
-                    method: Method::GET,
-                    path: url.clone(),
-                    detail: "a list without a `data` array".into(),
-                }
-            })?;
-            items.extend(data.iter().cloned());
+            let unexpected = |detail: String| KongError::Unexpected {
+                method: Method::GET,
+                path: url.clone(),
+                detail,
+            };
+            let (status, bytes) = self
+                .call_bytes(Method::GET, &url, None, true, limits::ADMIN_PAGE)
+                .await?;
+            total += bytes.len();
+            if total > limits::ADMIN_LIST_TOTAL {
+                return Err(unexpected(format!(
+                    "the list's pages add up to more than {} (bgctl reads at most that much)",
+                    crate::http::size(limits::ADMIN_LIST_TOTAL)
+                )));
+            }
+            let mut page = parse_body(&Method::GET, &url, status, &bytes, &budget)?;
+            drop(bytes);
+            let Some(Value::Array(data)) = page.get_mut("data").map(Value::take) else {
+                return Err(unexpected("a list without a `data` array".into()));
+            };
+            items.extend(data);
             match page.get("offset").and_then(Value::as_str) {
                 Some(o) if !o.is_empty() => {
                     if !seen.insert(o.to_string()) {
-                        return Err(KongError::Unexpected {
-                            method: Method::GET,
-                            path: url,
-                            detail: format!("pagination repeats offset `{o}` and would never end"),
-                        });
+                        return Err(unexpected(format!(
+                            "pagination repeats offset `{}` and would never end",
+                            crate::redact::server_text(o, 80)
+                        )));
                     }
                     offset = Some(o.to_string());
                 }
@@ -259,6 +286,27 @@ impl KongClient {
         body: Option<&Value>,
         idempotent: bool,
     ) -> Result<Value, KongError> {
+        let (status, bytes) = self
+            .call_bytes(method.clone(), path, body, idempotent, limits::ADMIN_BODY)
+            .await?;
+        parse_body(
+            &method,
+            path,
+            status,
+            &bytes,
+            &Budget::new(limits::ADMIN_NODES),
+        )
+    }
+
+    /// One call with retries; the body of a 2xx answer (at most `cap` bytes).
+    async fn call_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotent: bool,
+        cap: usize,
+    ) -> Result<(StatusCode, Vec<u8>), KongError> {
         let url = format!("{}{path}", self.base);
         let mut backoff = FIRST_BACKOFF;
         let mut attempt = 0;
@@ -290,13 +338,22 @@ impl KongClient {
             let outcome = req.send().await;
             let retry_in = match outcome {
                 Ok(resp) => {
+                    if let Some(redirect) = crate::http::redirected(&resp) {
+                        return Err(KongError::Redirect {
+                            method,
+                            path: path.to_string(),
+                            redirect,
+                        });
+                    }
                     let status = resp.status();
                     let retry_after = resp
                         .headers()
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|s| s.trim().parse::<u64>().ok());
-                    let text = match resp.text().await {
+                    // An error answer is only read for its message: a small cap.
+                    let limit = if status.is_success() { cap } else { ERROR_BODY };
+                    let text = match crate::http::read_body(resp, limit).await {
                         Ok(t) => t,
                         Err(e) if e.is_timeout() => {
                             if attempt < RETRIES && idempotent {
@@ -311,16 +368,29 @@ impl KongClient {
                                 timeout,
                             });
                         }
+                        Err(e @ BodyError::TooLarge { .. }) if status.is_success() => {
+                            return Err(KongError::Unexpected {
+                                method,
+                                path: path.to_string(),
+                                detail: e.to_string(),
+                            })
+                        }
+                        Err(BodyError::TooLarge { .. }) => {
+                            b"(an error page too large to show)".to_vec()
+                        }
                         Err(e) => {
                             return Err(KongError::Unexpected {
                                 method,
                                 path: path.to_string(),
-                                detail: format!("reading the body failed: {e}"),
+                                detail: format!(
+                                    "reading the body failed: {}",
+                                    crate::error::chain(&e).join(": ")
+                                ),
                             })
                         }
                     };
                     if status.is_success() {
-                        return parse_body(&method, path, status, &text);
+                        return Ok((status, text));
                     }
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS
                         || (status.is_server_error()
@@ -381,42 +451,41 @@ fn parse_body(
     method: &Method,
     path: &str,
     status: StatusCode,
-    text: &str,
+    bytes: &[u8],
+    budget: &Budget,
 ) -> Result<Value, KongError> {
-    if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+    if status == StatusCode::NO_CONTENT || bytes.trim_ascii().is_empty() {
         return Ok(Value::Null);
     }
-    serde_json::from_str(text).map_err(|_| KongError::Unexpected {
+    crate::http::json::parse_bounded(bytes, budget).map_err(|e| KongError::Unexpected {
         method: method.clone(),
         path: path.to_string(),
-        detail: format!("not JSON: {}", snippet(text)),
+        detail: if e.is_data() {
+            // The budget ran out.
+            e.to_string()
+        } else {
+            format!("not JSON: {}", snippet(bytes))
+        },
     })
 }
 
-/// Kong's `message`, or a short, printable start of a non-JSON body (an HTML error page).
-fn error_message(text: &str) -> String {
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => v
-            .get("message")
-            .and_then(Value::as_str)
-            .map_or_else(|| snippet(text), str::to_string),
-        Err(_) if text.trim().is_empty() => "(empty body)".to_string(),
-        Err(_) => snippet(text),
+/// Kong's `message`, or a short, printable start of a non-JSON body (an HTML error page), made
+/// safe to print ([`crate::redact::server_text`]: one line, no control characters, capped,
+/// secrets redacted).
+fn error_message(bytes: &[u8]) -> String {
+    match crate::http::json::parse_bounded(bytes, &Budget::new(ERROR_NODES)) {
+        Ok(v) => v.get("message").and_then(Value::as_str).map_or_else(
+            || snippet(bytes),
+            |m| crate::redact::server_text(m, crate::redact::SERVER_TEXT_MAX),
+        ),
+        Err(_) if bytes.trim_ascii().is_empty() => "(empty body)".to_string(),
+        Err(_) => snippet(bytes),
     }
 }
 
-fn snippet(text: &str) -> String {
-    let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(160)
-        .collect();
-    let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() > 160 {
-        format!("`{clean}…`")
-    } else {
-        format!("`{clean}`")
-    }
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    format!("`{}`", crate::redact::server_text(&text, 160))
 }
 
 /// Percent-encodes a path segment or query value.

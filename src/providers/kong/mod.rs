@@ -3,7 +3,7 @@
 //! * Environments are upstreams with targets; the service's `host` names the upstream that gets
 //!   traffic (seed 000). A blue-green switch is one `PATCH /services/{s}` of `host`.
 //! * A canary points the service at a bgctl-owned *mixed* upstream holding both sides' targets
-//!   with computed weights ([`crate::engine::weights`]); the stable and canary upstreams are never
+//!   with computed weights ([`crate::providers::weights`]); the stable and canary upstreams are never
 //!   modified, so rollback stays one `PATCH`.
 //! * The rollout record lives in the service's tags (`bgctl.previous=blue`, `bgctl.phase=…`) and
 //!   is written in the same `PATCH` that moves traffic, so state and traffic never disagree.
@@ -15,22 +15,25 @@
 //!   upstream and lock; targets of a named upstream are converged to the plan (created and
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
 
+mod changes;
 pub mod client;
+mod lock;
 pub use crate::plan::names;
+mod traffic;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use self::client::{urlencode, KongClient, KongError};
 use super::{
-    Call, Change, EnvState, LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot,
-    Traffic,
+    Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
-use crate::engine::weights;
-use crate::plan::model::{Plan, RouteSpec, ServiceSpec};
+use crate::plan::model::{Plan, ServiceSpec};
+use crate::providers::lock as providers_lock;
+use crate::providers::record;
+use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
 const MANAGED: &str = "managed-by-bgctl";
@@ -60,7 +63,6 @@ pub struct Kong {
     mixed: String,
     lock_name: String,
     lock_ttl: u64,
-    live: Mutex<Live>,
 }
 
 impl Kong {
@@ -121,7 +123,6 @@ impl Kong {
             service,
             envs,
             mixed,
-            live: Mutex::new(Live::default()),
         }
     }
 
@@ -238,25 +239,19 @@ impl Kong {
         }
     }
 
+    /// The record as tags ([`record::encode`]): `bgctl.<field>=<value>`, a list one tag per
+    /// item under the singular key (`bgctl.verdict=…`).
     fn record_tags(&self, record: &Record) -> Vec<String> {
         let mut tags = self.owned_tags();
-        let mut push = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                tags.push(format!("{TAG_PREFIX}{k}={}", tag_safe(&v)));
+        for f in record::encode(record) {
+            let key = if f.list {
+                f.key.strip_suffix('s').unwrap_or(&f.key)
+            } else {
+                &f.key
+            };
+            for v in &f.values {
+                tags.push(format!("{TAG_PREFIX}{key}={}", tag_safe(v)));
             }
-        };
-        push("previous", record.previous.clone());
-        push("phase", Some(record.phase.as_str().to_string()));
-        push("step", record.step.map(|s| s.to_string()));
-        push("weight", record.weight.map(|w| w.to_string()));
-        push("stable", record.stable.clone());
-        push("canary", record.canary.clone());
-        push("waiting", record.waiting.clone());
-        push("action", record.action.clone());
-        push("at", record.at.clone());
-        push("by", record.by.clone());
-        for v in &record.verdicts {
-            tags.push(format!("{TAG_PREFIX}verdict={}", tag_safe(v)));
         }
         tags
     }
@@ -281,335 +276,16 @@ impl Kong {
         })
     }
 
-    fn route_body(&self, r: &RouteSpec, service_ref: &Value) -> Value {
-        json!({
-            "name": r.name,
-            "hosts": r.hosts,
-            "paths": r.paths,
-            "methods": r.methods,
-            "strip_path": r.strip_path.unwrap_or(true),
-            "service": service_ref,
-            "tags": self.owned_tags(),
-        })
-    }
-
-    fn route_changes(&self, live: &Live, service_ref: &Value, out: &mut Vec<Change>) {
-        for r in &self.service.routes {
-            let path = format!("/routes/{}", urlencode(&r.name));
-            match live.routes.get(&r.name).cloned().flatten() {
-                None => out.push(Change {
-                    action: "create",
-                    entity: "route",
-                    name: r.name.clone(),
-                    detail: route_detail(r),
-                    call: Call {
-                        method: "PUT".into(),
-                        path,
-                        body: Some(self.route_body(r, service_ref)),
-                        idempotent: true,
-                    },
-                }),
-                Some(cur) => {
-                    let mut patch = serde_json::Map::new();
-                    let mut what = Vec::new();
-                    for (key, want) in [
-                        ("hosts", &r.hosts),
-                        ("paths", &r.paths),
-                        ("methods", &r.methods),
-                    ] {
-                        if str_list(cur.get(key)) != *want {
-                            patch.insert(key.into(), json!(want));
-                            what.push(format!("{key} {:?} → {want:?}", str_list(cur.get(key))));
-                        }
-                    }
-                    let strip = r.strip_path.unwrap_or(true);
-                    if cur.get("strip_path").and_then(Value::as_bool) != Some(strip) {
-                        patch.insert("strip_path".into(), json!(strip));
-                        what.push(format!("strip_path → {strip}"));
-                    }
-                    let cur_service = cur
-                        .get("service")
-                        .and_then(|s| s.get("id"))
-                        .and_then(Value::as_str);
-                    let want_service = service_ref.get("id").and_then(Value::as_str);
-                    if want_service.is_some() && cur_service != want_service {
-                        patch.insert("service".into(), service_ref.clone());
-                        what.push(format!("service → `{}`", self.service.name));
-                    }
-                    if !has_tag(&cur, &self.owner_tag()) {
-                        patch.insert(
-                            "tags".into(),
-                            json!(merge_tags(&tags_of(Some(&cur)), &self.owned_tags())),
-                        );
-                        what.push("adopt (tag as owned)".into());
-                    }
-                    if !patch.is_empty() {
-                        out.push(Change {
-                            action: "update",
-                            entity: "route",
-                            name: r.name.clone(),
-                            detail: what.join(", "),
-                            call: Call {
-                                method: "PATCH".into(),
-                                path,
-                                body: Some(Value::Object(patch)),
-                                idempotent: true,
-                            },
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    fn upstream_changes(
-        &self,
-        live: &Live,
-        name: &str,
-        targets: &[(String, u32)],
-        out: &mut Vec<Change>,
-    ) {
-        let up_path = format!("/upstreams/{}", urlencode(name));
-        let existing = live.upstreams.get(name).cloned().flatten();
-        match &existing {
-            None => out.push(Change {
-                action: "create",
-                entity: "upstream",
-                name: name.to_string(),
-                detail: format!("{} target(s)", targets.len()),
-                call: Call {
-                    method: "PUT".into(),
-                    path: up_path.clone(),
-                    body: Some(json!({"name": name, "tags": self.owned_tags()})),
-                    idempotent: true,
-                },
-            }),
-            Some(up) if !has_tag(up, &self.owner_tag()) => out.push(Change {
-                action: "update",
-                entity: "upstream",
-                name: name.to_string(),
-                detail: "adopt (tag as owned)".into(),
-                call: Call {
-                    method: "PATCH".into(),
-                    path: up_path.clone(),
-                    body: Some(json!({"tags": merge_tags(&tags_of(Some(up)), &self.owned_tags())})),
-                    idempotent: true,
-                },
-            }),
-            Some(_) => {}
-        }
-        let live_targets: Vec<Value> = live.targets.get(name).cloned().unwrap_or_default();
-        let find = |t: &str| {
-            live_targets
-                .iter()
-                .find(|v| v.get("target").and_then(Value::as_str) == Some(t))
-        };
-        let mut raises = Vec::new();
-        let mut lowers = Vec::new();
-        for (target, weight) in targets {
-            match find(target) {
-                None => raises.push(Change {
-                    action: "create",
-                    entity: "target",
-                    name: format!("{name}/{target}"),
-                    detail: format!("weight {weight}"),
-                    call: Call {
-                        method: "POST".into(),
-                        path: format!("{up_path}/targets"),
-                        body: Some(
-                            json!({"target": target, "weight": weight, "tags": self.owned_tags()}),
-                        ),
-                        idempotent: false,
-                    },
-                }),
-                Some(cur) => {
-                    let w = cur.get("weight").and_then(Value::as_u64).unwrap_or(0);
-                    if w != u64::from(*weight) {
-                        let id = cur.get("id").and_then(Value::as_str).unwrap_or(target);
-                        let c = Change {
-                            action: "update",
-                            entity: "target",
-                            name: format!("{name}/{target}"),
-                            detail: format!("weight {w} → {weight}"),
-                            call: Call {
-                                method: "PATCH".into(),
-                                path: format!("{up_path}/targets/{}", urlencode(id)),
-                                body: Some(json!({"weight": weight})),
-                                idempotent: true,
-                            },
-                        };
-                        if u64::from(*weight) > w {
-                            raises.push(c);
-                        } else {
-                            lowers.push(c);
-                        }
-                    }
-                }
-            }
-        }
-        out.extend(raises);
-        out.extend(lowers);
-        for cur in &live_targets {
-            let t = cur
-                .get("target")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !targets.iter().any(|(want, _)| want == t) {
-                let id = cur.get("id").and_then(Value::as_str).unwrap_or(t);
-                out.push(Change {
-                    action: "delete",
-                    entity: "target",
-                    name: format!("{name}/{t}"),
-                    detail: "not in the plan".into(),
-                    call: Call {
-                        method: "DELETE".into(),
-                        path: format!("{up_path}/targets/{}", urlencode(id)),
-                        body: None,
-                        idempotent: true,
-                    },
-                });
-            }
-        }
-    }
-
-    fn service_ref(live: &Live, name: &str) -> Value {
-        match live.service.as_ref().and_then(|s| s.get("id")) {
-            Some(id) => json!({"id": id}),
-            None => json!({"name": name}),
-        }
-    }
-
-    fn lock_tags(me: &LockInfo) -> Vec<String> {
-        vec![
-            MANAGED.to_string(),
-            format!("{TAG_PREFIX}lock-holder={}", tag_safe(&me.holder)),
-            format!("{TAG_PREFIX}lock-run={}", me.run_id),
-            format!("{TAG_PREFIX}lock-since={}", me.since),
-            format!("{TAG_PREFIX}lock-expires={}", me.expires),
-        ]
-    }
-
-    fn parse_lock(up: &Value) -> LockInfo {
-        let tags = tag_map(up);
-        let num = |k: &str| tags.get(k).and_then(|v| v.parse().ok()).unwrap_or(0);
-        LockInfo {
-            holder: tags
-                .get("lock-holder")
-                .cloned()
-                .unwrap_or_else(|| "unknown".into()),
-            run_id: tags.get("lock-run").cloned().unwrap_or_default(),
-            since: num("lock-since"),
-            expires: num("lock-expires"),
+    fn lock_store(&self) -> lock::LockUpstream<'_> {
+        lock::LockUpstream {
+            client: &self.client,
+            name: &self.lock_name,
         }
     }
 
     /// Seconds of lock lifetime.
     pub fn lock_ttl(&self) -> u64 {
         self.lock_ttl
-    }
-
-    /// Sets the weight of a target that exists (`targets` is the upstream's targets path).
-    async fn converge_target(
-        &self,
-        targets: &str,
-        target: &str,
-        body: &Value,
-    ) -> Result<(), ProviderError> {
-        let patch = Call {
-            method: "PATCH".into(),
-            path: format!("{targets}/{}", urlencode(target)),
-            body: Some(json!({"weight": body.get("weight")})),
-            idempotent: true,
-        };
-        self.do_call(&patch).await?;
-        Ok(())
-    }
-
-    async fn do_call(&self, call: &Call) -> Result<Value, KongError> {
-        let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
-        self.client
-            .write(method, &call.path, call.body.as_ref(), call.idempotent)
-            .await
-    }
-
-    fn mixed_calls(
-        &self,
-        live: &Live,
-        stable: &str,
-        canary: &str,
-        percent: f64,
-    ) -> Result<Vec<Call>, ProviderError> {
-        let (Some(s), Some(c)) = (self.env(stable), self.env(canary)) else {
-            return Err(ProviderError::State(format!(
-                "unknown environments `{stable}`/`{canary}`"
-            )));
-        };
-        let split = weights::split(
-            &s.targets.iter().map(|t| t.1).collect::<Vec<_>>(),
-            &c.targets.iter().map(|t| t.1).collect::<Vec<_>>(),
-            percent,
-        )
-        .map_err(|e| ProviderError::State(format!("cannot split traffic {percent}%: {e}")))?;
-        let targets: Vec<(String, u32)> = s
-            .targets
-            .iter()
-            .zip(split.stable)
-            .chain(c.targets.iter().zip(split.canary))
-            .map(|(t, w)| (t.0.clone(), w))
-            .collect();
-        let mut changes = Vec::new();
-        self.upstream_changes(live, &self.mixed, &targets, &mut changes);
-        Ok(changes.into_iter().map(|c| c.call).collect())
-    }
-
-    fn traffic_plan(
-        &self,
-        live: &Live,
-        to: &Traffic,
-        record: &Record,
-    ) -> Result<Vec<Call>, ProviderError> {
-        let (mut calls, host) = match to {
-            Traffic::Env { env } => {
-                let e = self
-                    .env(env)
-                    .ok_or_else(|| ProviderError::State(format!("unknown environment `{env}`")))?;
-                (Vec::new(), e.upstream.clone())
-            }
-            Traffic::Split {
-                stable,
-                canary,
-                percent,
-            } => (
-                self.mixed_calls(live, stable, canary, *percent)?,
-                self.mixed.clone(),
-            ),
-            Traffic::Missing | Traffic::Foreign { .. } => {
-                return Err(ProviderError::State(
-                    "traffic can only be pointed at an environment or a split".into(),
-                ))
-            }
-        };
-        let tags = self.service_tags(live, record);
-        let svc_path = format!("/services/{}", urlencode(&self.service.name));
-        if live.service.is_none() {
-            calls.push(Call {
-                method: "PUT".into(),
-                path: svc_path,
-                body: Some(self.service_body(&host, &tags)),
-                idempotent: true,
-            });
-            let mut routes = Vec::new();
-            self.route_changes(live, &json!({"name": self.service.name}), &mut routes);
-            calls.extend(routes.into_iter().map(|c| c.call));
-        } else {
-            calls.push(Call {
-                method: "PATCH".into(),
-                path: svc_path,
-                body: Some(json!({"host": host, "tags": tags})),
-                idempotent: true,
-            });
-        }
-        Ok(calls)
     }
 }
 
@@ -626,7 +302,7 @@ impl Provider for Kong {
             .get(&self.lock_name)
             .cloned()
             .flatten()
-            .map(|u| Kong::parse_lock(&u));
+            .map(|u| lock::parse(&u).0);
         let envs = self
             .envs
             .iter()
@@ -664,7 +340,6 @@ impl Provider for Kong {
             Vec::new()
         };
         let traffic = self.traffic_of(&live, &record);
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -672,11 +347,12 @@ impl Provider for Kong {
             envs,
             extra,
             routing: None,
+            live: crate::providers::Live::new(live),
         })
     }
 
-    fn setup_changes(&self, _snap: &Snapshot) -> Vec<Change> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         let mut out = Vec::new();
         for e in &self.envs {
             self.upstream_changes(&live, &e.upstream, &e.targets, &mut out);
@@ -749,18 +425,23 @@ impl Provider for Kong {
         }
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         self.traffic_plan(&live, to, record).unwrap_or_default()
     }
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
+        // The writes are planned from the snapshot given (a snapshot another provider made
+        // carries nothing for Kong: read the live state then).
+        let live = match snap.live.get::<Live>() {
+            Some(live) => live.clone(),
+            None => self.read_live().await?,
+        };
         for call in self.traffic_plan(&live, to, record)? {
             let change = Change {
                 action: "update",
@@ -771,17 +452,19 @@ impl Provider for Kong {
             };
             self.apply(&change).await?;
         }
-        // Keep the cached view current for a following step.
-        let live = self.read_live().await?;
-        *self.live.lock().expect("live lock") = live;
         Ok(())
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        let live = self.live.lock().expect("live lock").clone();
-        if live.service.is_none() {
+        // The service's other tags are kept: read them now (no cached copy).
+        let path = format!("/services/{}", urlencode(&self.service.name));
+        let Some(service) = self.client.get(&path).await? else {
             return Ok(());
-        }
+        };
+        let live = Live {
+            service: Some(service),
+            ..Live::default()
+        };
         let tags = self.service_tags(&live, record);
         self.client
             .write(
@@ -791,10 +474,6 @@ impl Provider for Kong {
                 true,
             )
             .await?;
-        let mut cached = self.live.lock().expect("live lock");
-        if let Some(svc) = cached.service.as_mut() {
-            svc["tags"] = json!(tags);
-        }
         Ok(())
     }
 
@@ -827,77 +506,19 @@ impl Provider for Kong {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        let body = json!({"name": self.lock_name, "tags": Kong::lock_tags(me)});
-        for _ in 0..3 {
-            match self
-                .client
-                .write(Method::POST, "/upstreams", Some(&body), true)
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(e) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
-                    let Some(cur) = self
-                        .client
-                        .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
-                        .await
-                        .map_err(ProviderError::from)?
-                    else {
-                        continue;
-                    };
-                    let held = Kong::parse_lock(&cur);
-                    if held.run_id == me.run_id {
-                        return Ok(());
-                    }
-                    if !force && held.expires > me.since {
-                        return Err(LockError::Held(held));
-                    }
-                    let id = cur
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&self.lock_name)
-                        .to_string();
-                    tracing::warn!(holder = %held.holder, "breaking a {} lock", if force { "held" } else { "stale" });
-                    self.client
-                        .write(
-                            Method::DELETE,
-                            &format!("/upstreams/{}", urlencode(&id)),
-                            None,
-                            true,
-                        )
-                        .await
-                        .map_err(ProviderError::from)?;
-                }
-                Err(e) => return Err(LockError::Provider(e.into())),
-            }
-        }
-        Err(LockError::Provider(ProviderError::State(
-            "the lock kept changing hands; try again".into(),
-        )))
+        providers_lock::take(&self.lock_store(), me, providers_lock::Take::forced(force)).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        if let Some(cur) = self
-            .client
-            .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
-            .await?
-        {
-            if Kong::parse_lock(&cur).run_id == me.run_id {
-                let id = cur
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or(&self.lock_name)
-                    .to_string();
-                self.client
-                    .write(
-                        Method::DELETE,
-                        &format!("/upstreams/{}", urlencode(&id)),
-                        None,
-                        true,
-                    )
-                    .await?;
-            }
-        }
-        Ok(())
+        providers_lock::release(&self.lock_store(), me).await
+    }
+
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        providers_lock::renew(&self.lock_store(), me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        providers_lock::holds(&self.lock_store(), me).await
     }
 
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
@@ -914,20 +535,6 @@ impl Provider for Kong {
             .await?;
         Ok(vec![format!("upstream {}", self.mixed)])
     }
-}
-
-fn route_detail(r: &RouteSpec) -> String {
-    let mut parts = Vec::new();
-    if !r.hosts.is_empty() {
-        parts.push(format!("hosts {}", r.hosts.join(" ")));
-    }
-    if !r.paths.is_empty() {
-        parts.push(format!("paths {}", r.paths.join(" ")));
-    }
-    if !r.methods.is_empty() {
-        parts.push(format!("methods {}", r.methods.join(" ")));
-    }
-    parts.join(", ")
 }
 
 fn str_list(v: Option<&Value>) -> Vec<String> {
@@ -975,25 +582,25 @@ fn parse_record(service: Option<&Value>) -> Record {
     let Some(svc) = service else {
         return Record::default();
     };
-    let tags = tag_map(svc);
-    let get = |k: &str| tags.get(k).cloned();
-    Record {
-        previous: get("previous"),
-        phase: tags.get("phase").map_or(Phase::Idle, |p| Phase::parse(p)),
-        step: get("step").and_then(|s| s.parse().ok()),
-        weight: get("weight").and_then(|s| s.parse().ok()),
-        stable: get("stable"),
-        canary: get("canary"),
-        waiting: get("waiting"),
-        action: get("action"),
-        at: get("at"),
-        by: get("by"),
-        verdicts: tags_of(Some(svc))
+    let tags = tags_of(Some(svc));
+    record::decode(|key, list| {
+        let key = if list {
+            key.strip_suffix('s').unwrap_or(key)
+        } else {
+            key
+        };
+        let prefix = format!("{TAG_PREFIX}{key}=");
+        let mut values: Vec<String> = tags
             .iter()
-            .filter_map(|t| t.strip_prefix("bgctl.verdict="))
+            .filter_map(|t| t.strip_prefix(&prefix))
             .map(str::to_string)
-            .collect(),
-    }
+            .collect();
+        if !list {
+            // One value per scalar; the last tag wins, as before.
+            values = values.pop().into_iter().collect();
+        }
+        values
+    })
 }
 
 /// Kong tags may not contain `,` or `/`.

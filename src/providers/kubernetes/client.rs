@@ -371,6 +371,28 @@ impl KubeClient {
         read().await
     }
 
+    /// The API server's clock: the `Date` header of its answer to `GET /version`, in Unix
+    /// seconds; `None` when the answer has none. Lock expiry is judged by it
+    /// (`providers::lock`).
+    pub async fn server_time(&self) -> Result<Option<u64>, KubeError> {
+        let c = self.conn().await?;
+        let resp = self
+            .bounded("GET", "/version", async {
+                let req = http::Request::get("/version")
+                    .body(kube::client::Body::empty())
+                    .map_err(kube::Error::HttpError)?;
+                c.client.send(req).await
+            })
+            .await?;
+        Ok(resp
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs()))
+    }
+
     /// GET; `None` when it does not exist. Retried like every read ([`Self::read_retrying`]).
     pub async fn get(&self, kind: &Kind, name: &str) -> Result<Option<Value>, KubeError> {
         let api = self.api(kind).await?;
@@ -503,7 +525,12 @@ async fn connect(spec: &ConnSpec) -> Result<Conn, KubeError> {
         .clone()
         .unwrap_or_else(|| config.default_namespace.clone());
     let server = config.cluster_url.to_string();
-    let client = Client::try_from(config).map_err(|e| config_err(&e))?;
+    // The client policy of `crate::http` on kube's stack: a redirect is an error naming its
+    // `Location`, every body is capped (kube collects bodies whole; a 1 GiB answer took 2 GiB).
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| config_err(&e))?
+        .with_layer(&tower::util::MapResultLayer::new(crate::http::kube_answer))
+        .build();
     Ok(Conn { client, ns, server })
 }
 

@@ -26,7 +26,9 @@
 //!   next `plan apply` (or `switch` to the live side) finishes it instead of saying "up to date"
 //!   ([`Provider::pending_retire`]). Rollbacks and aborts never retire.
 
+mod checks;
 pub mod client;
+mod deploy;
 pub mod lease;
 pub mod rollout;
 pub mod traffic;
@@ -47,6 +49,7 @@ use super::{
     Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
+use crate::providers::{record, write};
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
@@ -83,7 +86,6 @@ pub struct Kubernetes {
     old: OldDeployment,
     scale_down_delay: Duration,
     canary: Option<(String, String)>,
-    live: Mutex<Live>,
 }
 
 /// The connection settings of a plan (for [`KubeClient::new`]).
@@ -110,6 +112,14 @@ fn dns_name(s: &str) -> String {
 }
 
 impl Kubernetes {
+    fn lease_lock(&self) -> lease::LeaseLock<'_> {
+        lease::LeaseLock {
+            client: &self.client,
+            name: &self.lease,
+            rollout: &self.rollout,
+        }
+    }
+
     /// A provider for `plan` (validated, with `provider.kubernetes`). Reads the manifests now,
     /// so a missing or mismatched file is reported before anything is written.
     pub fn new(plan: &Plan, client: KubeClient) -> Result<Kubernetes, String> {
@@ -183,7 +193,6 @@ impl Kubernetes {
                 .canary
                 .as_ref()
                 .map(|c| (c.stable.clone(), c.canary.clone())),
-            live: Mutex::new(Live::default()),
         })
     }
 
@@ -270,265 +279,64 @@ impl Kubernetes {
             }
         };
         put("owner", Some(self.rollout.clone()));
-        put("previous", record.previous.clone());
-        put("phase", Some(record.phase.as_str().to_string()));
-        put("step", record.step.map(|s| s.to_string()));
-        put("weight", record.weight.map(|w| w.to_string()));
-        put("stable", record.stable.clone());
-        put("canary", record.canary.clone());
-        put("waiting", record.waiting.clone());
-        put("action", record.action.clone());
-        put("at", record.at.clone());
-        put("by", record.by.clone());
-        put(
-            "verdicts",
-            (!record.verdicts.is_empty()).then(|| record.verdicts.join("\n")),
-        );
+        // The record's fields ([`record::encode`]); a list is one annotation, one item a line.
+        for f in record::encode(record) {
+            put(&f.key, Some(f.values.join("\n")));
+        }
         Value::Object(out)
     }
 
-    /// Re-reads the traffic object and writes `to` and `record` until no 409 interferes.
+    /// Writes `to` and `record` into the traffic object with a patch conditional on the
+    /// `resourceVersion` it was computed from: first from `given` (the object the snapshot
+    /// read), then, after a 409 or a write whose answer was lost, from a fresh read
+    /// ([`write::converge`]). A repeat after a lost answer sends the same routing and record,
+    /// never applied on top of a change someone else made.
     async fn write_traffic(
         &self,
+        given: Option<&Value>,
         to: Option<&Traffic>,
         record: &Record,
     ) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let Some(obj) = self.client.get(&self.kind, &self.object).await? else {
-                return Err(ProviderError::State(format!(
-                    "{} `{}` does not exist in namespace `{}`; create it first (bgctl changes its routing, it does not create it)",
-                    self.kind.kind,
-                    self.object,
-                    self.ns()
-                )));
-            };
-            let patch = self.traffic_patch(&obj, to, record)?;
-            match self
-                .client
-                .merge_patch(&self.kind, &self.object, &patch)
-                .await
-            {
-                Ok(updated) => {
-                    self.live.lock().expect("live lock").traffic = Some(updated);
-                    return Ok(());
-                }
-                Err(e) if e.is_conflict() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "{} `{}` changed since it was read (409); re-reading",
-                        self.kind.kind,
-                        self.object
-                    );
-                }
-                // No answer, or a server error: the patch may have landed. It is conditional
-                // on the resourceVersion read, so the next attempt re-reads and sends it again
-                // from that read — the same routing and record, never applied on top of a
-                // change someone else made.
-                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "writing {} `{}` failed ({e}); re-reading",
-                        self.kind.kind,
-                        self.object
-                    );
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the last attempt returns")
-    }
-
-    /// Istio: every environment that gets traffic must have its subset in the DestinationRule.
-    async fn check_subsets(&self, to: &Traffic) -> Result<(), ProviderError> {
-        let Some(dr) = &self.destination_rule else {
-            return Ok(());
-        };
-        let want = traffic::desired(to, &self.sides()).map_err(ProviderError::State)?;
-        let Some(obj) = self.client.get(&DESTINATION_RULE, dr).await? else {
-            return Err(ProviderError::State(format!(
-                "DestinationRule `{dr}` does not exist in namespace `{}`",
-                self.ns()
-            )));
-        };
-        let subsets: Vec<&str> = obj["spec"]["subsets"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|s| s["name"].as_str()).collect())
-            .unwrap_or_default();
-        for e in &self.envs {
-            let Some(subset) = &e.side.subset else {
-                continue;
-            };
-            if want.get(&e.side.env).copied().unwrap_or(0) > 0
-                && !subsets.contains(&subset.as_str())
-            {
-                return Err(ProviderError::State(format!(
-                    "DestinationRule `{dr}` has no subset `{subset}` (environment `{}`); it defines {}",
-                    e.side.env,
-                    if subsets.is_empty() { "none".to_string() } else { subsets.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ") }
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// Contour root `includes`: the child HTTPProxy of every environment about to get traffic
-    /// must exist and must not be `invalid` (Contour's `status.currentStatus`; `orphaned` is
-    /// what a child nobody includes yet looks like, so it is fine).
-    async fn check_children(&self, to: &Traffic) -> Result<(), ProviderError> {
-        if self.router != Router::HttpProxyInclude {
-            return Ok(());
-        }
-        let want = traffic::desired(to, &self.sides()).map_err(ProviderError::State)?;
-        let root_ns = self.ns();
-        for e in &self.envs {
-            let Some(inc) = &e.side.include else {
-                continue;
-            };
-            if want.get(&e.side.env).copied().unwrap_or(0) == 0 {
-                continue;
-            }
-            let ns = inc.namespace.as_deref().unwrap_or(&root_ns);
-            let Some(child) = self
-                .client
-                .get_in(&client::HTTP_PROXY, ns, &inc.name)
-                .await?
-            else {
-                return Err(ProviderError::State(format!(
-                    "HTTPProxy `{}` (the child of environment `{}`) does not exist in namespace `{ns}`; create it before switching `{}` to it; traffic was not moved",
-                    inc.name, e.side.env, self.object
-                )));
-            };
-            if child["status"]["currentStatus"].as_str() == Some("invalid") {
-                return Err(ProviderError::State(format!(
-                    "HTTPProxy `{ns}/{}` (the child of environment `{}`) is invalid according to Contour: {}; traffic was not moved",
-                    inc.name,
-                    e.side.env,
-                    child["status"]["description"]
-                        .as_str()
-                        .filter(|d| !d.is_empty())
-                        .unwrap_or("(no description)")
-                )));
-            }
-        }
-        Ok(())
-    }
-
-    /// The manifest as bgctl wants it live (owner annotation added, namespace checked).
-    fn desired_deployment(&self, env: &EnvSpec) -> Result<Option<Value>, ProviderError> {
-        let Some(m) = &env.manifest else {
-            return Ok(None);
-        };
-        let mut m = m.clone();
-        let ns = self.ns();
-        if let Some(theirs) = m["metadata"]["namespace"].as_str() {
-            if theirs != ns {
-                return Err(ProviderError::State(format!(
-                    "the manifest of `{}` is for namespace `{theirs}`, but the plan uses `{ns}`",
-                    env.side.env
-                )));
-            }
-        }
-        if let Some(meta) = m["metadata"].as_object_mut() {
-            meta.remove("namespace");
-        }
-        m["metadata"]["annotations"][format!("{ANNOTATION_PREFIX}owner")] = json!(self.rollout);
-        Ok(Some(m))
-    }
-
-    /// The fields of a manifest that bgctl converges (only those the manifest sets: a merge
-    /// patch with `null` would delete them).
-    fn managed_fields(m: &Value) -> Value {
-        let mut meta = Map::new();
-        for key in ["labels", "annotations"] {
-            if let Some(v) = m["metadata"].get(key).filter(|v| !v.is_null()) {
-                meta.insert(key.into(), v.clone());
-            }
-        }
-        let mut out = json!({ "metadata": meta });
-        if let Some(spec) = m.get("spec").filter(|v| !v.is_null()) {
-            out["spec"] = spec.clone();
-        }
-        out
-    }
-
-    fn deployment_change(&self, env: &EnvSpec, live: Option<&Value>) -> Option<Change> {
-        let want = self.desired_deployment(env).ok()??;
-        let ns = self.ns();
-        match live {
-            None => Some(Change {
-                action: "create",
-                entity: "deployment",
-                name: env.deployment.clone(),
-                detail: format!("from the manifest of `{}`", env.side.env),
-                call: Call {
-                    method: "POST".into(),
-                    path: DEPLOYMENT.path(&ns, None),
-                    body: Some(want),
-                    idempotent: true,
-                },
-            }),
-            Some(live) => {
-                let fields = Kubernetes::managed_fields(&want);
-                if rollout::contains(live, &fields) {
-                    return None;
-                }
-                let mut patch = fields;
-                patch["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"].clone();
-                Some(Change {
-                    action: "update",
-                    entity: "deployment",
-                    name: env.deployment.clone(),
-                    detail: format!("converge to the manifest of `{}`", env.side.env),
-                    call: Call {
-                        method: "PATCH".into(),
-                        path: DEPLOYMENT.path(&ns, Some(&env.deployment)),
-                        body: Some(patch),
-                        idempotent: true,
-                    },
-                })
-            }
-        }
-    }
-
-    /// Creates or converges one environment's Deployment, re-reading after a 409.
-    async fn converge_deployment(&self, env: &EnvSpec) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let live = self.client.get(&DEPLOYMENT, &env.deployment).await?;
-            let Some(change) = self.deployment_change(env, live.as_ref()) else {
-                return Ok(());
-            };
-            let body = change.call.body.clone().unwrap_or(Value::Null);
-            let result = if live.is_none() {
-                self.client.create(&DEPLOYMENT, &body).await
-            } else {
-                self.client
-                    .merge_patch(&DEPLOYMENT, &env.deployment, &body)
+        let given = Mutex::new(given.cloned());
+        write::converge(
+            || async {
+                let taken = given.lock().expect("given lock").take();
+                let obj = match taken {
+                    Some(obj) => obj,
+                    None => self.client.get(&self.kind, &self.object).await?.ok_or_else(|| {
+                        ProviderError::State(format!(
+                            "{} `{}` does not exist in namespace `{}`; create it first (bgctl changes its routing, it does not create it)",
+                            self.kind.kind,
+                            self.object,
+                            self.ns()
+                        ))
+                    })?,
+                };
+                Ok(write::Step::Write(self.traffic_patch(&obj, to, record)?))
+            },
+            |patch| async move {
+                match self
+                    .client
+                    .merge_patch(&self.kind, &self.object, &patch)
                     .await
-            };
-            match result {
-                Ok(_) => return Ok(()),
-                Err(e) if (e.is_conflict() || e.is_already_exists()) && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "deployment `{}` changed since it was read; re-reading",
-                        env.deployment
-                    );
+                {
+                    Ok(_) => Ok(write::Written::Done),
+                    Err(e) if e.is_conflict() => {
+                        tracing::info!(
+                            "{} `{}` changed since it was read (409); re-reading",
+                            self.kind.kind,
+                            self.object
+                        );
+                        Ok(write::Written::Conflict)
+                    }
+                    Err(e) if e.outcome_unknown() => Ok(write::Written::Unknown(e.into())),
+                    Err(e) => Err(e.into()),
                 }
-                // No answer, or a server error: the write may have landed. The next attempt
-                // reads the Deployment again and finds it converged, or writes again — the
-                // create is refused if it exists and the patch is conditional, so a repeat
-                // never applies twice.
-                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "writing deployment `{}` failed ({e}); reading it back",
-                        env.deployment
-                    );
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the last attempt returns")
+            },
+            "the traffic object kept changing (409 on every attempt); try again",
+        )
+        .await
+        .map(drop)
     }
 
     async fn read_live(&self) -> Result<Live, ProviderError> {
@@ -544,48 +352,22 @@ impl Kubernetes {
         }
         Ok(live)
     }
-
-    /// Scales a Deployment to zero with a conditional merge patch.
-    async fn scale_to_zero(&self, name: &str) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let Some(d) = self.client.get(&DEPLOYMENT, name).await? else {
-                return Ok(());
-            };
-            let patch = json!({"metadata": {"resourceVersion": d["metadata"]["resourceVersion"]}, "spec": {"replicas": 0}});
-            match self.client.merge_patch(&DEPLOYMENT, name, &patch).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_conflict() && attempt < ATTEMPTS => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
-    }
 }
 
 fn parse_record(obj: Option<&Value>) -> Record {
     let Some(ann) = obj.and_then(|o| o["metadata"]["annotations"].as_object()) else {
         return Record::default();
     };
-    let get = |k: &str| {
-        ann.get(&format!("{ANNOTATION_PREFIX}{k}"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    Record {
-        previous: get("previous"),
-        phase: get("phase").map_or(Phase::Idle, |p| Phase::parse(&p)),
-        step: get("step").and_then(|s| s.parse().ok()),
-        weight: get("weight").and_then(|s| s.parse().ok()),
-        stable: get("stable"),
-        canary: get("canary"),
-        waiting: get("waiting"),
-        action: get("action"),
-        at: get("at"),
-        by: get("by"),
-        verdicts: get("verdicts")
-            .map(|v| v.lines().map(str::to_string).collect())
-            .unwrap_or_default(),
-    }
+    record::decode(|key, list| {
+        let v = ann
+            .get(&format!("{ANNOTATION_PREFIX}{key}"))
+            .and_then(Value::as_str);
+        match v {
+            Some(v) if list => v.lines().map(str::to_string).collect(),
+            Some(v) => vec![v.to_string()],
+            None => Vec::new(),
+        }
+    })
 }
 
 fn share(traffic: &Traffic, env: &str) -> u32 {
@@ -650,7 +432,6 @@ impl Provider for Kubernetes {
                 .map(|d| format!("{} `{}` {d}", self.kind.kind, self.object)),
             _ => None,
         };
-        *self.live.lock().expect("live lock") = live;
         Ok(Snapshot {
             traffic,
             record,
@@ -658,6 +439,7 @@ impl Provider for Kubernetes {
             envs,
             extra: Vec::new(),
             routing,
+            live: crate::providers::Live::new(live),
         })
     }
 
@@ -686,8 +468,8 @@ impl Provider for Kubernetes {
         }
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        let live = self.live.lock().expect("live lock").clone();
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         let want = traffic::desired(to, &self.sides()).unwrap_or_default();
         let mut calls: Vec<Call> = self
             .envs
@@ -718,7 +500,7 @@ impl Provider for Kubernetes {
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
@@ -739,11 +521,12 @@ impl Provider for Kubernetes {
         }
         self.check_subsets(to).await?;
         self.check_children(to).await?;
-        self.write_traffic(Some(to), record).await
+        let given = snap.live.get::<Live>().and_then(|l| l.traffic.as_ref());
+        self.write_traffic(given, Some(to), record).await
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        self.write_traffic(None, record).await
+        self.write_traffic(None, None, record).await
     }
 
     /// Weights are whole percent (Istio requires integers summing to 100).
@@ -769,51 +552,20 @@ impl Provider for Kubernetes {
         lease::release(&self.client, &self.lease, me).await
     }
 
+    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        crate::providers::lock::renew(&self.lease_lock(), me).await
+    }
+
+    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        crate::providers::lock::holds(&self.lease_lock(), me).await
+    }
+
     async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
         Ok(Vec::new())
     }
 
     async fn prepare(&self, env: &str, deadline: Instant) -> Result<(), ProviderError> {
-        let Some(e) = self.env(env) else {
-            return Err(ProviderError::State(format!("unknown environment `{env}`")));
-        };
-        if e.manifest.is_some() {
-            self.converge_deployment(e).await?;
-        }
-        // Stop waiting a little before the run's deadline, so releasing the Lease still fits.
-        let until = deadline
-            .checked_sub(DEADLINE_RESERVE)
-            .filter(|u| *u > Instant::now())
-            .unwrap_or(deadline);
-        let mut last = String::from("not read yet");
-        loop {
-            if Instant::now() >= until {
-                return Err(ProviderError::NotReady(format!(
-                    "not rolled out before the run's deadline: {last}"
-                )));
-            }
-            let d = match self.client.get(&DEPLOYMENT, &e.deployment).await {
-                Ok(Some(d)) => d,
-                Ok(None) => {
-                    return Err(ProviderError::NotReady(format!(
-                        "Deployment `{}` does not exist in namespace `{}`",
-                        e.deployment,
-                        self.ns()
-                    )))
-                }
-                Err(client::KubeError::Deadline { .. }) => continue,
-                Err(err) => return Err(err.into()),
-            };
-            match rollout::readiness(&d) {
-                Readiness::Ready => return Ok(()),
-                Readiness::Failed(why) => return Err(ProviderError::NotReady(why)),
-                Readiness::Progressing(why) => {
-                    tracing::debug!("{why}");
-                    last = why;
-                    tokio::time::sleep_until((Instant::now() + POLL).min(until)).await;
-                }
-            }
-        }
+        self.prepare_env(env, deadline).await
     }
 
     async fn retire(
@@ -822,129 +574,11 @@ impl Provider for Kubernetes {
         live: &str,
         deadline: Instant,
     ) -> Result<Vec<String>, ProviderError> {
-        if self.old == OldDeployment::Keep {
-            return Ok(Vec::new());
-        }
-        let Some(e) = self.env(old) else {
-            return Ok(Vec::new());
-        };
-        // Already retired (a run that resumed after the promotion): nothing to wait for.
-        if self.client.get(&DEPLOYMENT, &e.deployment).await?.is_none() {
-            return Ok(Vec::new());
-        }
-        // The delay counts from the promotion as recorded, so a run that finishes the
-        // retirement of a killed one waits only for what is left of it.
-        let recorded = parse_record(self.client.get(&self.kind, &self.object).await?.as_ref());
-        let wait = remaining_delay(self.scale_down_delay, recorded.at.as_deref());
-        if !wait.is_zero() {
-            if Instant::now() + wait > deadline {
-                return Err(ProviderError::State(format!(
-                    "the run's deadline comes before `scaleDownDelay` ends; `{}` was kept",
-                    DEPLOYMENT.display(&e.deployment)
-                )));
-            }
-            tokio::time::sleep(wait).await;
-        }
-        // Only retire the old side if nothing moved traffic back to it meanwhile.
-        let obj = self.client.get(&self.kind, &self.object).await?;
-        let record = parse_record(obj.as_ref());
-        let now = self.traffic_of(obj.as_ref(), &record);
-        if now
-            != (Traffic::Env {
-                env: live.to_string(),
-            })
-        {
-            return Err(ProviderError::State(format!(
-                "traffic no longer goes only to `{live}` ({now}); `{}` was kept",
-                DEPLOYMENT.display(&e.deployment)
-            )));
-        }
-        match self.old {
-            OldDeployment::Delete => {
-                if let Err(err) = self.client.delete(&DEPLOYMENT, &e.deployment, None).await {
-                    // A DELETE whose answer was lost may have landed: read back; gone is retired.
-                    let gone = err.outcome_unknown()
-                        && matches!(self.client.get(&DEPLOYMENT, &e.deployment).await, Ok(None));
-                    if !gone {
-                        return Err(err.into());
-                    }
-                }
-                Ok(vec![format!(
-                    "{} (the old side `{old}`)",
-                    DEPLOYMENT.display(&e.deployment)
-                )])
-            }
-            OldDeployment::ScaleToZero => {
-                self.scale_to_zero(&e.deployment).await?;
-                Ok(vec![format!(
-                    "the replicas of {} (scaled to 0; the old side `{old}`)",
-                    DEPLOYMENT.display(&e.deployment)
-                )])
-            }
-            OldDeployment::Keep => Ok(Vec::new()),
-        }
+        self.retire_old(old, live, deadline).await
     }
 
     fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
-        let Traffic::Env { env: live } = &snap.traffic else {
-            return None;
-        };
-        let r = &snap.record;
-        // Only a promotion retires (a rollback or abort keeps the side it left, for diagnosis).
-        let promoted = r.phase == Phase::Completed
-            && matches!(r.action.as_deref(), Some("apply" | "switch" | "promote"));
-        let old = r.previous.as_deref().filter(|o| promoted && o != live)?;
-        let e = self.env(old)?;
-        let d = self
-            .live
-            .lock()
-            .expect("live lock")
-            .deployments
-            .get(&e.deployment)
-            .cloned()
-            .flatten()?;
-        let path = DEPLOYMENT.path(&self.ns(), Some(&e.deployment));
-        let (action, detail, call) = match self.old {
-            OldDeployment::Keep => return None,
-            OldDeployment::Delete => (
-                "delete",
-                "oldDeployment: delete",
-                Call {
-                    method: "DELETE".into(),
-                    path,
-                    body: None,
-                    idempotent: true,
-                },
-            ),
-            OldDeployment::ScaleToZero => {
-                if d["spec"]["replicas"].as_u64() == Some(0) {
-                    return None;
-                }
-                (
-                    "update",
-                    "oldDeployment: scaleToZero",
-                    Call {
-                        method: "PATCH".into(),
-                        path,
-                        body: Some(json!({"spec": {"replicas": 0}})),
-                        idempotent: true,
-                    },
-                )
-            }
-        };
-        Some(PendingRetire {
-            old: old.to_string(),
-            live: live.clone(),
-            change: Change {
-                action,
-                entity: "deployment",
-                name: e.deployment.clone(),
-                detail: format!(
-                    "retire the old side `{old}` ({detail}); the promotion to `{live}` did not finish it"
-                ),
-                call,
-            },
-        })
+        self.pending_retire_of(snap)
     }
 }
 

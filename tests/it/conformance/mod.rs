@@ -1,0 +1,152 @@
+//! One conformance suite over every provider (issue 12): each scenario is written once against
+//! [`target::Target`] (`scenarios/`), and [`suite!`] runs every scenario on every target, one
+//! `#[test]` each, named `conformance::<target>::<scenario>` — so `cargo test conformance::kong::`
+//! runs one provider and `cargo test ::switch` one scenario everywhere.
+//!
+//! Targets (`targets/`), all driven through the real binary on 127.0.0.1:
+//! * `kong` — kong-sim (request log and fault rules built in);
+//! * `k8s_selector`, `k8s_gateway_api`, `k8s_contour_weights`, `k8s_contour_includes`,
+//!   `k8s_istio` — kube-sim, once per router;
+//! * `haproxy`, `traefik` — the real processes, their management API behind a recording,
+//!   fault-injecting proxy ([`fault_proxy`]) so they get the same write log and faults.
+//!
+//! What a target cannot do is one list, its `caps()`; a scenario that needs a missing
+//! capability asserts bgctl's refusal instead (exit 2 from plan validation with the reason, no
+//! write), so the test still runs and can fail.
+//!
+//! The in-memory `Fake` provider (`src/providers/fake.rs`) is not here: the binary cannot reach
+//! it (no plan selects it), and it exists for the engine's unit tests, which drive the same
+//! steps through the library. Running these scenarios on it would need a second, library-level
+//! runner for every scenario; the engine tests cover it instead.
+//!
+//! A scenario that fails on a target because of a known bug is ignored there with the bug as
+//! the reason, in one place ([`case!`]); `cargo test conformance:: -- --ignored` runs those.
+//!
+//! Checks that only make sense for one provider (its retry rules, TLS, answers only its API can
+//! give, named fault points) are in `kong_only` and `k8s_only`, folded from the former
+//! `reliability.rs` and `reliability_k8s.rs` together with the crash and lost-answer matrices,
+//! which are now `scenarios/faults.rs`.
+//!
+//! Adding a scenario: write `pub async fn <name><T: Target>()` in `scenarios/` and add its name
+//! to the list in [`suite!`]. Adding a target: implement `Target` and add one line at the end.
+//! Figures (kill points, exit codes, times) are printed with `--nocapture`; `docs/reliability.md`
+//! tables come from them.
+
+pub mod fault_proxy;
+mod k8s_only;
+mod kong_only;
+pub mod run;
+pub mod scenarios;
+pub mod target;
+pub mod targets;
+
+/// One module per target, one `#[tokio::test]` per scenario in it.
+macro_rules! suite {
+    ($($module:ident => $target:ty,)*) => {$(
+        mod $module {
+            #[allow(unused_imports)]
+            use crate::conformance::scenarios::{basic, canary, faults};
+            type T = $target;
+            suite!(@tests $module;
+                basic::fresh_blue_green,
+                basic::reapply_writes_nothing,
+                basic::switch,
+                basic::rollback,
+                basic::lock_contention_exits_5,
+                canary::canary_gate_promoted_from_second_process,
+                canary::abort,
+                canary::automatic_rollback_on_a_failed_check,
+                faults::crash_at_every_write_of_a_fresh_apply,
+                faults::crash_at_every_write_of_a_switch,
+                faults::crash_at_every_write_of_a_canary,
+                faults::lost_answer_at_every_write_of_a_fresh_apply,
+                faults::lost_answer_at_every_write_of_a_switch,
+                faults::lost_answer_at_every_write_of_a_canary,
+                faults::lost_answer_at_every_write_of_a_rollback,
+            );
+        }
+    )*};
+    (@tests $module:ident; $($file:ident :: $name:ident,)*) => {$(
+        case!($module, $file, $name);
+    )*};
+}
+
+/// One test; the known gaps (target, scenario) are ignored with the bug they show, so
+/// `cargo test -- --ignored conformance::` runs them and shows it. Each is reported; remove the
+/// arm when the bug is fixed.
+macro_rules! case {
+    (haproxy, $file:ident, crash_at_every_write_of_a_switch) => {
+        case!(@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file, crash_at_every_write_of_a_switch);
+    };
+    (haproxy, $file:ident, crash_at_every_write_of_a_canary) => {
+        case!(@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file, crash_at_every_write_of_a_canary);
+    };
+    (haproxy, $file:ident, lost_answer_at_every_write_of_a_switch) => {
+        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_switch);
+    };
+    (haproxy, $file:ident, lost_answer_at_every_write_of_a_canary) => {
+        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_canary);
+    };
+    (haproxy, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
+        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
+    };
+    (traefik, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
+        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
+    };
+    (traefik, $file:ident, lost_answer_at_every_write_of_a_fresh_apply) => {
+        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_fresh_apply);
+    };
+    (traefik, $file:ident, lost_answer_at_every_write_of_a_switch) => {
+        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_switch);
+    };
+    (traefik, $file:ident, lost_answer_at_every_write_of_a_canary) => {
+        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_canary);
+    };
+    (@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file:ident, $name:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        #[ignore = "bug: HAProxy writes the rollout record after the weights (separate runtime API \
+                    writes); killed in between, traffic has moved (a switch half-way: both sides \
+                    at weight 100) while the record says `idle`: `status` shows a split with an \
+                    idle record, `rollback` finds nothing to roll back to while green serves, and \
+                    an apply that finds the weights converged leaves the record `idle`"]
+        async fn $name() {
+            $file::$name::<T>().await;
+        }
+    };
+    (@ignored HAPROXY_NO_READ_BACK, $file:ident, $name:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        #[ignore = "bug: a lost answer to a runtime API write (the lock's `add server` or `set var`, \
+                    a `set server … weight`) ends the run with exit 1 although HAProxy carried it \
+                    out: the provider does not read back after an unknown outcome"]
+        async fn $name() {
+            $file::$name::<T>().await;
+        }
+    };
+    (@ignored TRAEFIK_NO_READ_BACK, $file:ident, $name:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        #[ignore = "bug: a lost answer to `PUT /api/providers/rest` ends the run with exit 1 \
+                    (`reading or preparing the live state failed`, `cannot reach the Traefik API`) \
+                    although Traefik applied it: the provider does not read back after an unknown \
+                    outcome"]
+        async fn $name() {
+            $file::$name::<T>().await;
+        }
+    };
+    ($module:ident, $file:ident, $name:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $name() {
+            $file::$name::<T>().await;
+        }
+    };
+}
+
+suite! {
+    kong => crate::conformance::targets::kong::Kong,
+    k8s_selector => crate::conformance::targets::kube::Selector,
+    k8s_gateway_api => crate::conformance::targets::kube::Gateway,
+    k8s_contour_weights => crate::conformance::targets::kube::ContourWeights,
+    k8s_contour_includes => crate::conformance::targets::kube::ContourIncludes,
+    k8s_istio => crate::conformance::targets::kube::Istio,
+    haproxy => crate::conformance::targets::gateway::Haproxy,
+    traefik => crate::conformance::targets::gateway::Traefik,
+}
