@@ -257,17 +257,8 @@ pub(crate) fn load(g: &GlobalArgs, file: &Path) -> Result<Plan, CliError> {
         if g.context.is_some() {
             k.context.clone_from(&g.context);
         }
-        // Manifests and the kubeconfig are relative to the plan file, like its other paths.
-        let base = file.parent().unwrap_or(Path::new("."));
-        if let Some(kc) = k.kubeconfig.as_mut() {
-            *kc = base.join(&*kc).to_string_lossy().into_owned();
-        }
-        for env in plan.environments.values_mut() {
-            if let Some(m) = env.manifest.as_mut() {
-                *m = base.join(&*m).to_string_lossy().into_owned();
-            }
-        }
     }
+    plan::paths::resolve(&mut plan, file.parent().unwrap_or(Path::new(".")));
     Ok(plan)
 }
 

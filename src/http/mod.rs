@@ -77,6 +77,12 @@ pub fn with_tls(
         let pem = std::fs::read(ca).map_err(|e| format!("cannot read `tls.caFile` `{ca}`: {e}"))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
             .map_err(|e| format!("`tls.caFile` `{ca}` is not a PEM certificate: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "`tls.caFile` `{ca}` holds no certificate (expected one or more PEM \
+                 `-----BEGIN CERTIFICATE-----` blocks)"
+            ));
+        }
         for c in certs {
             builder = builder.add_root_certificate(c);
         }

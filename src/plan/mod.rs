@@ -8,6 +8,7 @@
 pub mod load;
 pub mod model;
 pub mod names;
+pub mod paths;
 pub mod validate;
 
 use std::fmt::Write as _;

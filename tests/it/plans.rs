@@ -109,3 +109,38 @@ async fn invalid_plans_make_no_requests() {
         stack.sim.requests()
     );
 }
+
+/// Relative paths in a plan resolve against the plan's folder, whatever the working directory
+/// (issue 14 item 7: `tls.caFile` used to resolve against the working directory while
+/// `manifest` and `kubeconfig` followed the plan); a CA file with no certificate in it is an
+/// error naming the file, before any request.
+#[test]
+fn tls_files_resolve_against_the_plan_folder_and_an_empty_ca_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("release");
+    std::fs::create_dir(&sub).unwrap();
+    std::fs::write(sub.join("ca.pem"), "not a certificate\n").unwrap();
+    let text = std::fs::read_to_string(root().join("plans/kong-blue-green.yaml"))
+        .unwrap()
+        .replace(
+            "    adminUrl: ",
+            "    tls: {caFile: ca.pem}\n    adminUrl: ",
+        );
+    assert!(
+        text.contains("caFile: ca.pem"),
+        "the example plan has `adminUrl`"
+    );
+    std::fs::write(sub.join("plan.yaml"), text).unwrap();
+    let out = bgctl(dir.path())
+        .env("KONG_ADMIN_URL", "https://127.0.0.1:1")
+        .args(["status", "--no-probe", "-f", "release/plan.yaml"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{}", render(&out));
+    assert!(
+        err.contains("holds no certificate") && err.contains("release/ca.pem"),
+        "the error names the file beside the plan: {}",
+        render(&out)
+    );
+}
