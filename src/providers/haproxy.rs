@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod landed;
 mod lock;
 mod runtime;
 mod traffic;
@@ -38,6 +39,7 @@ use self::runtime::{hex_decode, hex_encode, ok_reply};
 pub use self::runtime::{parse_servers_state, HaproxyError, LiveServer, RuntimeApi};
 use super::lock as protocol;
 use super::lock::LockJson;
+use super::write::{converge, Step, Written};
 use super::{
     traffic_from_weights, unknown_lock, weights, Call, Change, EnvState, LockError, LockInfo,
     Provider, ProviderError, Record, Snapshot, Traffic,
@@ -180,31 +182,39 @@ impl Haproxy {
         })
     }
 
-    /// Reads a process variable holding hex-encoded JSON; `None` when it is not set.
-    async fn get_var<T: serde::de::DeserializeOwned>(
-        &self,
-        name: &str,
-    ) -> Result<Option<T>, ProviderError> {
+    /// The raw (hex) value of a process variable; `None` when it is not set.
+    async fn get_var_raw(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let command = format!("experimental-mode on; get var {name}");
         let reply = self.api.raw(&command).await?;
         let reply = reply.trim();
         if reply.is_empty() || reply.contains("Variable not found") {
             return Ok(None);
         }
-        let value = reply
+        reply
             .split_once("value=<")
             .and_then(|(_, v)| v.strip_suffix('>'))
+            .map(|v| Some(v.to_string()))
             .ok_or_else(|| {
                 ProviderError::Haproxy(HaproxyError::Refused {
                     command: command.clone(),
                     reply: reply.to_string(),
                 })
-            })?;
-        let bytes = hex_decode(value).ok_or_else(|| {
+            })
+    }
+
+    /// Reads a process variable holding hex-encoded JSON; `None` when it is not set (or was
+    /// cleared to JSON `null`).
+    async fn get_var<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, ProviderError> {
+        let Some(value) = self.get_var_raw(name).await? else {
+            return Ok(None);
+        };
+        let bytes = hex_decode(&value).ok_or_else(|| {
             ProviderError::State(format!("`{name}` in HAProxy is not bgctl's encoding"))
         })?;
-        serde_json::from_slice(&bytes)
-            .map(Some)
+        serde_json::from_slice::<Option<T>>(&bytes)
             .map_err(|e| ProviderError::State(format!("`{name}` in HAProxy does not parse: {e}")))
     }
 
@@ -216,9 +226,38 @@ impl Haproxy {
         )
     }
 
+    /// Runs a write command. Every command bgctl writes sets an absolute value (a weight, a
+    /// state, a variable) or creates/deletes a named server, so after an unknown outcome (the
+    /// connection broke or timed out after sending) it reads the target back
+    /// ([`Haproxy::landed`]) and sends again only when the command did not take: the shared
+    /// policy of [`crate::providers::write`].
     async fn run(&self, command: &str) -> Result<(), ProviderError> {
         tracing::debug!(command, "haproxy runtime API");
-        Ok(self.api.exec(command, ok_reply(command)).await?)
+        let mut first = true;
+        converge(
+            || {
+                let sent_before = !std::mem::replace(&mut first, false);
+                async move {
+                    if sent_before && self.landed(command).await? {
+                        Ok(Step::Finish(()))
+                    } else {
+                        Ok(Step::Write(()))
+                    }
+                }
+            },
+            |()| async move { self.send(command).await },
+            "HAProxy kept refusing the write",
+        )
+        .await
+    }
+
+    /// One attempt at a write command, its outcome in the shared three-way form.
+    async fn send(&self, command: &str) -> Result<Written, ProviderError> {
+        match self.api.exec(command, ok_reply(command)).await {
+            Ok(()) => Ok(Written::Done),
+            Err(e) if e.outcome_unknown() => Ok(Written::Unknown(e.into())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn call(command: String) -> Call {

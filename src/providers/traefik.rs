@@ -29,6 +29,7 @@ mod applied;
 
 use super::lock;
 use super::statefile::StateFile;
+use super::write::{converge, Step, Written};
 use super::{
     traffic_from_weights, weights, Call, Change, EnvState, LockError, LockInfo, Provider,
     ProviderError, Record, Snapshot, Traffic,
@@ -49,6 +50,30 @@ pub enum TraefikError {
         /// Why.
         #[source]
         source: reqwest::Error,
+    },
+    /// The configuration PUT was sent and no answer came (reset, timeout): bgctl read Traefik's
+    /// routers and services back and could not confirm it took.
+    #[error(
+        "Traefik did not answer the configuration PUT to {url}, and reading its routers and \
+         services back did not show the configuration applied"
+    )]
+    Lost {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An answer could not be read (too large, or the transfer broke).
+    #[error("reading Traefik's answer to {method} {url} failed")]
+    Body {
+        /// Method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: crate::http::BodyError,
     },
     /// The API answered with an unexpected status.
     #[error("Traefik answered {method} {url} with HTTP {status}: {body}")]
@@ -177,16 +202,23 @@ impl Traefik {
         if status == StatusCode::NOT_FOUND {
             return Ok(None);
         }
-        let body = resp.text().await.unwrap_or_default();
+        let body = crate::http::read_body(resp, crate::http::limits::ADMIN_BODY)
+            .await
+            .map_err(|source| TraefikError::Body {
+                method: "GET".into(),
+                url: url.clone(),
+                source,
+            })?;
         if !status.is_success() {
             return Err(TraefikError::Status {
                 method: "GET".into(),
                 url,
                 status: status.as_u16(),
-                body: body.trim().to_string(),
+                body: String::from_utf8_lossy(&body).trim().to_string(),
             });
         }
-        serde_json::from_str(&body)
+        let budget = crate::http::json::Budget::new(crate::http::limits::ADMIN_NODES);
+        crate::http::json::parse_bounded(&body, &budget)
             .map(Some)
             .map_err(|e| TraefikError::Status {
                 method: "GET".into(),
@@ -196,29 +228,65 @@ impl Traefik {
             })
     }
 
-    async fn put_config(&self, config: &Value) -> Result<(), TraefikError> {
+    /// One configuration PUT, its outcome in the shared three-way form: a connection that was
+    /// never made sent nothing (an error); one that broke or timed out after sending is
+    /// [`Written::Unknown`], for [`Self::put_applied`] to read back.
+    async fn put_config(&self, config: &Value) -> Result<Written, TraefikError> {
         let url = format!("{}/api/providers/rest", self.api);
-        let resp = self
-            .http
-            .put(&url)
-            .json(config)
-            .send()
-            .await
-            .map_err(|source| TraefikError::Unreachable {
-                url: url.clone(),
-                source,
-            })?;
+        let resp = match self.http.put(&url).json(config).send().await {
+            Ok(resp) => resp,
+            Err(source) if source.is_connect() => {
+                return Err(TraefikError::Unreachable { url, source })
+            }
+            Err(source) => return Ok(Written::Unknown(TraefikError::Lost { url, source }.into())),
+        };
         let status = resp.status();
+        let body = crate::http::read_body(resp, crate::http::limits::ADMIN_BODY).await;
         if status.is_success() {
-            Ok(())
-        } else {
-            Err(TraefikError::Status {
-                method: "PUT".into(),
-                url,
-                status: status.as_u16(),
-                body: resp.text().await.unwrap_or_default().trim().to_string(),
-            })
+            return Ok(Written::Done);
         }
+        Err(TraefikError::Status {
+            method: "PUT".into(),
+            url,
+            status: status.as_u16(),
+            body: body.map_or_else(
+                |e| format!("({e})"),
+                |b| String::from_utf8_lossy(&b).trim().to_string(),
+            ),
+        })
+    }
+
+    /// PUTs `config` (whose environment weights are `weights`) and waits until Traefik runs
+    /// it. A PUT whose answer was lost is not repeated blindly: Traefik's routers and services
+    /// are read back ([`Self::wait_applied`]) and the PUT is sent again only when they do not
+    /// show it within the apply timeout (the shared policy, [`crate::providers::write`]).
+    async fn put_applied(
+        &self,
+        config: &Value,
+        weights: &[(String, u64)],
+    ) -> Result<(), ProviderError> {
+        let mut first = true;
+        converge(
+            || {
+                let sent_before = !std::mem::replace(&mut first, false);
+                async move {
+                    if !sent_before {
+                        return Ok(Step::Write(()));
+                    }
+                    match self.wait_applied(weights).await {
+                        Ok(()) => Ok(Step::Finish(())),
+                        Err(ProviderError::Traefik(TraefikError::NotApplied { .. })) => {
+                            Ok(Step::Write(()))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            },
+            |()| async move { Ok(self.put_config(config).await?) },
+            "Traefik kept refusing the configuration",
+        )
+        .await?;
+        self.wait_applied(weights).await
     }
 
     async fn read_live(&self) -> Result<Live, TraefikError> {
@@ -337,8 +405,7 @@ impl Traefik {
     }
 
     async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
-        self.put_config(&self.config(weights)).await?;
-        self.wait_applied(weights).await
+        self.put_applied(&self.config(weights), weights).await
     }
 
     /// The environment weights a configuration document written by [`Self::config`] holds.
@@ -512,8 +579,7 @@ impl Provider for Traefik {
             )));
         };
         let weights = self.weights_in(body);
-        self.put_config(body).await?;
-        self.wait_applied(&weights).await
+        self.put_applied(body, &weights).await
     }
 
     fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
