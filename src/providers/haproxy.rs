@@ -29,11 +29,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod intent;
 mod landed;
 mod lock;
 mod runtime;
 mod traffic;
 
+use self::intent::Stored;
 use self::lock::LockServer;
 use self::runtime::{hex_decode, hex_encode, ok_reply};
 pub use self::runtime::{parse_servers_state, HaproxyError, LiveServer, RuntimeApi};
@@ -281,7 +283,8 @@ impl Provider for Haproxy {
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
         let servers = self.read_servers().await?;
-        let record: Record = self.get_var(&self.record_var).await?.unwrap_or_default();
+        let stored: Stored = self.get_var(&self.record_var).await?.unwrap_or_default();
+        let record = Haproxy::resolve(stored, &servers);
         let lock = if servers.iter().any(|s| s.name == self.lock_server) {
             Some(self.get_var::<LockJson>(&self.lock_var).await?.map_or_else(
                 || unknown_lock("the lock's details are not written yet", self.lock_ttl),
@@ -439,16 +442,24 @@ impl Provider for Haproxy {
 
     fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
         let live = Haproxy::servers_of(snap);
-        let Ok((commands, _)) = self.traffic_commands(&live, to) else {
+        let Ok((commands, desired)) = self.traffic_commands(&live, to) else {
             return Vec::new();
         };
-        commands
+        let intent = (!commands.is_empty())
+            .then(|| Haproxy::set_var_command(&self.record_var, &Stored::intent(&desired, record)));
+        intent
             .into_iter()
-            .chain([Haproxy::set_var_command(&self.record_var, record)])
+            .chain(commands)
+            .chain([Haproxy::set_var_command(
+                &self.record_var,
+                &Stored::done(record),
+            )])
             .map(Haproxy::call)
             .collect()
     }
 
+    /// The intent record first, then the weights, then the final record (`haproxy/intent.rs`:
+    /// a crash between any two leaves a record that says what is in flight).
     async fn set_traffic(
         &self,
         snap: &Snapshot,
@@ -462,6 +473,13 @@ impl Provider for Haproxy {
             None => self.read_servers().await?,
         };
         let (commands, desired) = self.traffic_commands(&live, to)?;
+        if !commands.is_empty() {
+            self.run(&Haproxy::set_var_command(
+                &self.record_var,
+                &Stored::intent(&desired, record),
+            ))
+            .await?;
+        }
         for command in &commands {
             self.run(command).await?;
         }
@@ -470,8 +488,11 @@ impl Provider for Haproxy {
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        self.run(&Haproxy::set_var_command(&self.record_var, record))
-            .await
+        self.run(&Haproxy::set_var_command(
+            &self.record_var,
+            &Stored::done(record),
+        ))
+        .await
     }
 
     fn achieved_split(
