@@ -47,4 +47,5 @@ Exit codes:
   4    rollback failed or the state is uncertain; a person must act
   5    another run holds the lock for this rollout
   6    paused at a manual gate or needs confirmation, and may not wait (no terminal, no --yes)
-  130  interrupted; what was done about it is printed";
+  130  interrupted; what was done about it is printed
+A closed stdout or stderr (`| head`) neither stops a run nor changes its exit code.";

@@ -16,7 +16,7 @@ pub struct CompletionsArgs {
 
 /// Runs `completions`.
 pub fn cmd_completions(args: &CompletionsArgs) -> Exit {
-    print!("{}", completions(args.shell));
+    crate::ui::out::stdout(&completions(args.shell));
     Exit::Ok
 }
 
@@ -42,9 +42,7 @@ pub fn cmd_schema(args: &SchemaArgs) -> Exit {
     } else {
         serde_json::to_value(schemars::schema_for!(Plan)).unwrap_or_default()
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&schema).unwrap_or_default()
-    );
+    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    crate::ui::out::stdout(&format!("{text}\n"));
     Exit::Ok
 }

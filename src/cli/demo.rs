@@ -92,7 +92,7 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
         pending: None,
     };
     ui.say("\n== status");
-    print!("{}", view.render());
+    crate::ui::out::stdout(&view.render());
     let writes = sim.requests().iter().filter(|r| r.is_write()).count();
     ui.say(&format!("\ndemo finished: {writes} Admin API writes in total. Try `bgctl plan validate plans/kong-blue-green.yaml`."));
     for b in backends {

@@ -188,7 +188,7 @@ pub async fn run(cli: Cli) -> Exit {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprint!("{}", e.render());
+            crate::ui::out::stderr(&e.render());
             e.exit
         }
     }
@@ -322,7 +322,7 @@ pub(crate) fn provider(
     })?;
     if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
         // On every run, whatever `-q` or `-o json` say: a security downgrade is never silent.
-        eprintln!("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified");
+        crate::ui::out::stderr("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified\n");
     }
     let client = KongClient::new(spec, Some(deadline.clone()))
         .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;

@@ -34,7 +34,7 @@ pub fn command_line(cmd: &Command, plan: &Path, force_unlock: bool) -> String {
         Command::Status => vec!["status", "-f", &file],
         Command::Switch { to } => vec!["switch", "--to", to, "-f", &file, "--yes"],
         Command::Abort => vec!["abort", "-f", &file, "--yes"],
-        Command::Promote => vec!["promote", "-f", &file],
+        Command::Promote => vec!["promote", "-f", &file, "--yes"],
         Command::Apply => vec!["plan", "apply", &file],
         Command::ApplyWait => vec!["plan", "apply", "--wait", &file],
     };

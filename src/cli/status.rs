@@ -74,12 +74,10 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         health,
     };
     if ui.options().format == Format::Json {
-        println!(
-            "{}",
-            crate::redact::json_line(&view.to_json()).unwrap_or_default()
-        );
+        let line = crate::redact::json_line(&view.to_json()).unwrap_or_default();
+        crate::ui::out::stdout(&format!("{line}\n"));
     } else {
-        print!("{}", crate::redact::terminal(&view.render()));
+        crate::ui::out::stdout(&crate::redact::terminal(&view.render()));
     }
     Ok(Exit::Ok)
 }

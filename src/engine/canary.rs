@@ -19,7 +19,8 @@ use tokio::time::Instant;
 use super::analysis::Judgement;
 use super::events::Event;
 use super::execute::Run;
-use super::step::{Remedy, Step, Waiting};
+use super::interrupt::interrupted;
+use super::step::{Step, Waiting};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
 use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
@@ -87,14 +88,25 @@ impl<P: Provider> Engine<'_, P> {
         if self.opts.dry_run {
             return Ok(Outcome::DryRun);
         }
-        if start == Start::Apply && planned.resume.is_none() {
-            self.confirm(&format!(
+        // Every command that moves traffic follows one rule: asked on a terminal, `--yes`
+        // otherwise (exit 6 without it). Resuming with `plan apply` continues what was agreed.
+        match start {
+            Start::Apply if planned.resume.is_none() => self.confirm(&format!(
                 "Start a canary of `{}`: {} → {} in {} steps?",
                 self.plan.metadata.name,
                 c.stable,
                 c.canary,
                 c.steps.len()
-            ))?;
+            ))?,
+            Start::Apply => {}
+            Start::Promote => self.confirm(&format!(
+                "Promote the canary of `{}` past its gate (traffic now {})?",
+                self.plan.metadata.name, snap.traffic
+            ))?,
+            Start::PromoteFull => self.confirm(&format!(
+                "Send all traffic of `{}` to {} now (traffic now {})?",
+                self.plan.metadata.name, c.canary, snap.traffic
+            ))?,
         }
         let result = Box::pin(self.with_lock(async {
             let snap = self.provider.snapshot().await?;
@@ -149,7 +161,12 @@ impl<P: Provider> Engine<'_, P> {
         }));
         match result.await {
             Err(EngineError::PausedAtGate { step, .. }) if copts.wait => {
-                self.wait_for_promotion(step).await
+                // The lock is released while waiting; SIGINT/SIGTERM follows `onInterrupt` now.
+                let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
+                tokio::select! {
+                    r = self.wait_for_promotion(step) => r,
+                    () = interrupted() => Err(Box::pin(self.interrupt_at_gate(c, step - 1, policy)).await),
+                }
             }
             other => other,
         }
@@ -346,11 +363,14 @@ impl<P: Provider> Engine<'_, P> {
         Ok(())
     }
 
+    /// A timed pause of which `d` is left; `since` (unix seconds) is when it started, recorded
+    /// so that a run resuming it waits out only the rest.
     pub(crate) async fn timed_pause(
         &self,
         c: &Canary,
         index: usize,
         d: Duration,
+        since: u64,
     ) -> Result<(), EngineError> {
         let until = Instant::now() + d;
         if until > self.opts.deadline.get() {
@@ -366,20 +386,25 @@ impl<P: Provider> Engine<'_, P> {
             .await
             .ok()
             .and_then(|s| s.record.weight);
+        // A pause starting now is dated by the record's own `at`; a resumed one names its start.
+        let waiting = Waiting::TimedPause {
+            step: index,
+            since: (since < super::now_secs()).then_some(since),
+        };
         let record = self.canary_record(
             c,
             "pause",
             Phase::Paused,
             index + 1,
             weight,
-            Some(Waiting::TimedPause { step: index }.encode()),
+            Some(waiting.encode()),
         );
         self.provider.write_record(&record).await?;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             self.emit(Event::Paused {
                 step: index,
-                waiting: Waiting::TimedPause { step: index },
+                waiting,
                 remaining_secs: Some(left.as_secs()),
             });
             if left.is_zero() {
@@ -447,102 +472,14 @@ impl<P: Provider> Engine<'_, P> {
             });
             return Ok(Outcome::UpToDate);
         }
-        let mut record = self.canary_record(c, "abort", Phase::Aborted, 0, Some(0.0), None);
-        record.previous = Some(c.canary.clone());
+        // `previous` stays the stable side: a `rollback` after an abort has nothing to undo.
+        let record = self.canary_record(c, "abort", Phase::Aborted, 0, Some(0.0), None);
         let question = format!(
             "Abort the canary of `{}` and send all traffic to {}?",
             self.plan.metadata.name, c.stable
         );
         self.send_back(&snap, &c.stable, &record, "aborted", &question)
             .await
-    }
-
-    async fn on_interrupt(&self, c: &Canary, policy: InterruptPolicy) -> EngineError {
-        match policy {
-            InterruptPolicy::Pause => {
-                self.emit(Event::Interrupted {
-                    action:
-                        "leaving traffic where it is and recording a pause (onInterrupt: pause)"
-                            .into(),
-                });
-                let snap = self.provider.snapshot().await.ok();
-                let (step, weight) =
-                    snap.map_or((0, None), |s| (s.record.step.unwrap_or(0), s.record.weight));
-                let record = self.canary_record(
-                    c,
-                    "interrupt",
-                    Phase::Paused,
-                    step,
-                    weight,
-                    Some(Waiting::Interrupted { step }.encode()),
-                );
-                match self.provider.write_record(&record).await {
-                    Ok(()) => EngineError::Interrupted {
-                        outcome: "traffic left as it was; the rollout is recorded as paused".into(),
-                    },
-                    Err(e) => EngineError::Interrupted {
-                        outcome: format!("traffic left as it was; recording the pause failed: {e}"),
-                    },
-                }
-            }
-            InterruptPolicy::Rollback => {
-                self.emit(Event::Interrupted {
-                    action: format!(
-                        "sending all traffic back to `{}` (a second Ctrl-C will not stop this)",
-                        c.stable
-                    ),
-                });
-                let to = Traffic::Env {
-                    env: c.stable.clone(),
-                };
-                self.opts.deadline.grant_closing();
-                let mut record =
-                    self.canary_record(c, "interrupt", Phase::RolledBack, 0, Some(0.0), None);
-                record.previous = Some(c.canary.clone());
-                let result = async {
-                    let snap = self.provider.snapshot().await?;
-                    self.move_traffic(&snap, &to, &record).await
-                }
-                .await;
-                match result {
-                    Ok(()) => {
-                        self.cleanup().await;
-                        EngineError::Interrupted {
-                            outcome: format!("rolled back: `{}` takes all traffic", c.stable),
-                        }
-                    }
-                    Err(e) => EngineError::Uncertain {
-                        headline: format!(
-                            "interrupted, and the rollback to `{}` failed: {e}",
-                            c.stable
-                        ),
-                        state: "traffic may still be split between the sides".into(),
-                        remedy: Remedy::run(vec![super::step::Command::Abort]),
-                    },
-                }
-            }
-        }
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -194,14 +194,31 @@ impl<'a, P: Provider> Engine<'a, P> {
                 self.set_weight(c, (*requested, *achieved), *step + 1, run.action, fresh)
                     .await
             }
-            Step::Pause { step, millis } => {
+            Step::Pause {
+                step,
+                millis,
+                since,
+            } => {
                 let d = Duration::from_millis(*millis);
+                // A pause an earlier run started goes on from where it was, not from zero.
+                let (left, started) = match since {
+                    Some(s) => (super::interrupt::remaining(d, *s), *s),
+                    None => (d, super::now_secs()),
+                };
+                let mut description = format!("pause {}", humantime::format_duration(d));
+                if since.is_some() {
+                    description += &format!(
+                        " (resumed: {} left)",
+                        humantime::format_duration(Duration::from_secs(left.as_secs()))
+                    );
+                }
                 self.emit(Event::Step {
                     index: *step,
                     total,
-                    description: format!("pause {}", humantime::format_duration(d)),
+                    description,
                 });
-                self.timed_pause(self.canary_spec()?, *step, d).await
+                self.timed_pause(self.canary_spec()?, *step, left, started)
+                    .await
             }
             Step::Gate { step } => {
                 self.emit(Event::Step {

@@ -47,12 +47,13 @@ impl<P: Provider> Engine<'_, P> {
         let to = Traffic::Env {
             env: target.to_string(),
         };
-        let moves = snap.traffic != to;
+        // A recorded failure is never "up to date": the switch is made and verified again.
+        let moves = snap.traffic != to || snap.record.phase == Phase::Failed;
         if changes.is_empty() && !moves {
             return None;
         }
         let previous = match &snap.traffic {
-            Traffic::Env { env } => Some(env.clone()),
+            Traffic::Env { env } if env != target => Some(env.clone()),
             Traffic::Split { stable, .. } => Some(stable.clone()),
             _ => snap.record.previous.clone(),
         };
@@ -177,7 +178,9 @@ impl<P: Provider> Engine<'_, P> {
                 snap.record.phase.as_str()
             )));
         }
+        // A recorded failure is never complete: the canary runs again from its first step.
         let at_end = resume.is_none()
+            && snap.record.phase != Phase::Failed
             && snap.traffic
                 == (Traffic::Env {
                     env: c.canary.clone(),
@@ -187,6 +190,22 @@ impl<P: Provider> Engine<'_, P> {
             return Ok(None);
         }
         let total = c.steps.len();
+        // A timed pause an earlier run started and was stopped in (interrupted with
+        // `onInterrupt: pause`, or killed) is waited out, not skipped: the run resumes at that
+        // pause with its recorded start.
+        let paused = match (start, resume) {
+            (Start::Apply, Some(s)) if s > 0 => {
+                let timed = c
+                    .steps
+                    .get(s - 1)
+                    .and_then(|st| st.pause.as_ref())
+                    .is_some_and(|p| p.duration.is_some());
+                super::interrupt::pause_started(&snap.record)
+                    .filter(|_| timed)
+                    .map(|since| (s - 1, since))
+            }
+            _ => None,
+        };
         let (resume, first, changes) = if at_end {
             // A run killed after its last traffic write left the mix behind: only the final
             // cleanup is left to do.
@@ -195,7 +214,7 @@ impl<P: Provider> Engine<'_, P> {
             let first = match (start, resume) {
                 (Start::PromoteFull, _) => total,
                 (Start::Promote, Some(step)) if gate_step == Some(step) => step + 1,
-                (_, Some(step)) => step,
+                (_, Some(step)) => paused.map_or(step, |(i, _)| i),
                 (Start::Apply, None) => 0,
                 (_, None) => unreachable!("checked above"),
             };
@@ -211,7 +230,8 @@ impl<P: Provider> Engine<'_, P> {
         } else {
             "promote"
         };
-        let steps = self.canary_steps(c, snap, action, (resume.is_none(), first), changes)?;
+        let steps =
+            self.canary_steps(c, snap, action, (resume.is_none(), first, paused), changes)?;
         Ok(Some(CanaryStart { resume, steps }))
     }
 
@@ -221,7 +241,7 @@ impl<P: Provider> Engine<'_, P> {
         c: &Canary,
         snap: &Snapshot,
         action: &str,
-        (fresh, first): (bool, usize),
+        (fresh, first, paused): (bool, usize, Option<(usize, u64)>),
         changes: Vec<Change>,
     ) -> Result<Vec<Step>, EngineError> {
         let total = c.steps.len();
@@ -287,6 +307,7 @@ impl<P: Provider> Engine<'_, P> {
                 steps.push(Step::Pause {
                     step: index,
                     millis: d.0.as_millis() as u64,
+                    since: paused.filter(|(i, _)| *i == index).map(|(_, s)| s),
                 });
             } else if s.pause.is_some() {
                 steps.push(Step::Gate { step: index });

@@ -12,6 +12,7 @@ pub mod canary;
 pub mod events;
 pub mod execute;
 pub mod expand;
+pub mod interrupt;
 pub mod rollback;
 pub mod step;
 pub mod verify;

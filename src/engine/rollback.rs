@@ -28,8 +28,36 @@ impl<P: Provider> Engine<'_, P> {
     }
 
     /// Points traffic back at the recorded previous side (or the canary's stable side).
+    ///
+    /// After a canary was aborted or rolled back, its stable side is where traffic belongs:
+    /// there is nothing to undo (exit 0 without a write), or, if traffic was moved since,
+    /// `rollback` sends it to stable. It never "rolls back" to the canary that was given up.
     pub async fn rollback(&self) -> Result<Outcome, EngineError> {
         let snap = self.observe().await?;
+        let r = &snap.record;
+        if let (Phase::Aborted | Phase::RolledBack, Some(stable), Some(_)) =
+            (r.phase, &r.stable, &r.canary)
+        {
+            let to = Traffic::Env {
+                env: stable.clone(),
+            };
+            if snap.traffic == to && snap.extra.is_empty() {
+                self.emit(Event::UpToDate {
+                    traffic: snap.traffic.clone(),
+                });
+                return Ok(Outcome::UpToDate);
+            }
+            let mut record = self.record("rollback", Phase::RolledBack, Some(stable.clone()));
+            record.stable.clone_from(&r.stable);
+            record.canary.clone_from(&r.canary);
+            let question = format!(
+                "Send all traffic of `{}` from {} back to {stable}?",
+                self.plan.metadata.name, snap.traffic
+            );
+            return self
+                .send_back(&snap, stable, &record, "requested", &question)
+                .await;
+        }
         let (to, current) = match &snap.traffic {
             Traffic::Split { stable, canary, .. } => (stable.clone(), Some(canary.clone())),
             Traffic::Env { env } => (
@@ -194,6 +222,7 @@ impl<P: Provider> Engine<'_, P> {
         reason: &str,
     ) -> EngineError {
         let Some(prev) = previous else {
+            self.record_failure(previous).await;
             return EngineError::Uncertain {
                 headline: "the rollout failed and there is no earlier side to roll back to".into(),
                 state: format!("traffic goes to {failed}; {reason}"),
@@ -242,11 +271,43 @@ impl<P: Provider> Engine<'_, P> {
                     remedy: finish.clone(),
                 },
             },
-            Err(e) => EngineError::Uncertain {
-                headline: format!("rollback to `{prev}` failed: {e}"),
-                state: format!("last known: traffic goes to {}", self.last_traffic(failed)),
-                remedy: finish,
-            },
+            Err(e) => {
+                self.record_failure(previous).await;
+                EngineError::Uncertain {
+                    headline: format!("rollback to `{prev}` failed: {e}"),
+                    state: format!("last known: traffic goes to {}", self.last_traffic(failed)),
+                    remedy: finish,
+                }
+            }
+        }
+    }
+
+    /// A failed rollout that could not be rolled back is recorded as `failed` where the record
+    /// would read as success (`completed`, written with the traffic change), so neither
+    /// `status` nor the next `apply` takes it for one. A record still `progressing` already
+    /// makes the next apply resume and verify; it is kept with its step and weight. Best
+    /// effort: the target may be what failed (then the traffic write's record stands).
+    async fn record_failure(&self, previous: Option<&str>) {
+        let mut record = match self.provider.snapshot().await {
+            Ok(snap) if snap.record.phase != Phase::Completed => return,
+            Ok(snap) => snap.record,
+            Err(_) => {
+                let mut r = self.record("fail", Phase::Failed, previous.map(str::to_string));
+                if let Some(c) = self.plan.strategy.canary.as_ref() {
+                    r.stable = Some(c.stable.clone());
+                    r.canary = Some(c.canary.clone());
+                }
+                r
+            }
+        };
+        record.phase = Phase::Failed;
+        record.action = Some("fail".into());
+        record.at = Some(super::rfc3339(super::now_secs()));
+        record.by = Some(self.opts.who.clone());
+        if let Err(e) = self.provider.write_record(&record).await {
+            self.emit(Event::Warning {
+                message: format!("recording the failure in the target system failed: {e}"),
+            });
         }
     }
 }

@@ -66,8 +66,11 @@ pub enum Step {
     Pause {
         /// 0-based index of the plan's step.
         step: usize,
-        /// How long, in milliseconds.
+        /// How long, in milliseconds (the plan's whole pause).
         millis: u64,
+        /// A pause an earlier run started (unix seconds): only the rest of it is waited out.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// A canary manual gate: a person passes it with `promote` (or ends the rollout with `abort`).
     Gate {
@@ -198,11 +201,21 @@ impl Step {
                 }
                 s
             }
-            Step::Pause { step, millis } => format!(
-                "{}: pause {}",
-                of(step),
-                humantime::format_duration(std::time::Duration::from_millis(*millis))
-            ),
+            Step::Pause {
+                step,
+                millis,
+                since,
+            } => {
+                let d = std::time::Duration::from_millis(*millis);
+                let mut s = format!("{}: pause {}", of(step), humantime::format_duration(d));
+                if let Some(since) = since {
+                    s += &format!(
+                        " (resumed: {} left)",
+                        humantime::format_duration(super::interrupt::remaining(d, *since))
+                    );
+                }
+                s
+            }
             Step::Gate { step } => format!("{}: manual gate (wait for a promotion)", of(step)),
             Step::Switch { to, if_needed, .. } => {
                 let mut s = format!("send all traffic to `{to}`, verify");
@@ -245,11 +258,17 @@ pub enum Waiting {
     TimedPause {
         /// 0-based step index.
         step: usize,
+        /// When the pause started (unix seconds; absent in records of older versions).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
     /// A run was interrupted with `onInterrupt: pause`: `plan apply` resumes, `abort` ends it.
     Interrupted {
         /// Recorded step.
         step: usize,
+        /// Interrupted inside a timed pause: when that pause started (unix seconds).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        since: Option<u64>,
     },
 }
 
@@ -267,8 +286,12 @@ impl Waiting {
             Waiting::Inconclusive { step } => {
                 format!("manual gate at step {} (analysis inconclusive)", step + 1)
             }
-            Waiting::TimedPause { step } => format!("timed pause at step {}", step + 1),
-            Waiting::Interrupted { step } => format!("interrupted at step {step}"),
+            Waiting::TimedPause { step, since } => {
+                format!("timed pause at step {}{}", step + 1, since_text(since))
+            }
+            Waiting::Interrupted { step, since } => {
+                format!("interrupted at step {step}{}", since_text(since))
+            }
         }
     }
 
@@ -290,11 +313,13 @@ impl Waiting {
         if let Some(rest) = text.strip_prefix("timed pause at step ") {
             return Some(Waiting::TimedPause {
                 step: number(rest)?.checked_sub(1)?,
+                since: parse_since(rest),
             });
         }
         if let Some(rest) = text.strip_prefix("interrupted at step ") {
             return Some(Waiting::Interrupted {
                 step: number(rest)?,
+                since: parse_since(rest),
             });
         }
         None
@@ -304,6 +329,20 @@ impl Waiting {
     pub fn is_gate(self) -> bool {
         matches!(self, Waiting::Gate { .. } | Waiting::Inconclusive { .. })
     }
+}
+
+/// ` in a pause since <RFC 3339>` (the start of a timed pause), or nothing.
+fn since_text(since: Option<u64>) -> String {
+    since.map_or_else(String::new, |s| {
+        format!(" in a pause since {}", super::rfc3339(s))
+    })
+}
+
+/// The pause start [`since_text`] wrote, if any.
+fn parse_since(rest: &str) -> Option<u64> {
+    let (_, at) = rest.split_once(" in a pause since ")?;
+    let at = humantime::parse_rfc3339(at.split_whitespace().next()?).ok()?;
+    Some(at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs())
 }
 
 /// A command a person can run to finish or inspect a job by hand. The CLI renders it with the
@@ -320,7 +359,7 @@ pub enum Command {
     },
     /// `abort --yes`.
     Abort,
-    /// `promote`.
+    /// `promote --yes`.
     Promote,
     /// `plan apply`.
     Apply,
@@ -363,8 +402,22 @@ mod tests {
         for w in [
             Waiting::Gate { step: 2 },
             Waiting::Inconclusive { step: 0 },
-            Waiting::TimedPause { step: 4 },
-            Waiting::Interrupted { step: 3 },
+            Waiting::TimedPause {
+                step: 4,
+                since: None,
+            },
+            Waiting::TimedPause {
+                step: 4,
+                since: Some(1_800_000_000),
+            },
+            Waiting::Interrupted {
+                step: 3,
+                since: None,
+            },
+            Waiting::Interrupted {
+                step: 3,
+                since: Some(1_800_000_000),
+            },
         ] {
             assert_eq!(Waiting::parse(&w.encode()), Some(w));
         }
@@ -381,6 +434,10 @@ mod tests {
         assert_eq!(Waiting::parse("something else"), None);
         assert_eq!(Waiting::parse("manual gate at step 0"), None);
         assert!(Waiting::Inconclusive { step: 1 }.is_gate());
-        assert!(!Waiting::TimedPause { step: 1 }.is_gate());
+        assert!(!Waiting::TimedPause {
+            step: 1,
+            since: None
+        }
+        .is_gate());
     }
 }

@@ -104,6 +104,10 @@ pub enum Phase {
     Aborted,
     /// The last rollout was rolled back (automatically or by `rollback`).
     RolledBack,
+    /// The last rollout failed and could not be rolled back (e.g. its verification failed with
+    /// no earlier side to go back to): traffic may be on an unverified side. The next `apply`
+    /// must verify again, never report "up to date".
+    Failed,
 }
 
 impl Phase {
@@ -116,6 +120,7 @@ impl Phase {
             Phase::Completed => "completed",
             Phase::Aborted => "aborted",
             Phase::RolledBack => "rolled-back",
+            Phase::Failed => "failed",
         }
     }
 
@@ -127,6 +132,7 @@ impl Phase {
             "completed" => Phase::Completed,
             "aborted" => Phase::Aborted,
             "rolled-back" => Phase::RolledBack,
+            "failed" => Phase::Failed,
             _ => Phase::Idle,
         }
     }

@@ -3,10 +3,10 @@
 //! Prompts use dialoguer and are only shown when the run is interactive.
 
 pub mod json;
+pub mod out;
 pub mod plan;
 pub mod status;
 
-use std::io::Write as _;
 use std::sync::Mutex;
 
 use console::Style;
@@ -68,7 +68,7 @@ impl Ui {
     pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
-            eprintln!("{}", crate::redact::terminal(text));
+            out::stderr(&format!("{}\n", crate::redact::terminal(text)));
         }
     }
 
@@ -126,9 +126,7 @@ impl Ui {
                 if *dry_run {
                     // The preview is the command's output: data on stdout, whatever `-q` says.
                     self.clear_spinner();
-                    let mut out = std::io::stdout().lock();
-                    let _ = write!(out, "{}", crate::redact::terminal(&plan::text(steps, true)));
-                    let _ = out.flush();
+                    out::stdout(&crate::redact::terminal(&plan::text(steps, true)));
                 } else {
                     self.event_line(&format!("plan: {} step(s)", steps.len()));
                     let text = plan::text(steps, v >= 1);
@@ -312,11 +310,9 @@ impl Ui {
                 line.insert(k, v);
             }
         }
-        let mut out = std::io::stdout().lock();
         // Every string in the line is redacted (JSON escapes control characters itself).
         if let Ok(text) = crate::redact::json_line(&line) {
-            let _ = writeln!(out, "{text}");
-            let _ = out.flush();
+            out::stdout(&format!("{text}\n"));
         }
     }
 }

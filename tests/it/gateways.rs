@@ -85,7 +85,7 @@ pub(crate) fn wrk_bin() -> Option<PathBuf> {
     tool("wrk", None, "apt-get install wrk")
 }
 
-fn traefik_bin() -> Option<PathBuf> {
+pub(crate) fn traefik_bin() -> Option<PathBuf> {
     let path =
         std::env::var_os("TRAEFIK").map_or_else(|| root().join(".venv/bin/traefik"), PathBuf::from);
     tool(
@@ -263,7 +263,7 @@ async fn backends() -> (Backend, Backend) {
 pub(crate) struct Haproxy {
     _proc: Proc,
     pub(crate) api: u16,
-    front: u16,
+    pub(crate) front: u16,
     pub(crate) dir: tempfile::TempDir,
 }
 
@@ -534,16 +534,17 @@ async fn haproxy_killed_backend_in_rotation_shows_errors() {
 }
 
 /// A running Traefik with the REST provider and the API on its own entry point.
-struct Traefik {
+/// A running Traefik with the REST provider (empty at start) and its API on free loopback ports.
+pub(crate) struct Traefik {
     proc: Proc,
-    api: u16,
-    web: u16,
-    dir: tempfile::TempDir,
+    pub(crate) api: u16,
+    pub(crate) web: u16,
+    pub(crate) dir: tempfile::TempDir,
     log: PathBuf,
 }
 
 impl Traefik {
-    async fn start(bin: &Path) -> Traefik {
+    pub(crate) async fn start(bin: &Path) -> Traefik {
         let dir = tempfile::tempdir().expect("tempdir");
         let (api, web) = (free_port(), free_port());
         let log = dir.path().join("traefik.log");

@@ -15,23 +15,29 @@ struct Kube {
     dir: tempfile::TempDir,
 }
 
+/// kube-sim (Deployments ready after 100 ms) and a temp dir holding its `kubeconfig` and a copy
+/// of `plans/k8s/`, so plans find their manifests next to them, as in the repository.
+pub(crate) async fn sim_and_workspace() -> (KubeSim, tempfile::TempDir) {
+    let sim = KubeSim::start(SimConfig {
+        ready_after: Some(Duration::from_millis(100)),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("kube-sim");
+    let dir = tempfile::tempdir().expect("tempdir");
+    sim.write_kubeconfig(&dir.path().join("kubeconfig"))
+        .expect("kubeconfig");
+    std::fs::create_dir_all(dir.path().join("k8s")).expect("mkdir");
+    for m in std::fs::read_dir(root().join("plans/k8s")).expect("plans/k8s") {
+        let m = m.expect("entry").path();
+        std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).expect("copy");
+    }
+    (sim, dir)
+}
+
 impl Kube {
     async fn start() -> Kube {
-        let sim = KubeSim::start(SimConfig {
-            ready_after: Some(Duration::from_millis(100)),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("kube-sim");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sim.write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig");
-        // The plans find their manifests next to them, as in the repository.
-        std::fs::create_dir_all(dir.path().join("k8s")).expect("mkdir");
-        for m in std::fs::read_dir(root().join("plans/k8s")).expect("plans/k8s") {
-            let m = m.expect("entry").path();
-            std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).expect("copy");
-        }
+        let (sim, dir) = sim_and_workspace().await;
         Kube { sim, dir }
     }
 
@@ -861,7 +867,8 @@ async fn gateway_api_abort_returns_weights_to_stable() {
     );
     let r = record(&http_route(&k));
     assert_eq!(r["phase"], "aborted");
-    assert_eq!(r["previous"], "green");
+    // Stable stays the rollback target: a `rollback` after an abort never goes to the canary.
+    assert_eq!(r["previous"], "blue");
     assert!(!r.contains_key("waiting"), "{r:?}");
     let route_writes = k
         .writes()

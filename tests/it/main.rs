@@ -13,4 +13,5 @@ mod kong;
 mod kubernetes;
 mod plans;
 mod prometheus;
+mod safety;
 mod upgrade;

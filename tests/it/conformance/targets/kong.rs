@@ -83,61 +83,74 @@ fn shape(path: &str) -> &str {
 }
 
 impl Kong {
-    async fn admin_get(&self, path: &str) -> Option<Value> {
-        let resp = reqwest::get(format!("{}{path}", self.stack.sim.admin_url()))
-            .await
-            .expect("admin api");
-        if resp.status().as_u16() == 404 {
-            return None;
-        }
-        Some(resp.json().await.expect("json"))
-    }
-
     pub async fn host(&self) -> Option<String> {
-        self.admin_get(&format!("/services/{SERVICE}"))
-            .await
-            .map(|s| s["host"].as_str().unwrap_or_default().to_string())
+        host(&self.stack).await
     }
 
     pub async fn upstreams(&self) -> Vec<String> {
-        let list = self
-            .admin_get("/upstreams?size=1000")
-            .await
-            .expect("upstreams");
-        list["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .map(|u| u["name"].as_str().unwrap_or_default().to_string())
-            .collect()
+        upstreams(&self.stack).await
     }
 
-    /// Canary share of the mixed upstream, from its targets (green targets are backends 2, 3).
     async fn mixed_percent(&self) -> f64 {
-        let green: Vec<String> = self.stack.backends[2..]
+        mixed_percent(&self.stack).await
+    }
+}
+
+/// A GET on the simulator's Admin API from the test itself; `None` on 404.
+pub(crate) async fn admin_get(stack: &Stack, path: &str) -> Option<Value> {
+    let resp = reqwest::get(format!("{}{path}", stack.sim.admin_url()))
+        .await
+        .expect("admin api");
+    if resp.status().as_u16() == 404 {
+        return None;
+    }
+    Some(resp.json().await.expect("json"))
+}
+
+/// The service's `host`: which upstream takes the traffic.
+pub(crate) async fn host(stack: &Stack) -> Option<String> {
+    admin_get(stack, &format!("/services/{SERVICE}"))
+        .await
+        .map(|s| s["host"].as_str().unwrap_or_default().to_string())
+}
+
+/// Every upstream's name.
+pub(crate) async fn upstreams(stack: &Stack) -> Vec<String> {
+    let list = admin_get(stack, "/upstreams?size=1000")
+        .await
+        .expect("upstreams");
+    list["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|u| u["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Canary share of the mixed upstream, from its targets (green targets are backends 2, 3).
+pub(crate) async fn mixed_percent(stack: &Stack) -> f64 {
+    let green: Vec<String> = stack.backends[2..]
+        .iter()
+        .map(|b| b.addr().to_string())
+        .collect();
+    let list = admin_get(stack, &format!("/upstreams/{MIXED_UP}/targets"))
+        .await
+        .expect("mixed targets");
+    let (mut g, mut total) = (0u64, 0u64);
+    for t in list["data"].as_array().expect("data") {
+        let w = t["weight"].as_u64().unwrap_or(0);
+        total += w;
+        if green
             .iter()
-            .map(|b| b.addr().to_string())
-            .collect();
-        let list = self
-            .admin_get(&format!("/upstreams/{MIXED_UP}/targets"))
-            .await
-            .expect("mixed targets");
-        let (mut g, mut total) = (0u64, 0u64);
-        for t in list["data"].as_array().expect("data") {
-            let w = t["weight"].as_u64().unwrap_or(0);
-            total += w;
-            if green
-                .iter()
-                .any(|a| Some(a.as_str()) == t["target"].as_str())
-            {
-                g += w;
-            }
+            .any(|a| Some(a.as_str()) == t["target"].as_str())
+        {
+            g += w;
         }
-        if total == 0 {
-            0.0
-        } else {
-            100.0 * g as f64 / total as f64
-        }
+    }
+    if total == 0 {
+        0.0
+    } else {
+        100.0 * g as f64 / total as f64
     }
 }
 

@@ -9,12 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use kube_sim::{KubeSim, SimConfig};
+use kube_sim::KubeSim;
 use serde_json::{json, Value};
 
 use crate::conformance::run::unique;
 use crate::conformance::target::{stderr, Cap, Fault, PlanSpec, Target, Traffic, Write};
-use crate::harness::{render, root};
+use crate::harness::render;
 
 pub const SELECTOR: usize = 0;
 pub const GATEWAY: usize = 1;
@@ -227,20 +227,7 @@ impl<const R: usize> Kube<R> {
 
 impl<const R: usize> Target for Kube<R> {
     async fn start() -> Self {
-        let sim = KubeSim::start(SimConfig {
-            ready_after: Some(Duration::from_millis(100)),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("kube-sim");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sim.write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig");
-        std::fs::create_dir_all(dir.path().join("k8s")).expect("mkdir");
-        for m in std::fs::read_dir(root().join("plans/k8s")).expect("plans/k8s") {
-            let m = m.expect("entry").path();
-            std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).expect("copy");
-        }
+        let (sim, dir) = crate::kubernetes::sim_and_workspace().await;
         let k = Kube { sim, dir };
         k.objects();
         k.sim.clear_requests();
