@@ -16,6 +16,11 @@
 //! * The protocol: connect (TCP or unix socket), send one line, read until HAProxy closes.
 //!   Success is an empty reply (`add`/`del server` answer with a fixed confirmation); any other
 //!   text is an error, reported verbatim. Connect and read have timeouts.
+//! * **A lost answer is read back** (`haproxy/landed.rs`, the shared [`super::write`] policy):
+//!   after a broken or timed-out connection bgctl reads the state the command sets and sends it
+//!   again only when it did not take.
+//! * **The record announces a traffic change** before the weights move (`haproxy/intent.rs`):
+//!   intent, weights, final record, so a crash between any two leaves a readable record.
 //! * State lives in HAProxy itself, so any runner that reaches the socket sees it: the record
 //!   is a process-wide variable (`proc.bgctl.<rollout>.record`, hex-encoded JSON, written with
 //!   `set var` in `experimental-mode`), and the lock is a server named `bgctl-lock.<rollout>` in
