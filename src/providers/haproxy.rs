@@ -16,6 +16,11 @@
 //! * The protocol: connect (TCP or unix socket), send one line, read until HAProxy closes.
 //!   Success is an empty reply (`add`/`del server` answer with a fixed confirmation); any other
 //!   text is an error, reported verbatim. Connect and read have timeouts.
+//! * **A lost answer is read back** (`haproxy/landed.rs`, the shared [`super::write`] policy):
+//!   after a broken or timed-out connection bgctl reads the state the command sets and sends it
+//!   again only when it did not take.
+//! * **The record announces a traffic change** before the weights move (`haproxy/intent.rs`):
+//!   intent, weights, final record, so a crash between any two leaves a readable record.
 //! * State lives in HAProxy itself, so any runner that reaches the socket sees it: the record
 //!   is a process-wide variable (`proc.bgctl.<rollout>.record`, hex-encoded JSON, written with
 //!   `set var` in `experimental-mode`), and the lock is a server named `bgctl-lock.<rollout>` in
@@ -29,15 +34,19 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod intent;
+mod landed;
 mod lock;
 mod runtime;
 mod traffic;
 
+use self::intent::Stored;
 use self::lock::LockServer;
 use self::runtime::{hex_decode, hex_encode, ok_reply};
 pub use self::runtime::{parse_servers_state, HaproxyError, LiveServer, RuntimeApi};
 use super::lock as protocol;
 use super::lock::LockJson;
+use super::write::{converge, Step, Written};
 use super::{
     traffic_from_weights, unknown_lock, weights, Call, Change, EnvState, LockError, LockInfo,
     Provider, ProviderError, Record, Snapshot, Traffic,
@@ -180,31 +189,39 @@ impl Haproxy {
         })
     }
 
-    /// Reads a process variable holding hex-encoded JSON; `None` when it is not set.
-    async fn get_var<T: serde::de::DeserializeOwned>(
-        &self,
-        name: &str,
-    ) -> Result<Option<T>, ProviderError> {
+    /// The raw (hex) value of a process variable; `None` when it is not set.
+    async fn get_var_raw(&self, name: &str) -> Result<Option<String>, ProviderError> {
         let command = format!("experimental-mode on; get var {name}");
         let reply = self.api.raw(&command).await?;
         let reply = reply.trim();
         if reply.is_empty() || reply.contains("Variable not found") {
             return Ok(None);
         }
-        let value = reply
+        reply
             .split_once("value=<")
             .and_then(|(_, v)| v.strip_suffix('>'))
+            .map(|v| Some(v.to_string()))
             .ok_or_else(|| {
                 ProviderError::Haproxy(HaproxyError::Refused {
                     command: command.clone(),
                     reply: reply.to_string(),
                 })
-            })?;
-        let bytes = hex_decode(value).ok_or_else(|| {
+            })
+    }
+
+    /// Reads a process variable holding hex-encoded JSON; `None` when it is not set (or was
+    /// cleared to JSON `null`).
+    async fn get_var<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, ProviderError> {
+        let Some(value) = self.get_var_raw(name).await? else {
+            return Ok(None);
+        };
+        let bytes = hex_decode(&value).ok_or_else(|| {
             ProviderError::State(format!("`{name}` in HAProxy is not bgctl's encoding"))
         })?;
-        serde_json::from_slice(&bytes)
-            .map(Some)
+        serde_json::from_slice::<Option<T>>(&bytes)
             .map_err(|e| ProviderError::State(format!("`{name}` in HAProxy does not parse: {e}")))
     }
 
@@ -216,9 +233,38 @@ impl Haproxy {
         )
     }
 
+    /// Runs a write command. Every command bgctl writes sets an absolute value (a weight, a
+    /// state, a variable) or creates/deletes a named server, so after an unknown outcome (the
+    /// connection broke or timed out after sending) it reads the target back
+    /// ([`Haproxy::landed`]) and sends again only when the command did not take: the shared
+    /// policy of [`crate::providers::write`].
     async fn run(&self, command: &str) -> Result<(), ProviderError> {
         tracing::debug!(command, "haproxy runtime API");
-        Ok(self.api.exec(command, ok_reply(command)).await?)
+        let mut first = true;
+        converge(
+            || {
+                let sent_before = !std::mem::replace(&mut first, false);
+                async move {
+                    if sent_before && self.landed(command).await? {
+                        Ok(Step::Finish(()))
+                    } else {
+                        Ok(Step::Write(()))
+                    }
+                }
+            },
+            |()| async move { self.send(command).await },
+            "HAProxy kept refusing the write",
+        )
+        .await
+    }
+
+    /// One attempt at a write command, its outcome in the shared three-way form.
+    async fn send(&self, command: &str) -> Result<Written, ProviderError> {
+        match self.api.exec(command, ok_reply(command)).await {
+            Ok(()) => Ok(Written::Done),
+            Err(e) if e.outcome_unknown() => Ok(Written::Unknown(e.into())),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn call(command: String) -> Call {
@@ -242,7 +288,8 @@ impl Provider for Haproxy {
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
         let servers = self.read_servers().await?;
-        let record: Record = self.get_var(&self.record_var).await?.unwrap_or_default();
+        let stored: Stored = self.get_var(&self.record_var).await?.unwrap_or_default();
+        let record = Haproxy::resolve(stored, &servers);
         let lock = if servers.iter().any(|s| s.name == self.lock_server) {
             Some(self.get_var::<LockJson>(&self.lock_var).await?.map_or_else(
                 || unknown_lock("the lock's details are not written yet", self.lock_ttl),
@@ -400,16 +447,24 @@ impl Provider for Haproxy {
 
     fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
         let live = Haproxy::servers_of(snap);
-        let Ok((commands, _)) = self.traffic_commands(&live, to) else {
+        let Ok((commands, desired)) = self.traffic_commands(&live, to) else {
             return Vec::new();
         };
-        commands
+        let intent = (!commands.is_empty())
+            .then(|| Haproxy::set_var_command(&self.record_var, &Stored::intent(&desired, record)));
+        intent
             .into_iter()
-            .chain([Haproxy::set_var_command(&self.record_var, record)])
+            .chain(commands)
+            .chain([Haproxy::set_var_command(
+                &self.record_var,
+                &Stored::done(record),
+            )])
             .map(Haproxy::call)
             .collect()
     }
 
+    /// The intent record first, then the weights, then the final record (`haproxy/intent.rs`:
+    /// a crash between any two leaves a record that says what is in flight).
     async fn set_traffic(
         &self,
         snap: &Snapshot,
@@ -423,6 +478,13 @@ impl Provider for Haproxy {
             None => self.read_servers().await?,
         };
         let (commands, desired) = self.traffic_commands(&live, to)?;
+        if !commands.is_empty() {
+            self.run(&Haproxy::set_var_command(
+                &self.record_var,
+                &Stored::intent(&desired, record),
+            ))
+            .await?;
+        }
         for command in &commands {
             self.run(command).await?;
         }
@@ -431,8 +493,11 @@ impl Provider for Haproxy {
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        self.run(&Haproxy::set_var_command(&self.record_var, record))
-            .await
+        self.run(&Haproxy::set_var_command(
+            &self.record_var,
+            &Stored::done(record),
+        ))
+        .await
     }
 
     fn achieved_split(

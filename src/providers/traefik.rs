@@ -14,6 +14,8 @@
 //!   the weights, servers and rule it wrote are live and `enabled`, within
 //!   `provider.traefik.applyTimeout` (default 10 s), and fails with Traefik's own error text
 //!   otherwise. Only then does the engine go on (and, say, stop the old side).
+//! * **A lost answer is read back** ([`api`]): a PUT whose connection broke or timed out is
+//!   checked by the same poll, and sent again only when Traefik does not show it.
 //! * Traefik keeps no field it does not know and offers no conditional write, so the rollout
 //!   record and the lock cannot live in Traefik: they live in a state file on the runner
 //!   ([`super::statefile`], `provider.traefik.stateFile`). That is the one place where bgctl
@@ -22,9 +24,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+mod api;
 mod applied;
 
 use super::lock;
@@ -49,6 +51,30 @@ pub enum TraefikError {
         /// Why.
         #[source]
         source: reqwest::Error,
+    },
+    /// The configuration PUT was sent and no answer came (reset, timeout): bgctl read Traefik's
+    /// routers and services back and could not confirm it took.
+    #[error(
+        "Traefik did not answer the configuration PUT to {url}, and reading its routers and \
+         services back did not show the configuration applied"
+    )]
+    Lost {
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An answer could not be read (too large, or the transfer broke).
+    #[error("reading Traefik's answer to {method} {url} failed")]
+    Body {
+        /// Method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// Why.
+        #[source]
+        source: crate::http::BodyError,
     },
     /// The API answered with an unexpected status.
     #[error("Traefik answered {method} {url} with HTTP {status}: {body}")]
@@ -160,65 +186,6 @@ impl Traefik {
 
     fn env(&self, name: &str) -> Option<&Env> {
         self.envs.iter().find(|e| e.name == name)
-    }
-
-    async fn get(&self, path: &str) -> Result<Option<Value>, TraefikError> {
-        let url = format!("{}{path}", self.api);
-        let resp =
-            self.http
-                .get(&url)
-                .send()
-                .await
-                .map_err(|source| TraefikError::Unreachable {
-                    url: url.clone(),
-                    source,
-                })?;
-        let status = resp.status();
-        if status == StatusCode::NOT_FOUND {
-            return Ok(None);
-        }
-        let body = resp.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(TraefikError::Status {
-                method: "GET".into(),
-                url,
-                status: status.as_u16(),
-                body: body.trim().to_string(),
-            });
-        }
-        serde_json::from_str(&body)
-            .map(Some)
-            .map_err(|e| TraefikError::Status {
-                method: "GET".into(),
-                url,
-                status: status.as_u16(),
-                body: format!("not JSON ({e})"),
-            })
-    }
-
-    async fn put_config(&self, config: &Value) -> Result<(), TraefikError> {
-        let url = format!("{}/api/providers/rest", self.api);
-        let resp = self
-            .http
-            .put(&url)
-            .json(config)
-            .send()
-            .await
-            .map_err(|source| TraefikError::Unreachable {
-                url: url.clone(),
-                source,
-            })?;
-        let status = resp.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(TraefikError::Status {
-                method: "PUT".into(),
-                url,
-                status: status.as_u16(),
-                body: resp.text().await.unwrap_or_default().trim().to_string(),
-            })
-        }
     }
 
     async fn read_live(&self) -> Result<Live, TraefikError> {
@@ -337,8 +304,7 @@ impl Traefik {
     }
 
     async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
-        self.put_config(&self.config(weights)).await?;
-        self.wait_applied(weights).await
+        self.put_applied(&self.config(weights), weights).await
     }
 
     /// The environment weights a configuration document written by [`Self::config`] holds.
@@ -512,8 +478,7 @@ impl Provider for Traefik {
             )));
         };
         let weights = self.weights_in(body);
-        self.put_config(body).await?;
-        self.wait_applied(&weights).await
+        self.put_applied(body, &weights).await
     }
 
     fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {

@@ -809,6 +809,53 @@ async fn haproxy_runtime_api_floods_and_forgeries() {
     }
 }
 
+/// Item 2 (Traefik): an API that answers every read with 1 GiB (announced or not) ends in exit
+/// 1 within bounded memory, naming the cap: Traefik's answers go through the shared bounded
+/// reader like Kong's.
+#[tokio::test(flavor = "multi_thread")]
+async fn traefik_api_floods() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = root().join("plans/traefik-blue-green.yaml");
+    for content_length in [false, true] {
+        let what = if content_length {
+            "1 GiB answer with Content-Length"
+        } else {
+            "1 GiB answer, chunked"
+        };
+        let flood = Hostile::start(move |_, _| Reply::Stream {
+            prefix: b"{\"weighted\": {\"services\": [{\"name\": \"".to_vec(),
+            chunk: vec![b'x'; 64 * 1024],
+            total: Some(GIB),
+            content_length,
+        })
+        .await;
+        let env = vec![
+            ("TRAEFIK_API_URL".to_string(), flood.url.clone()),
+            (
+                "BGCTL_STATE_FILE".to_string(),
+                dir.path().join("state.json").display().to_string(),
+            ),
+        ];
+        let (out, kib, took) = measured_async(
+            dir.path().into(),
+            env,
+            args(&["status", "--timeout", "60s", "-f"], &plan),
+        )
+        .await;
+        let all = text(&out);
+        println!(
+            "  Traefik {what}: exit {:?}, peak {:.1} MiB, {took:?}",
+            out.status.code(),
+            kib as f64 / 1024.0
+        );
+        assert!(!flood.seen().is_empty(), "{what}: the API was not asked");
+        assert_eq!(out.status.code(), Some(1), "{what}: {all}");
+        assert!(all.contains("larger than 4 MiB"), "{what}: {all}");
+        assert_clean(what, &out, &[]);
+        assert!(kib < RSS_BOUND_KIB, "{what}: peak {kib} KiB");
+    }
+}
+
 /// Items 1 and 2 (Kubernetes): an API server that redirects gets no request through to the
 /// target and no token out; one that answers 1 GiB ends in exit 1 within bounded memory.
 #[tokio::test(flavor = "multi_thread")]

@@ -19,26 +19,54 @@ impl LockServer<'_> {
         let h = self.0;
         let add = format!("add server {} 127.0.0.1:9 weight 0", h.srv(&h.lock_server));
         match h.api.exec(&add, ok_reply(&add)).await {
-            Ok(()) => {
-                h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
-                    .await?;
-                Ok(Written::Done)
-            }
+            Ok(()) => {}
             Err(HaproxyError::Refused { reply, .. }) if reply.contains("Already exists") => {
-                Ok(Written::Conflict)
+                return Ok(Written::Conflict)
             }
-            Err(e) => Err(e.into()),
+            Err(e) if e.outcome_unknown() => {
+                // The answer was lost: read back. No lock server: the add did not land, try
+                // again. One whose details name another run: that run's add came first.
+                // One without details (a released lock's are cleared, see `del`): ours — the
+                // one case this cannot tell apart is another runner's add landing in the
+                // same few milliseconds, before it wrote its details.
+                if !h
+                    .read_servers()
+                    .await?
+                    .iter()
+                    .any(|s| s.name == h.lock_server)
+                {
+                    return Ok(Written::Unknown(e.into()));
+                }
+                let details: Option<LockJson> = h.get_var(&h.lock_var).await?;
+                if details.is_some_and(|j| j.info.run_id != claim.info.run_id) {
+                    return Ok(Written::Conflict);
+                }
+            }
+            Err(e) => return Err(e.into()),
         }
+        h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
+            .await?;
+        Ok(Written::Done)
     }
 
+    /// Deletes the lock server, then clears its details (JSON `null`), so a later runner whose
+    /// `add server` answer is lost does not mistake a released holder's details for a live one.
+    /// (A runner that takes the lock in the milliseconds between the two loses its details and
+    /// reads as holding a lock of unknown holder; it then fails its next renewal, loudly.)
     async fn del(&self) -> Result<(), ProviderError> {
         let h = self.0;
         let del = format!("del server {}", h.srv(&h.lock_server));
         match h.api.exec(&del, ok_reply(&del)).await {
-            Ok(()) => Ok(()),
-            Err(HaproxyError::Refused { reply, .. }) if reply.contains("No such server") => Ok(()),
-            Err(e) => Err(e.into()),
+            Ok(()) => {}
+            Err(HaproxyError::Refused { reply, .. }) if reply.contains("No such server") => {}
+            Err(e) if e.outcome_unknown() => {
+                if !h.landed(&del).await? {
+                    h.run(&del).await?;
+                }
+            }
+            Err(e) => return Err(e.into()),
         }
+        h.run(&Haproxy::set_var_command(&h.lock_var, &())).await
     }
 }
 

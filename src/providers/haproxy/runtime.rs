@@ -51,6 +51,14 @@ pub enum HaproxyError {
     },
 }
 
+impl HaproxyError {
+    /// Whether the command may have been carried out although no answer says so: the
+    /// connection broke or timed out after it was sent (a refused connection sent nothing).
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, HaproxyError::Timeout { .. } | HaproxyError::Io { .. })
+    }
+}
+
 /// A runtime API client: one connection per command.
 #[derive(Debug, Clone)]
 pub struct RuntimeApi {

@@ -2,6 +2,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::providers::Phase;
 
 fn plan(yaml: &str) -> Plan {
     serde_yaml_ng::from_str(yaml).unwrap()
@@ -149,4 +150,42 @@ fn hex_round_trips() {
     let b = br#"{"previous":"blue"}"#;
     assert_eq!(hex_decode(&hex_encode(b)).unwrap(), b);
     assert!(hex_decode("abc").is_none());
+}
+
+#[test]
+fn an_intent_reads_as_in_flight_until_its_weights_are_live_then_as_its_final_record() {
+    use super::intent::Stored;
+    let done = Record {
+        previous: Some("blue".into()),
+        phase: Phase::Completed,
+        action: Some("switch".into()),
+        ..Record::default()
+    };
+    let to_green = vec![
+        ("blue1".to_string(), 0),
+        ("blue2".to_string(), 0),
+        ("green1".to_string(), 100),
+    ];
+    // Stored as JSON and read back, as the variable is.
+    let json = serde_json::to_vec(&Stored::intent(&to_green, &done)).unwrap();
+    let read = || -> Stored { serde_json::from_slice(&json).unwrap() };
+    // Not started, and half-way (both sides serving): in flight, with the side to restore.
+    for weights in [live(100, 0), live(100, 100)] {
+        let r = Haproxy::resolve(read(), &weights);
+        assert_eq!(r.phase, Phase::Progressing);
+        assert_eq!(r.previous.as_deref(), Some("blue"));
+    }
+    // The weights are live: only the final record was lost, and it is what the record means.
+    assert_eq!(Haproxy::resolve(read(), &live(0, 100)), done);
+    // A server in maintenance does not serve its weight: not live yet.
+    let mut maint = live(0, 100);
+    maint[2].admin_state = 0x01;
+    assert_eq!(Haproxy::resolve(read(), &maint).phase, Phase::Progressing);
+    // The final form, and what an older bgctl wrote (a plain record), read as written.
+    let plain = serde_json::to_vec(&done).unwrap();
+    let stored: Stored = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(Haproxy::resolve(stored, &live(100, 0)), done);
+    // An older bgctl reads the intent as a plain record (the `pending` key is ignored).
+    let old: Record = serde_json::from_slice(&json).unwrap();
+    assert_eq!(old.phase, Phase::Progressing);
 }

@@ -75,63 +75,6 @@ macro_rules! suite {
 /// `cargo test -- --ignored conformance::` runs them and shows it. Each is reported; remove the
 /// arm when the bug is fixed.
 macro_rules! case {
-    (haproxy, $file:ident, crash_at_every_write_of_a_switch) => {
-        case!(@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file, crash_at_every_write_of_a_switch);
-    };
-    (haproxy, $file:ident, crash_at_every_write_of_a_canary) => {
-        case!(@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file, crash_at_every_write_of_a_canary);
-    };
-    (haproxy, $file:ident, lost_answer_at_every_write_of_a_switch) => {
-        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_switch);
-    };
-    (haproxy, $file:ident, lost_answer_at_every_write_of_a_canary) => {
-        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_canary);
-    };
-    (haproxy, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
-        case!(@ignored HAPROXY_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
-    };
-    (traefik, $file:ident, lost_answer_at_every_write_of_a_rollback) => {
-        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_rollback);
-    };
-    (traefik, $file:ident, lost_answer_at_every_write_of_a_fresh_apply) => {
-        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_fresh_apply);
-    };
-    (traefik, $file:ident, lost_answer_at_every_write_of_a_switch) => {
-        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_switch);
-    };
-    (traefik, $file:ident, lost_answer_at_every_write_of_a_canary) => {
-        case!(@ignored TRAEFIK_NO_READ_BACK, $file, lost_answer_at_every_write_of_a_canary);
-    };
-    (@ignored HAPROXY_RECORD_AFTER_WEIGHTS, $file:ident, $name:ident) => {
-        #[tokio::test(flavor = "multi_thread")]
-        #[ignore = "bug: HAProxy writes the rollout record after the weights (separate runtime API \
-                    writes); killed in between, traffic has moved (a switch half-way: both sides \
-                    at weight 100) while the record says `idle`: `status` shows a split with an \
-                    idle record, `rollback` finds nothing to roll back to while green serves, and \
-                    an apply that finds the weights converged leaves the record `idle`"]
-        async fn $name() {
-            $file::$name::<T>().await;
-        }
-    };
-    (@ignored HAPROXY_NO_READ_BACK, $file:ident, $name:ident) => {
-        #[tokio::test(flavor = "multi_thread")]
-        #[ignore = "bug: a lost answer to a runtime API write (the lock's `add server` or `set var`, \
-                    a `set server … weight`) ends the run with exit 1 although HAProxy carried it \
-                    out: the provider does not read back after an unknown outcome"]
-        async fn $name() {
-            $file::$name::<T>().await;
-        }
-    };
-    (@ignored TRAEFIK_NO_READ_BACK, $file:ident, $name:ident) => {
-        #[tokio::test(flavor = "multi_thread")]
-        #[ignore = "bug: a lost answer to `PUT /api/providers/rest` ends the run with exit 1 \
-                    (`reading or preparing the live state failed`, `cannot reach the Traefik API`) \
-                    although Traefik applied it: the provider does not read back after an unknown \
-                    outcome"]
-        async fn $name() {
-            $file::$name::<T>().await;
-        }
-    };
     ($module:ident, $file:ident, $name:ident) => {
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
