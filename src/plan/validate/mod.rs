@@ -137,7 +137,18 @@ pub(super) fn traefik_name(s: &str) -> bool {
 
 pub(super) fn url(path: &str, value: &str, v: &mut Vec<Problem>) {
     if value.contains("${") {
-        return; // an unset variable, already reported by interpolation
+        // An unset variable (already reported by interpolation) or a literal `$${`: the URL
+        // cannot be parsed, but userinfo is still refused (it would be sent and printed).
+        let authority = value.split_once("://").map_or("", |(_, rest)| {
+            rest.split(['/', '?', '#']).next().unwrap_or("")
+        });
+        if authority.contains('@') {
+            v.push(
+                Problem::new(path, "credentials in URLs are not allowed")
+                    .hint("send them as a header under `provider.kong.headers`"),
+            );
+        }
+        return;
     }
     match reqwest::Url::parse(value) {
         Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {
@@ -172,6 +183,26 @@ mod tests {
     }
 
     const HEAD: &str = "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {name: r}\nstrategy: {blueGreen: {activeEnvironment: blue}}\n";
+
+    /// A URL with a literal `${` in it used to skip the credential check (issue 14 item 3).
+    #[test]
+    fn credentials_are_refused_even_in_a_url_with_a_literal_dollar_brace() {
+        let mut v = Vec::new();
+        url(
+            "provider.kong.adminUrl",
+            "http://admin:pa${ss@127.0.0.1:8001",
+            &mut v,
+        );
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].message, "credentials in URLs are not allowed");
+        let mut v = Vec::new();
+        url(
+            "provider.kong.adminUrl",
+            "http://127.0.0.1:8001/p${x}@y",
+            &mut v,
+        );
+        assert!(v.is_empty(), "an `@` in the path is not userinfo: {v:?}");
+    }
 
     #[test]
     fn haproxy_plans_check_shape_and_ranges_with_key_paths() {
