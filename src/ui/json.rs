@@ -36,12 +36,15 @@ pub struct ErrorEvent {
 
 impl From<&CliError> for ErrorEvent {
     fn from(e: &CliError) -> Self {
+        // The same one-line, capped texts as the stderr renderer, so a server's message cannot
+        // grow a JSON line without bound or forge structure in a consumer that prints it.
+        let line = crate::redact::one_line;
         ErrorEvent {
             exit: e.exit.code(),
-            headline: e.headline.clone(),
-            detail: e.detail.clone(),
-            causes: e.causes.clone(),
-            hints: e.hints.clone(),
+            headline: line(&e.headline),
+            detail: e.detail.as_deref().map(crate::redact::terminal),
+            causes: e.causes.iter().map(|c| line(c)).collect(),
+            hints: e.hints.iter().map(|h| line(h)).collect(),
         }
     }
 }
@@ -162,6 +165,25 @@ mod tests {
             "\"time\"",
         ] {
             assert!(text.contains(kind), "{kind} missing from the events schema");
+        }
+    }
+
+    /// A server's message in an error reaches `-o json` as one capped line without control
+    /// characters, like the stderr text (issue 14 item 5).
+    #[test]
+    fn error_events_carry_one_capped_line() {
+        let forged = format!(
+            "bad\n\u{1b}]0;title\u{7}done: `green` is live{}",
+            "x".repeat(50_000)
+        );
+        let e = CliError::usage(forged.clone(), forged);
+        let event = ErrorEvent::from(&e);
+        for text in std::iter::once(&event.headline).chain(&event.hints) {
+            assert!(text.chars().count() <= 4_001, "capped: {} bytes", text.len());
+            assert!(
+                !text.chars().any(char::is_control),
+                "no control characters: {text:?}"
+            );
         }
     }
 }

@@ -360,8 +360,10 @@ impl Ui {
             }
             Ok(_) => return,
             Err(e) => {
-                self.line(&json::CliLine::Error(json::ErrorEvent::from(e)));
-                (e.exit, e.headline.clone())
+                let event = json::ErrorEvent::from(e);
+                let summary = event.headline.clone();
+                self.line(&json::CliLine::Error(event));
+                (e.exit, summary)
             }
         };
         self.line(&json::CliLine::Result(json::ResultEvent::new(
