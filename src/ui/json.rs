@@ -179,7 +179,11 @@ mod tests {
         let e = CliError::usage(forged.clone(), forged);
         let event = ErrorEvent::from(&e);
         for text in std::iter::once(&event.headline).chain(&event.hints) {
-            assert!(text.chars().count() <= 4_001, "capped: {} bytes", text.len());
+            assert!(
+                text.chars().count() <= 4_001,
+                "capped: {} bytes",
+                text.len()
+            );
             assert!(
                 !text.chars().any(char::is_control),
                 "no control characters: {text:?}"

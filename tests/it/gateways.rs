@@ -684,6 +684,32 @@ async fn traefik_broken_config_fails_with_traefiks_error() {
     );
 }
 
+/// A Traefik state file planted as a symbolic link to a victim file (a shared folder) is
+/// refused through the real binary: a clear error, the victim untouched, no lock left behind
+/// (issue 14 item 7).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traefik_state_file_that_is_a_symlink_is_refused() {
+    let Some(bin) = traefik_bin() else { return };
+    let (blue, green) = backends().await;
+    let tr = Traefik::start(&bin).await;
+    let victim = tr.dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::fs::create_dir_all(tr.dir.path().join("state")).unwrap();
+    std::os::unix::fs::symlink(&victim, tr.dir.path().join("state/web.json")).unwrap();
+    let mut cmd = tr.bgctl(&blue, &green, "blue");
+    cmd.args(["plan", "apply", "--yes", "--timeout", "20s"])
+        .arg(plan("traefik-blue-green.yaml"));
+    let out = run(cmd).await;
+    let text = render(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("symbolic link"), "{text}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(
+        !tr.dir.path().join("state/web.json.lock").exists(),
+        "{text}"
+    );
+}
+
 /// Negative control for Traefik: a live backend killed under load shows errors.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traefik_killed_backend_in_rotation_shows_errors() {

@@ -299,3 +299,50 @@ async fn failed_verification_never_reads_as_success_later() {
     );
     assert_eq!(record(&stack, &plan).await["phase"], "completed");
 }
+
+/// Commands printed "to finish by hand" are safe to paste (issue 14 item 6): for a plan whose
+/// path holds a space, `;` and `$(…)`, the printed `bgctl promote` splits, as a POSIX shell
+/// splits it, into exactly one `-f` argument naming that file; run word for word, it promotes
+/// to the next gate and nothing else runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn printed_commands_are_quoted_for_a_shell() {
+    let stack = Stack::start().await;
+    let plan = stack.plan_from("canary.yaml", &[]);
+    let folder = stack.dir.path().join("my plans");
+    std::fs::create_dir(&folder).unwrap();
+    let odd = folder.join("p;touch pwned $(touch pwned2).yaml");
+    std::fs::rename(&plan, &odd).unwrap();
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&odd);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let line = err
+        .lines()
+        .find(|l| l.contains("bgctl promote"))
+        .unwrap_or_else(|| panic!("a `bgctl promote` hint: {}", render(&out)));
+    let printed = line[line.find("bgctl promote").unwrap()..]
+        .split('`')
+        .next()
+        .unwrap();
+    let words = shlex::split(printed).unwrap_or_else(|| panic!("shell words: {printed}"));
+    assert_eq!(words[..2], ["bgctl", "promote"], "{printed}");
+    let f = words.iter().position(|w| w == "-f").expect("-f");
+    assert_eq!(words[f + 1], odd.to_string_lossy(), "{printed}");
+
+    let mut cmd = stack.bgctl();
+    cmd.args(&words[1..]);
+    if !words.iter().any(|w| w == "--yes") {
+        cmd.arg("--yes");
+    }
+    let out = run(cmd).await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "at the next gate: {}",
+        render(&out)
+    );
+    for f in ["pwned", "pwned2"] {
+        assert!(!stack.dir.path().join(f).exists(), "`{f}` was created");
+    }
+}
