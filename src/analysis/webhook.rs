@@ -27,7 +27,7 @@ use crate::analysis::checks::{
     fmt_num, http_error, redact_url, snippet, CheckContext, Measurement, Outcome,
 };
 use crate::analysis::condition::{Condition, EvalError, Value};
-use crate::plan::model::WebhookSpec;
+use crate::plan::model::{FollowRedirects, WebhookSpec};
 
 /// Default timeout of one call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,7 +65,11 @@ pub(crate) async fn call(
     let method = reqwest::Method::from_bytes(method_text.as_bytes())
         .map_err(|_| format!("invalid HTTP method `{method_text}`"))?;
     let (limit, _) = ctx.cap(w.timeout.map_or(DEFAULT_TIMEOUT, |d| d.0));
-    let mut req = ctx.http.request(method.clone(), &w.url).timeout(limit);
+    let client = match w.follow_redirects {
+        FollowRedirects::Never => ctx.http.clone(),
+        FollowRedirects::SameOrigin => crate::http::follow::same_origin_client(),
+    };
+    let mut req = client.request(method.clone(), &w.url).timeout(limit);
     for (name, value) in &w.headers {
         req = req.header(name.as_str(), value.expose());
     }

@@ -18,6 +18,7 @@
 //!
 //! Redaction of whatever ends up in a message lives in [`crate::redact`].
 
+pub mod follow;
 pub mod json;
 
 use std::time::Duration;

@@ -149,6 +149,21 @@ pub struct WebhookSpec {
     /// Extra headers; values are never printed.
     #[serde(default)]
     pub headers: IndexMap<String, Secret>,
+    /// Redirects: `never` (default; a 3xx is an error naming its `Location`) or `sameOrigin`
+    /// (follow a 307/308 to the URL's own scheme, host and port, at most 5 times).
+    #[serde(default)]
+    pub follow_redirects: FollowRedirects,
+}
+
+/// Which redirects a webhook call follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum FollowRedirects {
+    /// None: the headers never go anywhere but the URL the plan names.
+    #[default]
+    Never,
+    /// 307/308 (method and body kept) to the same origin only.
+    SameOrigin,
 }
 
 /// A command.
