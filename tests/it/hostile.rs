@@ -192,6 +192,15 @@ fn measured(dir: &std::path::Path, env: &[(&str, &str)], args: &[&str]) -> (Outp
     (out, kib, took)
 }
 
+/// Prints what a hostile case measured (kept in the test log for docs/reliability.md).
+fn report(what: &str, out: &Output, kib: u64, took: Duration) {
+    println!(
+        "  {what}: exit {:?}, peak {:.1} MiB, {took:?}",
+        out.status.code(),
+        kib as f64 / 1024.0
+    );
+}
+
 async fn measured_async(
     dir: std::path::PathBuf,
     env: Vec<(String, String)>,
@@ -307,10 +316,11 @@ async fn admin_api_redirects_are_not_followed() {
             )
             .await;
             let all = text(&out);
-            println!(
-                "  redirect HTTP {status} (json {json}): exit {:?}, peak {:.1} MiB, {took:?}",
-                out.status.code(),
-                kib as f64 / 1024.0
+            report(
+                &format!("redirect HTTP {status} (json {json})"),
+                &out,
+                kib,
+                took,
             );
             assert_eq!(out.status.code(), Some(1), "HTTP {status}: {all}");
             assert!(kib < RSS_BOUND_KIB, "HTTP {status}: peak {kib} KiB");
@@ -394,11 +404,7 @@ async fn enormous_admin_api_answers_end_in_bounded_memory() {
         )
         .await;
         let all = text(&out);
-        println!(
-            "  {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-            out.status.code(),
-            kib as f64 / 1024.0
-        );
+        report(what, &out, kib, took);
         assert_eq!(out.status.code(), Some(1), "{what}: {all}");
         assert!(all.contains("larger than 4 MiB"), "{what}: {all}");
         assert!(kib < RSS_BOUND_KIB, "{what}: peak {kib} KiB");
@@ -445,11 +451,7 @@ async fn enormous_admin_api_answers_end_in_bounded_memory() {
         )
         .await;
         let all = text(&out);
-        println!(
-            "  {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-            out.status.code(),
-            kib as f64 / 1024.0
-        );
+        report(what, &out, kib, took);
         assert_eq!(out.status.code(), Some(1), "{what}: {all}");
         assert!(
             all.contains("add up to more than 16 MiB")
@@ -614,11 +616,7 @@ async fn webhook_and_prometheus_redirects_and_floods() {
             )
             .await;
             let all = text(&out);
-            println!(
-                "  {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-                out.status.code(),
-                kib as f64 / 1024.0
-            );
+            report(what, &out, kib, took);
             assert_eq!(out.status.code(), Some(3), "{what}: {all}");
             assert!(all.contains(expect), "{what}: {all}");
             assert_clean(what, &out, &[TOKEN, API_KEY, URL_TOKEN]);
@@ -785,11 +783,7 @@ async fn haproxy_runtime_api_floods_and_forgeries() {
         )
         .await;
         let all = text(&out);
-        println!(
-            "  HAProxy {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-            out.status.code(),
-            kib as f64 / 1024.0
-        );
+        report(&format!("HAProxy {what}"), &out, kib, took);
         assert_clean(what, &out, &[]);
         assert!(
             !all.lines()
@@ -843,11 +837,7 @@ async fn traefik_api_floods() {
         )
         .await;
         let all = text(&out);
-        println!(
-            "  Traefik {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-            out.status.code(),
-            kib as f64 / 1024.0
-        );
+        report(&format!("Traefik {what}"), &out, kib, took);
         assert!(!flood.seen().is_empty(), "{what}: the API was not asked");
         assert_eq!(out.status.code(), Some(1), "{what}: {all}");
         assert!(all.contains("larger than 4 MiB"), "{what}: {all}");
@@ -894,11 +884,7 @@ async fn kubernetes_api_redirects_and_floods() {
         )
         .await;
         let all = text(&out);
-        println!(
-            "  Kubernetes {what}: exit {:?}, peak {:.1} MiB, {took:?}",
-            out.status.code(),
-            kib as f64 / 1024.0
-        );
+        report(&format!("Kubernetes {what}"), &out, kib, took);
         assert!(all.contains(expect), "{what}: {all}");
         assert_eq!(out.status.code(), Some(1), "{what}: {all}");
         assert_clean(what, &out, &[KUBE_TOKEN]);

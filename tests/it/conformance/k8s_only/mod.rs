@@ -24,7 +24,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use kube_sim::{FaultAction, KubeSim, LoggedRequest, SimConfig};
+use kube_sim::{FaultAction, KubeSim, LoggedRequest};
 use serde_json::{json, Value};
 
 use crate::harness::{render, root};
@@ -66,20 +66,7 @@ struct Cluster {
 impl Cluster {
     /// A fresh kube-sim with the scenario's objects: blue live and rolled out.
     async fn start(scenario: Scenario) -> Cluster {
-        let sim = KubeSim::start(SimConfig {
-            ready_after: Some(Duration::from_millis(100)),
-            ..SimConfig::default()
-        })
-        .await
-        .expect("kube-sim");
-        let dir = tempfile::tempdir().expect("tempdir");
-        sim.write_kubeconfig(&dir.path().join("kubeconfig"))
-            .expect("kubeconfig");
-        std::fs::create_dir_all(dir.path().join("k8s")).expect("mkdir");
-        for m in std::fs::read_dir(root().join("plans/k8s")).expect("plans/k8s") {
-            let m = m.expect("entry").path();
-            std::fs::copy(&m, dir.path().join("k8s").join(m.file_name().unwrap())).expect("copy");
-        }
+        let (sim, dir) = crate::kubernetes::sim_and_workspace().await;
         let c = Cluster { sim, dir, scenario };
         match scenario {
             Scenario::Selector => {
