@@ -1,7 +1,8 @@
 //! Probe checks: bgctl's own traffic through the data plane, judged by success rate and latency.
 //!
 //! Each measurement sends `requests` (default 100) GETs through [`CheckContext::proxy`] with the
-//! route's Host header, 8 at a time, each with a 5 s timeout (never past the deadline). A
+//! route's Host header, 8 at a time, each with a 5 s timeout (never past the deadline), with the
+//! sampling client verification and health probes use too ([`crate::http::sample`]). A
 //! request succeeds when it gets an answer below 500, as in data-plane verification; socket
 //! errors, timeouts and 5xx are failures. The condition sees:
 //!
@@ -18,13 +19,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
-use tokio::time::Instant;
-
 use crate::analysis::checks::{
-    fmt_duration, fmt_num, http_error, CheckContext, Measurement, Outcome, ProxyTarget,
+    fmt_duration, fmt_num, CheckContext, Measurement, Outcome, ProxyTarget,
 };
 use crate::analysis::condition::{Condition, Value};
+use crate::http::sample;
 use crate::plan::model::ProbeCheck;
 
 /// The condition of a probe check that has none.
@@ -74,6 +73,33 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
+    /// Counts of one round of answers: a failure is a socket error, a timeout or a 5xx (with
+    /// its latency when there was an answer).
+    fn from_answers(answers: &[sample::Answer]) -> Stats {
+        let mut stats = Stats {
+            sent: u32::try_from(answers.len()).unwrap_or(u32::MAX),
+            ok: 0,
+            latencies: Vec::new(),
+            failures: BTreeMap::new(),
+        };
+        for a in answers {
+            match a.failure() {
+                None => {
+                    stats.ok += 1;
+                    stats.latencies.push(a.latency);
+                }
+                Some(why) => {
+                    *stats.failures.entry(why).or_default() += 1;
+                    if a.status.is_ok() {
+                        stats.latencies.push(a.latency);
+                    }
+                }
+            }
+        }
+        stats.latencies.sort();
+        stats
+    }
+
     fn success_rate(&self) -> f64 {
         if self.sent == 0 {
             f64::NAN
@@ -163,53 +189,16 @@ pub(crate) async fn measure(p: &ProbeCheck, cond: &Condition, ctx: &CheckContext
 async fn send(p: &ProbeCheck, t: &ProxyTarget, ctx: &CheckContext) -> Stats {
     let n = p.requests.unwrap_or(DEFAULT_REQUESTS).max(1);
     let url = url(p, t);
-    let results: Vec<Result<Duration, (String, Option<Duration>)>> = stream::iter(0..n)
-        .map(|_| {
-            let (limit, _) = ctx.cap(REQUEST_TIMEOUT);
-            let mut req = ctx.http.get(&url).timeout(limit);
-            if let Some(h) = &t.host {
-                req = req.header(reqwest::header::HOST, h);
-            }
-            async move {
-                let start = Instant::now();
-                match req.send().await {
-                    Ok(r) => {
-                        let status = r.status();
-                        crate::http::drain(r, crate::http::limits::PROBE_BODY).await;
-                        let took = start.elapsed();
-                        if status.is_server_error() {
-                            Err((format!("HTTP {}", status.as_u16()), Some(took)))
-                        } else {
-                            Ok(took)
-                        }
-                    }
-                    Err(e) => Err((http_error(&e, limit), None)),
-                }
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    let mut stats = Stats {
-        sent: n,
-        ok: 0,
-        latencies: Vec::new(),
-        failures: BTreeMap::new(),
+    let req = sample::Request {
+        url: &url,
+        host: t.host.as_deref(),
+        header: None,
     };
-    for r in results {
-        match r {
-            Ok(took) => {
-                stats.ok += 1;
-                stats.latencies.push(took);
-            }
-            Err((why, took)) => {
-                *stats.failures.entry(why).or_default() += 1;
-                stats.latencies.extend(took);
-            }
-        }
-    }
-    stats.latencies.sort();
-    stats
+    let answers = sample::many(&ctx.http, &req, n, CONCURRENCY, &|| {
+        ctx.cap(REQUEST_TIMEOUT).0
+    })
+    .await;
+    Stats::from_answers(&answers)
 }
 
 fn judge(stats: &Stats, cond: &Condition) -> Measurement {

@@ -88,6 +88,7 @@ pub fn hints(e: &EngineError, plan: &Path) -> Vec<String> {
             h
         }
         EngineError::RolledBack { reason, .. } => vec![reason.clone()],
+        EngineError::NotIdentified { seen, hint, .. } => vec![seen.clone(), hint.clone()],
         EngineError::AnalysisFailed { why, .. } => {
             vec![why.clone(), "the live side was not touched".into()]
         }

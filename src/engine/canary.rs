@@ -108,6 +108,10 @@ impl<P: Provider> Engine<'_, P> {
                 self.plan.metadata.name, c.canary, snap.traffic
             ))?,
         }
+        // The health baseline before anything is written; a fresh start also checks that the
+        // live side carries the identity the plan verifies by.
+        self.baseline(&snap, start == Start::Apply && planned.resume.is_none())
+            .await?;
         let result = Box::pin(self.with_lock(async {
             let snap = self.provider.snapshot().await?;
             let Some(planned) = self.canary_start(c, start, &snap)? else {
@@ -228,9 +232,10 @@ impl<P: Provider> Engine<'_, P> {
         Ok(())
     }
 
-    /// A canary step's data-plane check: only when the plan asks for it (`strategy.canary.verify`).
+    /// A canary step's data-plane check: only when the plan asks for it (`strategy.canary.verify`
+    /// or a top-level `verify`).
     pub(crate) async fn verify_step(&self, c: &Canary, expected: f64) -> Result<(), String> {
-        if c.verify.is_none() {
+        if c.verify.is_none() && self.plan.verify.is_none() {
             return Ok(());
         }
         self.verify_env(&c.canary, expected).await

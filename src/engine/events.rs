@@ -93,11 +93,29 @@ pub enum Event {
         by_side: Vec<SideCount>,
         /// Failed requests (socket errors and 5xx).
         failed: u32,
+        /// Answers below 500 that named no side (no identity header, or a value no
+        /// `identity` matches).
+        unidentified: u32,
+    },
+    /// The sample through the proxy taken before the first traffic change (the health
+    /// baseline verification compares with).
+    VerifyBaseline {
+        /// Requests sent.
+        requests: u32,
+        /// Failed requests (socket errors and 5xx).
+        failed: u32,
+        /// Answers below 500 that named no side.
+        unidentified: u32,
+        /// What was seen.
+        detail: String,
     },
     /// Verification finished.
     Verified {
         /// Passed.
         ok: bool,
+        /// Whether the split itself was checked (answers named their side); false: health
+        /// only, and `detail` says why the split was not verifiable.
+        split: bool,
         /// Explanation with the measured value.
         detail: String,
     },

@@ -73,6 +73,8 @@ impl<'a, P: Provider> Engine<'a, P> {
                 "Move all traffic of `{}` from {} to {target}?",
                 self.plan.metadata.name, snap.traffic
             ))?;
+            // The health baseline (and the identity check) before anything is written.
+            self.baseline(&snap, true).await?;
         }
         self.with_lock(async {
             let snap = self.provider.snapshot().await?;

@@ -151,6 +151,17 @@ pub enum EngineError {
         /// The verdict summaries.
         why: String,
     },
+    /// The plan verifies by identity but the live side's answers do not carry it; found
+    /// before any write.
+    #[error("{headline}")]
+    NotIdentified {
+        /// What is wrong.
+        headline: String,
+        /// What was seen.
+        seen: String,
+        /// What to do.
+        hint: String,
+    },
     /// Rollback has nowhere to go.
     #[error("there is nothing to roll back to")]
     NoPrevious,
@@ -175,7 +186,7 @@ impl EngineError {
             | EngineError::RolledBack { .. }
             | EngineError::AnalysisFailed { .. } => Exit::RolledBack,
             EngineError::Uncertain { .. } => Exit::Uncertain,
-            EngineError::Invalid(_) => Exit::Usage,
+            EngineError::Invalid(_) | EngineError::NotIdentified { .. } => Exit::Usage,
         }
     }
 }
@@ -230,6 +241,8 @@ pub struct Engine<'a, P: Provider> {
     last_traffic: Mutex<Option<Traffic>>,
     /// The latest verdict per check (`name OUTCOME value`), written into the record.
     verdicts: Mutex<Vec<String>>,
+    /// The proxy sample taken before the first traffic change ([`verify`]).
+    baseline: Mutex<Option<verify::Baseline>>,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -274,6 +287,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             moved: AtomicBool::new(false),
             last_traffic: Mutex::new(None),
             verdicts: Mutex::new(Vec::new()),
+            baseline: Mutex::new(None),
         }
     }
 
@@ -482,51 +496,6 @@ impl<'a, P: Provider> Engine<'a, P> {
                 env: env.to_string(),
                 failures,
             })
-        }
-    }
-
-    /// Verifies through the proxy that `env` gets `expected` percent; `Ok` when not configured.
-    pub async fn verify_env(&self, env: &str, expected: f64) -> Result<(), String> {
-        let over = self
-            .plan
-            .strategy
-            .canary
-            .as_ref()
-            .and_then(|c| c.verify.as_ref());
-        let Some(v) = verify::Verifier::from_plan(self.plan, over) else {
-            return Ok(());
-        };
-        let on = |s: &verify::Sample, observed: f64| {
-            self.reporter.event(&Event::VerifySample {
-                expected,
-                observed,
-                requests: s.requests,
-                by_side: s
-                    .by_side
-                    .iter()
-                    .map(|(env, responses)| events::SideCount {
-                        env: env.clone(),
-                        responses: *responses,
-                    })
-                    .collect(),
-                failed: s.failed,
-            });
-        };
-        match v
-            .until(&self.http, env, expected, self.opts.deadline.get(), &on)
-            .await
-        {
-            Ok(observed) => {
-                self.emit(Event::Verified { ok: true, detail: format!("`{env}` answered {observed:.1}% through the proxy (expected {expected:.1}% ± {:.1})", v.tolerance) });
-                Ok(())
-            }
-            Err(detail) => {
-                self.emit(Event::Verified {
-                    ok: false,
-                    detail: detail.clone(),
-                });
-                Err(detail)
-            }
         }
     }
 }

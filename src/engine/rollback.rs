@@ -158,6 +158,8 @@ impl<P: Provider> Engine<'_, P> {
             return Ok(Outcome::DryRun);
         }
         self.confirm(question)?;
+        // The health baseline the move back is compared with; a rollback is never refused.
+        self.baseline(snap, false).await?;
         self.with_lock(async {
             if !self.moved() {
                 self.bring_back(snap, to).await?;
@@ -176,7 +178,7 @@ impl<P: Provider> Engine<'_, P> {
                     remedy: Remedy::run(vec![Command::Switch { to: to.to_string() }]),
                 });
             }
-            if let Err(why) = self.verify_env(to, 100.0).await {
+            if let Err(why) = self.verify_restored(to).await {
                 return Err(EngineError::Uncertain {
                     headline: format!(
                         "traffic was sent to `{to}`, but the data plane does not confirm it"
@@ -258,7 +260,7 @@ impl<P: Provider> Engine<'_, P> {
         }
         self.on_rollback_hooks().await;
         match result {
-            Ok(()) => match self.verify_env(prev, 100.0).await {
+            Ok(()) => match self.verify_restored(prev).await {
                 Ok(()) => EngineError::RolledBack {
                     to: prev.to_string(),
                     reason: reason.to_string(),

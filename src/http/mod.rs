@@ -20,6 +20,7 @@
 
 pub mod follow;
 pub mod json;
+pub mod sample;
 
 use std::time::Duration;
 

@@ -4,12 +4,16 @@
 //! Kong's active health checks are off by default and node-local, so bgctl does not rely on
 //! them: a side gets traffic only after every one of its targets answered `healthyThreshold`
 //! times in a row; `unhealthyThreshold` failures in a row mark a target unhealthy at once.
+//!
+//! An HTTP probe is one request of [`crate::http::sample`], the sampling client verification
+//! and the `probe` check use too; only the verdict (the statuses a probe accepts) is its own.
 
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use tokio::time::Instant;
 
+use crate::http::sample;
 use crate::plan::model::HealthCheck;
 
 /// Probes in flight at once.
@@ -71,7 +75,9 @@ pub struct TargetHealth {
     pub detail: String,
 }
 
-/// One probe of one target: `Ok(detail)` when it passed.
+/// One probe of one target: `Ok(detail)` when it passed. HTTP probes are one request of the
+/// shared sampling client ([`crate::http::sample`]): no redirects (a 3xx is judged by its
+/// status), a bounded body read, the probe's timeout.
 pub async fn probe_once(
     client: &reqwest::Client,
     spec: &ProbeSpec,
@@ -80,13 +86,12 @@ pub async fn probe_once(
     match &spec.http_path {
         Some(path) => {
             let url = format!("{}://{target}{path}", spec.scheme);
-            let resp = client
-                .get(&url)
-                .timeout(spec.timeout)
-                .send()
-                .await
-                .map_err(|e| describe_error(&e, spec.timeout))?;
-            let code = resp.status().as_u16();
+            let req = sample::Request {
+                url: &url,
+                host: None,
+                header: None,
+            };
+            let code = sample::get(client, &req, spec.timeout).await.status?;
             let ok = if spec.expect.is_empty() {
                 (200..400).contains(&code)
             } else {
@@ -120,22 +125,6 @@ fn expect_text(expect: &[u16]) -> String {
             .map(u16::to_string)
             .collect::<Vec<_>>()
             .join(", ")
-    }
-}
-
-fn describe_error(e: &reqwest::Error, timeout: Duration) -> String {
-    if e.is_timeout() {
-        format!("no answer within {timeout:?}")
-    } else if e.is_connect() {
-        "connection refused or unreachable".into()
-    } else {
-        let mut msg = e.to_string();
-        let mut src = std::error::Error::source(e);
-        while let Some(s) = src {
-            msg = s.to_string();
-            src = s.source();
-        }
-        msg
     }
 }
 

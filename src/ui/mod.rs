@@ -206,11 +206,16 @@ impl Ui {
                     ));
                 }
             }
-            Event::Verified { ok, detail } => {
-                let head = if *ok {
-                    green.apply_to("verified:")
-                } else {
-                    red.apply_to("verification failed:")
+            Event::VerifyBaseline { detail, .. } => {
+                if v >= 1 {
+                    self.event_line(detail);
+                }
+            }
+            Event::Verified { ok, split, detail } => {
+                let head = match (*ok, *split) {
+                    (true, true) => green.apply_to("verified:"),
+                    (true, false) => yellow.apply_to("verified (health only):"),
+                    (false, _) => red.apply_to("verification failed:"),
                 };
                 self.event_line(&format!("{head} {detail}"));
             }

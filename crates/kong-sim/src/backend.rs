@@ -1,4 +1,5 @@
-//! A small upstream app for demos and tests: names itself in the body and `X-Backend`,
+//! A small upstream app for demos and tests: names itself in the body and `X-Backend` (unless
+//! told not to, like real apps: [`Backend::set_named`]),
 //! has `/health` and Prometheus `/metrics`, and can be told at runtime to fail health checks
 //! or to answer a share of requests with 500.
 
@@ -46,6 +47,8 @@ impl BackendConfig {
 struct State {
     name: String,
     healthy: AtomicBool,
+    /// Whether answers carry `X-Backend` (real apps do not).
+    named: AtomicBool,
     error_rate_bits: AtomicU64,
     latency: Duration,
     by_code: Mutex<BTreeMap<u16, u64>>,
@@ -79,6 +82,7 @@ impl Backend {
         let state = Arc::new(State {
             name: config.name,
             healthy: AtomicBool::new(true),
+            named: AtomicBool::new(true),
             error_rate_bits: AtomicU64::new(0),
             latency: config.latency,
             by_code: Mutex::new(BTreeMap::new()),
@@ -114,6 +118,12 @@ impl Backend {
 
     pub fn set_error_rate(&self, rate: f64) {
         self.state.set_error_rate(rate);
+    }
+
+    /// Stop (`false`) or start sending `X-Backend` with each answer, like an app that does
+    /// not identify itself. The body still names the backend.
+    pub fn set_named(&self, named: bool) {
+        self.state.named.store(named, Ordering::Relaxed);
     }
 
     /// Normal requests served (not `/health`, `/metrics` or `/_sim/*`).
@@ -202,11 +212,13 @@ async fn handle(state: Arc<State>, req: Request<Incoming>, _conn: Conn) -> Respo
     };
     state.total.fetch_add(1, Ordering::Relaxed);
     *state.by_code.lock().unwrap().entry(code).or_default() += 1;
-    Response::builder()
+    let mut resp = Response::builder()
         .status(code)
         .header("content-type", "text/plain; charset=utf-8")
-        .header("x-backend", state.name.as_str())
-        .header("x-backend-path", path.as_str())
-        .body(full(format!("{}\n", state.name)))
+        .header("x-backend-path", path.as_str());
+    if state.named.load(Ordering::Relaxed) {
+        resp = resp.header("x-backend", state.name.as_str());
+    }
+    resp.body(full(format!("{}\n", state.name)))
         .unwrap_or_else(|_| Response::new(full("")))
 }

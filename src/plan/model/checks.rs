@@ -45,12 +45,62 @@ pub struct HttpProbeSpec {
     pub scheme: Option<String>,
 }
 
+/// `identity: blue` or `identity: [app-a, app-b]`: what `verify.header` says when this side
+/// answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Identity {
+    /// One value.
+    One(String),
+    /// Several values (any of them marks this side).
+    Many(Vec<String>),
+}
+
+impl Identity {
+    /// The values, in the plan's order.
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            Identity::One(v) => vec![v.clone()],
+            Identity::Many(list) => list.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Identity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Identity;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Identity, E> {
+                Ok(Identity::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Identity, A::Error> {
+                let mut list = Vec::new();
+                while let Some(v) = seq.next_element::<String>()? {
+                    list.push(v);
+                }
+                Ok(Identity::Many(list))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
 /// Data-plane verification settings.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Verify {
-    /// Response header naming the side that answered (default `X-Backend`).
+    /// Response header naming the side that answered (default `X-Backend`). Setting it asks
+    /// for identity-based verification: bgctl then refuses to start when the live side's
+    /// answers do not carry it. Without it, answers that carry no identity are verified by
+    /// health only (and the output says the split was not verifiable).
     #[serde(default)]
     pub header: Option<String>,
     /// Requests per sample (default 100).

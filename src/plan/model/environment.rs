@@ -81,10 +81,12 @@ pub struct Environment {
     /// includes while this side is live (blue-green by switching the root's `includes`).
     #[serde(default)]
     pub include: Option<ContourInclude>,
-    /// Value of `verify.header` that identifies this side in proxy responses
-    /// (default: the environment's name; a prefix match, so `blue` matches `blue-1`).
+    /// Value(s) of `verify.header` that identify this side in proxy responses: one string or
+    /// a list (a side whose targets name themselves differently). Default: the environment's
+    /// name. A prefix match, so `blue` matches `blue-1`. Setting it asks for identity-based
+    /// verification: bgctl then refuses to start when the live side's answers do not carry it.
     #[serde(default)]
-    pub identity: Option<String>,
+    pub identity: Option<super::Identity>,
 }
 
 /// A target of an upstream.

@@ -55,6 +55,49 @@ pub(super) fn health_check(plan: &Plan, v: &mut Vec<Problem>) {
     }
 }
 
+/// The top-level `verify` needs a proxy to send sample requests through (Kubernetes plans are
+/// refused with their own reason in `provider.rs`), and every `identity` must name something:
+/// an empty value would match every answer by prefix.
+pub(super) fn verification(plan: &Plan, v: &mut Vec<Problem>) {
+    if let Some(verify) = &plan.verify {
+        verify_spec("verify", verify, v);
+        if plan.proxy_url().is_none() && plan.kubernetes().is_none() {
+            v.push(
+                Problem::new(
+                    "verify",
+                    "data-plane verification needs the provider's `proxyUrl`; without it this block would be ignored",
+                )
+                .hint("set `proxyUrl` under the provider (where bgctl sends sample requests) or remove `verify`"),
+            );
+        }
+    }
+    for (name, env) in &plan.environments {
+        let Some(identity) = &env.identity else {
+            continue;
+        };
+        let at = format!("environments.{name}.identity");
+        let values = identity.values();
+        if values.is_empty() {
+            v.push(
+                Problem::new(&at, "the list is empty")
+                    .hint("name at least one value of the verify header, or remove `identity`"),
+            );
+        }
+        for (i, value) in values.iter().enumerate() {
+            if value.trim().is_empty() {
+                let at = match identity {
+                    crate::plan::model::Identity::One(_) => at.clone(),
+                    crate::plan::model::Identity::Many(_) => format!("{at}[{i}]"),
+                };
+                v.push(
+                    Problem::new(&at, "an empty identity would match every answer")
+                        .hint("use the value the app sends in the verify header, e.g. `blue`"),
+                );
+            }
+        }
+    }
+}
+
 pub(super) fn verify_spec(at: &str, verify: &crate::plan::model::Verify, v: &mut Vec<Problem>) {
     if let Some(t) = verify.tolerance {
         if !(0.0..=100.0).contains(&t) {
@@ -66,6 +109,17 @@ pub(super) fn verify_spec(at: &str, verify: &crate::plan::model::Verify, v: &mut
     }
     if verify.samples == Some(0) {
         v.push(Problem::new(&format!("{at}.samples"), "must be at least 1"));
+    }
+    if verify.header.as_deref().is_some_and(|h| {
+        h.is_empty()
+            || !h
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+    }) {
+        v.push(
+            Problem::new(&format!("{at}.header"), "not a valid HTTP header name")
+                .hint("e.g. `X-Backend`"),
+        );
     }
 }
 

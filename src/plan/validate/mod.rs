@@ -67,9 +67,7 @@ pub fn validate(plan: &Plan) -> Vec<Problem> {
     provider::provider(plan, &mut v);
     environments::environments(plan, &mut v);
     checks::health_check(plan, &mut v);
-    if let Some(verify) = &plan.verify {
-        checks::verify_spec("verify", verify, &mut v);
-    }
+    checks::verification(plan, &mut v);
     checks::checks(plan, &mut v);
     checks::hooks(plan, &mut v);
     strategy::strategy(plan, &mut v);
@@ -202,6 +200,36 @@ mod tests {
             &mut v,
         );
         assert!(v.is_empty(), "an `@` in the path is not userinfo: {v:?}");
+    }
+
+    /// A `verify` block without a proxy was silently ignored (issue 13 item 1); `identity`
+    /// is one value or a list, and an empty one would match every answer.
+    #[test]
+    fn verify_needs_a_proxy_and_identities_must_name_something() {
+        let envs = "environments:\n  blue: {upstream: b.v1, targets: [{target: 'a:1'}], identity: [app-a, '']}\n  \
+                    green: {upstream: g.v2, targets: [{target: 'b:1'}], identity: []}\n";
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001'}}}}\n{envs}verify: {{samples: 10, header: 'X Backend'}}\n"
+        ));
+        for want in [
+            "verify: data-plane verification needs the provider's `proxyUrl`; without it this block would be ignored",
+            "verify.header: not a valid HTTP header name",
+            "environments.blue.identity[1]: an empty identity would match every answer",
+            "environments.green.identity: the list is empty",
+        ] {
+            assert!(p.iter().any(|x| x == want), "missing {want:?} in {p:#?}");
+        }
+        let p = problems(&format!(
+            "{HEAD}provider: {{kong: {{adminUrl: 'http://k:8001', proxyUrl: 'http://k:8000'}}}}\n\
+             environments:\n  blue: {{upstream: b.v1, targets: [{{target: 'a:1'}}], identity: app-a}}\n  \
+             green: {{upstream: g.v2, targets: [{{target: 'b:1'}}], identity: [app-c, app-d]}}\n\
+             verify: {{header: X-App}}\n"
+        ));
+        assert!(
+            !p.iter()
+                .any(|x| x.contains("verify") || x.contains("identity")),
+            "{p:#?}"
+        );
     }
 
     #[test]

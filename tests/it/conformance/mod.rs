@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults};
+            use crate::conformance::scenarios::{anonymous, basic, canary, faults};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -63,6 +63,11 @@ macro_rules! suite {
                 faults::lost_answer_at_every_write_of_a_switch,
                 faults::lost_answer_at_every_write_of_a_canary,
                 faults::lost_answer_at_every_write_of_a_rollback,
+                anonymous::anonymous_blue_green,
+                anonymous::anonymous_failing_green_rolls_back,
+                anonymous::explicit_identity_missing_refused_before_any_write,
+                anonymous::identity_list_reports_what_was_seen,
+                anonymous::top_level_verify_checks_canary_steps,
             );
         }
     )*};

@@ -14,6 +14,9 @@ use serde_json::Value;
 pub enum Cap {
     /// The traffic object can split traffic: canaries, gates, abort, analysis.
     Canary,
+    /// A data plane bgctl can send sample requests through (`proxyUrl`): verification. The
+    /// target serves its backends itself ([`Target::backends`]).
+    Proxy,
 }
 
 /// Where traffic goes, read from the system (not from `bgctl status`).
@@ -159,6 +162,12 @@ pub trait Target: Sized {
     fn fault_met(&self, reference: &[Write], k: usize, fault: Fault) -> bool;
 
     fn clear_faults(&self);
+
+    /// The app backends of `env` (`blue`, `green`) that this target started, so a scenario can
+    /// make them fail or stop naming themselves; empty where the target runs none.
+    fn backends(&self, _env: &str) -> Vec<&kong_sim::Backend> {
+        Vec::new()
+    }
 
     /// The lock can exist before its holder is written (HAProxy: `add server`, then `set var`):
     /// `status` may then show it with an unknown holder.

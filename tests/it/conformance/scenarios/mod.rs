@@ -2,6 +2,7 @@
 //! every target. A scenario that needs a capability the target lacks asserts the refusal
 //! instead ([`refused`]), so what a provider cannot do is said in one place (its `caps`).
 
+pub mod anonymous;
 pub mod basic;
 pub mod canary;
 pub mod faults;
@@ -35,11 +36,16 @@ pub async fn refused<T: Target>(t: &T, cap: Cap) -> bool {
     }
     let plan = match cap {
         Cap::Canary => t.plan(&PlanSpec::canary(THREE_STEPS)),
+        Cap::Proxy => anonymous::with_verify(&t.plan(&PlanSpec::blue_green("green")), ""),
+    };
+    let reason = match cap {
+        Cap::Canary => "cannot run a canary",
+        Cap::Proxy => "proxy URL",
     };
     let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
     assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
     assert!(
-        stderr(&out).contains("cannot run a canary"),
+        stderr(&out).contains(reason),
         "{}: the refusal says why: {}",
         t.name(),
         render(&out)

@@ -97,7 +97,15 @@ impl Target for Haproxy {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Proxy]
+    }
+
+    fn backends(&self, env: &str) -> Vec<&Backend> {
+        match env {
+            "blue" => vec![&self.blue],
+            "green" => vec![&self.green],
+            _ => Vec::new(),
+        }
     }
 
     const NAME: &'static str = "haproxy";
@@ -199,7 +207,15 @@ impl Target for Traefik {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Proxy]
+    }
+
+    fn backends(&self, env: &str) -> Vec<&Backend> {
+        match env {
+            "blue" => vec![&self.blue],
+            "green" => vec![&self.green],
+            _ => Vec::new(),
+        }
     }
 
     const NAME: &'static str = "traefik";

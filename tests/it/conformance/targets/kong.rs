@@ -162,7 +162,15 @@ impl Target for Kong {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Proxy]
+    }
+
+    fn backends(&self, env: &str) -> Vec<&kong_sim::Backend> {
+        match env {
+            "blue" => self.stack.backends[..2].iter().collect(),
+            "green" => self.stack.backends[2..].iter().collect(),
+            _ => Vec::new(),
+        }
     }
 
     const NAME: &'static str = "kong";
