@@ -30,6 +30,13 @@
 //! is never strict: the side it returns to already served, and a correct rollback is never
 //! turned into exit 4 for want of a header.
 //!
+//! **Who is anonymous.** A sample without evidence can also come from the gateway itself (a
+//! `404` before a fresh route reaches every node) or a node that has not applied the change.
+//! So health only is chosen only when the apps are not known to name their side: the baseline
+//! showed no evidence, or, with nothing live before (no baseline), one request straight to
+//! each target of the side (at most four; the verify path and host) showed none. Apps seen
+//! naming their side are waited for as before.
+//!
 //! Sampling stops early when waiting cannot help: a health-only sample that passes ends at
 //! once, and in strict mode two samples in a row without evidence end the wait (no 30 s
 //! waits for a header that will not come).
@@ -278,10 +285,12 @@ impl Verifier {
         s
     }
 
-    /// What `s` can show: the split, or health only (and why).
-    pub fn evidence(&self, s: &Sample, strict: bool) -> Evidence {
+    /// What `s` can show: the split, or health only (and why). `expect`: the apps are known
+    /// to name their side (strict, or seen doing so), so answers without evidence are not a
+    /// reason to fall back to health only (they are the gateway's own, or from a lagging node).
+    pub fn evidence(&self, s: &Sample, expect: bool) -> Evidence {
         let header = &self.header;
-        if s.identified() > 0 || (strict && s.answered() > 0) {
+        if s.identified() > 0 || (expect && s.answered() > 0) {
             return Evidence::Split;
         }
         let why = if s.answered() == 0 {
@@ -307,16 +316,15 @@ impl Verifier {
         }
     }
 
-    /// Judges one sample: `env` should get `expected` percent. `strict`: the plan asks for
-    /// identity and this is a forward change (see the module docs).
-    pub fn judge(
-        &self,
-        s: &Sample,
-        env: &str,
-        expected: f64,
-        baseline: Option<&Baseline>,
-        strict: bool,
-    ) -> Verdict {
+    /// Judges one sample against `check` (see the module docs).
+    pub fn judge(&self, s: &Sample, check: &Check<'_>) -> Verdict {
+        let Check {
+            env,
+            expected,
+            baseline,
+            strict,
+            expect_evidence,
+        } = *check;
         let allowed = self.allowed_failures(baseline);
         let healthy = s.answered() > 0 && s.fail_rate() <= allowed + 1e-9;
         let before = baseline.map_or_else(
@@ -332,7 +340,7 @@ impl Verifier {
             )
         };
         let through = format!("through {}", self.proxy_url);
-        match self.evidence(s, strict) {
+        match self.evidence(s, strict || expect_evidence) {
             Evidence::HealthOnly(why) => {
                 let detail = format!("{through}: {health}; {why}");
                 Verdict {
@@ -388,7 +396,7 @@ impl Verifier {
         loop {
             let s = self.sample(client, stop).await;
             on_sample(&s, s.share(check.env));
-            let v = self.judge(&s, check.env, check.expected, check.baseline, check.strict);
+            let v = self.judge(&s, check);
             if v.ok {
                 return v;
             }
@@ -412,4 +420,7 @@ pub struct Check<'a> {
     pub baseline: Option<&'a Baseline>,
     /// Identity asked for and this is a forward change.
     pub strict: bool,
+    /// The apps were seen naming their side (in the baseline, or asked directly): answers
+    /// without evidence are waited out, not taken for anonymous apps.
+    pub expect_evidence: bool,
 }

@@ -13,6 +13,8 @@ pub struct Baseline {
     pub requests: u32,
     /// Requests that failed (no answer, or a 5xx).
     pub failed: u32,
+    /// Answers that named a side.
+    pub identified: u32,
 }
 
 impl Baseline {
@@ -69,6 +71,7 @@ impl<P: Provider> Engine<'_, P> {
         let baseline = Baseline {
             requests: s.requests,
             failed: s.failed,
+            identified: s.identified(),
         };
         let evidence = v.evidence(&s, false);
         let mut detail = format!(
@@ -99,7 +102,16 @@ impl<P: Provider> Engine<'_, P> {
             }
             return Ok(());
         }
-        let judged = v.judge(&s, &env, expected, Some(&baseline), true);
+        let judged = v.judge(
+            &s,
+            &Check {
+                env: &env,
+                expected,
+                baseline: Some(&baseline),
+                strict: true,
+                expect_evidence: true,
+            },
+        );
         if judged.ok || !judged.split {
             return Ok(());
         }
@@ -131,6 +143,25 @@ impl<P: Provider> Engine<'_, P> {
                 v.header
             ),
         })
+    }
+
+    /// With nothing live before the change (no baseline): whether `env`'s apps name their side,
+    /// asked directly — one GET of the verify path to each of its first four targets.
+    async fn targets_name_themselves(&self, v: &Verifier, env: &str) -> bool {
+        for target in self.provider.probe_targets(env).iter().take(4) {
+            let url = format!("http://{target}{}", v.path);
+            let req = crate::http::sample::Request {
+                url: &url,
+                host: v.host.as_deref(),
+                header: Some(&v.header),
+            };
+            let answer =
+                crate::http::sample::get(&self.http, &req, std::time::Duration::from_secs(2)).await;
+            if v.classify(&[answer]).identified() > 0 {
+                return true;
+            }
+        }
+        false
     }
 
     /// Verifies through the proxy that `env` gets `expected` percent after a forward change;
@@ -166,11 +197,16 @@ impl<P: Provider> Engine<'_, P> {
                 unidentified: s.unidentified(),
             });
         };
+        let expect_evidence = match &baseline {
+            Some(b) => b.identified > 0,
+            None => self.targets_name_themselves(&v, env).await,
+        };
         let check = Check {
             env,
             expected,
             baseline: baseline.as_ref(),
             strict: v.explicit && dir == Direction::Forward,
+            expect_evidence,
         };
         let verdict = v
             .until(&self.http, &check, self.opts.deadline.get(), &on)

@@ -339,6 +339,11 @@ async fn canary_auto_rollback_that_fails_exits_4() {
         &[
             ("ACTIVE", "blue"),
             ("    proxyUrl: ${KONG_PROXY_URL}\n", ""),
+            // A `verify` block without a proxy is refused by validation.
+            (
+                "verify:\n  samples: 60\n  tolerance: 5\n  timeout: 5s\n",
+                "",
+            ),
         ],
         &[],
     );
