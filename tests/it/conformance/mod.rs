@@ -68,6 +68,7 @@ macro_rules! suite {
                 anonymous::explicit_identity_missing_refused_before_any_write,
                 anonymous::identity_list_reports_what_was_seen,
                 anonymous::top_level_verify_checks_canary_steps,
+                anonymous::anonymous_canary_abort,
             );
         }
     )*};

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{blue_live, refused, THREE_STEPS};
+use super::{blue_live, refused, GATED, THREE_STEPS};
 use crate::conformance::run::{assert_status_truthful, p, spawn, unique};
 use crate::conformance::target::{stderr, Cap, PlanSpec, Target, Traffic};
 use crate::harness::render;
@@ -281,5 +281,40 @@ pub async fn top_level_verify_checks_canary_steps<T: Target>() {
     )
     .await;
     says(&out, "HTTP 500 ×");
+    assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
+}
+
+/// A canary of apps without `X-Backend`: the 10 % step is verified by health (exit 6 at the
+/// gate, the split live), and `abort` sends everything back to blue: exit 0, not 4.
+pub async fn anonymous_canary_abort<T: Target>() {
+    let t = T::start().await;
+    if refused(&t, Cap::Proxy).await || refused(&t, Cap::Canary).await {
+        return;
+    }
+    anonymous(&t);
+    blue_live(&t).await;
+    let plan = t.plan(&PlanSpec::canary(GATED));
+    let out = run(
+        &t,
+        "anonymous canary to the gate",
+        &["plan", "apply", "--yes", p(&plan)],
+        6,
+    )
+    .await;
+    says(&out, "verified (health only)");
+    assert!(
+        matches!(t.traffic().await, Traffic::Split(_)),
+        "{}: {:?}",
+        t.name(),
+        t.traffic().await
+    );
+    let out = run(
+        &t,
+        "anonymous abort",
+        &["abort", "--yes", "-f", p(&plan)],
+        0,
+    )
+    .await;
+    says(&out, "verified (health only)");
     assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
 }
