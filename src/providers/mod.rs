@@ -9,7 +9,8 @@
 //! and lock live in a state file on the runner, see [`statefile`]).
 //!
 //! The engine is generic over [`Provider`]; native `async fn` in traits is not object-safe, so
-//! the CLI picks the backend with the closed enum [`AnyProvider`].
+//! the CLI gets the closed enum [`AnyProvider`] from [`select::build`], the one place that maps a
+//! plan's backend to its provider.
 //!
 //! What is the same for every backend is written once, beside the trait, and each provider
 //! only supplies storage or wire format: [`lock`] (take, renew, fence, expiry by the target's
@@ -28,6 +29,7 @@ pub mod kong;
 pub mod kubernetes;
 pub mod lock;
 pub mod record;
+pub mod select;
 pub mod statefile;
 pub mod traefik;
 pub mod weights;
@@ -315,6 +317,27 @@ pub enum ProviderError {
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
+}
+
+impl ProviderError {
+    /// What a person can do about this failure: the backend's own hint (each backend words
+    /// its failures next to its client, in the plan's `provider.*` terms), else to look at the
+    /// live state with `status`, the command that shows it.
+    pub fn hint(&self, status: &str) -> String {
+        let own = match self {
+            ProviderError::Kong(e) => e.hint(),
+            ProviderError::Haproxy(e) => e.hint(),
+            ProviderError::Traefik(e) => e.hint(),
+            ProviderError::Kube(e) => Some(e.hint(status)),
+            ProviderError::NotReady(_) | ProviderError::State(_) => None,
+        };
+        own.unwrap_or_else(|| format!("run `{status}` to see the live state"))
+    }
+}
+
+/// Whether any message in `e`'s source chain (itself included) mentions `word`.
+fn error_chain_mentions(e: &(dyn std::error::Error + 'static), word: &str) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| e.to_string().contains(word))
 }
 
 /// The operations the engine needs from a traffic backend.
