@@ -22,6 +22,36 @@
 //! A provider keeps no hidden cache between calls: [`Snapshot::live`] carries what the
 //! snapshot was read from, and `setup_changes`, `traffic_calls` and `set_traffic` plan from the
 //! snapshot they are given.
+//!
+//! # Why each method of [`Provider`] is there
+//!
+//! The trait was reviewed for methods to drop or merge (issue 12); what is left is either
+//! different per backend or a hook with a default. `cleanup`, `prepare`, `retire`,
+//! `pending_retire` and `status_columns` have defaults, because most backends have nothing to
+//! do there (only Kong has a temporary mixed upstream; only Kubernetes has Deployments to wait
+//! for and retire).
+//!
+//! * `describe`, `status_columns` — what `status` and the plan header print; per backend.
+//! * `snapshot` — the one read of the live state every decision starts from.
+//! * `setup_changes` + `apply` — the writes that make the environments match the plan, listed
+//!   first (so `plan diff` and `--dry-run` show them) and made one by one (so progress and a
+//!   crash point are per write). Kept apart from traffic because they never move traffic.
+//! * `traffic_calls` + `set_traffic` — the same split for the traffic write: the exact calls for
+//!   the step list, then the write itself, which also records the rollout state in the same
+//!   write where the backend allows it.
+//! * `write_record` — the record alone (a pause, an abort that moves nothing); not a
+//!   `set_traffic` to the current traffic, which on some backends would be a real write.
+//! * `achieved_split` — the share the backend's integer weights can reach for a requested
+//!   percent (its `weights::Scale`, or whole percent on Kubernetes), printed next to the
+//!   request and used by verification before anything is written.
+//! * `probe_targets` — the addresses health probes go to (none on Kubernetes, where readiness
+//!   comes from `prepare`).
+//! * `lock`, `unlock`, `renew`, `holds` — the lock protocol is written once ([`lock`]); every
+//!   backend's four methods are one call each into it with its store (tags, a Lease, a
+//!   variable, a file). They could become defaults over a `lock_store()` method; they are left
+//!   as they are while the protocol itself (heartbeat, fencing) is being changed, so that work
+//!   does not also have to move every backend.
+//! * `cleanup`, `prepare`, `retire`, `pending_retire` — hooks with defaults, described on each.
 
 pub mod fake;
 pub mod haproxy;
@@ -387,8 +417,11 @@ pub trait Provider {
     /// Fencing: whether `me` still holds a live lock (its own, not expired on the target's
     /// clock). A run checks it before every traffic write ([`lock::holds`]).
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError>;
-    /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
-    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+    /// Removes temporary objects (Kong: a canary's mixed upstream) once traffic no longer uses
+    /// them; returns what was removed. Default: a backend without temporary objects.
+    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
     /// Makes an environment ready to take traffic before any traffic moves (Kubernetes: wait
     /// for its Deployment's rollout, like `kubectl rollout status`). Default: nothing to wait for.
     async fn prepare(

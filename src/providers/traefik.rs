@@ -551,10 +551,6 @@ impl Provider for Traefik {
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         lock::holds(&self.state, me).await
     }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
-    }
 }
 
 #[cfg(test)]

@@ -420,10 +420,6 @@ impl Provider for Kubernetes {
         crate::providers::lock::holds(&self.lease_lock(), me).await
     }
 
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
-    }
-
     async fn prepare(&self, env: &str, deadline: Instant) -> Result<(), ProviderError> {
         self.prepare_env(env, deadline).await
     }
