@@ -8,7 +8,7 @@
 //! keys, and never by re-parsing text, so a variable cannot inject YAML), and the tree is
 //! deserialized with `serde_path_to_error` (the path of a type error) and `serde_ignored`
 //! (every unknown key, not just the first). All problems become [`Problem`]s with a key path; the
-//! index ([`index`]) turns paths into `file:line:column`.
+//! index (`load/index.rs`) turns paths into `file:line:column`.
 
 use std::path::{Path, PathBuf};
 
