@@ -56,6 +56,7 @@
 mod any;
 pub mod fake;
 pub mod haproxy;
+mod hints;
 pub mod kong;
 pub mod kubernetes;
 pub mod lock;
@@ -350,27 +351,6 @@ pub enum ProviderError {
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
-}
-
-impl ProviderError {
-    /// What a person can do about this failure: the backend's own hint (each backend words
-    /// its failures next to its client, in the plan's `provider.*` terms), else to look at the
-    /// live state with `status`, the command that shows it.
-    pub fn hint(&self, status: &str) -> String {
-        let own = match self {
-            ProviderError::Kong(e) => e.hint(),
-            ProviderError::Haproxy(e) => e.hint(),
-            ProviderError::Traefik(e) => e.hint(),
-            ProviderError::Kube(e) => Some(e.hint(status)),
-            ProviderError::NotReady(_) | ProviderError::State(_) => None,
-        };
-        own.unwrap_or_else(|| format!("run `{status}` to see the live state"))
-    }
-}
-
-/// Whether any message in `e`'s source chain (itself included) mentions `word`.
-fn error_chain_mentions(e: &(dyn std::error::Error + 'static), word: &str) -> bool {
-    std::iter::successors(Some(e), |e| e.source()).any(|e| e.to_string().contains(word))
 }
 
 /// The operations the engine needs from a traffic backend.

@@ -119,7 +119,7 @@ impl KongError {
     /// there is something more specific than looking at the live state.
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
-            KongError::Unreachable { .. } if super::super::error_chain_mentions(self, "certificate") => {
+            KongError::Unreachable { .. } if crate::providers::hints::error_chain_mentions(self, "certificate") => {
                 "the Admin API's TLS certificate is not trusted: set `provider.kong.tls.caFile` to the CA that signed it (or `certFile`/`keyFile` if it asks for a client certificate); nothing was changed"
             }
             KongError::Unreachable { .. } | KongError::Timeout { .. } => {
