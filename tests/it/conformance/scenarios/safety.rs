@@ -71,13 +71,13 @@ async fn record<T: Target>(t: &T, plan: &Path) -> Value {
     v["record"].clone()
 }
 
-/// Polls (bounded, 30 s) until the record's `waiting` starts with `prefix`.
-async fn wait_for_waiting<T: Target>(t: &T, plan: &Path, prefix: &str) {
+/// Polls (bounded, 30 s) until the record's `waiting` starts with `prefix`; returns the record.
+async fn wait_for_waiting<T: Target>(t: &T, plan: &Path, prefix: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let r = record(t, plan).await;
         if r["waiting"].as_str().is_some_and(|w| w.starts_with(prefix)) {
-            return;
+            return r;
         }
         assert!(
             Instant::now() < deadline,
@@ -86,6 +86,13 @@ async fn wait_for_waiting<T: Target>(t: &T, plan: &Path, prefix: &str) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Now, as time since the epoch (the record's clock).
+fn unix_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
 }
 
 /// A canary split with `want` % to green, within the system's rounding.
@@ -139,11 +146,25 @@ pub async fn resumed_timed_pause_waits_out_the_rest<T: Target>() {
         ))
         .with_extra("onInterrupt: pause\n"),
     );
+    let spawned = unix_now();
     let first = spawn(&t, &["plan", "apply", "--yes", p(&plan)]);
-    wait_for_waiting(&t, &plan, "timed pause").await;
+    let paused = wait_for_waiting(&t, &plan, "timed pause").await;
     // The pause began at or before this instant; it is interrupted 3 s in (the record
     // dates it to the second, so an earlier interrupt may still leave all of it to wait).
     let seen = Instant::now();
+    let seen_unix = unix_now();
+    // Its start as recorded (whole seconds, written just before the pause began): checked
+    // against the test's own clock, then the lower bound the resumed run must respect.
+    let began = paused["at"]
+        .as_str()
+        .and_then(|at| humantime::parse_rfc3339(at).ok())
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .unwrap_or_else(|| panic!("{}: the paused record has no time: {paused}", t.name()));
+    assert!(
+        began + Duration::from_secs(1) >= spawned && began <= seen_unix,
+        "{}: the pause is dated {began:?}, outside [{spawned:?}, {seen_unix:?}]",
+        t.name()
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     first.signal("INT");
     let (out, _) = first.wait(Duration::from_secs(30)).await;
@@ -158,6 +179,7 @@ pub async fn resumed_timed_pause_waits_out_the_rest<T: Target>() {
     let interrupted = seen.elapsed();
     let out = bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
     let waited = seen.elapsed();
+    let ended = unix_now();
     let left: u64 = regex::Regex::new(r"resumed: (\d+)s left")
         .expect("regex")
         .captures(&stderr(&out))
@@ -169,19 +191,21 @@ pub async fn resumed_timed_pause_waits_out_the_rest<T: Target>() {
         t.name(),
         render(&out)
     );
-    // Lower bound only: up to 2 s between the pause's start and `seen` (polling).
+    // Lower bound only: the pause ends no earlier than its recorded start plus its length.
     assert!(
-        waited >= Duration::from_secs(PAUSE - 2),
-        "{}: the {PAUSE} s pause ended {waited:?} after it was seen: {}",
+        ended >= began + Duration::from_secs(PAUSE),
+        "{}: the {PAUSE} s pause ended {:?} after it began: {}",
         t.name(),
+        ended.saturating_sub(began),
         render(&out)
     );
     assert_split(&t, 10.0, "at the gate after the pause").await;
     assert_status_truthful(&t, &plan, t.name()).await;
     println!(
-        "{}: {PAUSE} s pause interrupted after {:.1} s (exit 130); resumed with {left} s left, it ended {:.1} s after it was seen, then exit 6 at the gate",
+        "{}: {PAUSE} s pause interrupted after {:.1} s (exit 130); resumed with {left} s left, it ended {:.1} s after its recorded start ({:.1} s after the test saw it), then exit 6 at the gate",
         t.name(),
         interrupted.as_secs_f64(),
+        ended.saturating_sub(began).as_secs_f64(),
         waited.as_secs_f64()
     );
 }
