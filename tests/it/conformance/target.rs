@@ -173,6 +173,13 @@ pub trait Target: Sized {
         false
     }
 
+    /// Refuses the next write to the traffic object (403, not carried out, not retried by
+    /// bgctl); false where the target cannot (its writes are retried after any fault the
+    /// suite can inject).
+    fn refuse_next_traffic_write(&self) -> bool {
+        false
+    }
+
     /// Provider-specific checks of `bgctl status -o json` against the system (orphans, lock
     /// holder); the common ones are in [`crate::conformance::run::assert_status_truthful`].
     async fn check_status(&self, _st: &Value, _ctx: &str) {}

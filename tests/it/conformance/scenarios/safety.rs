@@ -6,7 +6,8 @@
 //! Canary-only scenarios assert the refusal where the target cannot split traffic. The failed
 //! verification is made the way each target can express it: where the plan verifies through a
 //! proxy (Kong, HAProxy, Traefik), green's backends answer 500; where bgctl sees no data plane
-//! (Kubernetes), a `postSwitch` hook fails after the switch. Waits are bounded and the
+//! (Kubernetes), a `postSwitch` hook fails after the switch (and the first rollback's write is
+//! refused, so the failure cannot be undone). Waits are bounded and the
 //! assertions are about outcomes; the one timing (the resumed pause) is a lower bound.
 
 use std::path::Path;
@@ -341,18 +342,24 @@ pub async fn promote_and_abort_need_yes_without_a_terminal<T: Target>() {
 /// date" (exit 0), and only once the cause is fixed does it complete.
 ///
 /// Where the system starts empty (Kong, Traefik) there is no earlier side to roll back to: the
-/// run fails (exit 4) and is recorded `failed`. Where blue serves from the start (HAProxy,
-/// Kubernetes), the run rolls back to blue (exit 3).
+/// run fails (exit 4) and is recorded `failed`. Kubernetes starts with blue serving, so the
+/// first run's rollback write is refused ([`Target::refuse_next_traffic_write`]): exit 4,
+/// `failed`, green live; the second run rolls back (exit 3). HAProxy rolls back both times
+/// (exit 3): its writes are retried after any fault the suite can inject.
 pub async fn failed_verification_never_reads_as_success<T: Target>() {
     let t = T::start().await;
     let marker = t.dir().join("post-switch-fails");
+    let ran = t.dir().join("post-switch-ran");
+    let armed = t.dir().join("rollback-refused");
     let data_plane = t.fail_green(true);
     let mut spec = PlanSpec::blue_green("green");
     if !data_plane {
         std::fs::write(&marker, "").expect("marker");
-        let m = p(&marker);
+        let (m, r, a) = (p(&marker), p(&ran), p(&armed));
+        // The hook says it runs, then waits (at most 30 s) until the test has armed the
+        // refusal of the rollback's write, then fails.
         spec = spec.with_extra(&format!(
-            "hooks:\n  postSwitch:\n    - exec: {{command: [\"sh\", \"-c\", \"if [ -e '{m}' ]; then echo 'smoke: green answered 500' >&2; exit 1; fi\"], timeout: 10s}}\n"
+            "hooks:\n  postSwitch:\n    - exec: {{command: [\"sh\", \"-c\", \"touch '{r}'; i=0; while [ ! -e '{a}' ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; if [ -e '{m}' ]; then echo 'smoke: green answered 500' >&2; exit 1; fi\"], timeout: 40s}}\n"
         ));
     }
     let how = if data_plane {
@@ -362,8 +369,29 @@ pub async fn failed_verification_never_reads_as_success<T: Target>() {
     };
     let plan = t.plan(&spec);
     let mut codes = Vec::new();
+    let mut refused_rollback = false;
     for attempt in ["first apply", "second apply"] {
-        let out = bgctl(&t, &["plan", "apply", "--yes", p(&plan)]).await;
+        let out = if data_plane || attempt != "first apply" {
+            std::fs::write(&armed, "").expect("armed");
+            bgctl(&t, &["plan", "apply", "--yes", p(&plan)]).await
+        } else {
+            // Where the target can refuse a write, the first run's rollback is refused: green
+            // stays live with its verification failed, the state the record must not call
+            // `completed` (Kubernetes starts with blue serving, so otherwise it rolls back).
+            let run = spawn(&t, &["plan", "apply", "--yes", p(&plan)]);
+            let deadline = Instant::now() + Duration::from_mins(1);
+            while !ran.exists() {
+                assert!(
+                    Instant::now() < deadline,
+                    "{}: the postSwitch hook never ran",
+                    t.name()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            refused_rollback = t.refuse_next_traffic_write();
+            std::fs::write(&armed, "").expect("armed");
+            run.wait(Duration::from_mins(1)).await.0
+        };
         let ctx = format!("{}: {attempt} ({how})", t.name());
         let code = out.status.code();
         codes.push(code.unwrap_or(-1));
@@ -391,6 +419,9 @@ pub async fn failed_verification_never_reads_as_success<T: Target>() {
         }
         assert_ne!(phase, "completed", "{ctx}: {st}");
         assert!(st["lock"].is_null(), "{ctx}: {st}");
+        if refused_rollback && codes.len() == 1 {
+            assert_eq!(phase, "failed", "{ctx}: the refused rollback left {st}");
+        }
     }
     // Fixed: the next apply switches, verifies and only then reports success.
     t.fail_green(false);
@@ -413,6 +444,11 @@ pub async fn failed_verification_never_reads_as_success<T: Target>() {
     }
     let st = assert_status_truthful(&t, &plan, t.name()).await;
     assert_eq!(st["record"]["phase"], "completed", "{st}");
+    let how = if refused_rollback {
+        format!("{how}, first rollback write refused")
+    } else {
+        how.to_string()
+    };
     println!(
         "{}: failed verification ({how}): exits {codes:?}, never `completed`; fixed, exit 0",
         t.name()
