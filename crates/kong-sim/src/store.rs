@@ -152,8 +152,11 @@ impl Db {
             .collect()
     }
 
-    /// Run the write pipeline and return the row to store (not yet stored).
-    pub(crate) fn prepare(
+    /// The DAO's part of a write (`check_insert`/`check_update`/`check_upsert` in
+    /// `kong/db/dao/init.lua`): shorthands, foreign keys given by name resolved, the stored row
+    /// of an update looked up (404), defaults, schema and entity checks. Returns the row to
+    /// store (not yet stored, constraints not yet checked).
+    pub(crate) fn validate(
         &self,
         kind: Kind,
         input: Map<String, Value>,
@@ -214,12 +217,36 @@ impl Db {
         if let Some(id) = row["id"].as_str() {
             row.insert("id".into(), json!(id.to_ascii_lowercase()));
         }
+        Ok(row)
+    }
+
+    /// The checks a database makes when the row is written (Postgres constraints in Kong):
+    /// primary key, foreign keys, unique fields. DB-less Kong never gets here: its strategy
+    /// refuses the write first (`kong/db/strategies/off/init.lua`).
+    pub(crate) fn constraints(
+        &self,
+        kind: Kind,
+        row: &Map<String, Value>,
+        mode: &Mode,
+    ) -> Result<(), ApiError> {
         let id = row["id"].as_str().unwrap_or_default().to_string();
         if matches!(mode, Mode::Insert) && self.table(kind).contains_key(&id) {
             return Err(ApiError::primary_key(&id));
         }
-        self.check_foreign_exists(kind, &row)?;
-        self.check_unique(kind, &row, &id)?;
+        self.check_foreign_exists(kind, row)?;
+        self.check_unique(kind, row, &id)
+    }
+
+    /// [`Db::validate`] and then [`Db::constraints`]: the whole pipeline of a write.
+    pub(crate) fn prepare(
+        &self,
+        kind: Kind,
+        input: Map<String, Value>,
+        mode: &Mode,
+        ver: &Ver,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let row = self.validate(kind, input, mode, ver)?;
+        self.constraints(kind, &row, mode)?;
         Ok(row)
     }
 

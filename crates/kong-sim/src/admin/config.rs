@@ -17,7 +17,7 @@ impl Admin {
                 "this endpoint is only available when Kong is configured to not use a database",
             ));
         }
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         let mut doc = Map::new();
         doc.insert("_format_version".into(), json!("3.0"));
         for kind in Kind::ALL {
@@ -50,7 +50,7 @@ impl Admin {
         }
         let hash = config_hash(&Value::Object(doc.clone()));
         if q.get("check_hash") == Some("1")
-            && self.config_hash.lock().unwrap().as_deref() == Some(hash.as_str())
+            && self.store.config_hash.lock().unwrap().as_deref() == Some(hash.as_str())
         {
             return Ok(Reply {
                 status: 304,
@@ -68,10 +68,10 @@ impl Admin {
                 .collect();
             out.insert(kind.table().into(), Value::Object(rows));
         }
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         *db = new_db;
-        self.dp.health.lock().unwrap().clear();
-        *self.config_hash.lock().unwrap() = Some(hash);
+        self.store.health.lock().unwrap().clear();
+        *self.store.config_hash.lock().unwrap() = Some(hash);
         self.publish(&db);
         ok(201, Value::Object(out))
     }

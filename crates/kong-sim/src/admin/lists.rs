@@ -135,7 +135,7 @@ impl Admin {
     ) -> Result<Reply, ApiError> {
         Self::check_key(kind, key, &self.ver)?;
         let by_name = !is_uuid(key);
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         let found = db.lookup(kind, key).cloned();
         let belongs = |row: &Value| match &parent {
             Some(sid) => row["service"]["id"].as_str() == Some(sid.as_str()),
@@ -216,14 +216,14 @@ impl Admin {
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
         let service_id = {
-            let db = self.db.lock().unwrap();
+            let db = self.store.db.lock().unwrap();
             let svc = db
                 .lookup(Kind::Services, s)
                 .ok_or_else(ApiError::not_found)?;
             svc["id"].as_str().unwrap_or_default().to_string()
         };
         if method == "GET" {
-            let db = self.db.lock().unwrap();
+            let db = self.store.db.lock().unwrap();
             let rows: Vec<&Value> = db
                 .routes
                 .values()
@@ -233,7 +233,7 @@ impl Admin {
         }
         let mut input = body.parse(&self.fields(Kind::Routes))?;
         input.insert("service".into(), json!({ "id": service_id }));
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         ok(
             201,
             self.write(&mut db, Kind::Routes, input, Mode::Insert, false)?,
@@ -247,7 +247,7 @@ impl Admin {
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
         Self::check_key(Kind::Routes, r, &self.ver)?;
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         let route = db.lookup(Kind::Routes, r).ok_or_else(ApiError::not_found)?;
         let service_id = route["service"]["id"]
             .as_str()

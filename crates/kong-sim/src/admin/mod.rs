@@ -7,6 +7,7 @@
 //! generic entity endpoints; [`targets`] upstream targets and health; [`node`] the node,
 //! status, schema and tag endpoints; [`config`] DB-less `/config`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,17 +35,29 @@ mod targets;
 use crate::store::{Db, Kind, Mode};
 use request::{classify, percent_decode, BodyKind, Query, RawBody};
 
-/// Shared Admin API state.
+/// What a node serves from: with a database every node holds the same `Store` (clones of one
+/// set of `Arc`s); DB-less, every node has its own.
+#[derive(Clone)]
+pub(crate) struct Store {
+    pub(crate) db: Arc<Mutex<Db>>,
+    /// DB-less: the hash of the loaded declarative config (`/status` `configuration_hash`).
+    pub(crate) config_hash: Arc<Mutex<Option<String>>>,
+    /// Manual health marks by target id (`PUT …/healthy|unhealthy`): Kong broadcasts them to
+    /// every node of the cluster, so they are shared with the store.
+    pub(crate) health: Arc<Mutex<HashMap<String, bool>>>,
+    /// The data planes a write is published to.
+    pub(crate) planes: Arc<Mutex<Vec<Arc<DataPlane>>>>,
+}
+
+/// One node's Admin API state.
 pub(crate) struct Admin {
     pub(crate) ver: Ver,
     pub(crate) db_less: bool,
     pub(crate) token: Option<String>,
     pub(crate) node_id: String,
-    pub(crate) db: Mutex<Db>,
+    pub(crate) store: Store,
     pub(crate) log: RequestLog,
     pub(crate) faults: Faults,
-    pub(crate) dp: Arc<DataPlane>,
-    pub(crate) config_hash: Mutex<Option<String>>,
     pub(crate) listeners: Mutex<(String, String)>,
     pub(crate) total_requests: AtomicU64,
 }
@@ -300,11 +313,19 @@ impl Admin {
         self.route(method, &seg_refs, &query, &body)
     }
 
+    /// Hand a new snapshot to every data plane of the store; each starts using it after its
+    /// own propagation delay.
     fn publish(&self, db: &Db) {
-        self.dp.publish(Snapshot::build(db));
+        let snapshot = Arc::new(Snapshot::build(db));
+        for plane in self.store.planes.lock().unwrap().iter() {
+            plane.publish(snapshot.clone());
+        }
     }
 
-    /// Validate, then store (or refuse in DB-less mode), then publish to the data plane.
+    /// Validate, then refuse in DB-less mode (405 code 12 *before* the primary-key, foreign-key
+    /// and uniqueness checks, which belong to the database: Kong's
+    /// `spec/02-integration/04-admin_api/15-off_spec.lua:77-215` creates routes pointing at
+    /// random service ids and expects 405), else check constraints, store and publish.
     fn write(
         &self,
         db: &mut Db,
@@ -313,7 +334,7 @@ impl Admin {
         mode: Mode,
         by_name: bool,
     ) -> Result<Value, ApiError> {
-        let row = db.prepare(kind, input, &mode, &self.ver)?;
+        let row = db.validate(kind, input, &mode, &self.ver)?;
         if self.db_less {
             let op = match mode {
                 Mode::Insert => "create",
@@ -322,6 +343,7 @@ impl Admin {
             };
             return Err(self.unsupported(op, kind, by_name));
         }
+        db.constraints(kind, &row, &mode)?;
         let value = db.put(kind, row);
         self.publish(db);
         Ok(value)
@@ -365,12 +387,12 @@ impl Admin {
             (_, [coll]) => {
                 let kind = Kind::from_table(coll).ok_or_else(ApiError::not_found)?;
                 if method == "GET" {
-                    let db = self.db.lock().unwrap();
+                    let db = self.store.db.lock().unwrap();
                     let rows: Vec<&Value> = db.table(kind).values().collect();
                     self.list(&rows, q, &format!("/{coll}"), true)
                 } else {
                     let input = body.parse(&self.fields(kind))?;
-                    let mut db = self.db.lock().unwrap();
+                    let mut db = self.store.db.lock().unwrap();
                     ok(201, self.write(&mut db, kind, input, Mode::Insert, false)?)
                 }
             }
@@ -381,7 +403,7 @@ impl Admin {
             (_, ["services", s, "routes"]) => self.nested_routes(method, s, q, body),
             (_, ["services", s, "routes", r]) => {
                 let service_id = {
-                    let db = self.db.lock().unwrap();
+                    let db = self.store.db.lock().unwrap();
                     let svc = db
                         .lookup(Kind::Services, s)
                         .ok_or_else(ApiError::not_found)?;
@@ -392,7 +414,7 @@ impl Admin {
             (_, ["routes", r, "service"]) => self.route_service(method, r, body),
             (_, ["upstreams", u, "health"]) => self.health(u, q),
             ("GET", ["upstreams", u, "targets", "all"]) => {
-                let db = self.db.lock().unwrap();
+                let db = self.store.db.lock().unwrap();
                 let up = db
                     .lookup(Kind::Upstreams, u)
                     .ok_or_else(ApiError::not_found)?;

@@ -4,5 +4,6 @@ mod binary;
 mod conformance;
 mod faults;
 mod harness;
+mod nodes;
 mod propagation;
 mod seed;
