@@ -22,6 +22,7 @@
 mod admin;
 mod backend;
 mod control;
+mod declarative;
 mod errors;
 mod faults;
 mod log;

@@ -71,6 +71,10 @@ pub(crate) struct Db {
     pub(crate) routes: BTreeMap<String, Value>,
     pub(crate) upstreams: BTreeMap<String, Value>,
     pub(crate) targets: BTreeMap<String, Value>,
+    /// DB-less only: entities kong-sim keeps without modelling them (consumers, plugins,
+    /// certificates, …), by declarative section name, then id. Never written through the
+    /// Admin API; listed and exported as loaded.
+    pub(crate) other: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 pub(crate) fn now_s() -> f64 {

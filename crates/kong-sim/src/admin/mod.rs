@@ -380,8 +380,33 @@ impl Admin {
             (_, ["schemas", name]) => self.schema(name),
             (_, ["schemas", name, "validate"]) => self.validate_schema(name, body),
             (_, ["plugins", "enabled"]) => ok(200, json!({"enabled_plugins": []})),
-            (_, [c]) if UNMODELLED.contains(c) => self.list(&[], q, &format!("/{c}"), true),
-            (_, [c, _]) if UNMODELLED.contains(c) => Err(ApiError::not_found()),
+            // Loaded from a declarative config (DB-less); always empty with a database.
+            (_, [c]) if UNMODELLED.contains(c) => {
+                let db = self.store.db.lock().unwrap();
+                let rows: Vec<&Value> = db
+                    .other
+                    .get(&crate::declarative::section_of(c))
+                    .map(|t| t.values().collect())
+                    .unwrap_or_default();
+                self.list(&rows, q, &format!("/{c}"), true)
+            }
+            (_, [c, key]) if UNMODELLED.contains(c) => {
+                let db = self.store.db.lock().unwrap();
+                let key = key.to_string();
+                let row = db
+                    .other
+                    .get(&crate::declarative::section_of(c))
+                    .and_then(|t| {
+                        t.get(&key.to_ascii_lowercase()).or_else(|| {
+                            t.values().find(|r| {
+                                r["name"].as_str() == Some(key.as_str())
+                                    || r["username"].as_str() == Some(key.as_str())
+                            })
+                        })
+                    })
+                    .cloned();
+                row.map_or_else(|| Err(ApiError::not_found()), |row| ok(200, row))
+            }
             (_, ["tags"]) => self.tags(None),
             (_, ["tags", tag]) => self.tags(Some(tag)),
             (_, [coll]) => {

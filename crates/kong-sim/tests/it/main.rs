@@ -5,5 +5,6 @@ mod conformance;
 mod faults;
 mod harness;
 mod nodes;
+mod off_spec;
 mod propagation;
 mod seed;
