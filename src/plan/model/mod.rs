@@ -160,12 +160,28 @@ impl Plan {
         self.provider.traefik.as_ref()
     }
 
-    /// The data-plane URL of whichever provider the plan uses (`None` when not set).
+    /// The (first) data-plane URL of whichever provider the plan uses (`None` when not set).
     pub fn proxy_url(&self) -> Option<&str> {
-        self.kong()
-            .and_then(|k| k.proxy_url.as_deref())
-            .or_else(|| self.haproxy().and_then(|h| h.proxy_url.as_deref()))
+        self.proxy_urls().first().copied()
+    }
+
+    /// Every data-plane URL: Kong's `proxyUrl` then its `proxyUrls` (each once), or the other
+    /// providers' `proxyUrl`.
+    pub fn proxy_urls(&self) -> Vec<&str> {
+        if let Some(k) = self.kong() {
+            let mut urls: Vec<&str> = Vec::new();
+            for url in k.proxy_url.iter().chain(&k.proxy_urls) {
+                if !urls.contains(&url.as_str()) {
+                    urls.push(url);
+                }
+            }
+            return urls;
+        }
+        self.haproxy()
+            .and_then(|h| h.proxy_url.as_deref())
             .or_else(|| self.traefik().and_then(|t| t.proxy_url.as_deref()))
+            .into_iter()
+            .collect()
     }
 
     /// The lock lifetime of whichever provider the plan uses (default 15 minutes).
