@@ -176,3 +176,45 @@ async fn probe_checks_go_through_every_node() {
         "the live nodes each got the full round"
     );
 }
+
+/// A 10 → 50 → 100 canary on the three nodes: every step is verified through every node (one
+/// `verified` event per node and step), and at the end every node serves the canary only.
+#[tokio::test(flavor = "multi_thread")]
+async fn canary_steps_are_verified_on_every_node() {
+    let stack = cluster().await;
+    let proxies = stack.sim.proxy_urls();
+    let proxy_line = "    proxyUrl: ${KONG_PROXY_URL}";
+    let more = format!("    proxyUrls: [{}, {}]", proxies[1], proxies[2]);
+    let plan = stack.plan_from(
+        "canary.yaml",
+        &[
+            (proxy_line, &format!("{proxy_line}\n{more}")),
+            // No manual gates: the run goes 10 → 50 → 100 by itself.
+            ("      - pause: {}\n", ""),
+        ],
+    );
+    let mut cmd = stack.bgctl();
+    cmd.args(["-o", "json", "plan", "apply", "--yes"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    for proxy in &proxies {
+        let c = split(proxy, 12).await;
+        assert!(c.keys().all(|k| k.starts_with("green")), "{proxy}: {c:?}");
+    }
+    let events = json_events(&out.stdout);
+    let verified: Vec<&str> = events
+        .iter()
+        .filter(|e| e["event"] == "verified" && e["ok"] == true)
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    for proxy in &proxies {
+        for share in ["10.0", "50.0", "100.0"] {
+            let want = format!("through {proxy} (expected {share}%");
+            assert!(
+                verified.iter().any(|d| d.contains(&want)),
+                "no `{want}` in {verified:#?}"
+            );
+        }
+    }
+}
