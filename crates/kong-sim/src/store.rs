@@ -267,7 +267,9 @@ impl Db {
             return Ok(());
         }
         let key = parent.endpoint_key();
-        if let Some(Value::String(name)) = reference.get(key) {
+        // Only a valid key is looked up; an empty or null name falls through to the schema's
+        // "missing primary key" (`09-routes_routes_spec.lua:418-439`).
+        if let Some(Value::String(name)) = reference.get(key).filter(|n| n.as_str() != Some("")) {
             let name = name.clone();
             let Some(found) = self.lookup(parent, &name) else {
                 return Err(ApiError::foreign_unresolved(
@@ -381,7 +383,13 @@ fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
                     input.insert("port".into(), json!(port));
                     input.insert("path".into(), path.map_or(Value::Null, |p| json!(p)));
                 } else {
-                    input.insert("host".into(), json!(url));
+                    // socket.url reads a string without a scheme as a path: no host
+                    // (`10-services_routes_spec.lua:894-920`: host required, path must start
+                    // with `/`).
+                    input.insert("protocol".into(), json!("http"));
+                    input.insert("host".into(), Value::Null);
+                    input.insert("port".into(), json!(80));
+                    input.insert("path".into(), json!(url));
                 }
             }
         }

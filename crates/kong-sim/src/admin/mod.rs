@@ -237,6 +237,9 @@ impl Admin {
             Some(value) => {
                 builder = builder.header("content-type", "application/json; charset=utf-8");
                 if head {
+                    // HEAD answers GET's headers, `Content-Length` included
+                    // (`02-kong_routes_spec.lua:35-57`); the body is left out.
+                    builder = builder.header("content-length", value.to_string().len());
                     Bytes::new()
                 } else {
                     Bytes::from(value.to_string())
@@ -283,18 +286,27 @@ impl Admin {
             return Err(ApiError::not_found());
         };
         if method == "OPTIONS" {
+            // `kong/api/api_helpers.lua`: the verbs plus HEAD (with GET) and OPTIONS, sorted;
+            // allowed headers echo `Access-Control-Request-Headers`, else `Content-Type`.
             let mut list: Vec<&str> = verbs.to_vec();
             if list.contains(&"GET") {
                 list.push("HEAD");
             }
             list.push("OPTIONS");
+            list.sort_unstable();
             let allow = list.join(", ");
+            let allow_headers = headers
+                .get("access-control-request-headers")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("Content-Type")
+                .to_string();
             return Ok(Reply {
                 status: 204,
                 body: None,
                 headers: vec![
                     ("allow".into(), allow.clone()),
                     ("access-control-allow-methods".into(), allow),
+                    ("access-control-allow-headers".into(), allow_headers),
                 ],
             });
         }

@@ -4,6 +4,7 @@ mod binary;
 mod conformance;
 mod faults;
 mod harness;
+mod kong_specs;
 mod nodes;
 mod off_spec;
 mod propagation;
