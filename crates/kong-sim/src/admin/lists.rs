@@ -249,6 +249,9 @@ impl Admin {
         Self::check_key(Kind::Routes, r, &self.ver)?;
         let mut db = self.store.db.lock().unwrap();
         let route = db.lookup(Kind::Routes, r).ok_or_else(ApiError::not_found)?;
+        if method == "DELETE" {
+            return Err(ApiError::method_not_allowed());
+        }
         let service_id = route["service"]["id"]
             .as_str()
             .map(str::to_string)

@@ -118,7 +118,9 @@ fn allowed(segs: &[&str], ver: &Ver) -> Option<&'static [&'static str]> {
         [c, _] if top(c) => ENTITY,
         ["services", _, "routes"] => LIST,
         ["services", _, "routes", _] => ENTITY,
-        ["routes", _, "service"] => &["GET", "PUT", "PATCH"],
+        // DELETE is routed so a missing route is 404; an existing one is 405
+        // (`09-routes_routes_spec.lua:1504-1522`).
+        ["routes", _, "service"] => &["DELETE", "GET", "PUT", "PATCH"],
         ["upstreams", _, "health"] => GET,
         ["upstreams", _, "targets"] => LIST,
         ["upstreams", _, "targets", "all"] => GET,
@@ -346,6 +348,21 @@ impl Admin {
         mode: Mode,
         by_name: bool,
     ) -> Result<Value, ApiError> {
+        // The targets DAO formats the target before any schema check and answers its own,
+        // shorter message (`kong/db/dao/targets.lua` `format_target`, on insert and upsert;
+        // `08-targets_routes_spec.lua:166-176`).
+        if kind == Kind::Targets && !matches!(mode, Mode::Update(_)) {
+            if let Some(Value::String(target)) = input.get("target") {
+                if schema::normalize_target(target).is_none() {
+                    let mut fields = Map::new();
+                    fields.insert(
+                        "target".into(),
+                        json!("Invalid target; not a valid hostname or ip address"),
+                    );
+                    return Err(ApiError::schema(fields));
+                }
+            }
+        }
         let row = db.validate(kind, input, &mode, &self.ver)?;
         if self.db_less {
             let op = match mode {

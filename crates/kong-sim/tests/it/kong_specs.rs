@@ -142,3 +142,78 @@ async fn service_url_without_scheme() {
         )
     );
 }
+
+/// 09-routes_routes_spec.lua:1504-1522 — `DELETE /routes/{route}/service`: 405 for a route that
+/// exists, 404 (by id or name) for one that does not.
+#[tokio::test]
+async fn delete_of_a_routes_service() {
+    let sim = start(SimConfig::default()).await;
+    let http = client();
+    let admin = sim.admin_url();
+    let body = Body::Json(json!({"name": "r", "paths": ["/my-route"]}));
+    assert_eq!(
+        send(&http, &admin, "POST", "/routes", &body, &[])
+            .await
+            .status,
+        201
+    );
+    let r = send(
+        &http,
+        &admin,
+        "DELETE",
+        "/routes/r/service",
+        &Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body),
+        (405, json!({"message": "Method not allowed"}))
+    );
+    let missing = "/routes/0f5e9d34-6d0c-4d7e-9b51-2d4a8a2c6a10/service";
+    let r = send(&http, &admin, "DELETE", missing, &Body::None, &[]).await;
+    assert_eq!(r.status, 404);
+    let r = send(
+        &http,
+        &admin,
+        "DELETE",
+        "/routes/in-existent-route/service",
+        &Body::None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 404);
+}
+
+/// 08-targets_routes_spec.lua:166-176 — the Admin API's own message for a bad target (the
+/// targets DAO formats it before the schema runs; declarative configs get the schema's longer
+/// one).
+#[tokio::test]
+async fn invalid_target_message() {
+    let sim = start(SimConfig::default()).await;
+    let http = client();
+    let admin = sim.admin_url();
+    let up = Body::Json(json!({"name": "up.test"}));
+    assert_eq!(
+        send(&http, &admin, "POST", "/upstreams", &up, &[])
+            .await
+            .status,
+        201
+    );
+    let bad = Body::Json(json!({"target": "some invalid host name", "weight": 100}));
+    let r = send(
+        &http,
+        &admin,
+        "POST",
+        "/upstreams/up.test/targets/",
+        &bad,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["name"], json!("schema violation"));
+    assert_eq!(
+        r.body["fields"],
+        json!({"target": "Invalid target; not a valid hostname or ip address"})
+    );
+}
