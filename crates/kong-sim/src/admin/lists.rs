@@ -99,9 +99,11 @@ impl Admin {
                 "cannot query more than 5 tags",
             ));
         }
+        // A byte that is not UTF-8 (`?tags=%FF`) reaches us as U+FFFD from the lossy query
+        // decoding: Kong refuses it (`14-tags_spec.lua:149-157`).
         if tags
             .iter()
-            .any(|t| t.is_empty() || t.chars().any(char::is_control))
+            .any(|t| t.is_empty() || t.chars().any(|c| c.is_control() || c == '\u{FFFD}'))
         {
             return Err(ApiError::invalid_option("tags", "invalid filter syntax"));
         }

@@ -217,3 +217,26 @@ async fn invalid_target_message() {
         json!({"target": "Invalid target; not a valid hostname or ip address"})
     );
 }
+
+/// 14-tags_spec.lua:131-157 — tag filters mixing `,` and `/`, or carrying a byte that is not
+/// UTF-8, are "invalid filter syntax".
+#[tokio::test]
+async fn invalid_tag_filters() {
+    let sim = start(SimConfig::default()).await;
+    let http = client();
+    let admin = sim.admin_url();
+    for query in [
+        "/consumers?tags=consumer_%203,consumer_%202/consumer_%201",
+        "/consumers?tags=consumer_%203/consumer_%202,consumer_%201",
+        "/consumers?tags=%FF",
+        "/services?tags=%FF",
+    ] {
+        let r = send(&http, &admin, "GET", query, &Body::None, &[]).await;
+        assert_eq!(r.status, 400, "{query}");
+        assert_eq!(
+            r.body["message"],
+            json!("invalid option (tags: invalid filter syntax)"),
+            "{query}"
+        );
+    }
+}
