@@ -393,6 +393,19 @@ fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
                 }
             }
         }
+        Kind::Routes => {
+            // The gRPC subschema's `strip_path` default is false.
+            let first = input
+                .get("protocols")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+                .and_then(Value::as_str);
+            if matches!(first, Some("grpc" | "grpcs"))
+                && input.get("strip_path").is_none_or(Value::is_null)
+            {
+                input.insert("strip_path".into(), json!(false));
+            }
+        }
         Kind::Upstreams => {
             let algorithm = input
                 .get("algorithm")
@@ -411,7 +424,7 @@ fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
                 }
             }
         }
-        _ => {}
+        Kind::Targets => {}
     }
 }
 
@@ -455,6 +468,15 @@ fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut Map<String, 
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
+            // Kong picks the route subschema by the first protocol
+            // (`routes_subschemas.lua`); gRPC: 09-routes_routes_spec.lua:960-1030.
+            if matches!(protocols.first(), Some(&("grpc" | "grpcs"))) {
+                grpc_checks(&protocols, row, errors, &mut entity);
+                if !entity.is_empty() {
+                    errors.insert("@entity".into(), json!(entity));
+                }
+                return;
+            }
             let http = protocols.iter().any(|p| matches!(*p, "http" | "https"));
             let stream = protocols
                 .iter()
@@ -518,5 +540,40 @@ fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut Map<String, 
     }
     if !entity.is_empty() {
         errors.insert("@entity".into(), json!(entity));
+    }
+}
+
+/// The gRPC route subschema: no `strip_path` (its default is false), `methods`, `sources` or
+/// `destinations`; at least one of hosts/headers/paths (and snis with grpcs).
+fn grpc_checks(
+    protocols: &[&str],
+    row: &Map<String, Value>,
+    errors: &mut Map<String, Value>,
+    entity: &mut Vec<String>,
+) {
+    if row["strip_path"] == json!(true) {
+        errors.entry("strip_path").or_insert(json!(
+            "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
+        ));
+    }
+    for key in ["methods", "sources", "destinations"] {
+        if non_empty(row, key) {
+            errors.entry(key).or_insert(json!(format!(
+                "cannot set '{key}' when 'protocols' is 'grpc' or 'grpcs'"
+            )));
+        }
+    }
+    let grpcs = protocols.contains(&"grpcs");
+    let mut keys = vec!["hosts", "headers", "paths"];
+    if grpcs {
+        keys.push("snis");
+    }
+    if !keys.iter().any(|k| non_empty(row, k)) {
+        let quoted: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+        entity.push(format!(
+            "must set one of {} when 'protocols' is '{}'",
+            quoted.join(", "),
+            if grpcs { "grpcs" } else { "grpc" }
+        ));
     }
 }

@@ -240,3 +240,71 @@ async fn invalid_tag_filters() {
         );
     }
 }
+
+/// 09-routes_routes_spec.lua:99-124, 960-1030 — gRPC routes: `strip_path` defaults to false
+/// and cannot be set, `methods` cannot be set, and hosts/headers/paths (snis with grpcs) are
+/// needed (JSON and form bodies).
+#[tokio::test]
+async fn grpc_route_rules() {
+    let sim = start(SimConfig::default()).await;
+    let http = client();
+    let admin = sim.admin_url();
+    let ok = json!({"protocols": ["grpc", "grpcs"], "hosts": ["my.route.test"]});
+    let r = send(&http, &admin, "POST", "/routes", &Body::Json(ok), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.raw);
+    assert_eq!(r.body["protocols"], json!(["grpc", "grpcs"]));
+    assert_eq!(r.body["strip_path"], json!(false));
+    for form in [false, true] {
+        let post = |body: Value| {
+            let (http, admin) = (http.clone(), admin.clone());
+            let body = if form {
+                Body::Form(json_to_form(&body))
+            } else {
+                Body::Json(body)
+            };
+            async move { send(&http, &admin, "POST", "/routes", &body, &[]).await }
+        };
+        let need =
+            "must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'grpcs'";
+        let r = post(json!({"protocols": ["grpc", "grpcs"]})).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                400,
+                schema_violation(
+                    &format!("schema violation ({need})"),
+                    &json!({"@entity": [need]})
+                )
+            ),
+            "form: {form}"
+        );
+        let strip = "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'";
+        let r =
+            post(json!({"protocols": ["grpc", "grpcs"], "paths": ["/"], "strip_path": true})).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                400,
+                schema_violation(
+                    &format!("schema violation (strip_path: {strip})"),
+                    &json!({"strip_path": strip})
+                )
+            ),
+            "form: {form}"
+        );
+        let methods = "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'";
+        let r =
+            post(json!({"protocols": ["grpc", "grpcs"], "paths": ["/"], "methods": ["GET"]})).await;
+        assert_eq!(
+            (r.status, r.body),
+            (
+                400,
+                schema_violation(
+                    &format!("schema violation (methods: {methods})"),
+                    &json!({"methods": methods})
+                )
+            ),
+            "form: {form}"
+        );
+    }
+}
