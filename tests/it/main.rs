@@ -14,5 +14,4 @@ mod kong_nodes;
 mod kubernetes;
 mod plans;
 mod prometheus;
-mod safety;
 mod upgrade;

@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults};
+            use crate::conformance::scenarios::{basic, canary, faults, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -63,6 +63,13 @@ macro_rules! suite {
                 faults::lost_answer_at_every_write_of_a_switch,
                 faults::lost_answer_at_every_write_of_a_canary,
                 faults::lost_answer_at_every_write_of_a_rollback,
+                safety::closed_output_pipe_keeps_the_run_going,
+                safety::resumed_timed_pause_waits_out_the_rest,
+                safety::rollback_after_abort_keeps_stable,
+                safety::interrupt_at_a_gate_follows_on_interrupt,
+                safety::promote_and_abort_need_yes_without_a_terminal,
+                safety::failed_verification_never_reads_as_success,
+                safety::printed_commands_are_quoted_for_a_shell,
             );
         }
     )*};
