@@ -96,6 +96,9 @@ pub enum Event {
         /// Answers below 500 that named no side (no identity header, or a value no
         /// `identity` matches).
         unidentified: u32,
+        /// The node's proxy URL when the plan lists several (`proxyUrls`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// The sample through the proxy taken before the first traffic change (the health
     /// baseline verification compares with).

@@ -40,6 +40,11 @@
 //! Sampling stops early when waiting cannot help: a health-only sample that passes ends at
 //! once, and in strict mode two samples in a row without evidence end the wait (no 30 s
 //! waits for a header that will not come).
+//!
+//! With several Kong nodes (`proxyUrls`) every node is sampled on its own schedule, at the
+//! same time: a step is verified only when every node serves it within the deadline, and each
+//! node's result is reported (`Verifier::on_node` gives one node's settings). The baseline is
+//! taken through the first node.
 
 mod run;
 #[cfg(test)]
@@ -65,8 +70,10 @@ const INTERVAL: Duration = Duration::from_millis(200);
 /// Resolved verification settings.
 #[derive(Debug, Clone)]
 pub struct Verifier {
-    /// Proxy base URL.
+    /// Proxy base URL (the first node's).
     pub proxy_url: String,
+    /// Every node's proxy base URL, `proxy_url` first (Kong `proxyUrl` + `proxyUrls`).
+    pub nodes: Vec<String>,
     /// Host header to send.
     pub host: Option<String>,
     /// Request path.
@@ -192,6 +199,11 @@ impl Verifier {
         let header = pick(|v| v.header.clone());
         Some(Verifier {
             proxy_url: proxy.trim_end_matches('/').to_string(),
+            nodes: plan
+                .proxy_urls()
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .collect(),
             host: pick(|v| v.host.clone()).or_else(|| {
                 route
                     .and_then(|r| r.hosts.first().cloned())
@@ -232,6 +244,16 @@ impl Verifier {
                 })
                 .collect(),
         })
+    }
+
+    /// The same settings aimed at one node's proxy.
+    #[must_use]
+    pub fn on_node(&self, url: &str) -> Verifier {
+        Verifier {
+            proxy_url: url.to_string(),
+            nodes: vec![url.to_string()],
+            ..self.clone()
+        }
     }
 
     /// Sends one sample of requests, none of them past `stop`.

@@ -184,23 +184,6 @@ impl<P: Provider> Engine<'_, P> {
             return Ok(());
         };
         let baseline = self.baseline.lock().expect("baseline").clone();
-        let on = |s: &Sample, observed: f64| {
-            self.reporter.event(&Event::VerifySample {
-                expected,
-                observed,
-                requests: s.requests,
-                by_side: s
-                    .by_side
-                    .iter()
-                    .map(|(env, responses)| SideCount {
-                        env: env.clone(),
-                        responses: *responses,
-                    })
-                    .collect(),
-                failed: s.failed,
-                unidentified: s.unidentified(),
-            });
-        };
         let expect_evidence = match &baseline {
             Some(b) => b.identified > 0,
             None => self.targets_name_themselves(&v, env).await,
@@ -212,18 +195,50 @@ impl<P: Provider> Engine<'_, P> {
             strict: v.explicit && dir == Direction::Forward,
             expect_evidence,
         };
-        let verdict = v
-            .until(&self.http, &check, self.opts.deadline.get(), &on)
-            .await;
-        self.emit(Event::Verified {
-            ok: verdict.ok,
-            split: verdict.split,
-            detail: verdict.detail.clone(),
-        });
-        if verdict.ok {
+        // Every node (`proxyUrls`) at once; each must pass, each is reported.
+        let several = v.nodes.len() > 1;
+        let nodes: Vec<Verifier> = v.nodes.iter().map(|n| v.on_node(n)).collect();
+        let verdicts = futures::future::join_all(nodes.iter().map(|node| {
+            let label = several.then(|| node.proxy_url.clone());
+            async move {
+                let on = |s: &Sample, observed: f64| {
+                    self.reporter.event(&Event::VerifySample {
+                        expected,
+                        observed,
+                        requests: s.requests,
+                        by_side: s
+                            .by_side
+                            .iter()
+                            .map(|(env, responses)| SideCount {
+                                env: env.clone(),
+                                responses: *responses,
+                            })
+                            .collect(),
+                        failed: s.failed,
+                        unidentified: s.unidentified(),
+                        node: label.clone(),
+                    });
+                };
+                node.until(&self.http, &check, self.opts.deadline.get(), &on)
+                    .await
+            }
+        }))
+        .await;
+        let mut failures = Vec::new();
+        for verdict in verdicts {
+            self.emit(Event::Verified {
+                ok: verdict.ok,
+                split: verdict.split,
+                detail: verdict.detail.clone(),
+            });
+            if !verdict.ok {
+                failures.push(verdict.detail);
+            }
+        }
+        if failures.is_empty() {
             Ok(())
         } else {
-            Err(verdict.detail)
+            Err(failures.join("; "))
         }
     }
 }

@@ -8,6 +8,7 @@ use super::*;
 fn verifier(explicit: bool, identities: &[(&str, &[&str])]) -> Verifier {
     Verifier {
         proxy_url: "http://proxy".into(),
+        nodes: vec!["http://proxy".into()],
         host: None,
         path: "/".into(),
         header: "X-Backend".into(),
