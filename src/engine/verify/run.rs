@@ -219,8 +219,16 @@ impl<P: Provider> Engine<'_, P> {
                         node: label.clone(),
                     });
                 };
-                node.until(&self.http, &check, self.opts.deadline.get(), &on)
-                    .await
+                let mut verdict = node
+                    .until(&self.http, &check, self.opts.deadline.get(), &on)
+                    .await;
+                if several {
+                    // Name the node in a pass, too (a failure already does).
+                    verdict.detail = verdict
+                        .detail
+                        .replace("through the proxy", &format!("through {}", node.proxy_url));
+                }
+                verdict
             }
         }))
         .await;
