@@ -23,7 +23,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use self::events::{Event, Reporter};
-use self::step::Remedy;
+use self::step::{Remedy, Step};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::probe::{self, ProbeSpec};
@@ -230,6 +230,9 @@ pub struct Engine<'a, P: Provider> {
     last_traffic: Mutex<Option<Traffic>>,
     /// The latest verdict per check (`name OUTCOME value`), written into the record.
     verdicts: Mutex<Vec<String>>,
+    /// New targets of a serving side this run probed healthy ([`Step::ProbeNew`]): probed
+    /// before the lock is taken, so a refusal writes nothing at all, and not again under it.
+    probed: Mutex<Vec<String>>,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -274,6 +277,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             moved: AtomicBool::new(false),
             last_traffic: Mutex::new(None),
             verdicts: Mutex::new(Vec::new()),
+            probed: Mutex::new(Vec::new()),
         }
     }
 
@@ -391,40 +395,63 @@ impl<'a, P: Provider> Engine<'a, P> {
         result
     }
 
-    /// Moves traffic and reports it.
+    /// Moves traffic and reports it: the write, then a read-back from the target (trust the
+    /// target, not the 200). The traffic and record read back must be the ones written; where
+    /// they are not (a write answered but not applied, a write a proxy turned into a GET), the
+    /// write failed and traffic counts as possibly moved, so the caller rolls back or exits 4.
+    /// Without a `proxyUrl` this read-back is the run's verification.
     pub async fn move_traffic(
         &self,
         snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), EngineError> {
-        if let Err(e) = self.provider.set_traffic(snap, to, record).await {
-            // A write whose answer was lost (timeout, reset) may still have landed: read back
-            // before deciding what happened. An unreadable state counts as possibly moved.
-            match self.provider.snapshot().await {
-                Ok(now)
-                    if same_traffic(&now.traffic, to)
-                        && now.record.phase == record.phase
-                        && now.record.step == record.step
-                        && self.provider.setup_changes(&now).is_empty() =>
-                {
-                    self.emit(Event::Warning {
-                        message: format!(
-                            "the traffic write reported an error ({e}) but reading the live state back shows it applied"
-                        ),
-                    });
-                }
-                Ok(now) => {
-                    if !same_traffic(&now.traffic, &snap.traffic) {
-                        self.moved.store(true, Ordering::SeqCst);
+        let written = self.provider.set_traffic(snap, to, record).await;
+        let applied = |now: &Snapshot| {
+            same_traffic(&now.traffic, to)
+                && now.record.phase == record.phase
+                && now.record.step == record.step
+        };
+        match (written, self.provider.snapshot().await) {
+            (Ok(()), Ok(now)) if applied(&now) => {}
+            (Ok(()), now) => {
+                // Answered, not applied: it may still land, or be half there.
+                self.moved.store(true, Ordering::SeqCst);
+                let shows = match &now {
+                    Ok(now) => {
+                        self.set_last_traffic(&now.traffic);
+                        format!(
+                            "traffic goes to {} (record `{}`)",
+                            now.traffic,
+                            now.record.phase.as_str()
+                        )
                     }
-                    self.set_last_traffic(&now.traffic);
-                    return Err(e.into());
-                }
-                Err(_) => {
+                    Err(e) => format!("nothing: reading it back failed ({e})"),
+                };
+                return Err(ProviderError::NotApplied(format!(
+                    "the target answered the traffic write to {to}, but reading it back shows {shows}"
+                ))
+                .into());
+            }
+            // A write whose answer was lost (timeout, reset) may still have landed: the read
+            // decides. An unreadable state counts as possibly moved.
+            (Err(e), Ok(now)) if applied(&now) && self.provider.setup_changes(&now).is_empty() => {
+                self.emit(Event::Warning {
+                    message: format!(
+                        "the traffic write reported an error ({e}) but reading the live state back shows it applied"
+                    ),
+                });
+            }
+            (Err(e), Ok(now)) => {
+                if !same_traffic(&now.traffic, &snap.traffic) || e.may_have_applied() {
                     self.moved.store(true, Ordering::SeqCst);
-                    return Err(e.into());
                 }
+                self.set_last_traffic(&now.traffic);
+                return Err(e.into());
+            }
+            (Err(e), Err(_)) => {
+                self.moved.store(true, Ordering::SeqCst);
+                return Err(e.into());
             }
         }
         self.moved.store(true, Ordering::SeqCst);
@@ -434,6 +461,34 @@ impl<'a, P: Provider> Engine<'a, P> {
             to: to.clone(),
         });
         Ok(())
+    }
+
+    /// Records `record` as verified: the `completed` a traffic write recorded as `verifying`
+    /// ([`Engine::unverified`]), written once the write was read back and verified.
+    /// Best effort: a record left `verifying` only makes the next `apply` verify again.
+    pub(crate) async fn mark_verified(&self, record: &Record) {
+        if record.phase != Phase::Verifying {
+            return;
+        }
+        let mut done = record.clone();
+        done.phase = Phase::Completed;
+        if let Err(e) = self.provider.write_record(&done).await {
+            self.emit(Event::Warning {
+                message: format!(
+                    "traffic is verified, but recording it as completed failed ({e}); the next `apply` verifies again"
+                ),
+            });
+        }
+    }
+
+    /// The record a traffic write carries: a `completed` one says `verifying` until the write
+    /// is verified ([`Engine::mark_verified`]), so a run killed in between never reads as done.
+    pub(crate) fn unverified(record: &Record) -> Record {
+        let mut r = record.clone();
+        if r.phase == Phase::Completed {
+            r.phase = Phase::Verifying;
+        }
+        r
     }
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
@@ -448,11 +503,46 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
             Err(e) => return Err(e.into()),
         }
+        self.probe_targets(env, &self.provider.probe_targets(env))
+            .await
+    }
+
+    /// Runs the plan's [`Step::ProbeNew`] steps before the lock: new targets of a serving side
+    /// that are unhealthy stop the run before its first write (the lock's included).
+    pub(crate) async fn probe_new_first(&self, steps: &[Step]) -> Result<(), EngineError> {
+        for step in steps {
+            if let Step::ProbeNew { env, targets } = step {
+                self.probe_new(env, targets).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Probes the new targets of serving `env` that this run has not probed healthy yet.
+    pub(crate) async fn probe_new(&self, env: &str, targets: &[String]) -> Result<(), EngineError> {
+        let left: Vec<String> = {
+            let probed = self.probed.lock().expect("probed lock");
+            targets
+                .iter()
+                .filter(|t| !probed.contains(t))
+                .cloned()
+                .collect()
+        };
+        if left.is_empty() {
+            return Ok(());
+        }
+        self.probe_targets(env, &left).await?;
+        self.probed.lock().expect("probed lock").extend(left);
+        Ok(())
+    }
+
+    /// Probes `targets` of `env` with the plan's health check (nothing without one); an
+    /// unhealthy target stops the run before it gets traffic.
+    pub async fn probe_targets(&self, env: &str, targets: &[String]) -> Result<(), EngineError> {
         let Some(hc) = &self.plan.health_check else {
             return Ok(());
         };
         let spec = ProbeSpec::from_plan(hc);
-        let targets = self.provider.probe_targets(env);
         self.emit(Event::ProbeStarted {
             env: env.to_string(),
             targets: targets.len(),
@@ -464,7 +554,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             });
         };
         let results =
-            probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline.get(), &on).await;
+            probe::wait_healthy(&self.http, &spec, targets, self.opts.deadline.get(), &on).await;
         let failures: Vec<String> = results
             .iter()
             .filter(|r| !r.healthy)

@@ -108,6 +108,11 @@ pub enum Phase {
     /// no earlier side to go back to): traffic may be on an unverified side. The next `apply`
     /// must verify again, never report "up to date".
     Failed,
+    /// Traffic was written and its verification has not passed yet: recorded with the traffic
+    /// write that would otherwise say `completed`, and replaced by `completed` only once the
+    /// write was read back and verified. A run killed in between leaves this phase, so the next
+    /// `apply` verifies (or repairs) instead of reporting "up to date".
+    Verifying,
 }
 
 impl Phase {
@@ -121,6 +126,7 @@ impl Phase {
             Phase::Aborted => "aborted",
             Phase::RolledBack => "rolled-back",
             Phase::Failed => "failed",
+            Phase::Verifying => "verifying",
         }
     }
 
@@ -133,6 +139,7 @@ impl Phase {
             "aborted" => Phase::Aborted,
             "rolled-back" => Phase::RolledBack,
             "failed" => Phase::Failed,
+            "verifying" => Phase::Verifying,
             _ => Phase::Idle,
         }
     }
@@ -315,6 +322,24 @@ pub enum ProviderError {
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
+    /// The target accepted a traffic write (or the engine cannot tell), but reading it back
+    /// does not show it applied: the write may still land later, so the engine treats traffic
+    /// as possibly moved (roll back, or exit 4), never as done.
+    #[error("{0}")]
+    NotApplied(String),
+}
+
+impl ProviderError {
+    /// Whether the target took the write without showing it applied (it may still land):
+    /// the engine's read-back found another state ([`ProviderError::NotApplied`]), or the
+    /// provider's own read-back gave up waiting (Traefik applies a PUT asynchronously).
+    pub fn may_have_applied(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::NotApplied(_)
+                | ProviderError::Traefik(traefik::TraefikError::NotApplied { .. })
+        )
+    }
 }
 
 /// The operations the engine needs from a traffic backend.
@@ -354,6 +379,22 @@ pub trait Provider {
     ) -> Result<f64, ProviderError>;
     /// Addresses (`host:port`) of an environment's targets with weight > 0, for probes.
     fn probe_targets(&self, env: &str) -> Vec<String>;
+    /// The plan's targets of `env` that `snap` does not show live (added, or re-addressed):
+    /// the engine probes them before the write that puts them into a side that serves.
+    /// Default: [`Provider::probe_targets`] minus the addresses in `snap.envs` (right where the
+    /// snapshot lists live addresses; a provider whose snapshot lists the plan's overrides it).
+    fn new_targets(&self, snap: &Snapshot, env: &str) -> Vec<String> {
+        let live: Vec<&str> = snap
+            .envs
+            .iter()
+            .filter(|(e, _)| e == env)
+            .flat_map(|(_, s)| s.targets.iter().map(|t| t.0.as_str()))
+            .collect();
+        self.probe_targets(env)
+            .into_iter()
+            .filter(|t| !live.contains(&t.as_str()))
+            .collect()
+    }
     /// Takes the lock; `force` breaks a lock someone else holds.
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError>;
     /// Releases the lock if `me` holds it.
@@ -475,6 +516,9 @@ impl Provider for AnyProvider {
     }
     fn probe_targets(&self, env: &str) -> Vec<String> {
         delegate!(self, p => p.probe_targets(env))
+    }
+    fn new_targets(&self, snap: &Snapshot, env: &str) -> Vec<String> {
+        delegate!(self, p => p.new_targets(snap, env))
     }
     fn achieved_split(
         &self,

@@ -23,6 +23,11 @@ pub enum FaultAction {
     /// instead of answering: the client never learns the outcome. Logged with the status it
     /// would have had and `aborted`.
     LoseAnswer,
+    /// Serve the request as a GET of the same path, its body dropped: nothing is written and
+    /// the answer (200) shows the object as it was. Models a write answered but not applied,
+    /// and a write a proxy in between turned into a GET (logged with the method it came with
+    /// and the status of the GET).
+    AsGet,
 }
 
 /// One rule: `times` requests whose method and path match get `action`.
@@ -100,6 +105,16 @@ impl Faults {
             path_glob: path_glob.to_string(),
             times,
             action: FaultAction::LoseAnswer,
+        });
+    }
+
+    /// The next `times` matching requests are served as a GET of their path ([`FaultAction::AsGet`]).
+    pub fn as_get_next(&self, method: &str, path_glob: &str, times: usize) {
+        self.add(FaultRule {
+            method: method.to_string(),
+            path_glob: path_glob.to_string(),
+            times,
+            action: FaultAction::AsGet,
         });
     }
 
