@@ -473,6 +473,7 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic == to
             && snap.record.phase != Phase::Paused
             && snap.record.phase != Phase::Progressing
+            && snap.record.phase != Phase::Verifying
             && snap.extra.is_empty()
         {
             self.emit(Event::UpToDate {
