@@ -52,6 +52,9 @@ pub struct PlanSpec {
     /// One more target of blue at this address (`host:port`), where the target has
     /// [`Cap::Targets`].
     pub extra_blue_target: Option<String>,
+    /// No `proxyUrl`: no data-plane verification, so reading the target back is the only
+    /// check a write gets (Kubernetes plans have none anyway).
+    pub no_proxy: bool,
 }
 
 impl PlanSpec {
@@ -61,6 +64,7 @@ impl PlanSpec {
             provider: Vec::new(),
             extra: String::new(),
             extra_blue_target: None,
+            no_proxy: false,
         }
     }
 
@@ -70,6 +74,7 @@ impl PlanSpec {
             provider: Vec::new(),
             extra: String::new(),
             extra_blue_target: None,
+            no_proxy: false,
         }
     }
 

@@ -5,7 +5,9 @@
 //!   system shows green; otherwise it exits by the contract — 3 with blue serving again (a
 //!   verified rollback), 4 (a person must act), or 1 only when the system shows nothing moved
 //!   (the target refused the write with an error, which is not a 200). Traffic is read from
-//!   the system. Then a plain `plan apply` converges (green, `completed`, idempotent).
+//!   the system. Then a plain `plan apply` converges (green, `completed`, idempotent). The
+//!   plans have no `proxyUrl`, so the read-back is the only check (with one, Kong's
+//!   data-plane verification would also catch it, after its timeout).
 //! * **A new target of the serving side is probed first**: blue serves, the plan adds an
 //!   unreachable target to blue; `plan apply` refuses with exit 3 and makes no write at all.
 //!   Kubernetes cannot express it (an environment names a Deployment, and bgctl never writes
@@ -26,17 +28,21 @@ use crate::conformance::run::{
 use crate::conformance::target::{stderr, Cap, Fault, PlanSpec, Target, Traffic, Write};
 use crate::harness::render;
 
-/// Blue live and the green plan written; the log cleared.
-async fn blue_serving<T: Target>() -> (T, std::path::PathBuf) {
+/// Blue live and the green plan written (without a `proxyUrl` when `no_proxy`); the log
+/// cleared.
+async fn blue_serving<T: Target>(no_proxy: bool) -> (T, std::path::PathBuf) {
     let t = T::start().await;
     blue_live(&t).await;
-    let green = t.plan(&PlanSpec::blue_green("green"));
+    let green = t.plan(&PlanSpec {
+        no_proxy,
+        ..PlanSpec::blue_green("green")
+    });
     (t, green)
 }
 
 /// The writes of a clean switch, and the indexes of its traffic writes.
-async fn switch_reference<T: Target>() -> (Vec<Write>, Vec<usize>) {
-    let (t, green) = blue_serving::<T>().await;
+async fn switch_reference<T: Target>(no_proxy: bool) -> (Vec<Write>, Vec<usize>) {
+    let (t, green) = blue_serving::<T>(no_proxy).await;
     bgctl_exit(&t, &["plan", "apply", "--yes", p(&green)], 0).await;
     assert_eq!(t.traffic().await, Traffic::Green, "{} reference", T::NAME);
     let writes = t.writes();
@@ -76,7 +82,7 @@ async fn converge_to_green<T: Target>(t: &T, plan: &Path, ctx: &str) -> std::pro
 
 /// One switch with `fault` on write `k`; returns the exit code.
 async fn switch_with_fault<T: Target>(reference: &[Write], k: usize, fault: Fault) -> i32 {
-    let (t, green) = blue_serving::<T>().await;
+    let (t, green) = blue_serving::<T>(true).await;
     let ctx = format!(
         "{} {fault:?} at write {k} ({})",
         T::NAME,
@@ -138,7 +144,7 @@ async fn switch_with_fault<T: Target>(reference: &[Write], k: usize, fault: Faul
 
 async fn fault_at_traffic_writes<T: Target>(fault: Fault) {
     let started = Instant::now();
-    let (reference, traffic) = switch_reference::<T>().await;
+    let (reference, traffic) = switch_reference::<T>(true).await;
     let mut codes = Vec::new();
     for &k in &traffic {
         let code = switch_with_fault::<T>(&reference, k, fault).await;
@@ -166,7 +172,7 @@ async fn fault_at_traffic_writes<T: Target>(fault: Fault) {
 
 /// A switch whose traffic write is answered but not applied (the answer shows the old state)
 /// is a failed write: never `done`, exit 3 after a verified rollback (or 4); read back from
-/// the system. At every traffic write of the switch (a record write answered but not applied
+/// the system. The plan has no `proxyUrl`: the read-back is the only check. At every traffic write of the switch (a record write answered but not applied
 /// may end in exit 0 when the system shows green; the next apply then verifies again).
 pub async fn switch_write_answered_but_not_applied<T: Target>() {
     fault_at_traffic_writes::<T>(Fault::AnswerWithoutApplying).await;
@@ -232,11 +238,11 @@ pub async fn new_target_of_the_live_side_is_probed_first<T: Target>() {
 /// `plan apply` verifies (or repairs), never "up to date".
 pub async fn killed_between_traffic_write_and_verification<T: Target>() {
     let started = Instant::now();
-    let (t, green) = blue_serving::<T>().await;
+    let (t, green) = blue_serving::<T>(false).await;
     let (reference, traffic) = if t.fail_green_requests(false) {
         (Vec::new(), Vec::new())
     } else {
-        switch_reference::<T>().await
+        switch_reference::<T>(false).await
     };
     let ctx = format!("{} killed between traffic write and verification", T::NAME);
     let child = if t.fail_green_requests(true) {

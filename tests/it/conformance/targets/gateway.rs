@@ -47,6 +47,13 @@ verify:
 const CANARY_EXTRA: &str =
     "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n    cleanupDelay: 0s\n";
 
+/// The plan without its `proxyUrl` line (no data-plane verification).
+fn no_proxy(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("proxyUrl:"))
+        .fold(String::new(), |s, l| s + l + "\n")
+}
+
 fn write_plan(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join(format!("plan-{}.yaml", unique()));
     std::fs::write(&path, text).expect("write plan");
@@ -140,6 +147,7 @@ impl Target for Haproxy {
             )),
             spec.tail(CANARY_EXTRA)
         );
+        let text = if spec.no_proxy { no_proxy(&text) } else { text };
         write_plan(self.dir(), &text)
     }
 
@@ -259,6 +267,7 @@ impl Target for Traefik {
             )),
             spec.tail(CANARY_EXTRA)
         );
+        let text = if spec.no_proxy { no_proxy(&text) } else { text };
         write_plan(self.dir(), &text)
     }
 

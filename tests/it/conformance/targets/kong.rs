@@ -198,6 +198,9 @@ impl Target for Kong {
 
     fn plan(&self, spec: &PlanSpec) -> PathBuf {
         let mut head = HEAD.replace("PROVIDER_EXTRA\n", &provider_lines(&spec.provider));
+        if spec.no_proxy {
+            head = head.replace("    proxyUrl: ${KONG_PROXY_URL}\n", "");
+        }
         if let Some(addr) = &spec.extra_blue_target {
             head = head.replace(
                 "      - {target: \"${BLUE_2}\", weight: 50}\n",
