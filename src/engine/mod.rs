@@ -4,7 +4,8 @@
 //! Order keeps traffic flowing: the new side is ensured and healthy before traffic moves, the old
 //! side is left intact so rollback is one write ([`rollback`]), and a failed verification moves
 //! traffic back at once. The engine emits [`events::Event`]s and never prints; what a person
-//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. It takes the lock only
+//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. Every traffic write is
+//! read back from the target before the run believes it (`readback.rs`). It takes the lock only
 //! when it will write: an `apply` that finds nothing to change makes no write at all.
 
 pub mod analysis;
@@ -13,6 +14,7 @@ pub mod events;
 pub mod execute;
 pub mod expand;
 pub mod interrupt;
+mod readback;
 pub mod rollback;
 pub mod step;
 pub mod verify;
@@ -393,102 +395,6 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
         }
         result
-    }
-
-    /// Moves traffic and reports it: the write, then a read-back from the target (trust the
-    /// target, not the 200). The traffic and record read back must be the ones written; where
-    /// they are not (a write answered but not applied, a write a proxy turned into a GET), the
-    /// write failed and traffic counts as possibly moved, so the caller rolls back or exits 4.
-    /// Without a `proxyUrl` this read-back is the run's verification.
-    pub async fn move_traffic(
-        &self,
-        snap: &Snapshot,
-        to: &Traffic,
-        record: &Record,
-    ) -> Result<(), EngineError> {
-        let written = self.provider.set_traffic(snap, to, record).await;
-        let applied = |now: &Snapshot| {
-            same_traffic(&now.traffic, to)
-                && now.record.phase == record.phase
-                && now.record.step == record.step
-        };
-        match (written, self.provider.snapshot().await) {
-            (Ok(()), Ok(now)) if applied(&now) => {}
-            (Ok(()), now) => {
-                // Answered, not applied: it may still land, or be half there.
-                self.moved.store(true, Ordering::SeqCst);
-                let shows = match &now {
-                    Ok(now) => {
-                        self.set_last_traffic(&now.traffic);
-                        format!(
-                            "traffic goes to {} (record `{}`)",
-                            now.traffic,
-                            now.record.phase.as_str()
-                        )
-                    }
-                    Err(e) => format!("nothing: reading it back failed ({e})"),
-                };
-                return Err(ProviderError::NotApplied(format!(
-                    "the target answered the traffic write to {to}, but reading it back shows {shows}"
-                ))
-                .into());
-            }
-            // A write whose answer was lost (timeout, reset) may still have landed: the read
-            // decides. An unreadable state counts as possibly moved.
-            (Err(e), Ok(now)) if applied(&now) && self.provider.setup_changes(&now).is_empty() => {
-                self.emit(Event::Warning {
-                    message: format!(
-                        "the traffic write reported an error ({e}) but reading the live state back shows it applied"
-                    ),
-                });
-            }
-            (Err(e), Ok(now)) => {
-                if !same_traffic(&now.traffic, &snap.traffic) || e.may_have_applied() {
-                    self.moved.store(true, Ordering::SeqCst);
-                }
-                self.set_last_traffic(&now.traffic);
-                return Err(e.into());
-            }
-            (Err(e), Err(_)) => {
-                self.moved.store(true, Ordering::SeqCst);
-                return Err(e.into());
-            }
-        }
-        self.moved.store(true, Ordering::SeqCst);
-        self.set_last_traffic(to);
-        self.emit(Event::TrafficSet {
-            from: snap.traffic.clone(),
-            to: to.clone(),
-        });
-        Ok(())
-    }
-
-    /// Records `record` as verified: the `completed` a traffic write recorded as `verifying`
-    /// ([`Engine::unverified`]), written once the write was read back and verified.
-    /// Best effort: a record left `verifying` only makes the next `apply` verify again.
-    pub(crate) async fn mark_verified(&self, record: &Record) {
-        if record.phase != Phase::Verifying {
-            return;
-        }
-        let mut done = record.clone();
-        done.phase = Phase::Completed;
-        if let Err(e) = self.provider.write_record(&done).await {
-            self.emit(Event::Warning {
-                message: format!(
-                    "traffic is verified, but recording it as completed failed ({e}); the next `apply` verifies again"
-                ),
-            });
-        }
-    }
-
-    /// The record a traffic write carries: a `completed` one says `verifying` until the write
-    /// is verified ([`Engine::mark_verified`]), so a run killed in between never reads as done.
-    pub(crate) fn unverified(record: &Record) -> Record {
-        let mut r = record.clone();
-        if r.phase == Phase::Completed {
-            r.phase = Phase::Verifying;
-        }
-        r
     }
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.

@@ -329,19 +329,6 @@ pub enum ProviderError {
     NotApplied(String),
 }
 
-impl ProviderError {
-    /// Whether the target took the write without showing it applied (it may still land):
-    /// the engine's read-back found another state ([`ProviderError::NotApplied`]), or the
-    /// provider's own read-back gave up waiting (Traefik applies a PUT asynchronously).
-    pub fn may_have_applied(&self) -> bool {
-        matches!(
-            self,
-            ProviderError::NotApplied(_)
-                | ProviderError::Traefik(traefik::TraefikError::NotApplied { .. })
-        )
-    }
-}
-
 /// The operations the engine needs from a traffic backend.
 #[allow(async_fn_in_trait)]
 pub trait Provider {
