@@ -194,6 +194,9 @@ mod tests {
         assert_eq!(f.take("patch", "/api/v1"), Some(FaultAction::Status(500)));
         assert_eq!(f.take("PATCH", "/api/v1"), Some(FaultAction::Status(500)));
         assert_eq!(f.take("PATCH", "/api/v1"), None);
+        f.as_get_next("PATCH", "/api/*", 1);
+        assert_eq!(f.take("PATCH", "/api/v1"), Some(FaultAction::AsGet));
+        assert_eq!(f.take("PATCH", "/api/v1"), None);
     }
 
     #[test]
