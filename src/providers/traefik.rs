@@ -101,6 +101,18 @@ pub enum TraefikError {
     },
 }
 
+impl TraefikError {
+    /// What a person can do about this failure, in the plan's terms, when there is something
+    /// more specific than looking at the live state.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            TraefikError::Status { status: 404, .. } => Some("Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into()),
+            TraefikError::Unreachable { .. } => Some("check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Env {
     name: String,
@@ -392,7 +404,16 @@ impl Provider for Traefik {
     }
 
     fn describe(&self) -> String {
-        format!("traefik {} service {}", self.api, self.service)
+        // The state file is named here, not in `Snapshot::extra`: `extra` lists temporary
+        // objects a rollout leaves behind (cleaned up, and "nothing to do" only when empty);
+        // the state file is permanent, so listing it there made every `rollback` after an
+        // `abort` write again and every cleanup wait its delay for nothing.
+        format!(
+            "traefik {} service {} (state file {})",
+            self.api,
+            self.service,
+            self.state.path().display()
+        )
     }
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
@@ -432,7 +453,7 @@ impl Provider for Traefik {
             record,
             lock,
             envs,
-            extra: vec![format!("state file {}", self.state.path().display())],
+            extra: Vec::new(),
             routing: None,
             live: super::Live::new(live),
         })
@@ -560,10 +581,6 @@ impl Provider for Traefik {
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         lock::holds(&self.state, me).await
-    }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
     }
 }
 

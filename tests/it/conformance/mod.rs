@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults, readback};
+            use crate::conformance::scenarios::{basic, canary, faults, readback, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -67,6 +67,13 @@ macro_rules! suite {
                 readback::switch_write_turned_into_a_get,
                 readback::new_target_of_the_live_side_is_probed_first,
                 readback::killed_between_traffic_write_and_verification,
+                safety::closed_output_pipe_keeps_the_run_going,
+                safety::resumed_timed_pause_waits_out_the_rest,
+                safety::rollback_after_abort_keeps_stable,
+                safety::interrupt_at_a_gate_follows_on_interrupt,
+                safety::promote_and_abort_need_yes_without_a_terminal,
+                safety::failed_verification_never_reads_as_success,
+                safety::printed_commands_are_quoted_for_a_shell,
             );
         }
     )*};
