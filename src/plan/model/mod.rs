@@ -162,9 +162,29 @@ impl Plan {
         self.provider.traefik.as_ref()
     }
 
-    /// The data-plane URL of the plan's backend ([`Backend::proxy_url`]; `None` when not set).
+    /// The (first) data-plane URL of the plan's backend (`None` when not set).
     pub fn proxy_url(&self) -> Option<&str> {
-        self.provider.backend().ok().and_then(Backend::proxy_url)
+        self.proxy_urls().first().copied()
+    }
+
+    /// Every data-plane URL: Kong's `proxyUrl` then its `proxyUrls` (each once), or the other
+    /// backends' `proxyUrl` ([`Backend::proxy_url`]).
+    pub fn proxy_urls(&self) -> Vec<&str> {
+        if let Some(k) = self.kong() {
+            let mut urls: Vec<&str> = Vec::new();
+            for url in k.proxy_url.iter().chain(&k.proxy_urls) {
+                if !urls.contains(&url.as_str()) {
+                    urls.push(url);
+                }
+            }
+            return urls;
+        }
+        self.provider
+            .backend()
+            .ok()
+            .and_then(Backend::proxy_url)
+            .into_iter()
+            .collect()
     }
 
     /// The lock lifetime of the plan's backend (default 15 minutes).

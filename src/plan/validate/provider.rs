@@ -33,6 +33,17 @@ pub(super) fn provider(plan: &Plan, v: &mut Vec<Problem>) {
     if let Some(proxy) = &kong.proxy_url {
         url("provider.kong.proxyUrl", proxy, v);
     }
+    for (i, proxy) in kong.proxy_urls.iter().enumerate() {
+        let at = format!("provider.kong.proxyUrls[{i}]");
+        url(&at, proxy, v);
+        let same = |other: &String| other.trim_end_matches('/') == proxy.trim_end_matches('/');
+        if kong.proxy_url.iter().chain(&kong.proxy_urls[..i]).any(same) {
+            v.push(
+                Problem::new(&at, format!("`{proxy}` is listed twice"))
+                    .hint("list each Kong node's proxy once (`proxyUrl` counts as one of them)"),
+            );
+        }
+    }
     for name in kong.headers.keys() {
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
             v.push(Problem::new(
