@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults, safety};
+            use crate::conformance::scenarios::{basic, canary, faults, readback, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -63,6 +63,10 @@ macro_rules! suite {
                 faults::lost_answer_at_every_write_of_a_switch,
                 faults::lost_answer_at_every_write_of_a_canary,
                 faults::lost_answer_at_every_write_of_a_rollback,
+                readback::switch_write_answered_but_not_applied,
+                readback::switch_write_turned_into_a_get,
+                readback::new_target_of_the_live_side_is_probed_first,
+                readback::killed_between_traffic_write_and_verification,
                 safety::closed_output_pipe_keeps_the_run_going,
                 safety::resumed_timed_pause_waits_out_the_rest,
                 safety::rollback_after_abort_keeps_stable,
