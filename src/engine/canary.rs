@@ -112,6 +112,7 @@ impl<P: Provider> Engine<'_, P> {
         // live side carries the identity the plan verifies by.
         self.baseline(&snap, start == Start::Apply && planned.resume.is_none())
             .await?;
+        self.probe_new_first(&planned.steps).await?;
         let result = Box::pin(self.with_lock(async {
             let snap = self.provider.snapshot().await?;
             let Some(planned) = self.canary_start(c, start, &snap)? else {
@@ -130,7 +131,12 @@ impl<P: Provider> Engine<'_, P> {
             let split = planned
                 .steps
                 .iter()
-                .position(|s| !matches!(s, Step::Ensure { .. } | Step::Probe { .. }))
+                .position(|s| {
+                    !matches!(
+                        s,
+                        Step::Ensure { .. } | Step::Probe { .. } | Step::ProbeNew { .. }
+                    )
+                })
                 .unwrap_or(planned.steps.len());
             let (prepare, rollout) = planned.steps.split_at(split);
             let mut run = Run {
@@ -358,13 +364,15 @@ impl<P: Provider> Engine<'_, P> {
         } else {
             Phase::Progressing
         };
-        let record = self.canary_record(c, action, phase, next_step, Some(percent), None);
+        let record =
+            Self::unverified(&self.canary_record(c, action, phase, next_step, Some(percent), None));
         self.move_traffic(&snap, &to, &record).await?;
         if let Err(reason) = self.verify_step(c, expected).await {
             return Err(self
                 .roll_back_after_failure(&to, Some(&c.stable), &reason)
                 .await);
         }
+        self.mark_verified(&record).await;
         Ok(())
     }
 
@@ -470,6 +478,7 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic == to
             && snap.record.phase != Phase::Paused
             && snap.record.phase != Phase::Progressing
+            && snap.record.phase != Phase::Verifying
             && snap.extra.is_empty()
         {
             self.emit(Event::UpToDate {

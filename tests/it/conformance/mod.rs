@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{anonymous, basic, canary, faults, safety};
+            use crate::conformance::scenarios::{anonymous, basic, canary, faults, readback, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -69,6 +69,10 @@ macro_rules! suite {
                 anonymous::identity_list_reports_what_was_seen,
                 anonymous::top_level_verify_checks_canary_steps,
                 anonymous::anonymous_canary_abort,
+                readback::switch_write_answered_but_not_applied,
+                readback::switch_write_turned_into_a_get,
+                readback::new_target_of_the_live_side_is_probed_first,
+                readback::killed_between_traffic_write_and_verification,
                 safety::closed_output_pipe_keeps_the_run_going,
                 safety::resumed_timed_pause_waits_out_the_rest,
                 safety::rollback_after_abort_keeps_stable,
