@@ -47,11 +47,19 @@ verify:
 const CANARY_EXTRA: &str =
     "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n    cleanupDelay: 0s\n";
 
-/// The plan without its `proxyUrl` line (no data-plane verification).
+/// The plan without its `proxyUrl` line (no data-plane verification) and without `verify`
+/// (a `verify` block without a proxy is refused by validation).
 fn no_proxy(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.trim_start().starts_with("proxyUrl:"))
-        .fold(String::new(), |s, l| s + l + "\n")
+    text.replace(
+        "verify:\n  samples: 60\n  tolerance: 5\n  timeout: 5s\n",
+        "",
+    )
+    .lines()
+    .filter(|l| {
+        let l = l.trim_start();
+        !l.starts_with("proxyUrl:") && !l.starts_with("verify:")
+    })
+    .fold(String::new(), |s, l| s + l + "\n")
 }
 
 fn write_plan(dir: &Path, text: &str) -> PathBuf {

@@ -207,7 +207,13 @@ impl Target for Kong {
     fn plan(&self, spec: &PlanSpec) -> PathBuf {
         let mut head = HEAD.replace("PROVIDER_EXTRA\n", &provider_lines(&spec.provider));
         if spec.no_proxy {
-            head = head.replace("    proxyUrl: ${KONG_PROXY_URL}\n", "");
+            // A `verify` block without a proxy is refused by validation: it goes too.
+            head = head
+                .replace("    proxyUrl: ${KONG_PROXY_URL}\n", "")
+                .replace(
+                    "verify:\n  samples: 60\n  tolerance: 5\n  timeout: 5s\n",
+                    "",
+                );
         }
         if let Some(addr) = &spec.extra_blue_target {
             head = head.replace(
@@ -215,10 +221,12 @@ impl Target for Kong {
                 &format!("      - {{target: \"${{BLUE_2}}\", weight: 50}}\n      - {{target: \"{addr}\", weight: 50}}\n"),
             );
         }
-        let text = head
-            + &spec.tail(
-                "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n    cleanupDelay: 0s\n",
-            );
+        let canary_verify = if spec.no_proxy {
+            ""
+        } else {
+            "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n"
+        };
+        let text = head + &spec.tail(&format!("{canary_verify}    cleanupDelay: 0s\n"));
         let path = self.dir().join(format!("plan-{}.yaml", unique()));
         std::fs::write(&path, text).expect("write plan");
         path
