@@ -244,7 +244,9 @@ impl<'a, P: Provider> Engine<'a, P> {
                 Ok(())
             }
             Step::Retire { old, live, .. } => {
-                // The provider re-checks that traffic is still all on `live`.
+                // The provider re-checks that traffic is still all on `live`; this run first
+                // checks it still holds the rollout.
+                self.fence().await?;
                 match self
                     .provider
                     .retire(old, live, self.opts.deadline.get())
@@ -379,6 +381,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 });
                 return Ok(Outcome::UpToDate);
             };
+            self.fence().await?;
             for object in self
                 .provider
                 .retire(&p.old, &p.live, self.opts.deadline.get())

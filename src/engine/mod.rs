@@ -12,6 +12,7 @@ pub mod canary;
 pub mod events;
 pub mod execute;
 pub mod expand;
+pub mod heartbeat;
 pub mod interrupt;
 pub mod rollback;
 pub mod step;
@@ -27,9 +28,7 @@ use self::step::Remedy;
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::probe::{self, ProbeSpec};
-use crate::providers::{
-    LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot, Traffic,
-};
+use crate::providers::{LockInfo, Phase, Provider, ProviderError, Record, Snapshot, Traffic};
 
 /// Plain options for a run (resolved from flags, environment and plan; never clap types).
 #[derive(Debug, Clone)]
@@ -151,6 +150,17 @@ pub enum EngineError {
         /// The verdict summaries.
         why: String,
     },
+    /// This run lost its lock while it ran (taken over, broken, or not renewed in time): it
+    /// stopped without writing more.
+    #[error("rollout `{rollout}` was taken over{}: this run stopped without writing more", .holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default())]
+    LockLost {
+        /// Rollout.
+        rollout: String,
+        /// Who holds the lock now, if anyone.
+        holder: Option<String>,
+        /// How the run found out.
+        why: String,
+    },
     /// Rollback has nowhere to go.
     #[error("there is nothing to roll back to")]
     NoPrevious,
@@ -166,7 +176,7 @@ impl EngineError {
             EngineError::Provider(_) | EngineError::Declined | EngineError::NoPrevious => {
                 Exit::Error
             }
-            EngineError::Locked { .. } => Exit::Locked,
+            EngineError::Locked { .. } | EngineError::LockLost { .. } => Exit::Locked,
             EngineError::NeedsConfirmation
             | EngineError::PausedAtGate { .. }
             | EngineError::Inconclusive { .. } => Exit::Paused,
@@ -230,6 +240,8 @@ pub struct Engine<'a, P: Provider> {
     last_traffic: Mutex<Option<Traffic>>,
     /// The latest verdict per check (`name OUTCOME value`), written into the record.
     verdicts: Mutex<Vec<String>>,
+    /// The lock this run holds and the record it expects ([`heartbeat`]).
+    held: heartbeat::Held,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -274,6 +286,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             moved: AtomicBool::new(false),
             last_traffic: Mutex::new(None),
             verdicts: Mutex::new(Vec::new()),
+            held: heartbeat::Held::default(),
         }
     }
 
@@ -348,56 +361,17 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
     }
 
-    pub(crate) async fn with_lock<T>(
-        &self,
-        f: impl std::future::Future<Output = Result<T, EngineError>>,
-    ) -> Result<T, EngineError> {
-        let me = self.lock_info();
-        match self.provider.lock(&me, self.opts.force_unlock).await {
-            Ok(()) => self.emit(Event::LockAcquired {
-                holder: me.holder.clone(),
-            }),
-            Err(LockError::Held(lock)) => {
-                return Err(EngineError::Locked {
-                    rollout: self.plan.metadata.name.clone(),
-                    lock,
-                })
-            }
-            Err(LockError::Provider(e)) => return Err(e.into()),
-        }
-        let mut result = f.await;
-        // Releasing the lock closes the run: it may use the reserve `--timeout` keeps for that.
-        self.opts.deadline.grant_closing();
-        match self.provider.unlock(&me).await {
-            Ok(()) => self.emit(Event::LockReleased),
-            Err(e) => {
-                self.emit(Event::Warning {
-                    message: format!(
-                        "could not release the lock ({e}); it expires at {}",
-                        rfc3339(me.expires)
-                    ),
-                });
-                // The commands that finish the job must break this run's own lock.
-                if let Err(EngineError::Uncertain { state, remedy, .. }) = &mut result {
-                    remedy.force_unlock = true;
-                    state.push_str(&format!(
-                        "; this run's lock (run {}) is still held until {}",
-                        me.run_id,
-                        rfc3339(me.expires)
-                    ));
-                }
-            }
-        }
-        result
-    }
-
-    /// Moves traffic and reports it.
+    /// Moves traffic and reports it; fenced first ([`Engine::fence`]): a run that lost its lock
+    /// does not write.
     pub async fn move_traffic(
         &self,
         snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), EngineError> {
+        self.fence().await?;
+        // Until the outcome is known, the record this run expects is unknown.
+        self.held.expect(None);
         if let Err(e) = self.provider.set_traffic(snap, to, record).await {
             // A write whose answer was lost (timeout, reset) may still have landed: read back
             // before deciding what happened. An unreadable state counts as possibly moved.
@@ -428,6 +402,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
         }
         self.moved.store(true, Ordering::SeqCst);
+        self.held.expect(Some(record));
         self.set_last_traffic(to);
         self.emit(Event::TrafficSet {
             from: snap.traffic.clone(),
