@@ -193,8 +193,23 @@ impl<P: Provider> Engine<'_, P> {
 
     /// Fencing, before a traffic or record write and before retiring the old side: this run
     /// must still hold a live lock and find the record it last wrote. Not under the lock (a
-    /// read-only command): nothing to check.
+    /// read-only command): nothing to check. A read that fails is tried again twice (it is a
+    /// read: safe to repeat), then returned as the provider's error.
     pub(crate) async fn fence(&self) -> Result<(), EngineError> {
+        let mut tries = 0;
+        loop {
+            match Box::pin(self.fence_once()).await {
+                Err(EngineError::Provider(e)) if tries < 2 => {
+                    tries += 1;
+                    tracing::debug!("the fence could not read the target ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fence_once(&self) -> Result<(), EngineError> {
         let Some((me, expected)) = self.held.get() else {
             return Ok(());
         };

@@ -16,9 +16,12 @@
 //!   written by the holder, like client-go's leader election, but it is read against one clock).
 //! * Traefik state file: the lock file's modification time against the same machine's clock
 //!   (the file is on the runner, or on a volume the runs share).
-//! * HAProxy keeps no timestamp and shows no clock over the runtime API, so there the holder's
-//!   recorded expiry is compared with this runner's clock; runners sharing an HAProxy should
-//!   keep their clocks in sync (NTP), which is documented.
+//! * HAProxy stamps nothing, but its runtime API shows its own clock: `Uptime_sec` of `show
+//!   info`, seconds since the process started (monotonic, the same for every runner). Each take
+//!   or renewal records that reading in the lock's details; expiry is that reading plus the
+//!   lifetime against the current one. (A lock written by an older bgctl without the reading is
+//!   dated once from its recorded expiry on this runner's clock.) A reload loses the lock with
+//!   the rest of the runtime state anyway.
 //!
 //! A lock whose holder is this user on this host with a process that no longer exists is also
 //! judged stale ([`holder_gone`], [`Take::BreakAbandoned`]): every command that takes the lock
@@ -369,6 +372,10 @@ pub struct LockJson {
     /// Seconds it lives after each take or renewal (absent when written by an older bgctl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u64>,
+    /// The target's own clock at this write, where the target has a clock but does not stamp
+    /// writes itself (HAProxy: `Uptime_sec`); absent elsewhere and from an older bgctl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<u64>,
 }
 
 impl LockJson {
@@ -377,6 +384,7 @@ impl LockJson {
         LockJson {
             info: claim.info.clone(),
             ttl: Some(claim.ttl),
+            stamp: None,
         }
     }
 

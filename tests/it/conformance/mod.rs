@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults};
+            use crate::conformance::scenarios::{basic, canary, faults, locks};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -63,6 +63,9 @@ macro_rules! suite {
                 faults::lost_answer_at_every_write_of_a_switch,
                 faults::lost_answer_at_every_write_of_a_canary,
                 faults::lost_answer_at_every_write_of_a_rollback,
+                locks::a_run_waiting_past_its_lock_ttl_keeps_its_lock,
+                locks::a_run_whose_lock_was_taken_over_stops_before_its_next_write,
+                locks::a_dead_local_holders_lock_is_broken_with_a_message,
             );
         }
     )*};

@@ -5,6 +5,7 @@
 pub mod basic;
 pub mod canary;
 pub mod faults;
+pub mod locks;
 
 use std::path::PathBuf;
 
