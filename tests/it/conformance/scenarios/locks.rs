@@ -15,8 +15,10 @@ use crate::conformance::run::{assert_status_truthful, bgctl, p, spawn, Running};
 use crate::conformance::target::{stderr, Cap, PlanSpec, Target, Traffic};
 use crate::harness::render;
 
-/// A lock lifetime short enough to run out during a scenario's wait.
-const SHORT_TTL: &str = "lockTtl: 3s";
+/// A lock lifetime short enough to run out during a scenario's wait (long enough that a renewal
+/// every 2 s gets through on a loaded machine: with 3 s a Lease renewal has been seen to take
+/// longer than the 2 s it had left).
+const SHORT_TTL: &str = "lockTtl: 6s";
 
 /// A blue → green switch whose `preSwitch` hook holds the run (under its lock) until the
 /// returned marker is removed (at most 90 s), with these provider lines.
@@ -89,15 +91,15 @@ fn assert_split<T: Target>(t: &T, got: Traffic, want: f64, ctx: &str) {
     );
 }
 
-/// (a) A run that waits longer than `lockTtl` (3 s) keeps its lock: a second runner's
-/// `abort` (or `switch`, where the target has no canary) 5 s into the wait gets exit 5 naming
+/// (a) A run that waits longer than `lockTtl` (6 s) keeps its lock: a second runner's
+/// `abort` (or `switch`, where the target has no canary) 8 s into the wait gets exit 5 naming
 /// the holder and moves nothing; the first run then completes (exit 0, green serves). Without
 /// the heartbeat the lock is stale by then and the second runner breaks it.
 pub async fn a_run_waiting_past_its_lock_ttl_keeps_its_lock<T: Target>() {
     let t = T::start().await;
     blue_live(&t).await;
     let (run, plan, other, release, before) = if t.has(Cap::Canary) {
-        let (run, plan) = paused_canary(&t, "25s", &[SHORT_TTL]).await;
+        let (run, plan) = paused_canary(&t, "30s", &[SHORT_TTL]).await;
         let other = vec!["abort", "--yes", "-f", p(&plan)]
             .into_iter()
             .map(String::from)
@@ -107,14 +109,15 @@ pub async fn a_run_waiting_past_its_lock_ttl_keeps_its_lock<T: Target>() {
         let (plan, marker) = held_switch(&t, &[SHORT_TTL]);
         let mut run = spawn(&t, &["plan", "apply", "--yes", p(&plan)]);
         until_held(&t, &mut run, &marker).await;
-        let other = ["switch", "--to", "green", "--yes", "-f", p(&plan)]
+        let plain = t.plan(&PlanSpec::blue_green("green"));
+        let other = ["switch", "--to", "green", "--yes", "-f", p(&plain)]
             .into_iter()
             .map(String::from)
             .collect::<Vec<_>>();
         (run, plan, other, Some(marker), Traffic::Blue)
     };
     // Past the lock's lifetime, whole seconds on the target's clock included.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let args: Vec<&str> = other.iter().map(String::as_str).collect();
     let out = bgctl(&t, &args).await;
     assert_eq!(
@@ -148,7 +151,7 @@ pub async fn a_run_waiting_past_its_lock_ttl_keeps_its_lock<T: Target>() {
     );
     assert_status_truthful(&t, &plan, t.name()).await;
     println!(
-        "{}: waited past lockTtl 3s, second runner exit 5, then exit 0",
+        "{}: waited past lockTtl 6s, second runner exit 5, then exit 0",
         t.name()
     );
 }
