@@ -17,22 +17,23 @@
 
 mod changes;
 pub mod client;
+mod live;
 mod lock;
 pub use crate::plan::names;
+mod tags;
 mod traffic;
-
-use std::collections::HashMap;
 
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use self::client::{urlencode, KongClient, KongError};
+use self::client::{urlencode, KongClient};
+use self::live::Live;
+use self::tags::{has_tag, merge_tags, parse_record, str_list, tag_map, tag_safe, tags_of};
 use super::{
     Call, Change, EnvState, LockError, LockInfo, Provider, ProviderError, Record, Snapshot, Traffic,
 };
 use crate::plan::model::{Plan, ServiceSpec};
 use crate::providers::lock as providers_lock;
-use crate::providers::record;
 use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
@@ -44,14 +45,6 @@ struct EnvSpec {
     name: String,
     upstream: String,
     targets: Vec<(String, u32)>,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Live {
-    service: Option<Value>,
-    routes: HashMap<String, Option<Value>>,
-    upstreams: HashMap<String, Option<Value>>,
-    targets: HashMap<String, Vec<Value>>,
 }
 
 /// The Kong provider for one plan.
@@ -141,129 +134,6 @@ impl Kong {
 
     fn env(&self, name: &str) -> Option<&EnvSpec> {
         self.envs.iter().find(|e| e.name == name)
-    }
-
-    async fn read_live(&self) -> Result<Live, KongError> {
-        let svc_path = format!("/services/{}", urlencode(&self.service.name));
-        let service = self.client.get(&svc_path).await?;
-        // Traffic is read from `host`: a service without one is not an answer to work from.
-        if let Some(svc) = &service {
-            if svc.get("host").and_then(Value::as_str).is_none() {
-                return Err(KongError::Unexpected {
-                    method: Method::GET,
-                    path: svc_path,
-                    detail: "a service without a string `host`".into(),
-                });
-            }
-        }
-        let mut live = Live {
-            service,
-            ..Live::default()
-        };
-        for r in &self.service.routes {
-            live.routes.insert(
-                r.name.clone(),
-                self.client
-                    .get(&format!("/routes/{}", urlencode(&r.name)))
-                    .await?,
-            );
-        }
-        let mut names: Vec<&str> = self.envs.iter().map(|e| e.upstream.as_str()).collect();
-        names.push(&self.mixed);
-        for name in names {
-            let up = self
-                .client
-                .get(&format!("/upstreams/{}", urlencode(name)))
-                .await?;
-            if up.is_some() {
-                live.targets.insert(
-                    name.to_string(),
-                    self.client
-                        .list(&format!("/upstreams/{}/targets", urlencode(name)))
-                        .await?,
-                );
-            }
-            live.upstreams.insert(name.to_string(), up);
-        }
-        live.upstreams.insert(
-            self.lock_name.clone(),
-            self.client
-                .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
-                .await?,
-        );
-        Ok(live)
-    }
-
-    fn traffic_of(&self, live: &Live, record: &Record) -> Traffic {
-        let Some(svc) = &live.service else {
-            return Traffic::Missing;
-        };
-        let host = svc.get("host").and_then(Value::as_str).unwrap_or_default();
-        if let Some(env) = self.envs.iter().find(|e| e.upstream == host) {
-            return Traffic::Env {
-                env: env.name.clone(),
-            };
-        }
-        if host == self.mixed {
-            let (stable, canary) = (
-                record.stable.clone().unwrap_or_default(),
-                record.canary.clone().unwrap_or_default(),
-            );
-            let (mut c, mut total) = (0u64, 0u64);
-            let canary_targets: Vec<&str> = self
-                .env(&canary)
-                .map(|e| e.targets.iter().map(|t| t.0.as_str()).collect())
-                .unwrap_or_default();
-            for t in live.targets.get(&self.mixed).into_iter().flatten() {
-                let w = t.get("weight").and_then(Value::as_u64).unwrap_or(0);
-                total += w;
-                if canary_targets
-                    .contains(&t.get("target").and_then(Value::as_str).unwrap_or_default())
-                {
-                    c += w;
-                }
-            }
-            let percent = if total == 0 {
-                0.0
-            } else {
-                100.0 * c as f64 / total as f64
-            };
-            return Traffic::Split {
-                stable,
-                canary,
-                percent,
-            };
-        }
-        Traffic::Foreign {
-            target: host.to_string(),
-        }
-    }
-
-    /// The record as tags ([`record::encode`]): `bgctl.<field>=<value>`, a list one tag per
-    /// item under the singular key (`bgctl.verdict=…`).
-    fn record_tags(&self, record: &Record) -> Vec<String> {
-        let mut tags = self.owned_tags();
-        for f in record::encode(record) {
-            let key = if f.list {
-                f.key.strip_suffix('s').unwrap_or(&f.key)
-            } else {
-                &f.key
-            };
-            for v in &f.values {
-                tags.push(format!("{TAG_PREFIX}{key}={}", tag_safe(v)));
-            }
-        }
-        tags
-    }
-
-    /// The service's tags with bgctl's replaced by `record`'s.
-    fn service_tags(&self, live: &Live, record: &Record) -> Vec<String> {
-        let mut tags: Vec<String> = tags_of(live.service.as_ref())
-            .into_iter()
-            .filter(|t| !t.starts_with(TAG_PREFIX) && t != MANAGED)
-            .collect();
-        tags.extend(self.record_tags(record));
-        tags
     }
 
     fn service_body(&self, host: &str, tags: &[String]) -> Value {
@@ -535,83 +405,4 @@ impl Provider for Kong {
             .await?;
         Ok(vec![format!("upstream {}", self.mixed)])
     }
-}
-
-fn str_list(v: Option<&Value>) -> Vec<String> {
-    v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn tags_of(v: Option<&Value>) -> Vec<String> {
-    str_list(v.and_then(|v| v.get("tags")))
-}
-
-fn has_tag(v: &Value, tag: &str) -> bool {
-    tags_of(Some(v)).iter().any(|t| t == tag)
-}
-
-fn merge_tags(existing: &[String], add: &[String]) -> Vec<String> {
-    let mut out = existing.to_vec();
-    for t in add {
-        if !out.contains(t) {
-            out.push(t.clone());
-        }
-    }
-    out
-}
-
-/// `bgctl.key=value` tags as a map.
-fn tag_map(v: &Value) -> HashMap<String, String> {
-    tags_of(Some(v))
-        .into_iter()
-        .filter_map(|t| {
-            t.strip_prefix(TAG_PREFIX)
-                .and_then(|kv| kv.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-        })
-        .collect()
-}
-
-fn parse_record(service: Option<&Value>) -> Record {
-    let Some(svc) = service else {
-        return Record::default();
-    };
-    let tags = tags_of(Some(svc));
-    record::decode(|key, list| {
-        let key = if list {
-            key.strip_suffix('s').unwrap_or(key)
-        } else {
-            key
-        };
-        let prefix = format!("{TAG_PREFIX}{key}=");
-        let mut values: Vec<String> = tags
-            .iter()
-            .filter_map(|t| t.strip_prefix(&prefix))
-            .map(str::to_string)
-            .collect();
-        if !list {
-            // One value per scalar; the last tag wins, as before.
-            values = values.pop().into_iter().collect();
-        }
-        values
-    })
-}
-
-/// Kong tags may not contain `,` or `/`.
-fn tag_safe(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c == ',' || c == '/' || c.is_control() {
-                '-'
-            } else {
-                c
-            }
-        })
-        .collect()
 }

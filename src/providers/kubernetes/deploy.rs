@@ -318,3 +318,42 @@ impl Kubernetes {
         })
     }
 }
+
+/// What is left of `delay` since the promotion recorded at `at` (RFC 3339, whole seconds; one
+/// second is added back so the truncation never shortens the delay). The whole delay when `at`
+/// is missing or unreadable.
+fn remaining_delay(delay: Duration, at: Option<&str>) -> Duration {
+    let Some(at) = at.and_then(|a| humantime::parse_rfc3339(a).ok()) else {
+        return delay;
+    };
+    let elapsed = std::time::SystemTime::now()
+        .duration_since(at)
+        .unwrap_or_default();
+    delay.saturating_sub(elapsed.saturating_sub(Duration::from_secs(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scale_down_delay_counts_from_the_recorded_promotion() {
+        let delay = Duration::from_secs(30);
+        let at = |ago: u64| {
+            humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() - Duration::from_secs(ago),
+            )
+            .to_string()
+        };
+        assert_eq!(remaining_delay(delay, None), delay);
+        assert_eq!(remaining_delay(delay, Some("yesterday")), delay);
+        // Just recorded: the whole delay (the record's whole seconds never shorten it).
+        assert!(remaining_delay(delay, Some(&at(0))) >= Duration::from_secs(29));
+        let left = remaining_delay(delay, Some(&at(20)));
+        assert!(
+            left > Duration::from_secs(9) && left <= Duration::from_secs(11),
+            "{left:?}"
+        );
+        assert_eq!(remaining_delay(delay, Some(&at(600))), Duration::ZERO);
+    }
+}

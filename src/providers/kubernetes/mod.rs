@@ -30,18 +30,19 @@ mod checks;
 pub mod client;
 mod deploy;
 pub mod lease;
+mod object;
 pub mod rollout;
 pub mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 use tokio::time::Instant;
 
 use self::client::{Kind, KubeClient, DEPLOYMENT, DESTINATION_RULE};
+use self::object::parse_record;
 use self::rollout::Readiness;
 use self::traffic::{Router, Side};
 use super::{
@@ -49,7 +50,6 @@ use super::{
     Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
-use crate::providers::{record, write};
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
@@ -217,128 +217,6 @@ impl Kubernetes {
         self.kind.path(&self.ns(), Some(&self.object))
     }
 
-    fn traffic_of(&self, obj: Option<&Value>, record: &Record) -> Traffic {
-        let Some(obj) = obj else {
-            return Traffic::Missing;
-        };
-        let names = match (&record.stable, &record.canary) {
-            (Some(s), Some(c)) => Some((s.as_str(), c.as_str())),
-            _ => self.canary.as_ref().map(|(s, c)| (s.as_str(), c.as_str())),
-        };
-        traffic::read(self.router, obj, &self.sides(), names)
-    }
-
-    fn owner_check(&self, obj: &Value) -> Result<(), ProviderError> {
-        match obj["metadata"]["annotations"][format!("{ANNOTATION_PREFIX}owner")].as_str() {
-            Some(owner) if owner != self.rollout => Err(ProviderError::State(format!(
-                "{} `{}` belongs to rollout `{owner}` (annotation `{ANNOTATION_PREFIX}owner`), not `{}`",
-                self.kind.kind, self.object, self.rollout
-            ))),
-            _ => Ok(()),
-        }
-    }
-
-    /// The whole merge patch for the traffic object: precondition, record and (optionally) the
-    /// routing change, in one write.
-    fn traffic_patch(
-        &self,
-        obj: &Value,
-        to: Option<&Traffic>,
-        record: &Record,
-    ) -> Result<Value, ProviderError> {
-        self.owner_check(obj)?;
-        let mut patch = json!({"metadata": {
-            "resourceVersion": obj["metadata"]["resourceVersion"],
-            "annotations": self.record_annotations(obj, record),
-        }});
-        if let Some(to) = to {
-            let sides = self.sides();
-            let want = traffic::desired(to, &sides).map_err(ProviderError::State)?;
-            if let Some(spec) =
-                traffic::spec_patch(self.router, obj, &sides, &want).map_err(|e| {
-                    ProviderError::State(format!("{} `{}`: {e}", self.kind.kind, self.object))
-                })?
-            {
-                patch["spec"] = spec;
-            }
-        }
-        Ok(patch)
-    }
-
-    /// `bgctl.dev/*` annotations for `record`; keys the record leaves empty are removed.
-    fn record_annotations(&self, obj: &Value, record: &Record) -> Value {
-        let mut out = Map::new();
-        if let Some(live) = obj["metadata"]["annotations"].as_object() {
-            for k in live.keys().filter(|k| k.starts_with(ANNOTATION_PREFIX)) {
-                out.insert(k.clone(), Value::Null);
-            }
-        }
-        let mut put = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                out.insert(format!("{ANNOTATION_PREFIX}{k}"), Value::String(v));
-            }
-        };
-        put("owner", Some(self.rollout.clone()));
-        // The record's fields ([`record::encode`]); a list is one annotation, one item a line.
-        for f in record::encode(record) {
-            put(&f.key, Some(f.values.join("\n")));
-        }
-        Value::Object(out)
-    }
-
-    /// Writes `to` and `record` into the traffic object with a patch conditional on the
-    /// `resourceVersion` it was computed from: first from `given` (the object the snapshot
-    /// read), then, after a 409 or a write whose answer was lost, from a fresh read
-    /// ([`write::converge`]). A repeat after a lost answer sends the same routing and record,
-    /// never applied on top of a change someone else made.
-    async fn write_traffic(
-        &self,
-        given: Option<&Value>,
-        to: Option<&Traffic>,
-        record: &Record,
-    ) -> Result<(), ProviderError> {
-        let given = Mutex::new(given.cloned());
-        write::converge(
-            || async {
-                let taken = given.lock().expect("given lock").take();
-                let obj = match taken {
-                    Some(obj) => obj,
-                    None => self.client.get(&self.kind, &self.object).await?.ok_or_else(|| {
-                        ProviderError::State(format!(
-                            "{} `{}` does not exist in namespace `{}`; create it first (bgctl changes its routing, it does not create it)",
-                            self.kind.kind,
-                            self.object,
-                            self.ns()
-                        ))
-                    })?,
-                };
-                Ok(write::Step::Write(self.traffic_patch(&obj, to, record)?))
-            },
-            |patch| async move {
-                match self
-                    .client
-                    .merge_patch(&self.kind, &self.object, &patch)
-                    .await
-                {
-                    Ok(_) => Ok(write::Written::Done),
-                    Err(e) if e.is_conflict() => {
-                        tracing::info!(
-                            "{} `{}` changed since it was read (409); re-reading",
-                            self.kind.kind,
-                            self.object
-                        );
-                        Ok(write::Written::Conflict)
-                    }
-                    Err(e) if e.outcome_unknown() => Ok(write::Written::Unknown(e.into())),
-                    Err(e) => Err(e.into()),
-                }
-            },
-            "the traffic object kept changing (409 on every attempt); try again",
-        )
-        .await
-        .map(drop)
-    }
-
     async fn read_live(&self) -> Result<Live, ProviderError> {
         let mut live = Live {
             traffic: self.client.get(&self.kind, &self.object).await?,
@@ -352,22 +230,6 @@ impl Kubernetes {
         }
         Ok(live)
     }
-}
-
-fn parse_record(obj: Option<&Value>) -> Record {
-    let Some(ann) = obj.and_then(|o| o["metadata"]["annotations"].as_object()) else {
-        return Record::default();
-    };
-    record::decode(|key, list| {
-        let v = ann
-            .get(&format!("{ANNOTATION_PREFIX}{key}"))
-            .and_then(Value::as_str);
-        match v {
-            Some(v) if list => v.lines().map(str::to_string).collect(),
-            Some(v) => vec![v.to_string()],
-            None => Vec::new(),
-        }
-    })
 }
 
 fn share(traffic: &Traffic, env: &str) -> u32 {
@@ -579,44 +441,5 @@ impl Provider for Kubernetes {
 
     fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
         self.pending_retire_of(snap)
-    }
-}
-
-/// What is left of `delay` since the promotion recorded at `at` (RFC 3339, whole seconds; one
-/// second is added back so the truncation never shortens the delay). The whole delay when `at`
-/// is missing or unreadable.
-fn remaining_delay(delay: Duration, at: Option<&str>) -> Duration {
-    let Some(at) = at.and_then(|a| humantime::parse_rfc3339(a).ok()) else {
-        return delay;
-    };
-    let elapsed = std::time::SystemTime::now()
-        .duration_since(at)
-        .unwrap_or_default();
-    delay.saturating_sub(elapsed.saturating_sub(Duration::from_secs(1)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_scale_down_delay_counts_from_the_recorded_promotion() {
-        let delay = Duration::from_secs(30);
-        let at = |ago: u64| {
-            humantime::format_rfc3339_seconds(
-                std::time::SystemTime::now() - Duration::from_secs(ago),
-            )
-            .to_string()
-        };
-        assert_eq!(remaining_delay(delay, None), delay);
-        assert_eq!(remaining_delay(delay, Some("yesterday")), delay);
-        // Just recorded: the whole delay (the record's whole seconds never shorten it).
-        assert!(remaining_delay(delay, Some(&at(0))) >= Duration::from_secs(29));
-        let left = remaining_delay(delay, Some(&at(20)));
-        assert!(
-            left > Duration::from_secs(9) && left <= Duration::from_secs(11),
-            "{left:?}"
-        );
-        assert_eq!(remaining_delay(delay, Some(&at(600))), Duration::ZERO);
     }
 }
