@@ -392,7 +392,16 @@ impl Provider for Traefik {
     }
 
     fn describe(&self) -> String {
-        format!("traefik {} service {}", self.api, self.service)
+        // The state file is named here, not in `Snapshot::extra`: `extra` lists temporary
+        // objects a rollout leaves behind (cleaned up, and "nothing to do" only when empty);
+        // the state file is permanent, so listing it there made every `rollback` after an
+        // `abort` write again and every cleanup wait its delay for nothing.
+        format!(
+            "traefik {} service {} (state file {})",
+            self.api,
+            self.service,
+            self.state.path().display()
+        )
     }
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
@@ -432,7 +441,7 @@ impl Provider for Traefik {
             record,
             lock,
             envs,
-            extra: vec![format!("state file {}", self.state.path().display())],
+            extra: Vec::new(),
             routing: None,
             live: super::Live::new(live),
         })

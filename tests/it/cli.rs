@@ -189,3 +189,31 @@ fn schema_of_the_events() {
     let text = schema.to_string();
     assert!(text.contains("\"result\"") && text.contains("\"planned_write\""));
 }
+
+/// A closed stdout for a document (`bgctl schema | head`, `bgctl completions bash | head`):
+/// no panic, no backtrace, exit 0 (issue 13 item 6; the runs against every provider are the
+/// conformance scenario `closed_output_pipe_keeps_the_run_going`).
+#[test]
+fn closed_stdout_for_a_document_exits_0_without_panic() {
+    for args in [
+        &["schema"][..],
+        &["schema", "--events"],
+        &["completions", "bash"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("bgctl"))
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .current_dir(root())
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run bgctl");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

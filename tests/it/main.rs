@@ -13,5 +13,4 @@ mod kong;
 mod kubernetes;
 mod plans;
 mod prometheus;
-mod safety;
 mod upgrade;

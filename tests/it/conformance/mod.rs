@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults, locks};
+            use crate::conformance::scenarios::{basic, canary, faults, locks, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -66,6 +66,13 @@ macro_rules! suite {
                 locks::a_run_waiting_past_its_lock_ttl_keeps_its_lock,
                 locks::a_run_whose_lock_was_taken_over_stops_before_its_next_write,
                 locks::a_dead_local_holders_lock_is_broken_with_a_message,
+                safety::closed_output_pipe_keeps_the_run_going,
+                safety::resumed_timed_pause_waits_out_the_rest,
+                safety::rollback_after_abort_keeps_stable,
+                safety::interrupt_at_a_gate_follows_on_interrupt,
+                safety::promote_and_abort_need_yes_without_a_terminal,
+                safety::failed_verification_never_reads_as_success,
+                safety::printed_commands_are_quoted_for_a_shell,
             );
         }
     )*};

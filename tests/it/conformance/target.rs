@@ -166,6 +166,20 @@ pub trait Target: Sized {
         false
     }
 
+    /// Makes green's backends answer every request with a 500 (`failing`), or heals them;
+    /// false where the plan verifies no data plane (Kubernetes: bgctl sees no proxy), so a
+    /// scenario must make verification fail another way (a failing post-switch check).
+    fn fail_green(&self, _failing: bool) -> bool {
+        false
+    }
+
+    /// Refuses the next write to the traffic object (403, not carried out, not retried by
+    /// bgctl); false where the target cannot (its writes are retried after any fault the
+    /// suite can inject).
+    fn refuse_next_traffic_write(&self) -> bool {
+        false
+    }
+
     /// Provider-specific checks of `bgctl status -o json` against the system (orphans, lock
     /// holder); the common ones are in [`crate::conformance::run::assert_status_truthful`].
     async fn check_status(&self, _st: &Value, _ctx: &str) {}

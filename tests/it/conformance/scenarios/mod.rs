@@ -6,6 +6,7 @@ pub mod basic;
 pub mod canary;
 pub mod faults;
 pub mod locks;
+pub mod safety;
 
 use std::path::PathBuf;
 

@@ -168,6 +168,11 @@ impl Target for Haproxy {
     fn clear_faults(&self) {
         self.proxy.clear_faults();
     }
+
+    fn fail_green(&self, failing: bool) -> bool {
+        self.green.set_error_rate(if failing { 1.0 } else { 0.0 });
+        true
+    }
 }
 
 pub struct Traefik {
@@ -291,5 +296,10 @@ impl Target for Traefik {
 
     fn clear_faults(&self) {
         self.proxy.clear_faults();
+    }
+
+    fn fail_green(&self, failing: bool) -> bool {
+        self.green.set_error_rate(if failing { 1.0 } else { 0.0 });
+        true
     }
 }

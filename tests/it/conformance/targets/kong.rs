@@ -258,6 +258,14 @@ impl Target for Kong {
         self.stack.sim.faults().clear();
     }
 
+    /// Green is backends 2 and 3.
+    fn fail_green(&self, failing: bool) -> bool {
+        for b in &self.stack.backends[2..] {
+            b.set_error_rate(if failing { 1.0 } else { 0.0 });
+        }
+        true
+    }
+
     /// No orphans: every upstream is a plan environment, the canary mix (listed by `status`
     /// under `extra`) or the lock.
     async fn check_status(&self, st: &Value, ctx: &str) {

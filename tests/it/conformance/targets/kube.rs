@@ -433,6 +433,18 @@ impl<const R: usize> Target for Kube<R> {
         self.sim.faults().clear();
     }
 
+    fn refuse_next_traffic_write(&self) -> bool {
+        let glob = match R {
+            SELECTOR => "*/services/myapp-service",
+            GATEWAY => "*/httproutes/myapp",
+            CONTOUR_WEIGHTS => "*/httpproxies/blog",
+            CONTOUR_INCLUDES => "*/httpproxies/root-blog",
+            _ => "*/virtualservices/myapp",
+        };
+        self.sim.faults().fail_next("PATCH", glob, 1, 403);
+        true
+    }
+
     async fn check_status(&self, st: &Value, ctx: &str) {
         if let Some(holder) = self.lease().and_then(|l| {
             l["spec"]["holderIdentity"]
