@@ -2,6 +2,9 @@
 //! lines. Typed errors from the modules are converted here, at the edge, and carry their exit
 //! code. Messages never contain secrets: header values are never part of any error's text, and
 //! the renderer passes everything through [`crate::redact`] in case a server echoed one.
+//!
+//! This module only composes: what to do about a backend's failure is worded next to that
+//! backend ([`crate::providers::ProviderError::hint`]), what to run next by the CLI's remedies.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -62,7 +65,9 @@ impl CliError {
         };
         let mut hints = crate::cli::remedy::hints(e, plan);
         if let EngineError::Provider(p) = &e {
-            hints.push(provider_hint(p, plan));
+            // The backend words its own hint; this only supplies the command for the live state.
+            let status = crate::cli::remedy::command_line(&Command::Status, plan, false);
+            hints.push(p.hint(&status));
         }
         CliError {
             exit: e.exit(),
@@ -120,44 +125,5 @@ impl From<PlanErrors> for CliError {
             causes: Vec::new(),
             hints: vec!["nothing was changed; fix the plan and run again".into()],
         }
-    }
-}
-
-fn provider_hint(e: &crate::providers::ProviderError, plan: &Path) -> String {
-    use crate::providers::kong::client::KongError;
-    use crate::providers::ProviderError;
-    let status = || crate::cli::remedy::command_line(&Command::Status, plan, false);
-    match e {
-        ProviderError::Kong(KongError::Unreachable { .. })
-            if chain(e).iter().any(|c| c.contains("certificate")) =>
-        {
-            "the Admin API's TLS certificate is not trusted: set `provider.kong.tls.caFile` to the CA that signed it (or `certFile`/`keyFile` if it asks for a client certificate); nothing was changed".into()
-        }
-        ProviderError::Kong(KongError::Unreachable { .. } | KongError::Timeout { .. }) => "check `provider.kong.adminUrl` and that the Admin API listens there; nothing was changed".into(),
-        ProviderError::Kong(KongError::Status { status, .. }) if status.as_u16() == 401 || status.as_u16() == 403 => {
-            "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)".into()
-        }
-        ProviderError::Kong(KongError::Deadline { .. }) => "raise `--timeout` or check why the Admin API is slow".into(),
-        ProviderError::Kong(KongError::Redirect { .. }) => "point `provider.kong.adminUrl` at the Admin API itself (bgctl never follows redirects: the plan's headers would go along); nothing was sent to the redirect's target".into(),
-        ProviderError::Haproxy(crate::providers::haproxy::HaproxyError::Unreachable { .. } | crate::providers::haproxy::HaproxyError::Timeout { .. }) => "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
-        ProviderError::Traefik(crate::providers::traefik::TraefikError::Status { status: 404, .. }) => "Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into(),
-        ProviderError::Traefik(crate::providers::traefik::TraefikError::Unreachable { .. }) => "check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into(),
-        ProviderError::Kube(k) => kube_hint(k, &status()),
-        _ => format!("run `{}` to see the live state", status()),
-    }
-}
-
-fn kube_hint(e: &crate::providers::kubernetes::client::KubeError, status: &str) -> String {
-    use crate::providers::kubernetes::client::KubeError;
-    match e {
-        KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
-        // A write whose connection failed may have been carried out (the answer was lost).
-        KubeError::Transport { verb: verb @ ("POST" | "PUT" | "PATCH" | "DELETE"), what, .. } => format!(
-            "check that the cluster in the kubeconfig is reachable; the {verb} of {what} may have been carried out before the connection failed: run `{status}` to see the live state"
-        ),
-        KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
-        KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
-        KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),
-        KubeError::Api { .. } => format!("run `{status}` to see the live state"),
     }
 }

@@ -36,8 +36,8 @@ pub const CONCURRENCY: usize = 8;
 /// Timeout of one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// `100 × GET http://proxy/path (Host: h)`.
-pub(crate) fn describe(p: &ProbeCheck, proxy: Option<&ProxyTarget>) -> String {
+/// `100 × GET http://proxy/path (Host: h)`, `… and through 2 more nodes` with `proxyUrls`.
+pub(crate) fn describe(p: &ProbeCheck, proxy: Option<&ProxyTarget>, more_nodes: usize) -> String {
     let n = p.requests.unwrap_or(DEFAULT_REQUESTS).max(1);
     match proxy {
         Some(t) => {
@@ -46,7 +46,12 @@ pub(crate) fn describe(p: &ProbeCheck, proxy: Option<&ProxyTarget>) -> String {
                 .as_deref()
                 .map(|h| format!(" (Host: {h})"))
                 .unwrap_or_default();
-            format!("{n} × GET {}{host}", url(p, t))
+            let more = match more_nodes {
+                0 => String::new(),
+                1 => ", and through 1 more node".to_string(),
+                k => format!(", and through {k} more nodes"),
+            };
+            format!("{n} × GET {}{host}{more}", url(p, t))
         }
         None => format!("{n} × GET through the proxy (no proxy URL)"),
     }
@@ -156,8 +161,45 @@ pub(crate) async fn measure(p: &ProbeCheck, cond: &Condition, ctx: &CheckContext
             "there is no proxy to send probe traffic through (set `provider.kong.proxyUrl`)",
         );
     };
-    let stats = send(p, target, ctx).await;
-    judge(&stats, cond)
+    if ctx.other_proxies.is_empty() {
+        return judge(&send(p, target, ctx).await, cond);
+    }
+    // Several nodes: each gets the full round and is judged on its own; the worst decides,
+    // and the value and detail name every node.
+    let mut targets = vec![target.clone()];
+    targets.extend(ctx.other_proxies.iter().map(|url| ProxyTarget {
+        url: url.clone(),
+        ..target.clone()
+    }));
+    let rounds = futures::future::join_all(targets.iter().map(|t| send(p, t, ctx))).await;
+    let judged: Vec<(String, Measurement)> = targets
+        .iter()
+        .zip(&rounds)
+        .map(|(t, stats)| (t.url.clone(), judge(stats, cond)))
+        .collect();
+    let rank = |o: Outcome| match o {
+        Outcome::Pass => 0,
+        Outcome::NoData | Outcome::Inconclusive => 1,
+        Outcome::Fail => 2,
+        Outcome::Error => 3,
+    };
+    let outcome = judged
+        .iter()
+        .map(|(_, m)| m.outcome)
+        .max_by_key(|o| rank(*o))
+        .unwrap_or(Outcome::Error);
+    let each = |f: &dyn Fn(&Measurement) -> String| {
+        judged
+            .iter()
+            .map(|(url, m)| format!("{url}: {}", f(m)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    Measurement {
+        outcome,
+        value: Some(each(&|m| m.value.clone().unwrap_or_default())),
+        detail: each(&|m| m.detail.clone()),
+    }
 }
 
 async fn send(p: &ProbeCheck, t: &ProxyTarget, ctx: &CheckContext) -> Stats {

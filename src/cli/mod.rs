@@ -23,11 +23,7 @@ use crate::engine::{self, Options};
 use crate::error::CliError;
 use crate::exit::{Exit, EXIT_CODES_HELP};
 use crate::plan::{self, Limits, Plan};
-use crate::providers::haproxy::Haproxy;
-use crate::providers::kong::client::KongClient;
-use crate::providers::kong::Kong;
-use crate::providers::kubernetes::{self, client::KubeClient, Kubernetes};
-use crate::providers::traefik::Traefik;
+use crate::providers::select::{self, SetupError};
 use crate::providers::AnyProvider;
 use crate::ui::{Format, Ui, UiOptions};
 
@@ -273,51 +269,22 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
     }
 }
 
-/// The provider the plan names (Kong, HAProxy, Traefik or Kubernetes).
+/// The provider the plan names ([`crate::providers::select`] chooses and builds it).
 pub(crate) fn provider(
     plan: &Plan,
     deadline: &crate::deadline::Deadline,
 ) -> Result<AnyProvider, CliError> {
-    if plan.kubernetes().is_some() {
-        let client = KubeClient::new(kubernetes::conn_spec(plan), Some(deadline.clone()));
-        return Kubernetes::new(plan, client)
-            .map(AnyProvider::Kubernetes)
-            .map_err(|e| {
-                CliError::usage(
-                    format!("cannot use the plan's Kubernetes environments: {e}"),
-                    "fix the manifest (or the environment's `deployment`/`selector`) and run again",
-                )
-            });
-    }
-    if plan.haproxy().is_some() {
-        return Haproxy::new(plan).map(AnyProvider::Haproxy).map_err(|e| {
-            CliError::usage(
-                format!("cannot set up the HAProxy provider: {e}"),
-                "check `provider.haproxy`",
-            )
-        });
-    }
-    if plan.traefik().is_some() {
-        return Traefik::new(plan).map(AnyProvider::Traefik).map_err(|e| {
-            CliError::usage(
-                format!("cannot set up the Traefik provider: {e}"),
-                "check `provider.traefik`",
-            )
-        });
-    }
-    let spec = plan.kong().ok_or_else(|| {
-        CliError::usage(
-            "the plan has no provider",
-            "add `provider.kong`, `provider.haproxy`, `provider.traefik` or `provider.kubernetes`",
-        )
-    })?;
-    if spec.tls.as_ref().is_some_and(|t| t.insecure_skip_verify) {
+    for warning in select::warnings(plan) {
         // On every run, whatever `-q` or `-o json` say: a security downgrade is never silent.
-        crate::ui::out::stderr("warning: `provider.kong.tls.insecureSkipVerify` is set: the Admin API's certificate is not verified\n");
+        crate::ui::out::stderr(&format!("warning: {warning}\n"));
     }
-    let client = KongClient::new(spec, Some(deadline.clone()))
-        .map_err(|e| CliError::from_std("cannot set up the Kong client", &e))?;
-    Ok(AnyProvider::Kong(Kong::new(plan, client)))
+    select::build(plan, deadline).map_err(|e| {
+        let headline = e.to_string();
+        match e {
+            SetupError::Plan { headline, hint } => CliError::usage(headline, hint),
+            SetupError::KongClient(source) => CliError::from_std(headline, &source),
+        }
+    })
 }
 
 /// Exit code for an engine result; commands in hints name the real plan file.

@@ -38,7 +38,12 @@ pub enum Judgement {
 impl<P: Provider> Engine<'_, P> {
     /// The context checks and hooks run in.
     pub(crate) fn check_context(&self) -> CheckContext {
-        let proxy = Verifier::from_plan(self.plan, None).map(|v| ProxyTarget {
+        let verifier = Verifier::from_plan(self.plan, None);
+        let other_proxies = verifier
+            .as_ref()
+            .map(|v| v.nodes.iter().skip(1).cloned().collect())
+            .unwrap_or_default();
+        let proxy = verifier.map(|v| ProxyTarget {
             url: v.proxy_url,
             host: v.host,
             path: v.path,
@@ -46,6 +51,7 @@ impl<P: Provider> Engine<'_, P> {
         CheckContext {
             http: self.http.clone(),
             proxy,
+            other_proxies,
             deadline: self.opts.deadline.get(),
             workdir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
         }

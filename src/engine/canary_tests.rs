@@ -235,3 +235,49 @@ async fn a_held_lock_stops_the_run() {
     assert_eq!(err.exit(), crate::exit::Exit::Locked);
     assert!(percents(&fake).is_empty());
 }
+
+/// The done lines of `abort` and `rollback` say what happened, not why it was asked for
+/// (they read "requested: `blue` takes all traffic" before).
+#[tokio::test(start_paused = true)]
+async fn abort_and_rollback_say_what_they_did() {
+    let plan = plan("[{setWeight: 20}, {pause: {}}, {setWeight: 100}]");
+    let fake = Fake::new(&["blue", "green"]);
+    let opts = Options::unattended(Duration::from_mins(10));
+    let (fake, plan, opts) = (&fake, &plan, &opts);
+    let canary = |start| async move {
+        Engine::new(fake, plan, opts, &Collect::default())
+            .canary(start, CanaryOptions::default())
+            .await
+    };
+    let done = |events: &Collect| -> Vec<String> {
+        events
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Done { summary } => Some(summary.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    canary(Start::Apply).await.unwrap_err();
+    let events = Collect::default();
+    Engine::new(fake, plan, opts, &events)
+        .abort()
+        .await
+        .unwrap();
+    assert_eq!(done(&events), ["canary aborted: `blue` takes all traffic"]);
+    assert_eq!(percents(fake).last().unwrap(), "blue");
+
+    canary(Start::Apply).await.unwrap_err();
+    canary(Start::Promote).await.unwrap();
+    assert_eq!(percents(fake).last().unwrap(), "green");
+    let events = Collect::default();
+    Engine::new(fake, plan, opts, &events)
+        .rollback()
+        .await
+        .unwrap();
+    assert_eq!(done(&events), ["rolled back: `blue` takes all traffic"]);
+    assert_eq!(percents(fake).last().unwrap(), "blue");
+}

@@ -93,6 +93,9 @@ pub enum Event {
         by_side: Vec<SideCount>,
         /// Failed requests (socket errors and 5xx).
         failed: u32,
+        /// The node's proxy URL when the plan lists several (`proxyUrls`).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        node: Option<String>,
     },
     /// Verification finished.
     Verified {

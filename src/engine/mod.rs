@@ -461,6 +461,8 @@ impl<'a, P: Provider> Engine<'a, P> {
     }
 
     /// Verifies through the proxy that `env` gets `expected` percent; `Ok` when not configured.
+    /// With several nodes (`proxyUrls`) every node is sampled at once and each must agree
+    /// before the deadline; each node's result is its own `verified` event.
     pub async fn verify_env(&self, env: &str, expected: f64) -> Result<(), String> {
         let over = self
             .plan
@@ -471,37 +473,65 @@ impl<'a, P: Provider> Engine<'a, P> {
         let Some(v) = verify::Verifier::from_plan(self.plan, over) else {
             return Ok(());
         };
-        let on = |s: &verify::Sample, observed: f64| {
-            self.reporter.event(&Event::VerifySample {
-                expected,
-                observed,
-                requests: s.requests,
-                by_side: s
-                    .by_side
-                    .iter()
-                    .map(|(env, responses)| events::SideCount {
-                        env: env.clone(),
-                        responses: *responses,
-                    })
-                    .collect(),
-                failed: s.failed,
-            });
-        };
-        match v
-            .until(&self.http, env, expected, self.opts.deadline.get(), &on)
-            .await
-        {
-            Ok(observed) => {
-                self.emit(Event::Verified { ok: true, detail: format!("`{env}` answered {observed:.1}% through the proxy (expected {expected:.1}% ± {:.1})", v.tolerance) });
-                Ok(())
+        let several = v.nodes.len() > 1;
+        let nodes: Vec<verify::Verifier> = v.nodes.iter().map(|n| v.on_node(n)).collect();
+        let results = futures::future::join_all(nodes.iter().map(|node| {
+            let label = several.then(|| node.proxy_url.clone());
+            async move {
+                let on = |s: &verify::Sample, observed: f64| {
+                    self.reporter.event(&Event::VerifySample {
+                        expected,
+                        observed,
+                        requests: s.requests,
+                        by_side: s
+                            .by_side
+                            .iter()
+                            .map(|(env, responses)| events::SideCount {
+                                env: env.clone(),
+                                responses: *responses,
+                            })
+                            .collect(),
+                        failed: s.failed,
+                        node: label.clone(),
+                    });
+                };
+                let result = node
+                    .until(&self.http, env, expected, self.opts.deadline.get(), &on)
+                    .await;
+                (node.proxy_url.clone(), result)
             }
-            Err(detail) => {
-                self.emit(Event::Verified {
-                    ok: false,
-                    detail: detail.clone(),
-                });
-                Err(detail)
+        }))
+        .await;
+        let mut failures = Vec::new();
+        for (url, result) in results {
+            match result {
+                Ok(observed) => {
+                    let through = if several {
+                        format!("through {url}")
+                    } else {
+                        "through the proxy".to_string()
+                    };
+                    self.emit(Event::Verified {
+                        ok: true,
+                        detail: format!(
+                            "`{env}` answered {observed:.1}% {through} (expected {expected:.1}% ± {:.1})",
+                            v.tolerance
+                        ),
+                    });
+                }
+                Err(detail) => {
+                    self.emit(Event::Verified {
+                        ok: false,
+                        detail: detail.clone(),
+                    });
+                    failures.push(detail);
+                }
             }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
         }
     }
 }

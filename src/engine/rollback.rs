@@ -192,8 +192,14 @@ impl<P: Provider> Engine<'_, P> {
                 });
             }
             self.cleanup().await;
+            // `reason` says why (`requested`, `aborted`); the summary says what happened.
+            let done = if record.phase == Phase::Aborted {
+                "canary aborted"
+            } else {
+                "rolled back"
+            };
             self.emit(Event::Done {
-                summary: format!("{reason}: `{to}` takes all traffic"),
+                summary: format!("{done}: `{to}` takes all traffic"),
             });
             Ok(Outcome::Changed(target.clone()))
         })

@@ -5,6 +5,10 @@
 //! environment's `identity`), and compares the observed share with the expected one. Kong nodes
 //! apply changes asynchronously, so sampling repeats until the share is within tolerance or the
 //! deadline passes; the last measured value is what a failure reports.
+//!
+//! With several Kong nodes (`proxyUrls`) every node is sampled on its own schedule, at the
+//! same time: a step is verified only when every node serves it within the deadline, and each
+//! node's result is reported (`Verifier::on_node` gives one node's settings).
 
 use std::time::Duration;
 
@@ -16,8 +20,10 @@ use crate::plan::model::{Plan, Verify};
 /// Resolved verification settings.
 #[derive(Debug, Clone)]
 pub struct Verifier {
-    /// Proxy base URL.
+    /// Proxy base URL (the first node's).
     pub proxy_url: String,
+    /// Every node's proxy base URL, `proxy_url` first (Kong `proxyUrl` + `proxyUrls`).
+    pub nodes: Vec<String>,
     /// Host header to send.
     pub host: Option<String>,
     /// Request path.
@@ -69,6 +75,11 @@ impl Verifier {
         let route = plan.service.as_ref().and_then(|s| s.routes.first());
         Some(Verifier {
             proxy_url: proxy.trim_end_matches('/').to_string(),
+            nodes: plan
+                .proxy_urls()
+                .iter()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .collect(),
             host: pick(|v| v.host.clone()).or_else(|| {
                 route
                     .and_then(|r| r.hosts.first().cloned())
@@ -105,6 +116,16 @@ impl Verifier {
                 })
                 .collect(),
         })
+    }
+
+    /// The same settings aimed at one node's proxy.
+    #[must_use]
+    pub fn on_node(&self, url: &str) -> Verifier {
+        Verifier {
+            proxy_url: url.to_string(),
+            nodes: vec![url.to_string()],
+            ..self.clone()
+        }
     }
 
     /// Sends one sample of requests (8 at a time).

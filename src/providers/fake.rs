@@ -193,8 +193,4 @@ impl Provider for Fake {
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         lock::holds(self, me).await
     }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
-    }
 }

@@ -543,10 +543,6 @@ impl Provider for Haproxy {
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         protocol::holds(&LockServer(self), me).await
     }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
-    }
 }
 #[cfg(test)]
 mod tests;

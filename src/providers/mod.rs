@@ -9,7 +9,8 @@
 //! and lock live in a state file on the runner, see [`statefile`]).
 //!
 //! The engine is generic over [`Provider`]; native `async fn` in traits is not object-safe, so
-//! the CLI picks the backend with the closed enum [`AnyProvider`].
+//! the CLI gets the closed enum [`AnyProvider`] from [`select::build`], the one place that maps a
+//! plan's backend to its provider.
 //!
 //! What is the same for every backend is written once, beside the trait, and each provider
 //! only supplies storage or wire format: [`lock`] (take, renew, fence, expiry by the target's
@@ -21,13 +22,46 @@
 //! A provider keeps no hidden cache between calls: [`Snapshot::live`] carries what the
 //! snapshot was read from, and `setup_changes`, `traffic_calls` and `set_traffic` plan from the
 //! snapshot they are given.
+//!
+//! # Why each method of [`Provider`] is there
+//!
+//! The trait was reviewed for methods to drop or merge (issue 12); what is left is either
+//! different per backend or a hook with a default. `cleanup`, `prepare`, `retire`,
+//! `pending_retire` and `status_columns` have defaults, because most backends have nothing to
+//! do there (only Kong has a temporary mixed upstream; only Kubernetes has Deployments to wait
+//! for and retire).
+//!
+//! * `describe`, `status_columns` — what `status` and the plan header print; per backend.
+//! * `snapshot` — the one read of the live state every decision starts from.
+//! * `setup_changes` + `apply` — the writes that make the environments match the plan, listed
+//!   first (so `plan diff` and `--dry-run` show them) and made one by one (so progress and a
+//!   crash point are per write). Kept apart from traffic because they never move traffic.
+//! * `traffic_calls` + `set_traffic` — the same split for the traffic write: the exact calls for
+//!   the step list, then the write itself, which also records the rollout state in the same
+//!   write where the backend allows it.
+//! * `write_record` — the record alone (a pause, an abort that moves nothing); not a
+//!   `set_traffic` to the current traffic, which on some backends would be a real write.
+//! * `achieved_split` — the share the backend's integer weights can reach for a requested
+//!   percent (its `weights::Scale`, or whole percent on Kubernetes), printed next to the
+//!   request and used by verification before anything is written.
+//! * `probe_targets` — the addresses health probes go to (none on Kubernetes, where readiness
+//!   comes from `prepare`).
+//! * `lock`, `unlock`, `renew`, `holds` — the lock protocol is written once ([`lock`]); every
+//!   backend's four methods are one call each into it with its store (tags, a Lease, a
+//!   variable, a file). They could become defaults over a `lock_store()` method; they are left
+//!   as they are while the protocol itself (heartbeat, fencing) is being changed, so that work
+//!   does not also have to move every backend.
+//! * `cleanup`, `prepare`, `retire`, `pending_retire` — hooks with defaults, described on each.
 
+mod any;
 pub mod fake;
 pub mod haproxy;
+mod hints;
 pub mod kong;
 pub mod kubernetes;
 pub mod lock;
 pub mod record;
+pub mod select;
 pub mod statefile;
 pub mod traefik;
 pub mod weights;
@@ -36,6 +70,8 @@ pub mod write;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use any::AnyProvider;
 
 /// Where the service's traffic goes right now.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
@@ -368,8 +404,11 @@ pub trait Provider {
     /// Fencing: whether `me` still holds a live lock (its own, not expired on the target's
     /// clock). A run checks it before every traffic write ([`lock::holds`]).
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError>;
-    /// Removes temporary objects (a canary's mixed upstream) once traffic no longer uses them.
-    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError>;
+    /// Removes temporary objects (Kong: a canary's mixed upstream) once traffic no longer uses
+    /// them; returns what was removed. Default: a backend without temporary objects.
+    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
     /// Makes an environment ready to take traffic before any traffic moves (Kubernetes: wait
     /// for its Deployment's rollout, like `kubectl rollout status`). Default: nothing to wait for.
     async fn prepare(
@@ -406,121 +445,6 @@ pub struct PendingRetire {
     pub live: String,
     /// The write it takes, for the plan shown before it is made.
     pub change: Change,
-}
-
-/// The closed set of providers; the CLI builds one from the plan and the engine is generic
-/// over [`Provider`], so this enum only delegates. Adding a backend means one variant here and
-/// one arm per macro; the engine does not change.
-#[allow(clippy::large_enum_variant)] // one per run: the size difference does not matter
-pub enum AnyProvider {
-    /// Kong Admin API.
-    Kong(kong::Kong),
-    /// HAProxy runtime API.
-    Haproxy(haproxy::Haproxy),
-    /// Traefik REST provider.
-    Traefik(traefik::Traefik),
-    /// Kubernetes API server.
-    Kubernetes(kubernetes::Kubernetes),
-}
-
-macro_rules! delegate {
-    ($self:ident, $p:ident => $e:expr) => {
-        match $self {
-            AnyProvider::Kong($p) => $e,
-            AnyProvider::Haproxy($p) => $e,
-            AnyProvider::Traefik($p) => $e,
-            AnyProvider::Kubernetes($p) => $e,
-        }
-    };
-}
-
-/// Like `delegate!` for async methods: each provider's future is boxed so the engine's futures
-/// stay small whatever the largest provider needs (clippy `large_futures`).
-macro_rules! delegate_async {
-    ($self:ident, $p:ident => $e:expr) => {
-        match $self {
-            AnyProvider::Kong($p) => Box::pin($e).await,
-            AnyProvider::Haproxy($p) => Box::pin($e).await,
-            AnyProvider::Traefik($p) => Box::pin($e).await,
-            AnyProvider::Kubernetes($p) => Box::pin($e).await,
-        }
-    };
-}
-
-impl Provider for AnyProvider {
-    fn describe(&self) -> String {
-        delegate!(self, p => p.describe())
-    }
-    fn status_columns(&self) -> [&'static str; 3] {
-        delegate!(self, p => p.status_columns())
-    }
-    async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
-        delegate_async!(self, p => p.snapshot())
-    }
-    fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
-        delegate!(self, p => p.setup_changes(snap))
-    }
-    async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
-        delegate_async!(self, p => p.apply(change))
-    }
-    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
-        delegate!(self, p => p.traffic_calls(snap, to, record))
-    }
-    async fn set_traffic(
-        &self,
-        snap: &Snapshot,
-        to: &Traffic,
-        record: &Record,
-    ) -> Result<(), ProviderError> {
-        delegate_async!(self, p => p.set_traffic(snap, to, record))
-    }
-    async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        delegate_async!(self, p => p.write_record(record))
-    }
-    fn probe_targets(&self, env: &str) -> Vec<String> {
-        delegate!(self, p => p.probe_targets(env))
-    }
-    fn achieved_split(
-        &self,
-        stable: &str,
-        canary: &str,
-        percent: f64,
-    ) -> Result<f64, ProviderError> {
-        delegate!(self, p => p.achieved_split(stable, canary, percent))
-    }
-    async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        delegate_async!(self, p => p.lock(me, force))
-    }
-    async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
-        delegate_async!(self, p => p.unlock(me))
-    }
-    async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
-        delegate_async!(self, p => p.renew(me))
-    }
-    async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
-        delegate_async!(self, p => p.holds(me))
-    }
-    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        delegate_async!(self, p => p.cleanup(snap))
-    }
-    async fn prepare(
-        &self,
-        env: &str,
-        deadline: tokio::time::Instant,
-    ) -> Result<(), ProviderError> {
-        delegate_async!(self, p => p.prepare(env, deadline))
-    }
-    async fn retire(
-        &self,
-        old: &str,
-        live: &str,
-        deadline: tokio::time::Instant,
-    ) -> Result<Vec<String>, ProviderError> {
-        delegate_async!(self, p => p.retire(old, live, deadline))
-    }
-    fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
-        delegate!(self, p => p.pending_retire(snap))
-    }
 }
 
 /// A lock whose details cannot be read (just taken, or unreadable): held, from now on, for

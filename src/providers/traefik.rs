@@ -101,6 +101,18 @@ pub enum TraefikError {
     },
 }
 
+impl TraefikError {
+    /// What a person can do about this failure, in the plan's terms, when there is something
+    /// more specific than looking at the live state.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            TraefikError::Status { status: 404, .. } => Some("Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into()),
+            TraefikError::Unreachable { .. } => Some("check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into()),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Env {
     name: String,
@@ -547,10 +559,6 @@ impl Provider for Traefik {
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         lock::holds(&self.state, me).await
-    }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
     }
 }
 

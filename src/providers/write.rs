@@ -9,8 +9,8 @@
 //! Both of the last two mean "read again": a re-read shows whether the goal is already reached
 //! (the lost answer hid a success), whether someone else got there first, or whether the write
 //! should be tried again from the fresh state. [`converge`] is that loop; the lock protocol
-//! ([`super::lock`]) and the Kubernetes writes use it, and Kong's read-back after a lost answer
-//! is the same idea.
+//! ([`super::lock`]), the Kubernetes traffic object and Deployment writes, and Kong's target
+//! `POST` (read back after a 409 or a lost answer, never re-sent blind) use it.
 
 use std::future::Future;
 

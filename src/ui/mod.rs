@@ -196,13 +196,19 @@ impl Ui {
                 observed,
                 requests,
                 failed,
+                node,
                 ..
             } => {
                 if v >= 1 {
-                    self.event_line(&format!("  sample: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
+                    let at = node
+                        .as_deref()
+                        .map(|n| format!(" through {n}"))
+                        .unwrap_or_default();
+                    self.event_line(&format!("  sample{at}: {observed:.1}% of {requests} (expected {expected:.1}%), {failed} failed"));
                 } else {
+                    let through = node.as_deref().unwrap_or("the proxy");
                     self.spin(&format!(
-                        "verifying through the proxy: {observed:.1}% (expected {expected:.1}%)"
+                        "verifying through {through}: {observed:.1}% (expected {expected:.1}%)"
                     ));
                 }
             }

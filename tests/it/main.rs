@@ -10,6 +10,7 @@ mod harness;
 mod hostile;
 mod hostile_input;
 mod kong;
+mod kong_nodes;
 mod kubernetes;
 mod plans;
 mod prometheus;

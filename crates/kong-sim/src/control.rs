@@ -2,7 +2,8 @@
 //! drive the `kong-sim` binary from another process.
 //!
 //! `GET /requests`, `DELETE /requests`, `GET /faults`, `POST /faults` (a `FaultRule`),
-//! `DELETE /faults`, `POST /faults/random` (`{"rate":0.2,"action":{…}}`).
+//! `DELETE /faults`, `POST /faults/random` (`{"rate":0.2,"action":{…}}`) act on node 1; the
+//! same paths under `/nodes/{i}` (1-based) act on node `i` of a cluster.
 
 use std::sync::Arc;
 
@@ -17,8 +18,8 @@ use crate::log::RequestLog;
 use crate::server::{full, Body, Conn};
 
 pub(crate) struct Control {
-    pub(crate) log: RequestLog,
-    pub(crate) faults: Faults,
+    /// Each node's request log and fault table, node 1 first.
+    pub(crate) nodes: Vec<(RequestLog, Faults)>,
 }
 
 #[derive(Deserialize)]
@@ -42,7 +43,18 @@ impl Control {
         _conn: Conn,
     ) -> Response<Body> {
         let method = req.method().as_str().to_string();
-        let path = req.uri().path().trim_end_matches('/').to_string();
+        let full_path = req.uri().path().trim_end_matches('/').to_string();
+        let (index, path) = match full_path.strip_prefix("/nodes/") {
+            Some(rest) => {
+                let (n, tail) = rest.split_once('/').unwrap_or((rest, ""));
+                match n.parse::<usize>() {
+                    Ok(n) if (1..=self.nodes.len()).contains(&n) => (n - 1, format!("/{tail}")),
+                    _ => return reply(404, &json!({"message": "no such node"})),
+                }
+            }
+            None => (0, full_path),
+        };
+        let (log, faults) = &self.nodes[index];
         let body = req
             .into_body()
             .collect()
@@ -50,26 +62,26 @@ impl Control {
             .map(http_body_util::Collected::to_bytes)
             .unwrap_or_default();
         match (method.as_str(), path.as_str()) {
-            ("GET", "/requests") => reply(200, &json!(self.log.all())),
+            ("GET", "/requests") => reply(200, &json!(log.all())),
             ("DELETE", "/requests") => {
-                self.log.clear();
+                log.clear();
                 reply(200, &json!({"cleared": true}))
             }
-            ("GET", "/faults") => reply(200, &json!(self.faults.rules())),
+            ("GET", "/faults") => reply(200, &json!(faults.rules())),
             ("POST", "/faults") => match serde_json::from_slice::<FaultRule>(&body) {
                 Ok(rule) => {
-                    self.faults.add(rule);
+                    faults.add(rule);
                     reply(201, &json!({"added": true}))
                 }
                 Err(e) => reply(400, &json!({"message": e.to_string()})),
             },
             ("DELETE", "/faults") => {
-                self.faults.clear();
+                faults.clear();
                 reply(200, &json!({"cleared": true}))
             }
             ("POST", "/faults/random") => match serde_json::from_slice::<Random>(&body) {
                 Ok(random) => {
-                    self.faults.set_random(random.rate, random.action);
+                    faults.set_random(random.rate, random.action);
                     reply(200, &json!({"rate": random.rate}))
                 }
                 Err(e) => reply(400, &json!({"message": e.to_string()})),

@@ -12,7 +12,10 @@ pub(crate) struct ApiError {
     pub(crate) headers: Vec<(String, String)>,
 }
 
-/// Render a JSON value the way Penlight's `pretty.write(v, "")` does: `{id="…"}`.
+/// Render a JSON value the way Penlight's `pretty.write(v, "")` does: `{id="…"}`. Keys that are
+/// not Lua identifiers are bracketed (`["@entity"]=`); an array with holes (JSON `null`s, as
+/// cjson encodes a sparse Lua table) lists its leading run positionally and the rest as
+/// `[i]=…` (1-based), as in `{services={[2]="uniqueness violation: …"}}`.
 pub(crate) fn lua_pretty(value: &Value) -> String {
     match value {
         Value::Object(map) => {
@@ -20,12 +23,29 @@ pub(crate) fn lua_pretty(value: &Value) -> String {
             keys.sort();
             let inner: Vec<String> = keys
                 .into_iter()
-                .map(|k| format!("{k}={}", lua_pretty(&map[k])))
+                .map(|k| {
+                    let ident = k
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if ident {
+                        format!("{k}={}", lua_pretty(&map[k]))
+                    } else {
+                        format!("[\"{k}\"]={}", lua_pretty(&map[k]))
+                    }
+                })
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
         Value::Array(items) => {
-            let inner: Vec<String> = items.iter().map(lua_pretty).collect();
+            let run = items.iter().take_while(|v| !v.is_null()).count();
+            let mut inner: Vec<String> = items[..run].iter().map(lua_pretty).collect();
+            for (i, item) in items.iter().enumerate().skip(run) {
+                if !item.is_null() {
+                    inner.push(format!("[{}]={}", i + 1, lua_pretty(item)));
+                }
+            }
             format!("{{{}}}", inner.join(","))
         }
         Value::String(s) => format!("\"{s}\""),
@@ -252,7 +272,8 @@ impl ApiError {
         dao(405, 12, "operation unsupported", message, None)
     }
 
-    /// Code 14, declarative config.
+    /// Code 14, declarative config (`errors:declarative_config`): `fields` is the error tree
+    /// shaped like the input (`{services=[null, {host=…}]}`).
     pub(crate) fn declarative(fields: Value) -> ApiError {
         dao(
             400,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use kong_sim::{Backend, BackendConfig, KongSim, SimConfig};
+use kong_sim::{Backend, BackendConfig, KongSim, NodeConfig, SimConfig};
 
 /// A Kong Gateway simulator (Admin API + data plane) and small backend apps.
 #[derive(Parser)]
@@ -20,12 +20,17 @@ struct Cli {
 enum Command {
     /// Run the simulator: Admin API, proxy and control port.
     Serve {
-        /// Admin API listen address.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        admin: SocketAddr,
-        /// Proxy (data plane) listen address.
-        #[arg(long, default_value = "127.0.0.1:0")]
-        proxy: SocketAddr,
+        /// Number of Kong nodes. With a database they share one store; DB-less each node
+        /// holds its own declarative config.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        nodes: u16,
+        /// Admin API listen address of each node, comma-separated (one `…:0` address serves
+        /// every node on ephemeral ports).
+        #[arg(long, value_delimiter = ',', default_value = "127.0.0.1:0")]
+        admin: Vec<SocketAddr>,
+        /// Proxy (data plane) listen address of each node, comma-separated (as `--admin`).
+        #[arg(long, value_delimiter = ',', default_value = "127.0.0.1:0")]
+        proxy: Vec<SocketAddr>,
         /// Control port (request log, faults) listen address.
         #[arg(long, default_value = "127.0.0.1:0")]
         control: SocketAddr,
@@ -38,9 +43,11 @@ enum Command {
         /// Require this `Kong-Admin-Token` header on every Admin API request.
         #[arg(long)]
         admin_token: Option<String>,
-        /// Delay before the data plane sees Admin API writes, e.g. `500ms`.
-        #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
-        propagation_delay: Duration,
+        /// Delay before each node's data plane sees Admin API writes, comma-separated per node
+        /// (`500ms,3s`); one value applies to every node.
+        #[arg(long, value_delimiter = ',', default_value = "0ms",
+              value_parser = humantime::parse_duration)]
+        propagation_delay: Vec<Duration>,
     },
     /// Run a backend app that names itself in every answer.
     Backend {
@@ -79,11 +86,48 @@ fn announce(lines: &[String]) {
     let _ = out.flush();
 }
 
+/// One entry per node from the per-node lists: a list gives every node its own value, or one
+/// value for all (an address only when its port is 0, so nodes never share a port).
+fn node_configs(
+    nodes: usize,
+    admin: &[SocketAddr],
+    proxy: &[SocketAddr],
+    delays: &[Duration],
+) -> Result<Vec<NodeConfig>, String> {
+    fn pick<T: Copy>(list: &[T], i: usize, nodes: usize, flag: &str) -> Result<T, String> {
+        match list.len() {
+            1 => Ok(list[0]),
+            n if n == nodes => Ok(list[i]),
+            n => Err(format!(
+                "--{flag} lists {n} values for {nodes} node(s) (--nodes)"
+            )),
+        }
+    }
+    for (flag, list) in [("admin", admin), ("proxy", proxy)] {
+        if nodes > 1 && list.len() == 1 && list[0].port() != 0 {
+            return Err(format!(
+                "--{flag} {} would be shared by {nodes} nodes: list one address per node",
+                list[0]
+            ));
+        }
+    }
+    (0..nodes)
+        .map(|i| {
+            Ok(NodeConfig {
+                admin_addr: pick(admin, i, nodes, "admin")?,
+                proxy_addr: pick(proxy, i, nodes, "proxy")?,
+                propagation_delay: pick(delays, i, nodes, "propagation-delay")?,
+            })
+        })
+        .collect()
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {
+            nodes,
             admin,
             proxy,
             control,
@@ -92,14 +136,24 @@ async fn main() -> ExitCode {
             admin_token,
             propagation_delay,
         } => {
+            let per_node =
+                match node_configs(usize::from(nodes), &admin, &proxy, &propagation_delay) {
+                    Ok(per_node) => per_node,
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        return ExitCode::from(2);
+                    }
+                };
+            let (first, rest) = per_node.split_first().expect("at least one node");
             let config = SimConfig {
                 version,
                 db_less,
                 admin_token,
-                propagation_delay,
-                admin_addr: admin,
-                proxy_addr: proxy,
+                propagation_delay: first.propagation_delay,
+                admin_addr: first.admin_addr,
+                proxy_addr: first.proxy_addr,
                 control_addr: control,
+                extra_nodes: rest.to_vec(),
             };
             let sim = match KongSim::start(config).await {
                 Ok(sim) => sim,
@@ -108,11 +162,15 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            announce(&[
-                format!("admin {}", sim.admin_url()),
-                format!("proxy {}", sim.proxy_url()),
-                format!("control {}", sim.control_url()),
-            ]);
+            // One `admin` and one `proxy` line per node, node 1 first.
+            let mut lines: Vec<String> = sim
+                .admin_urls()
+                .iter()
+                .map(|url| format!("admin {url}"))
+                .collect();
+            lines.extend(sim.proxy_urls().iter().map(|url| format!("proxy {url}")));
+            lines.push(format!("control {}", sim.control_url()));
+            announce(&lines);
             wait_for_signal().await;
             sim.shutdown().await;
         }

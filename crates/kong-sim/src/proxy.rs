@@ -165,14 +165,19 @@ pub(crate) struct DataPlane {
     history: Mutex<VecDeque<(Instant, Arc<Snapshot>)>>,
     delay: Duration,
     balancers: Mutex<HashMap<String, Wrr>>,
-    /// Manual health marks by target id (`PUT …/healthy|unhealthy`); in memory, immediate.
-    pub(crate) health: Mutex<HashMap<String, bool>>,
+    /// Manual health marks by target id (`PUT …/healthy|unhealthy`); in memory, immediate,
+    /// shared by the nodes of one store.
+    health: Arc<Mutex<HashMap<String, bool>>>,
     client: Client<HttpConnector, Full<Bytes>>,
     version: String,
 }
 
 impl DataPlane {
-    pub(crate) fn new(delay: Duration, version: &str) -> DataPlane {
+    pub(crate) fn new(
+        delay: Duration,
+        version: &str,
+        health: Arc<Mutex<HashMap<String, bool>>>,
+    ) -> DataPlane {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -185,29 +190,34 @@ impl DataPlane {
             history: Mutex::new(history),
             delay,
             balancers: Mutex::new(HashMap::new()),
-            health: Mutex::new(HashMap::new()),
+            health,
             client,
             version: version.to_string(),
         }
     }
 
-    pub(crate) fn publish(&self, snapshot: Snapshot) {
-        self.history
-            .lock()
-            .unwrap()
-            .push_back((Instant::now(), Arc::new(snapshot)));
+    pub(crate) fn publish(&self, snapshot: Arc<Snapshot>) {
+        let mut history = self.history.lock().unwrap();
+        history.push_back((Instant::now(), snapshot));
+        // Older snapshots than the one in use now are never needed again; drop them so a
+        // data plane nobody asks keeps only what its delay still hides.
+        Self::prune(&mut history, self.delay);
     }
 
     /// The newest snapshot that is at least `delay` old.
     pub(crate) fn current(&self) -> Arc<Snapshot> {
         let mut history = self.history.lock().unwrap();
+        Self::prune(&mut history, self.delay);
+        history[0].1.clone()
+    }
+
+    fn prune(history: &mut VecDeque<(Instant, Arc<Snapshot>)>, delay: Duration) {
         let now = Instant::now();
         let visible = history
             .iter()
-            .rposition(|(t, _)| now.duration_since(*t) >= self.delay)
+            .rposition(|(t, _)| now.duration_since(*t) >= delay)
             .unwrap_or(0);
         history.drain(..visible);
-        history[0].1.clone()
     }
 
     fn pick(&self, up: &UpstreamEntry) -> Option<(String, u16)> {

@@ -71,6 +71,10 @@ pub(crate) struct Db {
     pub(crate) routes: BTreeMap<String, Value>,
     pub(crate) upstreams: BTreeMap<String, Value>,
     pub(crate) targets: BTreeMap<String, Value>,
+    /// DB-less only: entities kong-sim keeps without modelling them (consumers, plugins,
+    /// certificates, …), by declarative section name, then id. Never written through the
+    /// Admin API; listed and exported as loaded.
+    pub(crate) other: BTreeMap<String, BTreeMap<String, Value>>,
 }
 
 pub(crate) fn now_s() -> f64 {
@@ -152,8 +156,11 @@ impl Db {
             .collect()
     }
 
-    /// Run the write pipeline and return the row to store (not yet stored).
-    pub(crate) fn prepare(
+    /// The DAO's part of a write (`check_insert`/`check_update`/`check_upsert` in
+    /// `kong/db/dao/init.lua`): shorthands, foreign keys given by name resolved, the stored row
+    /// of an update looked up (404), defaults, schema and entity checks. Returns the row to
+    /// store (not yet stored, constraints not yet checked).
+    pub(crate) fn validate(
         &self,
         kind: Kind,
         input: Map<String, Value>,
@@ -214,12 +221,36 @@ impl Db {
         if let Some(id) = row["id"].as_str() {
             row.insert("id".into(), json!(id.to_ascii_lowercase()));
         }
+        Ok(row)
+    }
+
+    /// The checks a database makes when the row is written (Postgres constraints in Kong):
+    /// primary key, foreign keys, unique fields. DB-less Kong never gets here: its strategy
+    /// refuses the write first (`kong/db/strategies/off/init.lua`).
+    pub(crate) fn constraints(
+        &self,
+        kind: Kind,
+        row: &Map<String, Value>,
+        mode: &Mode,
+    ) -> Result<(), ApiError> {
         let id = row["id"].as_str().unwrap_or_default().to_string();
         if matches!(mode, Mode::Insert) && self.table(kind).contains_key(&id) {
             return Err(ApiError::primary_key(&id));
         }
-        self.check_foreign_exists(kind, &row)?;
-        self.check_unique(kind, &row, &id)?;
+        self.check_foreign_exists(kind, row)?;
+        self.check_unique(kind, row, &id)
+    }
+
+    /// [`Db::validate`] and then [`Db::constraints`]: the whole pipeline of a write.
+    pub(crate) fn prepare(
+        &self,
+        kind: Kind,
+        input: Map<String, Value>,
+        mode: &Mode,
+        ver: &Ver,
+    ) -> Result<Map<String, Value>, ApiError> {
+        let row = self.validate(kind, input, mode, ver)?;
+        self.constraints(kind, &row, mode)?;
         Ok(row)
     }
 
@@ -236,7 +267,9 @@ impl Db {
             return Ok(());
         }
         let key = parent.endpoint_key();
-        if let Some(Value::String(name)) = reference.get(key) {
+        // Only a valid key is looked up; an empty or null name falls through to the schema's
+        // "missing primary key" (`09-routes_routes_spec.lua:418-439`).
+        if let Some(Value::String(name)) = reference.get(key).filter(|n| n.as_str() != Some("")) {
             let name = name.clone();
             let Some(found) = self.lookup(parent, &name) else {
                 return Err(ApiError::foreign_unresolved(
@@ -350,8 +383,27 @@ fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
                     input.insert("port".into(), json!(port));
                     input.insert("path".into(), path.map_or(Value::Null, |p| json!(p)));
                 } else {
-                    input.insert("host".into(), json!(url));
+                    // socket.url reads a string without a scheme as a path: no host
+                    // (`10-services_routes_spec.lua:894-920`: host required, path must start
+                    // with `/`).
+                    input.insert("protocol".into(), json!("http"));
+                    input.insert("host".into(), Value::Null);
+                    input.insert("port".into(), json!(80));
+                    input.insert("path".into(), json!(url));
                 }
+            }
+        }
+        Kind::Routes => {
+            // The gRPC subschema's `strip_path` default is false.
+            let first = input
+                .get("protocols")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+                .and_then(Value::as_str);
+            if matches!(first, Some("grpc" | "grpcs"))
+                && input.get("strip_path").is_none_or(Value::is_null)
+            {
+                input.insert("strip_path".into(), json!(false));
             }
         }
         Kind::Upstreams => {
@@ -372,7 +424,7 @@ fn shorthands(kind: Kind, input: &mut Map<String, Value>) {
                 }
             }
         }
-        _ => {}
+        Kind::Targets => {}
     }
 }
 
@@ -416,6 +468,15 @@ fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut Map<String, 
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
+            // Kong picks the route subschema by the first protocol
+            // (`routes_subschemas.lua`); gRPC: 09-routes_routes_spec.lua:960-1030.
+            if matches!(protocols.first(), Some(&("grpc" | "grpcs"))) {
+                grpc_checks(&protocols, row, errors, &mut entity);
+                if !entity.is_empty() {
+                    errors.insert("@entity".into(), json!(entity));
+                }
+                return;
+            }
             let http = protocols.iter().any(|p| matches!(*p, "http" | "https"));
             let stream = protocols
                 .iter()
@@ -479,5 +540,40 @@ fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut Map<String, 
     }
     if !entity.is_empty() {
         errors.insert("@entity".into(), json!(entity));
+    }
+}
+
+/// The gRPC route subschema: no `strip_path` (its default is false), `methods`, `sources` or
+/// `destinations`; at least one of hosts/headers/paths (and snis with grpcs).
+fn grpc_checks(
+    protocols: &[&str],
+    row: &Map<String, Value>,
+    errors: &mut Map<String, Value>,
+    entity: &mut Vec<String>,
+) {
+    if row["strip_path"] == json!(true) {
+        errors.entry("strip_path").or_insert(json!(
+            "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
+        ));
+    }
+    for key in ["methods", "sources", "destinations"] {
+        if non_empty(row, key) {
+            errors.entry(key).or_insert(json!(format!(
+                "cannot set '{key}' when 'protocols' is 'grpc' or 'grpcs'"
+            )));
+        }
+    }
+    let grpcs = protocols.contains(&"grpcs");
+    let mut keys = vec!["hosts", "headers", "paths"];
+    if grpcs {
+        keys.push("snis");
+    }
+    if !keys.iter().any(|k| non_empty(row, k)) {
+        let quoted: Vec<String> = keys.iter().map(|k| format!("'{k}'")).collect();
+        entity.push(format!(
+            "must set one of {} when 'protocols' is '{}'",
+            quoted.join(", "),
+            if grpcs { "grpcs" } else { "grpc" }
+        ));
     }
 }

@@ -158,6 +158,9 @@ pub struct CheckContext {
     pub http: reqwest::Client,
     /// Where probe checks send traffic (the data plane); `None` without a proxy URL.
     pub proxy: Option<ProxyTarget>,
+    /// More data-plane nodes (Kong `proxyUrls` after the first): probe traffic goes through
+    /// each of them too, with `proxy`'s host and path, and every node must pass.
+    pub other_proxies: Vec<String>,
     /// Nothing a check does lasts beyond this instant.
     pub deadline: Instant,
     /// Working directory of exec checks and hooks (the plan's directory).
@@ -181,6 +184,7 @@ impl CheckContext {
         CheckContext {
             http: crate::http::client(),
             proxy: None,
+            other_proxies: Vec::new(),
             deadline: Instant::now() + timeout,
             workdir: PathBuf::from("."),
         }
@@ -239,7 +243,7 @@ impl<'a> Source<'a> {
             Source::Prometheus(p) => p.query.clone(),
             Source::Webhook(w) => webhook::describe(w),
             Source::Exec(e) => exec::describe(&e.command),
-            Source::Probe(p) => traffic::describe(p, ctx.proxy.as_ref()),
+            Source::Probe(p) => traffic::describe(p, ctx.proxy.as_ref(), ctx.other_proxies.len()),
         }
     }
 

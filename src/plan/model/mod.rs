@@ -9,7 +9,7 @@
 //!
 //! Parts: this file holds the root ([`Plan`], [`Metadata`]) and the value types every part uses
 //! ([`Dur`], [`Secret`], [`Expr`]); [`provider`] the `provider:` block of each backend;
-//! [`environment`] the Kong service and routes and the environments traffic moves between;
+//! [`backend`] which one of them a plan uses and what it can do; [`environment`] the Kong service and routes and the environments traffic moves between;
 //! [`strategy`] blue-green and canary; [`checks`] the health check, `verify`, analysis checks
 //! and hooks. Every type is re-exported here, so `plan::model::X` names any of them.
 
@@ -21,11 +21,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::analysis::condition::Condition;
 
+mod backend;
 mod checks;
 mod environment;
 mod provider;
 mod strategy;
 
+pub use backend::*;
 pub use checks::*;
 pub use environment::*;
 pub use provider::*;
@@ -160,21 +162,37 @@ impl Plan {
         self.provider.traefik.as_ref()
     }
 
-    /// The data-plane URL of whichever provider the plan uses (`None` when not set).
+    /// The (first) data-plane URL of the plan's backend (`None` when not set).
     pub fn proxy_url(&self) -> Option<&str> {
-        self.kong()
-            .and_then(|k| k.proxy_url.as_deref())
-            .or_else(|| self.haproxy().and_then(|h| h.proxy_url.as_deref()))
-            .or_else(|| self.traefik().and_then(|t| t.proxy_url.as_deref()))
+        self.proxy_urls().first().copied()
     }
 
-    /// The lock lifetime of whichever provider the plan uses (default 15 minutes).
+    /// Every data-plane URL: Kong's `proxyUrl` then its `proxyUrls` (each once), or the other
+    /// backends' `proxyUrl` ([`Backend::proxy_url`]).
+    pub fn proxy_urls(&self) -> Vec<&str> {
+        if let Some(k) = self.kong() {
+            let mut urls: Vec<&str> = Vec::new();
+            for url in k.proxy_url.iter().chain(&k.proxy_urls) {
+                if !urls.contains(&url.as_str()) {
+                    urls.push(url);
+                }
+            }
+            return urls;
+        }
+        self.provider
+            .backend()
+            .ok()
+            .and_then(Backend::proxy_url)
+            .into_iter()
+            .collect()
+    }
+
+    /// The lock lifetime of the plan's backend (default 15 minutes).
     pub fn lock_ttl(&self) -> Duration {
-        self.kong()
-            .and_then(|k| k.lock_ttl)
-            .or_else(|| self.haproxy().and_then(|h| h.lock_ttl))
-            .or_else(|| self.traefik().and_then(|t| t.lock_ttl))
-            .or_else(|| self.kubernetes().and_then(|k| k.lock_ttl))
+        self.provider
+            .backend()
+            .ok()
+            .and_then(Backend::lock_ttl)
             .map_or(Duration::from_mins(15), |d| d.0)
     }
 }

@@ -210,6 +210,11 @@ pub struct KongProvider {
     /// The proxy (data plane) URL; when set, bgctl verifies traffic through it.
     #[serde(default)]
     pub proxy_url: Option<String>,
+    /// More proxy URLs, one per Kong node of a cluster: verification and `probe` checks go
+    /// through every one of them (and `proxyUrl`), and a step is done only when every node
+    /// serves it. Nodes sharing a database each pick changes up on their own schedule.
+    #[serde(default)]
+    pub proxy_urls: Vec<String>,
     /// TLS settings for an `https://` Admin API.
     #[serde(default)]
     pub tls: Option<TlsSpec>,

@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use super::{haproxy_name, k8s_name, kind, url, Kind};
-use crate::plan::model::Plan;
+use super::{haproxy_name, k8s_name, url};
+use crate::plan::model::{Backend, Plan};
 use crate::plan::{names, Problem};
 
 pub(super) fn environments(plan: &Plan, v: &mut Vec<Problem>) {
@@ -28,20 +28,17 @@ pub(super) fn environments(plan: &Plan, v: &mut Vec<Problem>) {
             v.push(p);
         }
     }
-    match kind(plan) {
-        Some(Kind::Kong) => kong_environments(plan, v),
-        Some(k @ (Kind::Haproxy | Kind::Traefik)) => server_environments(plan, k, v),
-        Some(Kind::Kubernetes) => {
-            if let Some(k8s) = plan.kubernetes() {
-                kubernetes_environments(plan, k8s, v);
-            }
-        }
-        None => {}
+    match plan.provider.backend() {
+        Ok(Backend::Kong(_)) => kong_environments(plan, v),
+        Ok(Backend::Haproxy(_)) => server_environments(plan, true, v),
+        Ok(Backend::Traefik(_)) => server_environments(plan, false, v),
+        Ok(Backend::Kubernetes(k8s)) => kubernetes_environments(plan, k8s, v),
+        Err(_) => {}
     }
 }
 
-fn server_environments(plan: &Plan, kind: Kind, v: &mut Vec<Problem>) {
-    let haproxy = kind == Kind::Haproxy;
+/// HAProxy (`haproxy`) and Traefik servers.
+fn server_environments(plan: &Plan, haproxy: bool, v: &mut Vec<Problem>) {
     let who = if haproxy { "HAProxy" } else { "Traefik" };
     let mut names = HashSet::new();
     for (name, env) in &plan.environments {

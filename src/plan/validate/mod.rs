@@ -6,7 +6,8 @@
 //! references that point nowhere (an `activeEnvironment` or a check that is not defined).
 //!
 //! Parts, one idea each: this file runs them in order and holds the small rules several of them
-//! share (which provider a plan uses, Kubernetes/HAProxy/Traefik name rules, URLs);
+//! share (what the plan asks of its backend's capabilities, Kubernetes/HAProxy/Traefik name
+//! rules, URLs); which backend a plan uses is [`crate::plan::model::ProviderSpec::backend`];
 //! [`keys`] explains unknown keys (closest valid key, from the plan's JSON Schema);
 //! [`provider`] checks the `provider:` block; [`environments`] the environments for that
 //! provider; [`strategy`] the blue-green/canary strategy and its references; [`checks`] the
@@ -65,6 +66,7 @@ pub fn validate(plan: &Plan) -> Vec<Problem> {
         );
     }
     provider::provider(plan, &mut v);
+    capabilities(plan, &mut v);
     environments::environments(plan, &mut v);
     checks::health_check(plan, &mut v);
     if let Some(verify) = &plan.verify {
@@ -76,28 +78,31 @@ pub fn validate(plan: &Plan) -> Vec<Problem> {
     v
 }
 
-/// Which provider a plan uses, once exactly one is set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kind {
-    Kong,
-    Haproxy,
-    Traefik,
-    Kubernetes,
-}
-
-pub(super) fn kind(plan: &Plan) -> Option<Kind> {
-    let p = &plan.provider;
-    match (
-        p.kong.is_some(),
-        p.haproxy.is_some(),
-        p.traefik.is_some(),
-        p.kubernetes.is_some(),
-    ) {
-        (true, false, false, false) => Some(Kind::Kong),
-        (false, true, false, false) => Some(Kind::Haproxy),
-        (false, false, true, false) => Some(Kind::Traefik),
-        (false, false, false, true) => Some(Kind::Kubernetes),
-        _ => None,
+/// What the plan asks of its backend that the backend cannot do ([`crate::plan::model::Backend::capabilities`]):
+/// a canary on a backend that cannot split traffic, data-plane verification without a data
+/// plane. Each refusal carries its own reason, so it is reported the same way for every backend.
+fn capabilities(plan: &Plan, v: &mut Vec<Problem>) {
+    let Ok(backend) = plan.provider.backend() else {
+        return;
+    };
+    let caps = backend.capabilities();
+    if let (Some(_), Err(no)) = (&plan.strategy.canary, caps.split) {
+        v.push(Problem::new(no.at, no.reason).hint(no.hint));
+    }
+    if let Err(no) = caps.data_plane {
+        let canary_verify = plan
+            .strategy
+            .canary
+            .as_ref()
+            .is_some_and(|c| c.verify.is_some());
+        for (path, set) in [
+            ("verify", plan.verify.is_some()),
+            ("strategy.canary.verify", canary_verify),
+        ] {
+            if set {
+                v.push(Problem::new(path, no.reason).hint(no.hint));
+            }
+        }
     }
 }
 

@@ -5,50 +5,44 @@
 use std::collections::HashSet;
 
 use super::{haproxy_name, k8s_name, traefik_name, url};
-use crate::plan::model::Plan;
+use crate::plan::model::{Backend, NoBackend, Plan};
 use crate::plan::{names, Problem};
 
 pub(super) fn provider(plan: &Plan, v: &mut Vec<Problem>) {
-    let p = &plan.provider;
-    let set = [
-        p.kong.is_some(),
-        p.haproxy.is_some(),
-        p.traefik.is_some(),
-        p.kubernetes.is_some(),
-    ]
-    .iter()
-    .filter(|s| **s)
-    .count();
-    if set == 0 {
-        v.push(Problem::new("provider", "no provider is configured").hint(
-            "add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}` (or `haproxy`, `traefik`, `kubernetes`)",
-        ));
-        return;
-    }
-    if set > 1 {
-        v.push(
-            Problem::new("provider", "more than one provider is configured").hint(
-                "a plan moves traffic on one system: keep one of `kong`, `haproxy`, `traefik`, `kubernetes`",
-            ),
-        );
-        return;
-    }
-    if let Some(h) = &p.haproxy {
-        haproxy_provider(plan, h, v);
-        return;
-    }
-    if let Some(t) = &p.traefik {
-        traefik_provider(plan, t, v);
-        return;
-    }
-    if let Some(k) = &p.kubernetes {
-        kubernetes_provider(plan, k, v);
-        return;
-    }
-    let Some(kong) = &p.kong else { return };
+    let kong = match plan.provider.backend() {
+        Err(NoBackend::None) => {
+            v.push(Problem::new("provider", "no provider is configured").hint(
+                "add `provider: {kong: {adminUrl: http://127.0.0.1:8001}}` (or `haproxy`, `traefik`, `kubernetes`)",
+            ));
+            return;
+        }
+        Err(NoBackend::Many) => {
+            v.push(
+                Problem::new("provider", "more than one provider is configured").hint(
+                    "a plan moves traffic on one system: keep one of `kong`, `haproxy`, `traefik`, `kubernetes`",
+                ),
+            );
+            return;
+        }
+        Ok(Backend::Haproxy(h)) => return haproxy_provider(plan, h, v),
+        Ok(Backend::Traefik(t)) => return traefik_provider(plan, t, v),
+        Ok(Backend::Kubernetes(k)) => return kubernetes_provider(plan, k, v),
+        Ok(Backend::Kong(kong)) => kong,
+    };
     url("provider.kong.adminUrl", &kong.admin_url, v);
     if let Some(proxy) = &kong.proxy_url {
         url("provider.kong.proxyUrl", proxy, v);
+    }
+    for (i, proxy) in kong.proxy_urls.iter().enumerate() {
+        let at = format!("provider.kong.proxyUrls[{i}]");
+        url(&at, proxy, v);
+        let same = |other: &String| other.trim_end_matches('/') == proxy.trim_end_matches('/');
+        if kong.proxy_url.iter().chain(&kong.proxy_urls[..i]).any(same) {
+            v.push(
+                Problem::new(&at, format!("`{proxy}` is listed twice"))
+                    .hint("list each Kong node's proxy once (`proxyUrl` counts as one of them)"),
+            );
+        }
     }
     for name in kong.headers.keys() {
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
@@ -187,15 +181,6 @@ fn kubernetes_provider(
             k8s_name(&format!("{at}.istio.destinationRule"), dr, v);
         }
     }
-    if k8s.service.is_some() && plan.strategy.canary.is_some() {
-        v.push(
-            Problem::new(
-                &format!("{at}.service"),
-                "a Service selector cannot split traffic, so it cannot run a canary",
-            )
-            .hint("use `gatewayApi`, `contour` or `istio` for weights, or `strategy.blueGreen`"),
-        );
-    }
     if k8s.lock_ttl.is_some_and(|d| d.0.as_secs() == 0) {
         v.push(Problem::new(
             &format!("{at}.lockTtl"),
@@ -213,23 +198,6 @@ fn kubernetes_provider(
             Problem::new("service", "`service` describes a Kong service")
                 .hint("with Kubernetes, name the traffic object under `provider.kubernetes`"),
         );
-    }
-    for (path, set) in [
-        ("verify", plan.verify.is_some()),
-        (
-            "strategy.canary.verify",
-            plan.strategy
-                .canary
-                .as_ref()
-                .is_some_and(|c| c.verify.is_some()),
-        ),
-    ] {
-        if set {
-            v.push(
-                Problem::new(path, "data-plane verification needs a proxy URL, which the Kubernetes provider does not have")
-                    .hint("remove `verify`; bgctl waits for Deployment readiness instead"),
-            );
-        }
     }
 }
 

@@ -2,8 +2,8 @@
 //! exist (with a did-you-mean), canary steps whose weights make sense.
 
 use super::checks::verify_spec;
-use super::{closest, kind, Kind};
-use crate::plan::model::{CanaryStep, Plan};
+use super::closest;
+use crate::plan::model::{Backend, CanaryStep, Plan};
 use crate::plan::{names, Problem};
 
 fn env_ref(plan: &Plan, path: &str, name: &str, v: &mut Vec<Problem>) {
@@ -89,7 +89,12 @@ pub(super) fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
             }
             if let Some(verify) = &c.verify {
                 verify_spec("strategy.canary.verify", verify, v);
-                if plan.proxy_url().is_none() && plan.kubernetes().is_none() {
+                // A backend without a data plane refuses `verify` itself (`capabilities`).
+                let has_data_plane = plan
+                    .provider
+                    .backend()
+                    .is_ok_and(|b| b.capabilities().data_plane.is_ok());
+                if has_data_plane && plan.proxy_url().is_none() {
                     v.push(
                         Problem::new(
                             "strategy.canary.verify",
@@ -108,7 +113,7 @@ pub(super) fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
                     ));
                 }
             }
-            if let (Some(m), Some(Kind::Kong)) = (&c.mixed_upstream, kind(plan)) {
+            if let (Some(m), Ok(Backend::Kong(_))) = (&c.mixed_upstream, plan.provider.backend()) {
                 if let Err(msg) = names::check_upstream_name(m) {
                     v.push(Problem::new("strategy.canary.mixedUpstream", msg));
                 }

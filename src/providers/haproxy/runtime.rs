@@ -57,6 +57,17 @@ impl HaproxyError {
     pub fn outcome_unknown(&self) -> bool {
         matches!(self, HaproxyError::Timeout { .. } | HaproxyError::Io { .. })
     }
+
+    /// What a person can do about this failure, in the plan's terms, when there is something
+    /// more specific than looking at the live state.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            HaproxyError::Unreachable { .. } | HaproxyError::Timeout { .. } => Some(
+                "check `provider.haproxy.runtimeApi` and that HAProxy's stats socket listens there with `level admin`".into(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// A runtime API client: one connection per command.

@@ -114,6 +114,28 @@ impl KongError {
             _ => None,
         }
     }
+
+    /// What a person can do about this failure, in the plan's terms (`provider.kong.*`), when
+    /// there is something more specific than looking at the live state.
+    pub fn hint(&self) -> Option<String> {
+        let hint = match self {
+            KongError::Unreachable { .. } if crate::providers::hints::error_chain_mentions(self, "certificate") => {
+                "the Admin API's TLS certificate is not trusted: set `provider.kong.tls.caFile` to the CA that signed it (or `certFile`/`keyFile` if it asks for a client certificate); nothing was changed"
+            }
+            KongError::Unreachable { .. } | KongError::Timeout { .. } => {
+                "check `provider.kong.adminUrl` and that the Admin API listens there; nothing was changed"
+            }
+            KongError::Status { status, .. } if status.as_u16() == 401 || status.as_u16() == 403 => {
+                "the Admin API refused the credentials: check `provider.kong.headers` (e.g. `Kong-Admin-Token`)"
+            }
+            KongError::Deadline { .. } => "raise `--timeout` or check why the Admin API is slow",
+            KongError::Redirect { .. } => {
+                "point `provider.kong.adminUrl` at the Admin API itself (bgctl never follows redirects: the plan's headers would go along); nothing was sent to the redirect's target"
+            }
+            _ => return None,
+        };
+        Some(hint.into())
+    }
 }
 
 /// An Admin API connection.

@@ -272,26 +272,13 @@ impl Provider for Kong {
         let target = (change.call.method == "POST")
             .then(|| body.get("target").and_then(Value::as_str))
             .flatten();
-        match (self.do_call(&change.call).await, target) {
-            (Ok(_), _) => Ok(()),
-            // A POST whose first attempt landed: the target exists; converge its weight.
-            (Err(e), Some(target)) if e.status() == Some(reqwest::StatusCode::CONFLICT) => {
-                self.converge_target(&change.call.path, target, &body).await
-            }
-            // A target POST is not idempotent, so it is never re-sent blind: when its answer is
-            // lost, read the target back. There: converge its weight; not there: the POST did
-            // not land and sending it again is safe.
-            (Err(e), Some(target)) if e.answer_lost() => {
-                let path = format!("{}/{}", change.call.path, urlencode(target));
-                tracing::info!("the answer to a target POST was lost ({e}); reading {path} back");
-                if self.client.get(&path).await?.is_some() {
-                    self.converge_target(&change.call.path, target, &body).await
-                } else {
-                    self.do_call(&change.call).await?;
-                    Ok(())
-                }
-            }
-            (Err(e), _) => Err(e.into()),
+        match target {
+            Some(target) => self.post_target(&change.call, target, &body).await,
+            None => self
+                .do_call(&change.call)
+                .await
+                .map(drop)
+                .map_err(Into::into),
         }
     }
 

@@ -3,29 +3,62 @@
 //! weights ([`crate::providers::weights`]) and points the service at it. A target `POST` whose
 //! first attempt landed is converged instead of repeated.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::client::{urlencode, KongError};
 use super::{Kong, Live};
-use crate::providers::{weights, Call, ProviderError, Record, Traffic};
+use crate::providers::{weights, write, Call, ProviderError, Record, Traffic};
 
 impl Kong {
-    /// Sets the weight of a target that exists (`targets` is the upstream's targets path).
-    pub(super) async fn converge_target(
+    /// Creates a target with the shared ambiguous-write policy ([`write::converge`]). A target
+    /// `POST` is not idempotent, so it is never re-sent blind: after a 409 (its first attempt
+    /// landed) or a lost answer the target is read back — there: its weight is converged with a
+    /// `PATCH`; not there: the `POST` did not land and sending it again is safe.
+    pub(super) async fn post_target(
         &self,
-        targets: &str,
+        post: &Call,
         target: &str,
         body: &Value,
     ) -> Result<(), ProviderError> {
-        let patch = Call {
-            method: "PATCH".into(),
-            path: format!("{targets}/{}", urlencode(target)),
-            body: Some(json!({"weight": body.get("weight")})),
-            idempotent: true,
-        };
-        self.do_call(&patch).await?;
-        Ok(())
+        let path = format!("{}/{}", post.path, urlencode(target));
+        let first = AtomicBool::new(true);
+        write::converge(
+            || async {
+                if first.swap(false, Ordering::Relaxed) {
+                    return Ok(write::Step::Write(post.clone()));
+                }
+                tracing::info!("reading the target back: {path}");
+                Ok(write::Step::Write(match self.client.get(&path).await? {
+                    Some(_) => Call {
+                        method: "PATCH".into(),
+                        path: path.clone(),
+                        body: Some(json!({"weight": body.get("weight")})),
+                        idempotent: true,
+                    },
+                    None => post.clone(),
+                }))
+            },
+            |call| async move {
+                let is_post = call.method == "POST";
+                match self.do_call(&call).await {
+                    Ok(_) => Ok(write::Written::Done),
+                    Err(e) if is_post && e.status() == Some(reqwest::StatusCode::CONFLICT) => {
+                        Ok(write::Written::Conflict)
+                    }
+                    Err(e) if is_post && e.answer_lost() => {
+                        tracing::info!("the answer to a target POST was lost ({e})");
+                        Ok(write::Written::Unknown(e.into()))
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            },
+            "the target kept being created and removed (409 on every attempt); try again",
+        )
+        .await
+        .map(drop)
     }
 
     pub(super) async fn do_call(&self, call: &Call) -> Result<Value, KongError> {

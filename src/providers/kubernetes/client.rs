@@ -207,6 +207,22 @@ impl KubeError {
         self.code() == Some(404)
     }
 
+    /// What a person can do about this failure, in the plan's terms; `status` is the command
+    /// that shows the live state.
+    pub fn hint(&self, status: &str) -> String {
+        match self {
+            KubeError::Config { .. } => "set `KUBECONFIG`, `provider.kubernetes.kubeconfig` or `--context`; nothing was changed".into(),
+            // A write whose connection failed may have been carried out (the answer was lost).
+            KubeError::Transport { verb: verb @ ("POST" | "PUT" | "PATCH" | "DELETE"), what, .. } => format!(
+                "check that the cluster in the kubeconfig is reachable; the {verb} of {what} may have been carried out before the connection failed: run `{status}` to see the live state"
+            ),
+            KubeError::Transport { .. } => "check that the cluster in the kubeconfig is reachable; nothing was changed".into(),
+            KubeError::Deadline { .. } => "raise `--timeout` or check why the API server is slow".into(),
+            KubeError::Api { code: 401 | 403, .. } => "the API server refused the credentials or the RBAC role lacks a verb; see README § Kubernetes".into(),
+            KubeError::Api { .. } => format!("run `{status}` to see the live state"),
+        }
+    }
+
     fn from_kube(verb: &'static str, what: String, e: kube::Error) -> KubeError {
         match e {
             kube::Error::Api(s) => KubeError::Api {

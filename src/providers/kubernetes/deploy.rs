@@ -5,6 +5,7 @@
 
 #[allow(clippy::wildcard_imports)] // an `impl` block split out of the parent module
 use super::*;
+use crate::providers::write;
 
 impl Kubernetes {
     /// The manifest as bgctl wants it live (owner annotation added, namespace checked).
@@ -84,61 +85,88 @@ impl Kubernetes {
         }
     }
 
-    /// Creates or converges one environment's Deployment, re-reading after a 409.
+    /// Creates or converges one environment's Deployment with the shared ambiguous-write
+    /// policy ([`write::converge`]): every round reads the Deployment and computes the change
+    /// from it; a 409 (changed since read, or created meanwhile) or a write without an answer
+    /// only starts the next round — the create is refused if the Deployment exists and the
+    /// patch is conditional, so a repeat never applies twice.
     pub(super) async fn converge_deployment(&self, env: &EnvSpec) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let live = self.client.get(&DEPLOYMENT, &env.deployment).await?;
-            let Some(change) = self.deployment_change(env, live.as_ref()) else {
-                return Ok(());
-            };
-            let body = change.call.body.clone().unwrap_or(Value::Null);
-            let result = if live.is_none() {
-                self.client.create(&DEPLOYMENT, &body).await
-            } else {
-                self.client
-                    .merge_patch(&DEPLOYMENT, &env.deployment, &body)
-                    .await
-            };
-            match result {
-                Ok(_) => return Ok(()),
-                Err(e) if (e.is_conflict() || e.is_already_exists()) && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "deployment `{}` changed since it was read; re-reading",
-                        env.deployment
-                    );
+        write::converge(
+            || async {
+                let live = self.client.get(&DEPLOYMENT, &env.deployment).await?;
+                Ok(match self.deployment_change(env, live.as_ref()) {
+                    None => write::Step::Finish(None),
+                    Some(change) => write::Step::Write(Some((
+                        live.is_none(),
+                        change.call.body.unwrap_or(Value::Null),
+                    ))),
+                })
+            },
+            |pending| async move {
+                let Some((create, body)) = pending else {
+                    return Ok(write::Written::Done);
+                };
+                let result = if create {
+                    self.client.create(&DEPLOYMENT, &body).await
+                } else {
+                    self.client
+                        .merge_patch(&DEPLOYMENT, &env.deployment, &body)
+                        .await
+                };
+                match result {
+                    Ok(_) => Ok(write::Written::Done),
+                    Err(e) if e.is_conflict() || e.is_already_exists() => {
+                        tracing::info!(
+                            "deployment `{}` changed since it was read; re-reading",
+                            env.deployment
+                        );
+                        Ok(write::Written::Conflict)
+                    }
+                    Err(e) if e.outcome_unknown() => {
+                        tracing::info!(
+                            "writing deployment `{}` failed ({e}); reading it back",
+                            env.deployment
+                        );
+                        Ok(write::Written::Unknown(e.into()))
+                    }
+                    Err(e) => Err(e.into()),
                 }
-                // No answer, or a server error: the write may have landed. The next attempt
-                // reads the Deployment again and finds it converged, or writes again — the
-                // create is refused if it exists and the patch is conditional, so a repeat
-                // never applies twice.
-                Err(e) if e.outcome_unknown() && attempt < ATTEMPTS => {
-                    tracing::info!(
-                        attempt,
-                        "writing deployment `{}` failed ({e}); reading it back",
-                        env.deployment
-                    );
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        unreachable!("the last attempt returns")
+            },
+            "the Deployment kept changing (409 on every attempt); try again",
+        )
+        .await
+        .map(drop)
     }
 
-    /// Scales a Deployment to zero with a conditional merge patch.
+    /// Scales a Deployment to zero with a conditional merge patch and the shared
+    /// ambiguous-write policy: after a 409 or a lost answer it is read again (gone or already
+    /// at zero replicas: done).
     pub(super) async fn scale_to_zero(&self, name: &str) -> Result<(), ProviderError> {
-        for attempt in 1..=ATTEMPTS {
-            let Some(d) = self.client.get(&DEPLOYMENT, name).await? else {
-                return Ok(());
-            };
-            let patch = json!({"metadata": {"resourceVersion": d["metadata"]["resourceVersion"]}, "spec": {"replicas": 0}});
-            match self.client.merge_patch(&DEPLOYMENT, name, &patch).await {
-                Ok(_) => return Ok(()),
-                Err(e) if e.is_conflict() && attempt < ATTEMPTS => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
+        write::converge(
+            || async {
+                Ok(match self.client.get(&DEPLOYMENT, name).await? {
+                    None => write::Step::Finish(Value::Null),
+                    Some(d) if d["spec"]["replicas"].as_u64() == Some(0) => {
+                        write::Step::Finish(Value::Null)
+                    }
+                    Some(d) => write::Step::Write(json!({
+                        "metadata": {"resourceVersion": d["metadata"]["resourceVersion"]},
+                        "spec": {"replicas": 0},
+                    })),
+                })
+            },
+            |patch| async move {
+                match self.client.merge_patch(&DEPLOYMENT, name, &patch).await {
+                    Ok(_) => Ok(write::Written::Done),
+                    Err(e) if e.is_conflict() => Ok(write::Written::Conflict),
+                    Err(e) if e.outcome_unknown() => Ok(write::Written::Unknown(e.into())),
+                    Err(e) => Err(e.into()),
+                }
+            },
+            "the Deployment kept changing (409 on every attempt); try again",
+        )
+        .await
+        .map(drop)
     }
 
     pub(super) async fn prepare_env(

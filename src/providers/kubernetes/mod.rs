@@ -53,8 +53,6 @@ use crate::plan::model::{OldDeployment, Plan};
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
-/// How often a write that met a 409 is recomputed and retried.
-const ATTEMPTS: usize = 5;
 /// Poll interval while waiting for a Deployment.
 const POLL: Duration = Duration::from_millis(500);
 /// Time kept back from the run's deadline when waiting, for the writes that end the run.
@@ -420,10 +418,6 @@ impl Provider for Kubernetes {
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         crate::providers::lock::holds(&self.lease_lock(), me).await
-    }
-
-    async fn cleanup(&self, _snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
-        Ok(Vec::new())
     }
 
     async fn prepare(&self, env: &str, deadline: Instant) -> Result<(), ProviderError> {

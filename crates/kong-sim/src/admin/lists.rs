@@ -99,9 +99,11 @@ impl Admin {
                 "cannot query more than 5 tags",
             ));
         }
+        // A byte that is not UTF-8 (`?tags=%FF`) reaches us as U+FFFD from the lossy query
+        // decoding: Kong refuses it (`14-tags_spec.lua:149-157`).
         if tags
             .iter()
-            .any(|t| t.is_empty() || t.chars().any(char::is_control))
+            .any(|t| t.is_empty() || t.chars().any(|c| c.is_control() || c == '\u{FFFD}'))
         {
             return Err(ApiError::invalid_option("tags", "invalid filter syntax"));
         }
@@ -135,7 +137,7 @@ impl Admin {
     ) -> Result<Reply, ApiError> {
         Self::check_key(kind, key, &self.ver)?;
         let by_name = !is_uuid(key);
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         let found = db.lookup(kind, key).cloned();
         let belongs = |row: &Value| match &parent {
             Some(sid) => row["service"]["id"].as_str() == Some(sid.as_str()),
@@ -216,14 +218,14 @@ impl Admin {
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
         let service_id = {
-            let db = self.db.lock().unwrap();
+            let db = self.store.db.lock().unwrap();
             let svc = db
                 .lookup(Kind::Services, s)
                 .ok_or_else(ApiError::not_found)?;
             svc["id"].as_str().unwrap_or_default().to_string()
         };
         if method == "GET" {
-            let db = self.db.lock().unwrap();
+            let db = self.store.db.lock().unwrap();
             let rows: Vec<&Value> = db
                 .routes
                 .values()
@@ -233,7 +235,7 @@ impl Admin {
         }
         let mut input = body.parse(&self.fields(Kind::Routes))?;
         input.insert("service".into(), json!({ "id": service_id }));
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         ok(
             201,
             self.write(&mut db, Kind::Routes, input, Mode::Insert, false)?,
@@ -247,8 +249,11 @@ impl Admin {
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
         Self::check_key(Kind::Routes, r, &self.ver)?;
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         let route = db.lookup(Kind::Routes, r).ok_or_else(ApiError::not_found)?;
+        if method == "DELETE" {
+            return Err(ApiError::method_not_allowed());
+        }
         let service_id = route["service"]["id"]
             .as_str()
             .map(str::to_string)

@@ -7,6 +7,7 @@
 //! generic entity endpoints; [`targets`] upstream targets and health; [`node`] the node,
 //! status, schema and tag endpoints; [`config`] DB-less `/config`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,17 +35,29 @@ mod targets;
 use crate::store::{Db, Kind, Mode};
 use request::{classify, percent_decode, BodyKind, Query, RawBody};
 
-/// Shared Admin API state.
+/// What a node serves from: with a database every node holds the same `Store` (clones of one
+/// set of `Arc`s); DB-less, every node has its own.
+#[derive(Clone)]
+pub(crate) struct Store {
+    pub(crate) db: Arc<Mutex<Db>>,
+    /// DB-less: the hash of the loaded declarative config (`/status` `configuration_hash`).
+    pub(crate) config_hash: Arc<Mutex<Option<String>>>,
+    /// Manual health marks by target id (`PUT …/healthy|unhealthy`): Kong broadcasts them to
+    /// every node of the cluster, so they are shared with the store.
+    pub(crate) health: Arc<Mutex<HashMap<String, bool>>>,
+    /// The data planes a write is published to.
+    pub(crate) planes: Arc<Mutex<Vec<Arc<DataPlane>>>>,
+}
+
+/// One node's Admin API state.
 pub(crate) struct Admin {
     pub(crate) ver: Ver,
     pub(crate) db_less: bool,
     pub(crate) token: Option<String>,
     pub(crate) node_id: String,
-    pub(crate) db: Mutex<Db>,
+    pub(crate) store: Store,
     pub(crate) log: RequestLog,
     pub(crate) faults: Faults,
-    pub(crate) dp: Arc<DataPlane>,
-    pub(crate) config_hash: Mutex<Option<String>>,
     pub(crate) listeners: Mutex<(String, String)>,
     pub(crate) total_requests: AtomicU64,
 }
@@ -105,7 +118,9 @@ fn allowed(segs: &[&str], ver: &Ver) -> Option<&'static [&'static str]> {
         [c, _] if top(c) => ENTITY,
         ["services", _, "routes"] => LIST,
         ["services", _, "routes", _] => ENTITY,
-        ["routes", _, "service"] => &["GET", "PUT", "PATCH"],
+        // DELETE is routed so a missing route is 404; an existing one is 405
+        // (`09-routes_routes_spec.lua:1504-1522`).
+        ["routes", _, "service"] => &["DELETE", "GET", "PUT", "PATCH"],
         ["upstreams", _, "health"] => GET,
         ["upstreams", _, "targets"] => LIST,
         ["upstreams", _, "targets", "all"] => GET,
@@ -224,6 +239,9 @@ impl Admin {
             Some(value) => {
                 builder = builder.header("content-type", "application/json; charset=utf-8");
                 if head {
+                    // HEAD answers GET's headers, `Content-Length` included
+                    // (`02-kong_routes_spec.lua:35-57`); the body is left out.
+                    builder = builder.header("content-length", value.to_string().len());
                     Bytes::new()
                 } else {
                     Bytes::from(value.to_string())
@@ -270,18 +288,27 @@ impl Admin {
             return Err(ApiError::not_found());
         };
         if method == "OPTIONS" {
+            // `kong/api/api_helpers.lua`: the verbs plus HEAD (with GET) and OPTIONS, sorted;
+            // allowed headers echo `Access-Control-Request-Headers`, else `Content-Type`.
             let mut list: Vec<&str> = verbs.to_vec();
             if list.contains(&"GET") {
                 list.push("HEAD");
             }
             list.push("OPTIONS");
+            list.sort_unstable();
             let allow = list.join(", ");
+            let allow_headers = headers
+                .get("access-control-request-headers")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("Content-Type")
+                .to_string();
             return Ok(Reply {
                 status: 204,
                 body: None,
                 headers: vec![
                     ("allow".into(), allow.clone()),
                     ("access-control-allow-methods".into(), allow),
+                    ("access-control-allow-headers".into(), allow_headers),
                 ],
             });
         }
@@ -300,11 +327,19 @@ impl Admin {
         self.route(method, &seg_refs, &query, &body)
     }
 
+    /// Hand a new snapshot to every data plane of the store; each starts using it after its
+    /// own propagation delay.
     fn publish(&self, db: &Db) {
-        self.dp.publish(Snapshot::build(db));
+        let snapshot = Arc::new(Snapshot::build(db));
+        for plane in self.store.planes.lock().unwrap().iter() {
+            plane.publish(snapshot.clone());
+        }
     }
 
-    /// Validate, then store (or refuse in DB-less mode), then publish to the data plane.
+    /// Validate, then refuse in DB-less mode (405 code 12 *before* the primary-key, foreign-key
+    /// and uniqueness checks, which belong to the database: Kong's
+    /// `spec/02-integration/04-admin_api/15-off_spec.lua:77-215` creates routes pointing at
+    /// random service ids and expects 405), else check constraints, store and publish.
     fn write(
         &self,
         db: &mut Db,
@@ -313,7 +348,22 @@ impl Admin {
         mode: Mode,
         by_name: bool,
     ) -> Result<Value, ApiError> {
-        let row = db.prepare(kind, input, &mode, &self.ver)?;
+        // The targets DAO formats the target before any schema check and answers its own,
+        // shorter message (`kong/db/dao/targets.lua` `format_target`, on insert and upsert;
+        // `08-targets_routes_spec.lua:166-176`).
+        if kind == Kind::Targets && !matches!(mode, Mode::Update(_)) {
+            if let Some(Value::String(target)) = input.get("target") {
+                if schema::normalize_target(target).is_none() {
+                    let mut fields = Map::new();
+                    fields.insert(
+                        "target".into(),
+                        json!("Invalid target; not a valid hostname or ip address"),
+                    );
+                    return Err(ApiError::schema(fields));
+                }
+            }
+        }
+        let row = db.validate(kind, input, &mode, &self.ver)?;
         if self.db_less {
             let op = match mode {
                 Mode::Insert => "create",
@@ -322,6 +372,7 @@ impl Admin {
             };
             return Err(self.unsupported(op, kind, by_name));
         }
+        db.constraints(kind, &row, &mode)?;
         let value = db.put(kind, row);
         self.publish(db);
         Ok(value)
@@ -358,19 +409,44 @@ impl Admin {
             (_, ["schemas", name]) => self.schema(name),
             (_, ["schemas", name, "validate"]) => self.validate_schema(name, body),
             (_, ["plugins", "enabled"]) => ok(200, json!({"enabled_plugins": []})),
-            (_, [c]) if UNMODELLED.contains(c) => self.list(&[], q, &format!("/{c}"), true),
-            (_, [c, _]) if UNMODELLED.contains(c) => Err(ApiError::not_found()),
+            // Loaded from a declarative config (DB-less); always empty with a database.
+            (_, [c]) if UNMODELLED.contains(c) => {
+                let db = self.store.db.lock().unwrap();
+                let rows: Vec<&Value> = db
+                    .other
+                    .get(&crate::declarative::section_of(c))
+                    .map(|t| t.values().collect())
+                    .unwrap_or_default();
+                self.list(&rows, q, &format!("/{c}"), true)
+            }
+            (_, [c, key]) if UNMODELLED.contains(c) => {
+                let db = self.store.db.lock().unwrap();
+                let key = key.to_string();
+                let row = db
+                    .other
+                    .get(&crate::declarative::section_of(c))
+                    .and_then(|t| {
+                        t.get(&key.to_ascii_lowercase()).or_else(|| {
+                            t.values().find(|r| {
+                                r["name"].as_str() == Some(key.as_str())
+                                    || r["username"].as_str() == Some(key.as_str())
+                            })
+                        })
+                    })
+                    .cloned();
+                row.map_or_else(|| Err(ApiError::not_found()), |row| ok(200, row))
+            }
             (_, ["tags"]) => self.tags(None),
             (_, ["tags", tag]) => self.tags(Some(tag)),
             (_, [coll]) => {
                 let kind = Kind::from_table(coll).ok_or_else(ApiError::not_found)?;
                 if method == "GET" {
-                    let db = self.db.lock().unwrap();
+                    let db = self.store.db.lock().unwrap();
                     let rows: Vec<&Value> = db.table(kind).values().collect();
                     self.list(&rows, q, &format!("/{coll}"), true)
                 } else {
                     let input = body.parse(&self.fields(kind))?;
-                    let mut db = self.db.lock().unwrap();
+                    let mut db = self.store.db.lock().unwrap();
                     ok(201, self.write(&mut db, kind, input, Mode::Insert, false)?)
                 }
             }
@@ -381,7 +457,7 @@ impl Admin {
             (_, ["services", s, "routes"]) => self.nested_routes(method, s, q, body),
             (_, ["services", s, "routes", r]) => {
                 let service_id = {
-                    let db = self.db.lock().unwrap();
+                    let db = self.store.db.lock().unwrap();
                     let svc = db
                         .lookup(Kind::Services, s)
                         .ok_or_else(ApiError::not_found)?;
@@ -392,7 +468,7 @@ impl Admin {
             (_, ["routes", r, "service"]) => self.route_service(method, r, body),
             (_, ["upstreams", u, "health"]) => self.health(u, q),
             ("GET", ["upstreams", u, "targets", "all"]) => {
-                let db = self.db.lock().unwrap();
+                let db = self.store.db.lock().unwrap();
                 let up = db
                     .lookup(Kind::Upstreams, u)
                     .ok_or_else(ApiError::not_found)?;

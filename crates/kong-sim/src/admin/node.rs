@@ -88,6 +88,7 @@ impl Admin {
         });
         if self.db_less {
             let hash = self
+                .store
                 .config_hash
                 .lock()
                 .unwrap()
@@ -116,7 +117,7 @@ impl Admin {
         let kind = Kind::from_table(name)
             .ok_or_else(|| ApiError::message(404, &format!("No entity named '{name}'")))?;
         let input = body.parse(&self.fields(kind))?;
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         match db.prepare(kind, input, &Mode::Insert, &self.ver) {
             Err(e) if e.body.as_ref().is_some_and(|b| b["code"] == json!(2)) => Err(e),
             _ => ok(200, json!({"message": "schema validation successful"})),
@@ -124,7 +125,7 @@ impl Admin {
     }
 
     pub(super) fn tags(&self, only: Option<&str>) -> Result<Reply, ApiError> {
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         let mut data = Vec::new();
         for kind in Kind::ALL {
             for row in db.table(kind).values() {

@@ -72,7 +72,7 @@ impl Admin {
         q: &Query,
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         let up_id = Self::upstream_id(&db, u)?;
         if method == "GET" {
             let rows = Self::targets_newest_first(&db, &up_id);
@@ -84,7 +84,7 @@ impl Admin {
         drop(db);
         let mut input = body.parse(&self.fields(Kind::Targets))?;
         input.insert("upstream".into(), json!({ "id": up_id }));
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         if !self.ver.at_least(3, 0) {
             // 2.8: POST of an existing target updates it, with a Deprecation header.
             let normalized = input
@@ -130,7 +130,7 @@ impl Admin {
         t: &str,
         body: &RawBody,
     ) -> Result<Reply, ApiError> {
-        let mut db = self.db.lock().unwrap();
+        let mut db = self.store.db.lock().unwrap();
         let up_id = Self::upstream_id(&db, u)?;
         let row = Self::find_target(&db, &up_id, t).ok_or_else(ApiError::not_found)?;
         let id = row["id"].as_str().unwrap_or_default().to_string();
@@ -141,7 +141,7 @@ impl Admin {
                     return Err(self.unsupported("remove", Kind::Targets, false));
                 }
                 db.delete(Kind::Targets, &id)?;
-                self.dp.health.lock().unwrap().remove(&id);
+                self.store.health.lock().unwrap().remove(&id);
                 self.publish(&db);
                 no_content()
             }
@@ -158,16 +158,16 @@ impl Admin {
     }
 
     pub(super) fn set_health(&self, u: &str, t: &str, healthy: bool) -> Result<Reply, ApiError> {
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         let up_id = Self::upstream_id(&db, u)?;
         let row = Self::find_target(&db, &up_id, t).ok_or_else(ApiError::not_found)?;
         let id = row["id"].as_str().unwrap_or_default().to_string();
-        self.dp.health.lock().unwrap().insert(id, healthy);
+        self.store.health.lock().unwrap().insert(id, healthy);
         no_content()
     }
 
     pub(super) fn health(&self, u: &str, q: &Query) -> Result<Reply, ApiError> {
-        let db = self.db.lock().unwrap();
+        let db = self.store.db.lock().unwrap();
         let up = db
             .lookup(Kind::Upstreams, u)
             .cloned()
@@ -180,7 +180,7 @@ impl Admin {
             || nz(&hc["passive"]["unhealthy"]["tcp_failures"])
             || nz(&hc["passive"]["unhealthy"]["timeouts"])
             || nz(&hc["passive"]["unhealthy"]["http_failures"]);
-        let marks = self.dp.health.lock().unwrap().clone();
+        let marks = self.store.health.lock().unwrap().clone();
         let rows = Self::targets_newest_first(&db, &up_id);
         let mut total = 0u64;
         let mut available = 0u64;

@@ -178,14 +178,35 @@ fn validate_value(field: &Field, value: &mut Value, ver: &Ver) -> Result<(), Val
                 return Err(Value::Object(errs));
             }
         }
-        Ty::Foreign(_) => {
+        Ty::Foreign(reference) => {
             let Some(obj) = value.as_object() else {
                 return Err(json!("expected a record"));
             };
+            // Kong validates the given fields against the referenced schema first
+            // (`service.protocol: expected one of: …`), then asks for the primary key:
+            // `09-routes_routes_spec.lua:374-461`.
+            let parent = crate::store::Kind::from_table(reference)
+                .map(|kind| kind.fields(ver))
+                .unwrap_or_default();
+            let mut errs = Map::new();
+            for (key, given) in obj {
+                if key == "id" {
+                    continue;
+                }
+                if let Some(f) = parent.iter().find(|f| f.name == key) {
+                    let mut given = given.clone();
+                    if let Err(e) = validate_value(f, &mut given, ver) {
+                        errs.insert(key.clone(), e);
+                    }
+                }
+            }
+            if !errs.is_empty() {
+                return Err(Value::Object(errs));
+            }
             match obj.get("id") {
                 Some(Value::String(id)) if is_uuid(id) => {}
+                Some(Value::Null) | None => return Err(json!({"id": "missing primary key"})),
                 Some(_) => return Err(json!({"id": "expected a valid UUID"})),
-                None => return Err(json!({"id": "required field missing"})),
             }
         }
         Ty::Map(val) => {

@@ -42,6 +42,15 @@ fn infer(ty: &Ty, raw: Value) -> Value {
             Value::Array(vec![infer(&el.ty, scalar)])
         }
         (Ty::Rec(sub), Value::Object(obj)) => Value::Object(infer_record(sub, obj)),
+        // `service.name=`: an empty form value is null inside a foreign key too.
+        (Ty::Foreign(_), Value::Object(obj)) => Value::Object(
+            obj.into_iter()
+                .map(|(k, v)| match v {
+                    Value::String(s) if s.is_empty() => (k, Value::Null),
+                    v => (k, v),
+                })
+                .collect(),
+        ),
         (Ty::Map(val), Value::Object(obj)) => Value::Object(
             obj.into_iter()
                 .map(|(k, v)| (k, infer(&val.ty, v)))

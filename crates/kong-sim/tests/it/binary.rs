@@ -11,7 +11,12 @@ fn spawn(args: &[&str]) -> (Child, Vec<String>, usize) {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let expected = if args[0] == "serve" { 3 } else { 1 };
+    // `serve` announces an admin and a proxy line per node, then the control port.
+    let nodes = args
+        .iter()
+        .position(|a| *a == "--nodes")
+        .map_or(1, |i| args[i + 1].parse::<usize>().unwrap());
+    let expected = if args[0] == "serve" { 2 * nodes + 1 } else { 1 };
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     for _ in 0..expected {
@@ -115,4 +120,54 @@ async fn backend_announces_and_answers() {
         .unwrap();
     assert_eq!(r.headers()["x-backend"], "green");
     terminate(child);
+}
+
+#[tokio::test]
+async fn serve_runs_several_nodes_with_their_own_delays() {
+    let (child, lines, _) = spawn(&[
+        "serve",
+        "--nodes",
+        "2",
+        "--db-less",
+        "--propagation-delay",
+        "0ms,2s",
+    ]);
+    let admins = [url_of(&lines[0], "admin "), url_of(&lines[1], "admin ")];
+    url_of(&lines[2], "proxy ");
+    url_of(&lines[3], "proxy ");
+    url_of(&lines[4], "control ");
+    assert_ne!(admins[0], admins[1]);
+    let http = crate::harness::client();
+    for admin in &admins {
+        let root: serde_json::Value = http
+            .get(format!("{admin}/"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(root["configuration"]["database"], "off");
+    }
+    terminate(child);
+}
+
+#[test]
+fn serve_refuses_lists_that_do_not_fit_the_node_count() {
+    for args in [
+        &["serve", "--nodes", "3", "--propagation-delay", "0ms,1s"][..],
+        &["serve", "--nodes", "2", "--admin", "127.0.0.1:18999"][..],
+        &["serve", "--admin", "127.0.0.1:0,127.0.0.1:0"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kong-sim"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--nodes") || stderr.contains("shared by"),
+            "{stderr}"
+        );
+    }
 }

@@ -4,5 +4,8 @@ mod binary;
 mod conformance;
 mod faults;
 mod harness;
+mod kong_specs;
+mod nodes;
+mod off_spec;
 mod propagation;
 mod seed;
