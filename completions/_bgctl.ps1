@@ -71,6 +71,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;plan;validate' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'A plan file, as a flag (may be repeated; same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'A plan file, as a flag (may be repeated; same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -89,6 +91,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;plan;diff' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -108,6 +112,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;plan;apply' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -151,8 +157,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         }
         'bgctl;switch' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The environment to make live')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -175,8 +181,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;rollback' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -199,8 +205,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;promote' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -224,8 +230,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;abort' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -248,8 +254,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;status' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')

@@ -510,12 +510,20 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__apply)
-            opts="-y -v -q -o -h -V --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -548,12 +556,20 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__diff)
-            opts="-v -q -o -h -V --exit-code --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -v -q -o -h -V --file --exit-code --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
@@ -656,12 +672,20 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__validate)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -v -q -o -h -V --file --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0

@@ -66,6 +66,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bgctl;plan;validate'= {
+            cand -f 'A plan file, as a flag (may be repeated; same as `FILE`)'
+            cand --file 'A plan file, as a flag (may be repeated; same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -83,6 +85,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;plan;diff'= {
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -101,6 +105,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;plan;apply'= {
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -138,8 +144,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         }
         &'bgctl;switch'= {
             cand --to 'The environment to make live'
-            cand -f 'The plan file'
-            cand --file 'The plan file'
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -161,8 +167,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;rollback'= {
-            cand -f 'The plan file'
-            cand --file 'The plan file'
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -184,8 +190,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;promote'= {
-            cand -f 'The plan file'
-            cand --file 'The plan file'
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -208,8 +214,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;abort'= {
-            cand -f 'The plan file'
-            cand --file 'The plan file'
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -231,8 +237,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --version 'Print version'
         }
         &'bgctl;status'= {
-            cand -f 'The plan file'
-            cand --file 'The plan file'
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'

@@ -64,6 +64,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_su
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "diff" -d 'Show what `apply` would change in the live system'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "apply" -d 'Make the live system match the plan'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s f -l file -d 'A plan file, as a flag (may be repeated; same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -77,6 +78,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -91,6 +93,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -113,7 +116,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Make the live system match the plan'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l to -d 'The environment to make live' -r
-complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -130,7 +133,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s q -l quiet -d 'On
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -147,7 +150,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s q -l quiet -d '
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -165,7 +168,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s q -l quiet -d 'O
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -182,7 +185,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s q -l quiet -d 'Onl
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s f -l file -d 'The plan file' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'

@@ -22,9 +22,10 @@ pub struct AbortArgs {
 
 /// Runs `abort`.
 pub async fn cmd_abort(g: &GlobalArgs, ui: &Ui, args: &AbortArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.plan.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    super::finish(engine.abort().await, &args.plan.file)
+    super::finish(engine.abort().await, &file)
 }

@@ -1,10 +1,8 @@
-//! `bgctl plan apply FILE`: ensure the environments and make the plan's side live.
-
-use std::path::PathBuf;
+//! `bgctl plan apply [FILE | -f FILE]`: ensure the environments and make the plan's side live.
 
 use clap::Args;
 
-use super::{ChangeArgs, GlobalArgs};
+use super::{ChangeArgs, GlobalArgs, PlanFileArg};
 use crate::engine::canary::{CanaryOptions, Start};
 use crate::engine::Engine;
 use crate::error::CliError;
@@ -17,8 +15,8 @@ use crate::ui::Ui;
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
     /// The plan file.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[command(flatten)]
+    pub plan: PlanFileArg,
     /// Confirmation and dry-run flags.
     #[command(flatten)]
     pub change: ChangeArgs,
@@ -29,20 +27,18 @@ pub struct ApplyArgs {
 
 /// Runs `plan apply`.
 pub async fn cmd_apply(g: &GlobalArgs, ui: &Ui, args: &ApplyArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     match &plan.strategy.blue_green {
-        Some(bg) => super::finish(
-            engine.deploy(&bg.active_environment, "apply").await,
-            &args.file,
-        ),
+        Some(bg) => super::finish(engine.deploy(&bg.active_environment, "apply").await, &file),
         None => super::finish(
             engine
                 .canary(Start::Apply, CanaryOptions { wait: args.wait })
                 .await,
-            &args.file,
+            &file,
         ),
     }
 }

@@ -15,8 +15,8 @@ use crate::ui::Ui;
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// The plan file.
-    #[arg(value_name = "FILE")]
-    pub file: std::path::PathBuf,
+    #[command(flatten)]
+    pub plan: PlanFileArg,
     /// Exit 0 when nothing differs, 2 when there are changes, 1 on error.
     #[arg(long)]
     pub exit_code: bool,
@@ -24,7 +24,8 @@ pub struct DiffArgs {
 
 /// Runs `plan diff`.
 pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.file).map_err(|e| {
+    // With `--exit-code`, 2 means "changes": a plan that cannot be found or read is 1.
+    let as_error = |e: CliError| {
         if args.exit_code {
             CliError {
                 exit: Exit::Error,
@@ -33,14 +34,13 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
         } else {
             e
         }
-    })?;
+    };
+    let file = args.plan.resolve(ui).map_err(as_error)?;
+    let plan = super::load(g, &file).map_err(as_error)?;
     let change = super::ChangeArgs {
         yes: true,
         dry_run: true,
         force_unlock: false,
-    };
-    let _ = PlanFileArg {
-        file: args.file.clone(),
     };
     let opts = Options {
         dry_run: true,
@@ -55,7 +55,7 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
         None => engine.canary(Start::Apply, CanaryOptions::default()).await,
     };
     result.map_err(|e| {
-        let err = CliError::engine(&e, &args.file);
+        let err = CliError::engine(&e, &file);
         if args.exit_code {
             CliError {
                 exit: Exit::Error,

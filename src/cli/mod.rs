@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod demo;
 mod diff;
+mod planfile;
 mod promote;
 pub mod remedy;
 mod rollback;
@@ -14,7 +15,7 @@ mod switch;
 mod validate;
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +30,7 @@ use crate::ui::{Format, Ui, UiOptions};
 
 pub use apply::ApplyArgs;
 pub use demo::DemoArgs;
+pub use planfile::PlanFileArg;
 
 /// Blue-green and canary releases from a YAML plan, with no controller to install.
 #[derive(Debug, Parser)]
@@ -216,14 +218,6 @@ fn ui_options(g: &GlobalArgs) -> UiOptions {
         progress: stderr_tty && !g.no_progress,
         color,
     }
-}
-
-/// Plan-file argument shared by the commands that act on one plan.
-#[derive(Debug, Args, Clone)]
-pub struct PlanFileArg {
-    /// The plan file.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
-    pub file: PathBuf,
 }
 
 /// Flags shared by the commands that may move traffic.

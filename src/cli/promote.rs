@@ -26,7 +26,8 @@ pub struct PromoteArgs {
 
 /// Runs `promote`.
 pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.plan.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
@@ -35,8 +36,5 @@ pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<
     } else {
         Start::Promote
     };
-    super::finish(
-        engine.canary(start, CanaryOptions::default()).await,
-        &args.plan.file,
-    )
+    super::finish(engine.canary(start, CanaryOptions::default()).await, &file)
 }

@@ -22,9 +22,10 @@ pub struct RollbackArgs {
 
 /// Runs `rollback`.
 pub async fn cmd_rollback(g: &GlobalArgs, ui: &Ui, args: &RollbackArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.plan.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    super::finish(engine.rollback().await, &args.plan.file)
+    super::finish(engine.rollback().await, &file)
 }

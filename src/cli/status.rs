@@ -25,7 +25,8 @@ pub struct StatusArgs {
 
 /// Runs `status`.
 pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.plan.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     let change = super::ChangeArgs {
         yes: true,
         dry_run: true,
@@ -37,7 +38,7 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
     let snapshot = provider
         .snapshot()
         .await
-        .map_err(|e| CliError::engine(&crate::engine::EngineError::from(e), &args.plan.file))?;
+        .map_err(|e| CliError::engine(&crate::engine::EngineError::from(e), &file))?;
     let mut health = Vec::new();
     if let (Some(hc), false) = (&plan.health_check, args.no_probe) {
         let spec = ProbeSpec {

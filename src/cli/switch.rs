@@ -24,14 +24,15 @@ pub struct SwitchArgs {
 
 /// Runs `switch`.
 pub async fn cmd_switch(g: &GlobalArgs, ui: &Ui, args: &SwitchArgs) -> Result<Exit, CliError> {
-    let plan = super::load(g, &args.plan.file)?;
+    let file = args.plan.resolve(ui)?;
+    let plan = super::load(g, &file)?;
     if !plan.environments.contains_key(&args.to) {
         let known: Vec<String> = plan.environments.keys().map(|k| format!("`{k}`")).collect();
         return Err(CliError::usage(
             format!(
                 "environment `{}` is not defined in `{}`",
                 args.to,
-                args.plan.file.display()
+                file.display()
             ),
             format!("choose one of {}", known.join(", ")),
         ));
@@ -39,5 +40,5 @@ pub async fn cmd_switch(g: &GlobalArgs, ui: &Ui, args: &SwitchArgs) -> Result<Ex
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
-    super::finish(engine.deploy(&args.to, "switch").await, &args.plan.file)
+    super::finish(engine.deploy(&args.to, "switch").await, &file)
 }

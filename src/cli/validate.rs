@@ -14,16 +14,31 @@ use crate::ui::{Format, Ui};
 /// Check plans offline: every problem at once, with file:line:column, key path and a hint.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Plan files.
-    #[arg(required = true, value_name = "FILE")]
+    /// Plan files (default: `$BGCTL_PLAN`, else `./bgctl.yaml` or `./bgctl.yml`).
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// A plan file, as a flag (may be repeated; same as `FILE`).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub file_flags: Vec<PathBuf>,
+}
+
+impl ValidateArgs {
+    /// The files named on the command line, else the one found by the usual lookup.
+    fn files(&self, ui: &Ui) -> Result<Vec<PathBuf>, CliError> {
+        let named: Vec<PathBuf> = self.files.iter().chain(&self.file_flags).cloned().collect();
+        if named.is_empty() {
+            return Ok(vec![super::PlanFileArg::default().resolve(ui)?]);
+        }
+        Ok(named)
+    }
 }
 
 /// Runs `plan validate`.
 pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit, CliError> {
     let limits = super::limits(g);
+    let files = args.files(ui)?;
     let mut failed: Vec<plan::PlanErrors> = Vec::new();
-    for file in &args.files {
+    for file in &files {
         match plan::load_and_validate(file, &limits) {
             Ok(loaded) => {
                 if ui.options().format == Format::Json {
@@ -63,7 +78,7 @@ pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit
     }
     match failed.len() {
         0 => {
-            ui.set_summary(format!("{} valid plan(s)", args.files.len()));
+            ui.set_summary(format!("{} valid plan(s)", files.len()));
             Ok(Exit::Ok)
         }
         1 => Err(failed.remove(0).into()),
@@ -76,7 +91,7 @@ pub fn cmd_validate(g: &GlobalArgs, ui: &Ui, args: &ValidateArgs) -> Result<Exit
             });
             Err(CliError {
                 exit: Exit::Usage,
-                headline: format!("{n} of {} plans are invalid", args.files.len()),
+                headline: format!("{n} of {} plans are invalid", files.len()),
                 detail: Some(detail),
                 causes: Vec::new(),
                 hints: vec!["nothing was changed; fix the plans and run again".into()],

@@ -108,6 +108,7 @@ impl<P: Provider> Engine<'_, P> {
                 self.plan.metadata.name, c.canary, snap.traffic
             ))?,
         }
+        self.probe_new_first(&planned.steps).await?;
         let result = Box::pin(self.with_lock(async {
             let snap = self.provider.snapshot().await?;
             let Some(planned) = self.canary_start(c, start, &snap)? else {
@@ -126,7 +127,12 @@ impl<P: Provider> Engine<'_, P> {
             let split = planned
                 .steps
                 .iter()
-                .position(|s| !matches!(s, Step::Ensure { .. } | Step::Probe { .. }))
+                .position(|s| {
+                    !matches!(
+                        s,
+                        Step::Ensure { .. } | Step::Probe { .. } | Step::ProbeNew { .. }
+                    )
+                })
                 .unwrap_or(planned.steps.len());
             let (prepare, rollout) = planned.steps.split_at(split);
             let mut run = Run {
@@ -353,13 +359,15 @@ impl<P: Provider> Engine<'_, P> {
         } else {
             Phase::Progressing
         };
-        let record = self.canary_record(c, action, phase, next_step, Some(percent), None);
+        let record =
+            Self::unverified(&self.canary_record(c, action, phase, next_step, Some(percent), None));
         self.move_traffic(&snap, &to, &record).await?;
         if let Err(reason) = self.verify_step(c, expected).await {
             return Err(self
                 .roll_back_after_failure(&to, Some(&c.stable), &reason)
                 .await);
         }
+        self.mark_verified(&record).await;
         Ok(())
     }
 
@@ -465,6 +473,7 @@ impl<P: Provider> Engine<'_, P> {
         if snap.traffic == to
             && snap.record.phase != Phase::Paused
             && snap.record.phase != Phase::Progressing
+            && snap.record.phase != Phase::Verifying
             && snap.extra.is_empty()
         {
             self.emit(Event::UpToDate {

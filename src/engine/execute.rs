@@ -74,6 +74,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 self.plan.metadata.name, snap.traffic
             ))?;
         }
+        self.probe_new_first(&first.steps).await?;
         self.with_lock(async {
             let snap = self.provider.snapshot().await?;
             let Some(plan) = self.deploy_plan(target, action, &snap) else {
@@ -117,6 +118,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         if !matches!(
             step,
             Step::Probe { .. }
+                | Step::ProbeNew { .. }
                 | Step::Analysis { .. }
                 | Step::BackgroundAnalysis { .. }
                 | Step::AwaitBackground
@@ -136,6 +138,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 Ok(())
             }
             Step::Probe { env } => self.probe_env(env).await,
+            Step::ProbeNew { env, targets } => self.probe_new(env, targets).await,
             Step::Analysis { stage, checks } => {
                 if let Stage::Step(index) = stage {
                     self.emit(Event::Step {
@@ -299,17 +302,24 @@ impl<'a, P: Provider> Engine<'a, P> {
                 return Ok(());
             }
             let total = c.steps.len();
-            let record =
-                self.canary_record(c, run.action, Phase::Completed, total, Some(100.0), None);
+            let record = Self::unverified(&self.canary_record(
+                c,
+                run.action,
+                Phase::Completed,
+                total,
+                Some(100.0),
+                None,
+            ));
             self.move_traffic(&snap, &target, &record).await?;
             if let Err(reason) = self.verify_step(c, 100.0).await {
                 return Err(self
                     .roll_back_after_failure(&target, Some(&c.stable), &reason)
                     .await);
             }
+            self.mark_verified(&record).await;
             return Ok(());
         }
-        let record = run.record.clone().unwrap_or_default();
+        let record = Self::unverified(&run.record.clone().unwrap_or_default());
         if let Err(e) = self.move_traffic(&snap, &target, &record).await {
             return Err(self
                 .after_failure(e, &snap.traffic, run.previous.as_deref())
@@ -320,6 +330,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 .roll_back_after_failure(&target, run.previous.as_deref(), &reason)
                 .await);
         }
+        self.mark_verified(&record).await;
         Ok(())
     }
 

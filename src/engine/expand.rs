@@ -47,8 +47,10 @@ impl<P: Provider> Engine<'_, P> {
         let to = Traffic::Env {
             env: target.to_string(),
         };
-        // A recorded failure is never "up to date": the switch is made and verified again.
-        let moves = snap.traffic != to || snap.record.phase == Phase::Failed;
+        // A recorded failure, or a switch a killed run wrote and never verified, is never "up to
+        // date": the switch is made and verified again.
+        let moves =
+            snap.traffic != to || matches!(snap.record.phase, Phase::Failed | Phase::Verifying);
         if changes.is_empty() && !moves {
             return None;
         }
@@ -57,7 +59,8 @@ impl<P: Provider> Engine<'_, P> {
             Traffic::Split { stable, .. } => Some(stable.clone()),
             _ => snap.record.previous.clone(),
         };
-        let record = self.record(
+        // Written with the switch as `verifying`, `completed` once verified.
+        let record = Self::unverified(&self.record(
             action,
             Phase::Completed,
             if moves {
@@ -65,9 +68,10 @@ impl<P: Provider> Engine<'_, P> {
             } else {
                 snap.record.previous.clone()
             },
-        );
+        ));
         let mut steps = Vec::new();
         if !changes.is_empty() {
+            steps.extend(self.live_probes(snap));
             steps.push(Step::Ensure { changes });
         }
         if moves {
@@ -119,6 +123,26 @@ impl<P: Provider> Engine<'_, P> {
         })
     }
 
+    /// Probes of the targets the plan adds to a side that serves now: the ensure step puts them
+    /// into rotation at once, so they are probed before it (issue 13 item 7).
+    fn live_probes(&self, snap: &Snapshot) -> Vec<Step> {
+        let serving: Vec<&String> = match &snap.traffic {
+            Traffic::Env { env } => vec![env],
+            Traffic::Split { stable, canary, .. } => vec![stable, canary],
+            Traffic::Missing | Traffic::Foreign { .. } => Vec::new(),
+        };
+        serving
+            .into_iter()
+            .filter_map(|env| {
+                let targets = self.provider.new_targets(snap, env);
+                (!targets.is_empty()).then(|| Step::ProbeNew {
+                    env: env.clone(),
+                    targets,
+                })
+            })
+            .collect()
+    }
+
     /// The writes retiring `old` will make once `live` serves, where the backend can say them
     /// in advance: asked as the retirement a completed promotion would still owe.
     fn retire_writes(&self, snap: &Snapshot, old: &str, live: &str) -> Vec<crate::providers::Call> {
@@ -151,7 +175,14 @@ impl<P: Provider> Engine<'_, P> {
         let r = &snap.record;
         let ours = r.canary.as_deref() == Some(c.canary.as_str())
             && r.stable.as_deref() == Some(c.stable.as_str());
-        (ours && matches!(r.phase, Phase::Progressing | Phase::Paused)).then(|| r.step.unwrap_or(0))
+        // `verifying`: a run killed between a traffic write and its verification; the next
+        // run resumes there and verifies.
+        (ours
+            && matches!(
+                r.phase,
+                Phase::Progressing | Phase::Paused | Phase::Verifying
+            ))
+        .then(|| r.step.unwrap_or(0))
     }
 
     /// Where a canary run starts from `snap` and the steps it makes; `None` when the canary is
@@ -180,7 +211,7 @@ impl<P: Provider> Engine<'_, P> {
         }
         // A recorded failure is never complete: the canary runs again from its first step.
         let at_end = resume.is_none()
-            && snap.record.phase != Phase::Failed
+            && !matches!(snap.record.phase, Phase::Failed | Phase::Verifying)
             && snap.traffic
                 == (Traffic::Env {
                     env: c.canary.clone(),
@@ -247,6 +278,7 @@ impl<P: Provider> Engine<'_, P> {
         let total = c.steps.len();
         let mut steps = Vec::new();
         if !changes.is_empty() {
+            steps.extend(self.live_probes(snap));
             steps.push(Step::Ensure { changes });
         }
         if fresh {
@@ -275,7 +307,7 @@ impl<P: Provider> Engine<'_, P> {
             let s = &c.steps[index];
             if let Some(percent) = s.set_weight {
                 let phase = if percent >= 100.0 {
-                    Phase::Completed
+                    Phase::Verifying
                 } else {
                     Phase::Progressing
                 };
@@ -330,7 +362,7 @@ impl<P: Provider> Engine<'_, P> {
         let to = Traffic::Env {
             env: c.canary.clone(),
         };
-        let record = self.canary_record(c, action, Phase::Completed, total, Some(100.0), None);
+        let record = self.canary_record(c, action, Phase::Verifying, total, Some(100.0), None);
         steps.push(Step::Switch {
             to: c.canary.clone(),
             if_needed: true,

@@ -4,7 +4,8 @@
 //! Order keeps traffic flowing: the new side is ensured and healthy before traffic moves, the old
 //! side is left intact so rollback is one write ([`rollback`]), and a failed verification moves
 //! traffic back at once. The engine emits [`events::Event`]s and never prints; what a person
-//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. It takes the lock only
+//! must do is data ([`step::Remedy`]), rendered as commands by the CLI. Every traffic write is
+//! read back from the target before the run believes it (`readback.rs`). It takes the lock only
 //! when it will write: an `apply` that finds nothing to change makes no write at all.
 
 pub mod analysis;
@@ -14,6 +15,7 @@ pub mod execute;
 pub mod expand;
 pub mod heartbeat;
 pub mod interrupt;
+mod readback;
 pub mod rollback;
 pub mod step;
 pub mod verify;
@@ -24,7 +26,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use self::events::{Event, Reporter};
-use self::step::Remedy;
+use self::step::{Remedy, Step};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::probe::{self, ProbeSpec};
@@ -242,6 +244,9 @@ pub struct Engine<'a, P: Provider> {
     verdicts: Mutex<Vec<String>>,
     /// The lock this run holds and the record it expects ([`heartbeat`]).
     held: heartbeat::Held,
+    /// New targets of a serving side this run probed healthy ([`Step::ProbeNew`]): probed
+    /// before the lock is taken, so a refusal writes nothing at all, and not again under it.
+    probed: Mutex<Vec<String>>,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -287,6 +292,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             last_traffic: Mutex::new(None),
             verdicts: Mutex::new(Vec::new()),
             held: heartbeat::Held::default(),
+            probed: Mutex::new(Vec::new()),
         }
     }
 
@@ -361,56 +367,6 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
     }
 
-    /// Moves traffic and reports it; fenced first ([`Engine::fence`]): a run that lost its lock
-    /// does not write.
-    pub async fn move_traffic(
-        &self,
-        snap: &Snapshot,
-        to: &Traffic,
-        record: &Record,
-    ) -> Result<(), EngineError> {
-        self.fence().await?;
-        // Until the outcome is known, the record this run expects is unknown.
-        self.held.expect(None);
-        if let Err(e) = self.provider.set_traffic(snap, to, record).await {
-            // A write whose answer was lost (timeout, reset) may still have landed: read back
-            // before deciding what happened. An unreadable state counts as possibly moved.
-            match self.provider.snapshot().await {
-                Ok(now)
-                    if same_traffic(&now.traffic, to)
-                        && now.record.phase == record.phase
-                        && now.record.step == record.step
-                        && self.provider.setup_changes(&now).is_empty() =>
-                {
-                    self.emit(Event::Warning {
-                        message: format!(
-                            "the traffic write reported an error ({e}) but reading the live state back shows it applied"
-                        ),
-                    });
-                }
-                Ok(now) => {
-                    if !same_traffic(&now.traffic, &snap.traffic) {
-                        self.moved.store(true, Ordering::SeqCst);
-                    }
-                    self.set_last_traffic(&now.traffic);
-                    return Err(e.into());
-                }
-                Err(_) => {
-                    self.moved.store(true, Ordering::SeqCst);
-                    return Err(e.into());
-                }
-            }
-        }
-        self.moved.store(true, Ordering::SeqCst);
-        self.held.expect(Some(record));
-        self.set_last_traffic(to);
-        self.emit(Event::TrafficSet {
-            from: snap.traffic.clone(),
-            to: to.clone(),
-        });
-        Ok(())
-    }
-
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.
     pub async fn probe_env(&self, env: &str) -> Result<(), EngineError> {
         match self.provider.prepare(env, self.opts.deadline.get()).await {
@@ -423,11 +379,46 @@ impl<'a, P: Provider> Engine<'a, P> {
             }
             Err(e) => return Err(e.into()),
         }
+        self.probe_targets(env, &self.provider.probe_targets(env))
+            .await
+    }
+
+    /// Runs the plan's [`Step::ProbeNew`] steps before the lock: new targets of a serving side
+    /// that are unhealthy stop the run before its first write (the lock's included).
+    pub(crate) async fn probe_new_first(&self, steps: &[Step]) -> Result<(), EngineError> {
+        for step in steps {
+            if let Step::ProbeNew { env, targets } = step {
+                self.probe_new(env, targets).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Probes the new targets of serving `env` that this run has not probed healthy yet.
+    pub(crate) async fn probe_new(&self, env: &str, targets: &[String]) -> Result<(), EngineError> {
+        let left: Vec<String> = {
+            let probed = self.probed.lock().expect("probed lock");
+            targets
+                .iter()
+                .filter(|t| !probed.contains(t))
+                .cloned()
+                .collect()
+        };
+        if left.is_empty() {
+            return Ok(());
+        }
+        self.probe_targets(env, &left).await?;
+        self.probed.lock().expect("probed lock").extend(left);
+        Ok(())
+    }
+
+    /// Probes `targets` of `env` with the plan's health check (nothing without one); an
+    /// unhealthy target stops the run before it gets traffic.
+    pub async fn probe_targets(&self, env: &str, targets: &[String]) -> Result<(), EngineError> {
         let Some(hc) = &self.plan.health_check else {
             return Ok(());
         };
         let spec = ProbeSpec::from_plan(hc);
-        let targets = self.provider.probe_targets(env);
         self.emit(Event::ProbeStarted {
             env: env.to_string(),
             targets: targets.len(),
@@ -439,7 +430,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             });
         };
         let results =
-            probe::wait_healthy(&self.http, &spec, &targets, self.opts.deadline.get(), &on).await;
+            probe::wait_healthy(&self.http, &spec, targets, self.opts.deadline.get(), &on).await;
         let failures: Vec<String> = results
             .iter()
             .filter(|r| !r.healthy)

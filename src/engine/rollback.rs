@@ -302,7 +302,7 @@ impl<P: Provider> Engine<'_, P> {
     /// effort: the target may be what failed (then the traffic write's record stands).
     async fn record_failure(&self, previous: Option<&str>) {
         let mut record = match self.provider.snapshot().await {
-            Ok(snap) if snap.record.phase != Phase::Completed => return,
+            Ok(snap) if !matches!(snap.record.phase, Phase::Completed | Phase::Verifying) => return,
             Ok(snap) => snap.record,
             Err(_) => {
                 let mut r = self.record("fail", Phase::Failed, previous.map(str::to_string));

@@ -30,6 +30,15 @@ pub enum Step {
         /// Environment.
         env: String,
     },
+    /// Probe the targets the plan adds to a side that serves now, before the write that puts
+    /// them into rotation (it takes traffic at once): an unhealthy one stops the run with
+    /// nothing changed (exit 3).
+    ProbeNew {
+        /// The serving environment.
+        env: String,
+        /// The new targets (`host:port`).
+        targets: Vec<String>,
+    },
     /// Run checks and judge them together.
     Analysis {
         /// When in the rollout.
@@ -173,6 +182,10 @@ impl Step {
                 format!("ensure the plan's objects: {} write(s)", changes.len())
             }
             Step::Probe { env } => format!("make `{env}` ready and probe its targets"),
+            Step::ProbeNew { env, targets } => format!(
+                "probe the new target(s) of serving `{env}` before they get traffic: {}",
+                targets.join(", ")
+            ),
             Step::Analysis { stage, checks } => {
                 let at = match stage {
                     Stage::Step(i) => format!("{}: analysis", of(i)),

@@ -79,6 +79,9 @@ impl Provider for AnyProvider {
     fn probe_targets(&self, env: &str) -> Vec<String> {
         delegate!(self, p => p.probe_targets(env))
     }
+    fn new_targets(&self, snap: &Snapshot, env: &str) -> Vec<String> {
+        delegate!(self, p => p.new_targets(snap, env))
+    }
     fn achieved_split(
         &self,
         stable: &str,

@@ -23,6 +23,8 @@ pub struct FakeState {
     pub moves: Vec<Traffic>,
     /// Fail the next `set_traffic` calls.
     pub fail_moves: u32,
+    /// Answer the next `set_traffic` calls with success without applying them.
+    pub ignore_moves: u32,
 }
 
 /// An in-memory provider over the named environments.
@@ -153,6 +155,10 @@ impl Provider for Fake {
         if st.fail_moves > 0 {
             st.fail_moves -= 1;
             return Err(ProviderError::State("injected failure".into()));
+        }
+        if st.ignore_moves > 0 {
+            st.ignore_moves -= 1;
+            return Ok(());
         }
         st.traffic = Some(to.clone());
         st.record = record.clone();

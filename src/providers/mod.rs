@@ -144,6 +144,11 @@ pub enum Phase {
     /// no earlier side to go back to): traffic may be on an unverified side. The next `apply`
     /// must verify again, never report "up to date".
     Failed,
+    /// Traffic was written and its verification has not passed yet: recorded with the traffic
+    /// write that would otherwise say `completed`, and replaced by `completed` only once the
+    /// write was read back and verified. A run killed in between leaves this phase, so the next
+    /// `apply` verifies (or repairs) instead of reporting "up to date".
+    Verifying,
 }
 
 impl Phase {
@@ -157,6 +162,7 @@ impl Phase {
             Phase::Aborted => "aborted",
             Phase::RolledBack => "rolled-back",
             Phase::Failed => "failed",
+            Phase::Verifying => "verifying",
         }
     }
 
@@ -169,6 +175,7 @@ impl Phase {
             "aborted" => Phase::Aborted,
             "rolled-back" => Phase::RolledBack,
             "failed" => Phase::Failed,
+            "verifying" => Phase::Verifying,
             _ => Phase::Idle,
         }
     }
@@ -355,6 +362,11 @@ pub enum ProviderError {
     /// The live state is not one bgctl can work from.
     #[error("{0}")]
     State(String),
+    /// The target accepted a traffic write (or the engine cannot tell), but reading it back
+    /// does not show it applied: the write may still land later, so the engine treats traffic
+    /// as possibly moved (roll back, or exit 4), never as done.
+    #[error("{0}")]
+    NotApplied(String),
 }
 
 /// The operations the engine needs from a traffic backend.
@@ -394,6 +406,22 @@ pub trait Provider {
     ) -> Result<f64, ProviderError>;
     /// Addresses (`host:port`) of an environment's targets with weight > 0, for probes.
     fn probe_targets(&self, env: &str) -> Vec<String>;
+    /// The plan's targets of `env` that `snap` does not show live (added, or re-addressed):
+    /// the engine probes them before the write that puts them into a side that serves.
+    /// Default: [`Provider::probe_targets`] minus the addresses in `snap.envs` (right where the
+    /// snapshot lists live addresses; a provider whose snapshot lists the plan's overrides it).
+    fn new_targets(&self, snap: &Snapshot, env: &str) -> Vec<String> {
+        let live: Vec<&str> = snap
+            .envs
+            .iter()
+            .filter(|(e, _)| e == env)
+            .flat_map(|(_, s)| s.targets.iter().map(|t| t.0.as_str()))
+            .collect();
+        self.probe_targets(env)
+            .into_iter()
+            .filter(|t| !live.contains(&t.as_str()))
+            .collect()
+    }
     /// Takes the lock; `force` breaks a lock someone else holds.
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError>;
     /// Releases the lock if `me` holds it.

@@ -515,6 +515,12 @@ impl Provider for Traefik {
         record: &Record,
     ) -> Result<(), ProviderError> {
         let weights = self.weights_for(to)?;
+        // The PUT and the state file are two writes: a change recorded `verifying` is recorded
+        // first too, so a run killed after the PUT never reads as the state before it (the
+        // next apply verifies instead of finding the old `completed`).
+        if record.phase == super::Phase::Verifying {
+            self.state.write_record(record)?;
+        }
         self.put_and_wait(&weights).await?;
         self.state.write_record(record)
     }
@@ -539,6 +545,22 @@ impl Provider for Traefik {
                 e.servers
                     .iter()
                     .filter(|s| s.1 != Some(0))
+                    .filter_map(|s| host_port(&s.0))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The snapshot's targets are the plan's (Traefik's services do not carry their weights
+    /// per server back): new ones are those whose URL the live load balancer lacks.
+    fn new_targets(&self, snap: &Snapshot, env: &str) -> Vec<String> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
+        let serving = live.servers.get(env).cloned().unwrap_or_default();
+        self.env(env)
+            .map(|e| {
+                e.servers
+                    .iter()
+                    .filter(|s| s.1 != Some(0) && !serving.contains(&s.0))
                     .filter_map(|s| host_port(&s.0))
                     .collect()
             })

@@ -11,10 +11,14 @@
 //! should be tried again from the fresh state. [`converge`] is that loop; the lock protocol
 //! ([`super::lock`]), the Kubernetes traffic object and Deployment writes, and Kong's target
 //! `POST` (read back after a 409 or a lost answer, never re-sent blind) use it.
+//!
+//! A write that was *answered* is not trusted either: the engine reads every traffic write back
+//! (`engine/readback.rs`); [`ProviderError::may_have_applied`] names the failures that mean
+//! "taken, not shown applied" (so traffic counts as possibly moved and is rolled back).
 
 use std::future::Future;
 
-use super::ProviderError;
+use super::{traefik, ProviderError};
 
 /// How many read-decide-write rounds [`converge`] makes before giving up.
 pub const ATTEMPTS: usize = 5;
@@ -76,6 +80,19 @@ where
     Err(unknown
         .unwrap_or_else(|| ProviderError::State(contended.to_string()))
         .into())
+}
+
+impl ProviderError {
+    /// Whether the target took the write without showing it applied (it may still land):
+    /// the engine's read-back found another state ([`ProviderError::NotApplied`]), or the
+    /// provider's own read-back gave up waiting (Traefik applies a PUT asynchronously).
+    pub fn may_have_applied(&self) -> bool {
+        matches!(
+            self,
+            ProviderError::NotApplied(_)
+                | ProviderError::Traefik(traefik::TraefikError::NotApplied { .. })
+        )
+    }
 }
 
 #[cfg(test)]

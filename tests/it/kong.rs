@@ -33,11 +33,12 @@ async fn seed_blue_green_end_to_end() {
     assert!((share(&c, "green-1", n) - 0.5).abs() < 0.04, "{c:?}");
     assert!((share(&c, "green-2", n) - 0.5).abs() < 0.04, "{c:?}");
 
-    // The switch is one PATCH of the service host (plus the lock's create and delete).
+    // The switch is one PATCH of the service host (plus the record marked verified after it,
+    // and the lock's create and delete).
     let switch_writes: Vec<_> = stack
         .writes()
         .into_iter()
-        .filter(|r| r.path.starts_with("/services/"))
+        .filter(|r| r.path.starts_with("/services/") && r.body.contains("\"host\""))
         .collect();
     assert!(
         switch_writes
@@ -402,7 +403,10 @@ async fn blue_green_pre_and_post_promotion_analysis() {
             assert_eq!(service_writes, 0, "nothing moved before promotion");
             assert!(!marker.exists(), "no rollback, no onRollback hook");
         } else {
-            assert_eq!(service_writes, 2, "switch, then one write back");
+            assert_eq!(
+                service_writes, 3,
+                "switch, its record marked verified, then one write back"
+            );
             assert!(marker.exists(), "the onRollback hook ran");
         }
     }

@@ -154,13 +154,22 @@ async fn seed_004_selector_flip_then_old_deployment_deleted() {
         "/apis/apps/v1/namespaces/default/deployments/blue",
     );
     assert!(create < flip && flip < delete, "{writes:#?}");
-    assert_eq!(
-        writes
-            .iter()
-            .filter(|r| r.path.contains("/services/"))
-            .count(),
-        1,
-        "one write moves traffic and records the state"
+    // One write moves traffic and records the state (`verifying`); once verified, one more
+    // marks the record `completed`.
+    let service_writes: Vec<&LoggedRequest> = writes
+        .iter()
+        .filter(|r| r.path.contains("/services/"))
+        .collect();
+    assert_eq!(service_writes.len(), 2, "{service_writes:#?}");
+    assert!(
+        service_writes[0].body.contains("\"selector\"")
+            && service_writes[0].body.contains("verifying"),
+        "{service_writes:#?}"
+    );
+    assert!(
+        !service_writes[1].body.contains("\"selector\"")
+            && service_writes[1].body.contains("completed"),
+        "{service_writes:#?}"
     );
     assert_conditional_merge_patches(&writes);
     assert!(
@@ -330,7 +339,8 @@ async fn stale_resource_version_is_retried_after_a_reread() {
         .filter(|r| r.path.contains("/services/myapp-service"))
         .map(|r| r.status)
         .collect();
-    assert_eq!(patches, vec![409, 200], "{:#?}", k.writes());
+    // The switch (409, then 200 after a re-read), then its record marked verified.
+    assert_eq!(patches, vec![409, 200, 200], "{:#?}", k.writes());
     let svc = k.get("v1", "Service", "default", "myapp-service").unwrap();
     assert_eq!(svc["spec"]["selector"]["version"], "v2");
     assert!(
@@ -1162,13 +1172,14 @@ async fn contour_root_includes_switch() {
             (w.method.clone(), path)
         })
         .collect();
+    let root_patch = (
+        "PATCH".to_string(),
+        "/apis/projectcontour.io/v1/namespaces/marketing/httpproxies/root-blog".to_string(),
+    );
     assert_eq!(
         proxy_writes,
-        vec![(
-            "PATCH".to_string(),
-            "/apis/projectcontour.io/v1/namespaces/marketing/httpproxies/root-blog".to_string()
-        )],
-        "one write, to the root only"
+        vec![root_patch.clone(), root_patch],
+        "to the root only: the switch, then its record marked verified"
     );
     assert!(
         k.sim.requests().iter().any(|r| r.method == "GET"

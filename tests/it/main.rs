@@ -4,6 +4,7 @@ mod analysis;
 mod canary;
 mod cli;
 mod conformance;
+mod daily;
 mod diff;
 mod gateways;
 mod harness;

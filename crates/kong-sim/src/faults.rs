@@ -52,6 +52,11 @@ pub enum FaultAction {
     /// change is made and the client never learns it (logged with the status it would have
     /// had).
     LoseAnswer,
+    /// Serve the request as a GET of the same path, its body dropped: nothing is written and
+    /// the answer (200 for an entity) shows the object as it was. Models a write answered but
+    /// not applied, and a write a proxy in between turned into a GET (logged with the method it
+    /// came with and the status of the GET).
+    AsGet,
 }
 
 #[derive(Default)]

@@ -23,6 +23,11 @@ pub enum FaultAction {
     /// instead of answering: the client never learns the outcome. Logged with the status it
     /// would have had and `aborted`.
     LoseAnswer,
+    /// Serve the request as a GET of the same path, its body dropped: nothing is written and
+    /// the answer (200) shows the object as it was. Models a write answered but not applied,
+    /// and a write a proxy in between turned into a GET (logged with the method it came with
+    /// and the status of the GET).
+    AsGet,
 }
 
 /// One rule: `times` requests whose method and path match get `action`.
@@ -103,6 +108,16 @@ impl Faults {
         });
     }
 
+    /// The next `times` matching requests are served as a GET of their path ([`FaultAction::AsGet`]).
+    pub fn as_get_next(&self, method: &str, path_glob: &str, times: usize) {
+        self.add(FaultRule {
+            method: method.to_string(),
+            path_glob: path_glob.to_string(),
+            times,
+            action: FaultAction::AsGet,
+        });
+    }
+
     /// Every request no rule takes meets `action` with probability `rate` (0.0–1.0); a rate
     /// of 0 turns the random fault off. Independent draws per request.
     pub fn set_random(&self, rate: f64, action: FaultAction) {
@@ -178,6 +193,9 @@ mod tests {
         assert_eq!(f.take("GET", "/api/v1"), None);
         assert_eq!(f.take("patch", "/api/v1"), Some(FaultAction::Status(500)));
         assert_eq!(f.take("PATCH", "/api/v1"), Some(FaultAction::Status(500)));
+        assert_eq!(f.take("PATCH", "/api/v1"), None);
+        f.as_get_next("PATCH", "/api/*", 1);
+        assert_eq!(f.take("PATCH", "/api/v1"), Some(FaultAction::AsGet));
         assert_eq!(f.take("PATCH", "/api/v1"), None);
     }
 

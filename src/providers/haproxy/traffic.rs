@@ -94,7 +94,7 @@ impl Haproxy {
                 .next()
                 .and_then(|w| w.parse::<u32>().ok());
             if got != Some(*want) {
-                return Err(ProviderError::State(format!(
+                return Err(ProviderError::NotApplied(format!(
                     "after the change HAProxy reports `{}` for `{command}`, expected weight {want}",
                     reply.trim()
                 )));

@@ -7,6 +7,12 @@
 //! `Connection: close` and relays the answer until the gateway closes, then closes the client
 //! connection too (the `Connection: close` in the answer tells the client not to reuse it).
 //! A lost answer is a TCP RST (linger 0) after the gateway answered.
+//!
+//! A write answered without being applied is not forwarded: the proxy answers it as the
+//! gateway answers a success (HAProxy: an empty line; HTTP: `200 OK`, empty body). A write
+//! turned into a read is forwarded as one: HTTP as a `GET` of the same path without the body;
+//! a HAProxy `set server B/S …`/`set weight B/S …` as `get weight B/S`, `set var V …` as
+//! `get var V` (the runtime API has no generic read; these are the reads of the same objects).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -157,6 +163,42 @@ async fn read_request(
     }
 }
 
+/// The read a proxy would have turned `request` into (module docs).
+fn as_read(request: &[u8], proto: Proto) -> Vec<u8> {
+    let text = String::from_utf8_lossy(request);
+    match proto {
+        Proto::Line => {
+            let cmd = text
+                .trim()
+                .trim_start_matches("experimental-mode on;")
+                .trim();
+            let words: Vec<&str> = cmd.split_whitespace().collect();
+            let read = match words.as_slice() {
+                ["set", "server" | "weight", object, ..] => format!("get weight {object}"),
+                ["set", "var", name, ..] => format!("get var {name}"),
+                _ => "show version".to_string(),
+            };
+            format!("{read}\n").into_bytes()
+        }
+        Proto::Http => {
+            let head_end = text.find("\r\n\r\n").map_or(text.len(), |i| i + 4);
+            let mut lines = text[..head_end].split("\r\n");
+            let first = lines.next().unwrap_or_default();
+            let rest = first.split_once(' ').map_or("", |(_, r)| r);
+            let mut out = format!("GET {rest}\r\n");
+            for l in lines.filter(|l| !l.is_empty()) {
+                let lower = l.to_ascii_lowercase();
+                if !lower.starts_with("content-length:") && !lower.starts_with("content-type:") {
+                    out.push_str(l);
+                    out.push_str("\r\n");
+                }
+            }
+            out.push_str("\r\n");
+            out.into_bytes()
+        }
+    }
+}
+
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -189,6 +231,27 @@ async fn serve(
         } else {
             (None, None)
         }
+    };
+    if fault == Some(Fault::AnswerWithoutApplying) {
+        state.lock().unwrap().met = true;
+        let answer: &[u8] = match proto {
+            Proto::Line => b"\n",
+            Proto::Http => b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        };
+        if let Some(i) = index {
+            if let Some(w) = state.lock().unwrap().log.get_mut(i) {
+                w.answered = true;
+            }
+        }
+        client.write_all(answer).await?;
+        client.shutdown().await?;
+        return Ok(());
+    }
+    let request = if fault == Some(Fault::TurnIntoGet) {
+        state.lock().unwrap().met = true;
+        as_read(&request, proto)
+    } else {
+        request
     };
     if fault == Some(Fault::Hang) {
         // Held without an answer until the test ends (bgctl is SIGKILLed meanwhile).

@@ -45,7 +45,7 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{basic, canary, faults, locks, safety};
+            use crate::conformance::scenarios::{basic, canary, faults, locks, readback, safety};
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -66,6 +66,10 @@ macro_rules! suite {
                 locks::a_run_waiting_past_its_lock_ttl_keeps_its_lock,
                 locks::a_run_whose_lock_was_taken_over_stops_before_its_next_write,
                 locks::a_dead_local_holders_lock_is_broken_with_a_message,
+                readback::switch_write_answered_but_not_applied,
+                readback::switch_write_turned_into_a_get,
+                readback::new_target_of_the_live_side_is_probed_first,
+                readback::killed_between_traffic_write_and_verification,
                 safety::closed_output_pipe_keeps_the_run_going,
                 safety::resumed_timed_pause_waits_out_the_rest,
                 safety::rollback_after_abort_keeps_stable,

@@ -14,6 +14,10 @@ use serde_json::Value;
 pub enum Cap {
     /// The traffic object can split traffic: canaries, gates, abort, analysis.
     Canary,
+    /// An environment lists the addresses bgctl writes into the system (Kong targets, HAProxy
+    /// servers, Traefik server URLs). Kubernetes names a Deployment instead, and bgctl never
+    /// writes the serving side's objects there.
+    Targets,
 }
 
 /// Where traffic goes, read from the system (not from `bgctl status`).
@@ -45,6 +49,12 @@ pub struct PlanSpec {
     pub provider: Vec<String>,
     /// Top-level YAML appended as is (`checks:`, `hooks:`).
     pub extra: String,
+    /// One more target of blue at this address (`host:port`), where the target has
+    /// [`Cap::Targets`].
+    pub extra_blue_target: Option<String>,
+    /// No `proxyUrl`: no data-plane verification, so reading the target back is the only
+    /// check a write gets (Kubernetes plans have none anyway).
+    pub no_proxy: bool,
 }
 
 impl PlanSpec {
@@ -53,6 +63,8 @@ impl PlanSpec {
             strategy: Strategy::BlueGreen(active),
             provider: Vec::new(),
             extra: String::new(),
+            extra_blue_target: None,
+            no_proxy: false,
         }
     }
 
@@ -61,6 +73,8 @@ impl PlanSpec {
             strategy: Strategy::Canary(steps.to_string()),
             provider: Vec::new(),
             extra: String::new(),
+            extra_blue_target: None,
+            no_proxy: false,
         }
     }
 
@@ -111,6 +125,11 @@ pub enum Fault {
     Hang,
     /// The write is carried out, then the connection is reset instead of answering.
     LoseAnswer,
+    /// The write is answered as a success showing the object as it was, and not carried out.
+    AnswerWithoutApplying,
+    /// A proxy in between turned the write into a read of the same object (HTTP: a GET, its
+    /// body dropped); the system answers that read and nothing is written.
+    TurnIntoGet,
 }
 
 /// A provider (and router) the suite runs over. Methods are `async` where they read the system.
@@ -159,6 +178,18 @@ pub trait Target: Sized {
     fn fault_met(&self, reference: &[Write], k: usize, fault: Fault) -> bool;
 
     fn clear_faults(&self);
+
+    /// Whether `w` writes the traffic object (and so also the record kept with it): Kong's
+    /// service, a Kubernetes traffic object, an HAProxy server of the plan, Traefik's
+    /// configuration.
+    fn is_traffic_write(&self, w: &Write) -> bool;
+
+    /// Makes green answer every request but `/health` with 500 (`on`), so probes pass and the
+    /// data-plane verification through the proxy fails; false where the plan has no
+    /// verification through a proxy (Kubernetes: the read-back is the verification).
+    fn fail_green_requests(&self, _on: bool) -> bool {
+        false
+    }
 
     /// The lock can exist before its holder is written (HAProxy: `add server`, then `set var`):
     /// `status` may then show it with an unknown holder.

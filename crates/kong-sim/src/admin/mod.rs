@@ -174,6 +174,7 @@ impl Admin {
         self.total_requests.fetch_add(1, Ordering::Relaxed);
 
         let mut lose_answer = false;
+        let mut as_get = false;
         if let Some(action) = self.faults.check(&method, &path) {
             match action {
                 FaultAction::Status {
@@ -213,11 +214,16 @@ impl Admin {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
                 FaultAction::LoseAnswer => lose_answer = true,
+                FaultAction::AsGet => as_get = true,
             }
         }
 
         let head = method == "HEAD";
-        let reply = self.process(&method, &parts.uri, &parts.headers, bytes);
+        let reply = if as_get {
+            self.process("GET", &parts.uri, &parts.headers, Bytes::new())
+        } else {
+            self.process(&method, &parts.uri, &parts.headers, bytes)
+        };
         let (status, body, extra) = match reply {
             Ok(r) => (r.status, r.body, r.headers),
             Err(e) => (e.status, e.body, e.headers),

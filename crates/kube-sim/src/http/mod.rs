@@ -76,6 +76,14 @@ async fn handle(
             abort = true;
             serve(&inner, &method, &path, uri.query(), &headers, &body)
         }
+        Some(FaultAction::AsGet) => serve(
+            &inner,
+            &Method::GET,
+            &path,
+            uri.query(),
+            &headers,
+            &Bytes::new(),
+        ),
         None => serve(&inner, &method, &path, uri.query(), &headers, &body),
     };
     let status = if not_carried_out {

@@ -35,7 +35,12 @@ async fn k8s_concurrent_applies_one_moves_traffic() {
         .count();
     let flips = log
         .iter()
-        .filter(|r| r.method == "PATCH" && r.path.contains("/services/") && r.status == 200)
+        .filter(|r| {
+            r.method == "PATCH"
+                && r.path.contains("/services/")
+                && r.status == 200
+                && r.body.contains("\"selector\"")
+        })
         .count();
     println!(
         "k8s concurrent applies: exit codes {codes:?} ({up_to_date} of the 0s up to date), Leases taken {leases_taken}, selector flips {flips}"

@@ -6,6 +6,7 @@ pub mod basic;
 pub mod canary;
 pub mod faults;
 pub mod locks;
+pub mod readback;
 pub mod safety;
 
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ pub async fn refused<T: Target>(t: &T, cap: Cap) -> bool {
     }
     let plan = match cap {
         Cap::Canary => t.plan(&PlanSpec::canary(THREE_STEPS)),
+        Cap::Targets => unreachable!("nothing is refused for it: the scenario checks the target"),
     };
     let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
     assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));

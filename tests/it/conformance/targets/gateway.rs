@@ -47,6 +47,13 @@ verify:
 const CANARY_EXTRA: &str =
     "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n    cleanupDelay: 0s\n";
 
+/// The plan without its `proxyUrl` line (no data-plane verification).
+fn no_proxy(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("proxyUrl:"))
+        .fold(String::new(), |s, l| s + l + "\n")
+}
+
 fn write_plan(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join(format!("plan-{}.yaml", unique()));
     std::fs::write(&path, text).expect("write plan");
@@ -97,10 +104,20 @@ impl Target for Haproxy {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Targets]
     }
 
     const NAME: &'static str = "haproxy";
+
+    /// The weight and state commands of the plan's servers (the record's `set var` is not).
+    fn is_traffic_write(&self, w: &Write) -> bool {
+        w.path.starts_with("set server app/blue") || w.path.starts_with("set server app/green")
+    }
+
+    fn fail_green_requests(&self, on: bool) -> bool {
+        self.green.set_error_rate(if on { 1.0 } else { 0.0 });
+        true
+    }
 
     fn dir(&self) -> &Path {
         self.gw.dir.path()
@@ -123,10 +140,14 @@ impl Target for Haproxy {
 
     fn plan(&self, spec: &PlanSpec) -> PathBuf {
         let text = format!(
-            "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata:\n  name: web-haproxy\nprovider:\n  haproxy:\n    runtimeApi: ${{HAPROXY_RUNTIME_API}}\n    backend: app\n    proxyUrl: ${{HAPROXY_PROXY_URL}}\n{}environments:\n  blue:\n    servers:\n      - {{name: blue1, address: \"${{BLUE_1}}\", weight: 100}}\n  green:\n    servers:\n      - {{name: green1, address: \"${{GREEN_1}}\", weight: 100}}\n{HEALTH}{}",
+            "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata:\n  name: web-haproxy\nprovider:\n  haproxy:\n    runtimeApi: ${{HAPROXY_RUNTIME_API}}\n    backend: app\n    proxyUrl: ${{HAPROXY_PROXY_URL}}\n{}environments:\n  blue:\n    servers:\n      - {{name: blue1, address: \"${{BLUE_1}}\", weight: 100}}\n{}  green:\n    servers:\n      - {{name: green1, address: \"${{GREEN_1}}\", weight: 100}}\n{HEALTH}{}",
             super::kong::provider_lines(&spec.provider),
+            spec.extra_blue_target.as_ref().map_or(String::new(), |a| format!(
+                "      - {{name: blue2, address: \"{a}\", weight: 100}}\n"
+            )),
             spec.tail(CANARY_EXTRA)
         );
+        let text = if spec.no_proxy { no_proxy(&text) } else { text };
         write_plan(self.dir(), &text)
     }
 
@@ -204,10 +225,20 @@ impl Target for Traefik {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Targets]
     }
 
     const NAME: &'static str = "traefik";
+
+    /// Every write to Traefik is the whole configuration (record and lock are in a file).
+    fn is_traffic_write(&self, w: &Write) -> bool {
+        w.method == "PUT"
+    }
+
+    fn fail_green_requests(&self, on: bool) -> bool {
+        self.green.set_error_rate(if on { 1.0 } else { 0.0 });
+        true
+    }
 
     fn dir(&self) -> &Path {
         self.gw.dir.path()
@@ -234,10 +265,14 @@ impl Target for Traefik {
 
     fn plan(&self, spec: &PlanSpec) -> PathBuf {
         let text = format!(
-            "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata:\n  name: web-traefik\nprovider:\n  traefik:\n    apiUrl: ${{TRAEFIK_API_URL}}\n    service: app\n    router:\n      rule: \"PathPrefix(`/`)\"\n      entryPoints: [web]\n    proxyUrl: ${{TRAEFIK_PROXY_URL}}\n    stateFile: ${{BGCTL_STATE_FILE}}\n{}environments:\n  blue:\n    servers:\n      - {{url: \"http://${{BLUE_1}}\"}}\n  green:\n    servers:\n      - {{url: \"http://${{GREEN_1}}\"}}\n{HEALTH}{}",
+            "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata:\n  name: web-traefik\nprovider:\n  traefik:\n    apiUrl: ${{TRAEFIK_API_URL}}\n    service: app\n    router:\n      rule: \"PathPrefix(`/`)\"\n      entryPoints: [web]\n    proxyUrl: ${{TRAEFIK_PROXY_URL}}\n    stateFile: ${{BGCTL_STATE_FILE}}\n{}environments:\n  blue:\n    servers:\n      - {{url: \"http://${{BLUE_1}}\"}}\n{}  green:\n    servers:\n      - {{url: \"http://${{GREEN_1}}\"}}\n{HEALTH}{}",
             super::kong::provider_lines(&spec.provider),
+            spec.extra_blue_target.as_ref().map_or(String::new(), |a| format!(
+                "      - {{url: \"http://{a}\"}}\n"
+            )),
             spec.tail(CANARY_EXTRA)
         );
+        let text = if spec.no_proxy { no_proxy(&text) } else { text };
         write_plan(self.dir(), &text)
     }
 

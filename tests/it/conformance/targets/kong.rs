@@ -162,7 +162,18 @@ impl Target for Kong {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary]
+        &[Cap::Canary, Cap::Targets]
+    }
+
+    fn is_traffic_write(&self, w: &Write) -> bool {
+        w.method == "PATCH" && w.path == "services"
+    }
+
+    fn fail_green_requests(&self, on: bool) -> bool {
+        for b in &self.stack.backends[2..] {
+            b.set_error_rate(if on { 1.0 } else { 0.0 });
+        }
+        true
     }
 
     const NAME: &'static str = "kong";
@@ -186,7 +197,17 @@ impl Target for Kong {
     }
 
     fn plan(&self, spec: &PlanSpec) -> PathBuf {
-        let text = HEAD.replace("PROVIDER_EXTRA\n", &provider_lines(&spec.provider))
+        let mut head = HEAD.replace("PROVIDER_EXTRA\n", &provider_lines(&spec.provider));
+        if spec.no_proxy {
+            head = head.replace("    proxyUrl: ${KONG_PROXY_URL}\n", "");
+        }
+        if let Some(addr) = &spec.extra_blue_target {
+            head = head.replace(
+                "      - {target: \"${BLUE_2}\", weight: 50}\n",
+                &format!("      - {{target: \"${{BLUE_2}}\", weight: 50}}\n      - {{target: \"{addr}\", weight: 50}}\n"),
+            );
+        }
+        let text = head
             + &spec.tail(
                 "    verify: {samples: 60, tolerance: 5, timeout: 5s}\n    cleanupDelay: 0s\n",
             );
@@ -239,6 +260,8 @@ impl Target for Kong {
             action: match fault {
                 Fault::Hang => FaultAction::Hang { ms: 60_000 },
                 Fault::LoseAnswer => FaultAction::LoseAnswer,
+                // kong-sim answers a GET of the entity: 200, the object as it was.
+                Fault::AnswerWithoutApplying | Fault::TurnIntoGet => FaultAction::AsGet,
             },
         });
     }
@@ -250,7 +273,7 @@ impl Target for Kong {
                 assert!(w.len() <= k + 1, "ran past the kill point: {w:?}");
                 w.len() == k + 1 && !w[k].answered
             }
-            Fault::LoseAnswer => w.len() > k,
+            Fault::LoseAnswer | Fault::AnswerWithoutApplying | Fault::TurnIntoGet => w.len() > k,
         }
     }
 

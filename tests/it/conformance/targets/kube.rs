@@ -241,6 +241,12 @@ impl<const R: usize> Target for Kube<R> {
         }
     }
 
+    /// A PATCH of the traffic object (the record is its annotations), not of the Lease or a
+    /// Deployment.
+    fn is_traffic_write(&self, w: &Write) -> bool {
+        w.method == "PATCH" && !w.path.contains("/leases/") && !w.path.contains("/deployments/")
+    }
+
     const NAME: &'static str = [
         "k8s-selector",
         "k8s-gateway-api",
@@ -404,6 +410,10 @@ impl<const R: usize> Target for Kube<R> {
         match fault {
             Fault::Hang => faults.hang_next(method, path, 1),
             Fault::LoseAnswer => faults.lose_answer_next(method, path, 1),
+            // kube-sim serves a GET of the object: 200, the object as it was.
+            Fault::AnswerWithoutApplying | Fault::TurnIntoGet => {
+                faults.as_get_next(method, path, 1);
+            }
         }
     }
 
