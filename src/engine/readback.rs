@@ -102,7 +102,8 @@ impl<P: Provider> Engine<'_, P> {
         }
         let mut done = record.clone();
         done.phase = Phase::Completed;
-        if let Err(e) = self.provider.write_record(&done).await {
+        // Fenced like every record write ([`Engine::write_record`]).
+        if let Err(e) = self.write_record(&done).await {
             self.emit(Event::Warning {
                 message: format!(
                     "traffic is verified, but recording it as completed failed ({e}); the next `apply` verifies again"
