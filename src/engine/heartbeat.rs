@@ -16,7 +16,7 @@
 //! * **Fencing.** [`Engine::fence`] runs before every traffic write ([`Engine::move_traffic`]),
 //!   every record write ([`Engine::write_record`]) and the retirement of the old side: the
 //!   provider must still show this run's live lock ([`Provider::holds`]), and the rollout record
-//!   must be the one this run last wrote (same phase, step, action and time: the record's
+//!   must be the one this run last wrote (same step, action and time: the record's
 //!   generation). Either mismatch stops the run without writing, naming who took over: a run
 //!   whose lock was broken while it was stalled (a paused VM, a clock an hour off on another
 //!   runner) never undoes what the other run did.
@@ -54,13 +54,12 @@ impl Held {
     }
 }
 
-/// Whether `found` is the record `expected` was written as (its generation: phase, step,
-/// action and time; the other fields may be normalised by a backend's storage).
+/// Whether `found` is the record `expected` was written as (its generation: step, action and
+/// time; the other fields may be normalised by a backend's storage). The phase is left out: this
+/// run's own `verifying` → `completed` write keeps the generation, and one of them may not have
+/// landed (a write answered but not applied) without anyone else having written.
 fn same_generation(found: &Record, expected: &Record) -> bool {
-    found.phase == expected.phase
-        && found.step == expected.step
-        && found.action == expected.action
-        && found.at == expected.at
+    found.step == expected.step && found.action == expected.action && found.at == expected.at
 }
 
 /// What a record says about who wrote it.
