@@ -79,6 +79,13 @@ pub fn hints(e: &EngineError, plan: &Path) -> Vec<String> {
             ),
             "wait for that run to finish, or break a stale lock with `--force-unlock`".into(),
         ],
+        EngineError::LockLost { why, .. } => vec![
+            format!("this run lost its lock: {why}"),
+            format!(
+                "the run that holds the rollout now owns it; see where traffic goes with `{}`",
+                run(Command::Status)
+            ),
+        ],
         EngineError::NeedsConfirmation => vec![
             "pass `--yes` to confirm in a non-interactive run (CI), or run it in a terminal".into(),
         ],

@@ -296,7 +296,7 @@ impl<P: Provider> Engine<'_, P> {
             weight,
             Some(waiting.encode()),
         );
-        self.provider.write_record(&record).await?;
+        self.write_record(&record).await?;
         self.emit(Event::Paused {
             step: index,
             waiting,
@@ -412,7 +412,7 @@ impl<P: Provider> Engine<'_, P> {
             weight,
             Some(waiting.encode()),
         );
-        self.provider.write_record(&record).await?;
+        self.write_record(&record).await?;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             self.emit(Event::Paused {

@@ -249,7 +249,22 @@ impl<'a, P: Provider> Engine<'a, P> {
                 Ok(())
             }
             Step::Retire { old, live, .. } => {
-                // The provider re-checks that traffic is still all on `live`.
+                // The provider re-checks that traffic is still all on `live`; this run first
+                // checks it still holds the rollout. A fence that cannot read the target skips
+                // the retirement like a failed one (the next `plan apply` finishes it).
+                match self.fence().await {
+                    Ok(()) => {}
+                    Err(lost @ EngineError::LockLost { .. }) => return Err(lost),
+                    Err(e) => {
+                        self.emit(Event::Warning {
+                            message: format!(
+                                "`{live}` is live, but retiring `{old}` was skipped: {}",
+                                crate::error::chain(&e).join(": ")
+                            ),
+                        });
+                        return Ok(());
+                    }
+                }
                 match self
                     .provider
                     .retire(old, live, self.opts.deadline.get())
@@ -392,6 +407,7 @@ impl<'a, P: Provider> Engine<'a, P> {
                 });
                 return Ok(Outcome::UpToDate);
             };
+            self.fence().await?;
             for object in self
                 .provider
                 .retire(&p.old, &p.live, self.opts.deadline.get())

@@ -39,10 +39,11 @@ impl<P: Provider> Engine<'_, P> {
                     weight,
                     Some(Waiting::Interrupted { step, since }.encode()),
                 );
-                match self.provider.write_record(&record).await {
+                match self.write_record(&record).await {
                     Ok(()) => EngineError::Interrupted {
                         outcome: "traffic left as it was; the rollout is recorded as paused".into(),
                     },
+                    Err(lost @ EngineError::LockLost { .. }) => lost,
                     Err(e) => EngineError::Interrupted {
                         outcome: format!("traffic left as it was; recording the pause failed: {e}"),
                     },
@@ -73,6 +74,7 @@ impl<P: Provider> Engine<'_, P> {
                             outcome: format!("rolled back: `{}` takes all traffic", c.stable),
                         }
                     }
+                    Err(lost @ EngineError::LockLost { .. }) => lost,
                     Err(e) => EngineError::Uncertain {
                         headline: format!(
                             "interrupted, and the rollback to `{}` failed: {e}",
@@ -125,6 +127,7 @@ impl<P: Provider> Engine<'_, P> {
                     lock.holder
                 ),
             },
+            Err(lost @ EngineError::LockLost { .. }) => lost,
             Err(e) => EngineError::Uncertain {
                 headline: format!(
                     "interrupted at the gate, and rolling back to `{}` failed: {}",

@@ -13,6 +13,7 @@ pub mod canary;
 pub mod events;
 pub mod execute;
 pub mod expand;
+pub mod heartbeat;
 pub mod interrupt;
 mod readback;
 pub mod rollback;
@@ -29,9 +30,7 @@ use self::step::{Remedy, Step};
 use crate::exit::Exit;
 use crate::plan::Plan;
 use crate::probe::{self, ProbeSpec};
-use crate::providers::{
-    LockError, LockInfo, Phase, Provider, ProviderError, Record, Snapshot, Traffic,
-};
+use crate::providers::{LockInfo, Phase, Provider, ProviderError, Record, Snapshot, Traffic};
 
 /// Plain options for a run (resolved from flags, environment and plan; never clap types).
 #[derive(Debug, Clone)]
@@ -164,6 +163,17 @@ pub enum EngineError {
         /// What to do.
         hint: String,
     },
+    /// This run lost its lock while it ran (taken over, broken, or not renewed in time): it
+    /// stopped without writing more.
+    #[error("rollout `{rollout}` was taken over{}: this run stopped without writing more", .holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default())]
+    LockLost {
+        /// Rollout.
+        rollout: String,
+        /// Who holds the lock now, if anyone.
+        holder: Option<String>,
+        /// How the run found out.
+        why: String,
+    },
     /// Rollback has nowhere to go.
     #[error("there is nothing to roll back to")]
     NoPrevious,
@@ -179,7 +189,7 @@ impl EngineError {
             EngineError::Provider(_) | EngineError::Declined | EngineError::NoPrevious => {
                 Exit::Error
             }
-            EngineError::Locked { .. } => Exit::Locked,
+            EngineError::Locked { .. } | EngineError::LockLost { .. } => Exit::Locked,
             EngineError::NeedsConfirmation
             | EngineError::PausedAtGate { .. }
             | EngineError::Inconclusive { .. } => Exit::Paused,
@@ -245,6 +255,8 @@ pub struct Engine<'a, P: Provider> {
     verdicts: Mutex<Vec<String>>,
     /// The proxy sample taken before the first traffic change ([`verify`]).
     baseline: Mutex<Option<verify::Baseline>>,
+    /// The lock this run holds and the record it expects ([`heartbeat`]).
+    held: heartbeat::Held,
     /// New targets of a serving side this run probed healthy ([`Step::ProbeNew`]): probed
     /// before the lock is taken, so a refusal writes nothing at all, and not again under it.
     probed: Mutex<Vec<String>>,
@@ -293,6 +305,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             last_traffic: Mutex::new(None),
             verdicts: Mutex::new(Vec::new()),
             baseline: Mutex::new(None),
+            held: heartbeat::Held::default(),
             probed: Mutex::new(Vec::new()),
         }
     }
@@ -366,49 +379,6 @@ impl<'a, P: Provider> Engine<'a, P> {
         } else {
             Err(EngineError::Declined)
         }
-    }
-
-    pub(crate) async fn with_lock<T>(
-        &self,
-        f: impl std::future::Future<Output = Result<T, EngineError>>,
-    ) -> Result<T, EngineError> {
-        let me = self.lock_info();
-        match self.provider.lock(&me, self.opts.force_unlock).await {
-            Ok(()) => self.emit(Event::LockAcquired {
-                holder: me.holder.clone(),
-            }),
-            Err(LockError::Held(lock)) => {
-                return Err(EngineError::Locked {
-                    rollout: self.plan.metadata.name.clone(),
-                    lock,
-                })
-            }
-            Err(LockError::Provider(e)) => return Err(e.into()),
-        }
-        let mut result = f.await;
-        // Releasing the lock closes the run: it may use the reserve `--timeout` keeps for that.
-        self.opts.deadline.grant_closing();
-        match self.provider.unlock(&me).await {
-            Ok(()) => self.emit(Event::LockReleased),
-            Err(e) => {
-                self.emit(Event::Warning {
-                    message: format!(
-                        "could not release the lock ({e}); it expires at {}",
-                        rfc3339(me.expires)
-                    ),
-                });
-                // The commands that finish the job must break this run's own lock.
-                if let Err(EngineError::Uncertain { state, remedy, .. }) = &mut result {
-                    remedy.force_unlock = true;
-                    state.push_str(&format!(
-                        "; this run's lock (run {}) is still held until {}",
-                        me.run_id,
-                        rfc3339(me.expires)
-                    ));
-                }
-            }
-        }
-        result
     }
 
     /// Probes an environment's targets; an unhealthy one stops the run before traffic moves.

@@ -31,6 +31,10 @@ impl<P: Provider> Engine<'_, P> {
         to: &Traffic,
         record: &Record,
     ) -> Result<(), EngineError> {
+        // Fenced first ([`Engine::fence`]): a run that lost its lock does not write. Until the
+        // outcome is known, the record this run expects is unknown.
+        self.fence().await?;
+        self.held.expect(None);
         let written = self.provider.set_traffic(snap, to, record).await;
         let applied = |now: &Snapshot| {
             same_traffic(&now.traffic, to)
@@ -80,6 +84,7 @@ impl<P: Provider> Engine<'_, P> {
             }
         }
         self.moved.store(true, Ordering::SeqCst);
+        self.held.expect(Some(record));
         self.set_last_traffic(to);
         self.emit(Event::TrafficSet {
             from: snap.traffic.clone(),
@@ -97,7 +102,8 @@ impl<P: Provider> Engine<'_, P> {
         }
         let mut done = record.clone();
         done.phase = Phase::Completed;
-        if let Err(e) = self.provider.write_record(&done).await {
+        // Fenced like every record write ([`Engine::write_record`]).
+        if let Err(e) = self.write_record(&done).await {
             self.emit(Event::Warning {
                 message: format!(
                     "traffic is verified, but recording it as completed failed ({e}); the next `apply` verifies again"

@@ -169,6 +169,9 @@ impl<P: Provider> Engine<'_, P> {
                 to: to.to_string(),
             });
             if let Err(e) = self.move_traffic(snap, &target, record).await {
+                if matches!(e, EngineError::LockLost { .. }) {
+                    return Err(e);
+                }
                 return Err(EngineError::Uncertain {
                     headline: format!(
                         "sending traffic to `{to}` failed: {}",
@@ -261,6 +264,10 @@ impl<P: Provider> Engine<'_, P> {
             self.move_traffic(&snap, &to, &record).await
         }
         .await;
+        if let Err(lost @ EngineError::LockLost { .. }) = result {
+            // Another run took over: it owns the rollout now; nothing more is written here.
+            return lost;
+        }
         if result.is_ok() {
             self.cleanup().await;
         }
@@ -312,7 +319,7 @@ impl<P: Provider> Engine<'_, P> {
         record.action = Some("fail".into());
         record.at = Some(super::rfc3339(super::now_secs()));
         record.by = Some(self.opts.who.clone());
-        if let Err(e) = self.provider.write_record(&record).await {
+        if let Err(e) = self.write_record(&record).await {
             self.emit(Event::Warning {
                 message: format!("recording the failure in the target system failed: {e}"),
             });

@@ -16,23 +16,32 @@
 //!   written by the holder, like client-go's leader election, but it is read against one clock).
 //! * Traefik state file: the lock file's modification time against the same machine's clock
 //!   (the file is on the runner, or on a volume the runs share).
-//! * HAProxy keeps no timestamp and shows no clock over the runtime API, so there the holder's
-//!   recorded expiry is compared with this runner's clock; runners sharing an HAProxy should
-//!   keep their clocks in sync (NTP), which is documented.
+//! * HAProxy stamps nothing, but its runtime API shows its own clock: `Uptime_sec` of `show
+//!   info`, seconds since the process started (monotonic, the same for every runner). Each take
+//!   or renewal records that reading in the lock's details; expiry is that reading plus the
+//!   lifetime against the current one. (A lock written by an older bgctl without the reading is
+//!   dated once from its recorded expiry on this runner's clock.) A reload loses the lock with
+//!   the rest of the runtime state anyway.
 //!
-//! A lock whose holder is this user on this host with a process that no longer exists can also
-//! be judged stale ([`holder_gone`], [`Take::BreakAbandoned`]), and bgctl says so when it breaks
-//! it. The providers' [`super::Provider::lock`] does not ask for that: the current contract
-//! (tested by the crash matrices) is that a killed run's lock blocks until it expires or is
-//! broken with `--force-unlock`, never silently stolen; the option exists for the CLI to offer.
-//! (Two containers with the same hostname and separate pid namespaces would defeat that check;
-//! hostnames of containers and pods are normally unique.)
+//! A lock whose holder is this user on this host with a process that no longer exists is also
+//! judged stale ([`holder_gone`], [`Take::BreakAbandoned`]): every command that takes the lock
+//! (`plan apply`, `promote`, `switch`, `abort`, `rollback`) breaks it, and says so — `breaking
+//! the lock of <holder>: pid N is not running on this host` — so a run killed with SIGKILL (or
+//! a crashed CI job on the same machine) does not block its rollout until `lockTtl` runs out,
+//! and its lock is never taken silently. The check is conservative: a pid that exists (even one
+//! reused by another program, or owned by another user) keeps the lock, and a holder on another
+//! host, or another user's, is judged by expiry only. (Two containers with the same hostname
+//! and separate pid namespaces would defeat that check; hostnames of containers and pods are
+//! normally unique.)
 //!
 //! # Renewal and fencing
 //!
 //! A run that holds the lock calls [`renew`] as a heartbeat (it rewrites the lock, so the
 //! target's timestamp moves) and [`holds`] before every traffic write: a run whose lock was
-//! broken or expired must not write.
+//! broken or expired must not write. The engine does both in one place
+//! (`crate::engine::heartbeat`): a renewal every third of `lockTtl` while the run lives, and a
+//! fence before each traffic write that also checks the rollout record is the one the run last
+//! wrote.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -232,12 +241,14 @@ pub enum Take {
 }
 
 impl Take {
-    /// [`Take::Force`] when `force`, else [`Take::IfExpired`] (the providers' `lock`).
+    /// [`Take::Force`] when `force`, else [`Take::BreakAbandoned`] (the providers' `lock`: an
+    /// expired lock, or one whose holder's process on this host is gone, is broken with a
+    /// warning; see the module docs).
     pub fn forced(force: bool) -> Take {
         if force {
             Take::Force
         } else {
-            Take::IfExpired
+            Take::BreakAbandoned
         }
     }
 }
@@ -261,19 +272,15 @@ pub async fn take<S: LockStore>(store: &S, me: &LockInfo, how: Take) -> Result<(
             }
             let now = store.now().await?;
             let gone = how == Take::BreakAbandoned && holder_gone(&held.info.holder);
-            match judge(&held, me, force, now, gone) {
-                Verdict::Mine => Ok(Step::Finish(Act::Create)),
-                Verdict::Held => Ok(Step::Fail(LockError::Held(held.info))),
-                why => {
-                    let why = match why {
-                        Verdict::Expired => "stale",
-                        Verdict::HolderGone => "stale (its holder's process on this host is gone)",
-                        _ => "held",
-                    };
-                    tracing::warn!(holder = %held.info.holder, "breaking a {why} lock");
-                    Ok(Step::Write(Act::Replace(held.version)))
-                }
+            let verdict = judge(&held, me, force, now, gone);
+            if verdict == Verdict::Held {
+                return Ok(Step::Fail(LockError::Held(held.info)));
             }
+            if verdict == Verdict::Mine {
+                return Ok(Step::Finish(Act::Create));
+            }
+            warn_breaking(&held.info, verdict);
+            Ok(Step::Write(Act::Replace(held.version)))
         },
         |act| write(store, act, &claim),
         "the lock kept changing hands; try again",
@@ -282,8 +289,28 @@ pub async fn take<S: LockStore>(store: &S, me: &LockInfo, how: Take) -> Result<(
     .map(drop)
 }
 
+/// What a run says when it breaks someone else's lock (a warning on stderr, `-o json` too).
+fn warn_breaking(held: &LockInfo, verdict: Verdict) {
+    let holder = &held.holder;
+    match verdict {
+        Verdict::HolderGone => {
+            let pid = holder
+                .split_once(" pid ")
+                .and_then(|(_, p)| p.split_whitespace().next())
+                .unwrap_or("?");
+            tracing::warn!(
+                "breaking the lock of {holder}: pid {pid} is not running on this host"
+            );
+        }
+        Verdict::Expired => tracing::warn!(
+            "breaking a stale lock of {holder}: it was not renewed within its lifetime, by the target's clock"
+        ),
+        _ => tracing::warn!("breaking the lock of {holder} (--force-unlock)"),
+    }
+}
+
 /// Renews `me`'s lock (the heartbeat): its lifetime starts again from now. Fails when the lock
-/// is no longer this run's (broken or taken over: [`LockError::Held`]; gone: a provider error).
+/// is no longer this run's (taken over: [`LockError::Held`]; gone: [`LockError::Gone`]).
 pub async fn renew<S: LockStore>(store: &S, me: &LockInfo) -> Result<(), LockError> {
     let claim = Claim::now(me);
     converge(
@@ -293,7 +320,7 @@ pub async fn renew<S: LockStore>(store: &S, me: &LockInfo) -> Result<(), LockErr
                     Ok(Step::Write(Act::Replace(held.version)))
                 }
                 Some(held) => Ok(Step::Fail(LockError::Held(held.info))),
-                None => Ok(Step::Fail(LockError::Provider(lost()))),
+                None => Ok(Step::Fail(LockError::Gone)),
             }
         },
         |act| write(store, act, &claim),
@@ -301,12 +328,6 @@ pub async fn renew<S: LockStore>(store: &S, me: &LockInfo) -> Result<(), LockErr
     )
     .await
     .map(drop)
-}
-
-fn lost() -> ProviderError {
-    ProviderError::State(
-        "this run's lock is gone (released or broken by another run); it must not write".into(),
-    )
 }
 
 /// Fencing: whether `me` still holds a live lock (its own, not expired on the target's clock).
@@ -351,6 +372,10 @@ pub struct LockJson {
     /// Seconds it lives after each take or renewal (absent when written by an older bgctl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u64>,
+    /// The target's own clock at this write, where the target has a clock but does not stamp
+    /// writes itself (HAProxy: `Uptime_sec`); absent elsewhere and from an older bgctl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<u64>,
 }
 
 impl LockJson {
@@ -359,6 +384,7 @@ impl LockJson {
         LockJson {
             info: claim.info.clone(),
             ttl: Some(claim.ttl),
+            stamp: None,
         }
     }
 

@@ -332,6 +332,10 @@ pub enum LockError {
     /// Someone else holds it.
     #[error("the rollout is locked by {}", .0.holder)]
     Held(LockInfo),
+    /// This run's lock is gone: released or broken by another run, nobody holds it now
+    /// (only [`Provider::renew`] says this).
+    #[error("this run's lock is gone (released or broken by another run)")]
+    Gone,
     /// The provider failed.
     #[error(transparent)]
     Provider(#[from] ProviderError),

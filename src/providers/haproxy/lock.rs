@@ -10,11 +10,37 @@ use crate::providers::{unknown_lock, LockInfo, ProviderError};
 
 /// The lock's storage: a server `bgctl-lock.<rollout>` in the backend (`add server` refuses a
 /// second one with the same name: an atomic create) and its details in a process variable.
-/// HAProxy keeps no timestamp, so expiry compares the holder's recorded expiry with this
-/// runner's clock ([`lock`] module docs).
+/// HAProxy stamps nothing, so each write records HAProxy's own clock (`Uptime_sec` of `show
+/// info`) in the details, and expiry is judged against that clock ([`lock`] module docs).
 pub(super) struct LockServer<'a>(pub(super) &'a Haproxy);
 
+/// `Uptime_sec` in a `show info` reply.
+fn uptime_in(info: &str) -> Option<u64> {
+    info.lines()
+        .find_map(|l| l.strip_prefix("Uptime_sec:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
 impl LockServer<'_> {
+    /// HAProxy's clock: seconds since its process started.
+    async fn uptime(&self) -> Result<u64, ProviderError> {
+        let reply = self.0.api.raw("show info").await?;
+        uptime_in(&reply).ok_or_else(|| {
+            ProviderError::State(format!(
+                "HAProxy's `show info` has no `Uptime_sec`: {}",
+                reply.lines().next().unwrap_or_default()
+            ))
+        })
+    }
+
+    /// The details to store for `claim`, stamped with HAProxy's clock.
+    async fn details(&self, claim: &Claim) -> Result<LockJson, ProviderError> {
+        Ok(LockJson {
+            stamp: Some(self.uptime().await?),
+            ..LockJson::of(claim)
+        })
+    }
+
     async fn add(&self, claim: &Claim) -> Result<Written, ProviderError> {
         let h = self.0;
         let add = format!("add server {} 127.0.0.1:9 weight 0", h.srv(&h.lock_server));
@@ -44,7 +70,8 @@ impl LockServer<'_> {
             }
             Err(e) => return Err(e.into()),
         }
-        h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
+        let details = self.details(claim).await?;
+        h.run(&Haproxy::set_var_command(&h.lock_var, &details))
             .await?;
         Ok(Written::Done)
     }
@@ -85,11 +112,20 @@ impl LockStore for LockServer<'_> {
             tokio::time::sleep(Duration::from_millis(100)).await;
             held = h.get_var(&h.lock_var).await?;
         }
+        let written = match held.as_ref() {
+            Some(LockJson { stamp: Some(s), .. }) => Some(*s),
+            // Written by an older bgctl: dated once from its recorded start, on this clock.
+            Some(j) => {
+                let age = lock::unix_now().saturating_sub(j.info.expires.saturating_sub(j.ttl()));
+                Some(self.uptime().await?.saturating_sub(age))
+            }
+            None => None,
+        };
         Ok(Some(match held {
             Some(j) => Stored {
                 ttl: j.ttl(),
                 info: j.info.clone(),
-                written: None,
+                written,
                 version: Some(j.info),
             },
             None => Stored {
@@ -102,7 +138,7 @@ impl LockStore for LockServer<'_> {
     }
 
     async fn now(&self) -> Result<u64, ProviderError> {
-        Ok(lock::unix_now())
+        self.uptime().await
     }
 
     async fn create(&self, claim: &Claim) -> Result<Written, ProviderError> {
@@ -124,7 +160,8 @@ impl LockStore for LockServer<'_> {
             .is_some_and(|v| v.run_id == claim.info.run_id)
         {
             // A renewal: only the details change.
-            h.run(&Haproxy::set_var_command(&h.lock_var, &LockJson::of(claim)))
+            let details = self.details(claim).await?;
+            h.run(&Haproxy::set_var_command(&h.lock_var, &details))
                 .await?;
             return Ok(Written::Done);
         }
@@ -142,5 +179,19 @@ impl LockStore for LockServer<'_> {
         }
         self.del().await?;
         Ok(Written::Done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uptime_is_read_from_show_info() {
+        let info =
+            "Name: HAProxy\nVersion: 2.6.12\nUptime: 0d 0h01m05s\nUptime_sec: 65\nMemmax_MB: 0\n";
+        assert_eq!(uptime_in(info), Some(65));
+        assert_eq!(uptime_in("Name: HAProxy\n"), None);
+        assert_eq!(uptime_in("Uptime_sec: soon\n"), None);
     }
 }

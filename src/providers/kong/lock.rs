@@ -5,7 +5,9 @@
 //! id, which moves its `updated_at`; breaking someone else's lock deletes the upstream by id
 //! and creates it again, so of two runs breaking it only one gets it, and a lock someone
 //! re-created meanwhile (a new id) is never deleted. Expiry: `updated_at` (Kong 3.3+) against
-//! the `Date` of Kong's answer; without `updated_at`, the recorded expiry against that `Date`.
+//! the `Date` of Kong's answer; without `updated_at`, the recorded expiry against that `Date` —
+//! and that expiry is itself computed from Kong's `Date` read just before the write, so no
+//! runner's clock enters the judgement either way.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -59,7 +61,23 @@ pub struct LockUpstream<'a> {
 }
 
 impl LockUpstream<'_> {
+    /// `claim` dated by Kong's clock (its `lock-expires` tag), when Kong sends a `Date`.
+    async fn dated(&self, claim: &Claim) -> Result<Claim, ProviderError> {
+        Ok(match self.client.server_time().await? {
+            Some(now) => Claim {
+                info: LockInfo {
+                    expires: now.saturating_add(claim.ttl),
+                    ..claim.info.clone()
+                },
+                ttl: claim.ttl,
+                at: now,
+            },
+            None => claim.clone(),
+        })
+    }
+
     async fn post(&self, claim: &Claim) -> Result<Written, ProviderError> {
+        let claim = &self.dated(claim).await?;
         let body = json!({"name": self.name, "tags": tags(claim)});
         match self
             .client
@@ -144,7 +162,7 @@ impl LockStore for LockUpstream<'_> {
         };
         if parse(&cur).0.run_id == claim.info.run_id {
             // A renewal: the tags change, `updated_at` moves.
-            let body = json!({"tags": tags(claim)});
+            let body = json!({"tags": tags(&self.dated(claim).await?)});
             return match self
                 .client
                 .write(

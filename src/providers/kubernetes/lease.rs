@@ -10,7 +10,9 @@
 //! `holderIdentity` is `<user@host pid N> run <id>`; `acquireTime` is when the holder took it,
 //! `renewTime` its last renewal (the heartbeat), `leaseDurationSeconds` its lifetime, and
 //! `leaseTransitions` counts changes of holder. Expiry is `renewTime + leaseDurationSeconds`
-//! against the API server's `Date`, not this runner's clock.
+//! against the API server's `Date`, not this runner's clock — and `renewTime` itself is the
+//! API server's `Date` read just before the write (not the runner's clock, which may be an hour
+//! off: its lock would then look expired, or immortal, to everyone else).
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -77,6 +79,16 @@ pub struct LeaseLock<'a> {
     pub rollout: &'a str,
 }
 
+impl LeaseLock<'_> {
+    /// `claim` dated by the API server's clock (`renewTime`).
+    async fn on_server_clock(&self, claim: &Claim) -> Result<Claim, ProviderError> {
+        Ok(Claim {
+            at: self.now().await?,
+            ..claim.clone()
+        })
+    }
+}
+
 /// A write's outcome from the API server's answer.
 fn written(r: Result<Value, KubeError>) -> Result<Written, ProviderError> {
     match r {
@@ -128,6 +140,7 @@ impl LockStore for LeaseLock<'_> {
     }
 
     async fn create(&self, claim: &Claim) -> Result<Written, ProviderError> {
+        let claim = &self.on_server_clock(claim).await?;
         let body = json!({
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
@@ -138,6 +151,7 @@ impl LockStore for LeaseLock<'_> {
     }
 
     async fn replace(&self, version: &Value, claim: &Claim) -> Result<Written, ProviderError> {
+        let claim = &self.on_server_clock(claim).await?;
         let mut cur = version.clone();
         let transitions = cur["spec"]["leaseTransitions"].as_u64().unwrap_or(0);
         let same = parse(&cur).is_some_and(|h| h.run_id == claim.info.run_id);

@@ -129,8 +129,17 @@ async fn expired_locks_are_broken_by_the_targets_clock_and_fence_the_old_holder(
     take(&s, &a, Take::Force).await.unwrap();
     assert_eq!(s.state().lock.as_ref().unwrap().0.run_id, "a");
     release(&s, &a).await.unwrap();
-    let err = renew(&s, &a).await.unwrap_err().to_string();
-    assert!(err.contains("lock is gone"), "{err}");
+    let err = renew(&s, &a).await.unwrap_err();
+    assert!(matches!(err, LockError::Gone), "{err}");
+    assert!(err.to_string().contains("lock is gone"), "{err}");
+}
+
+/// The providers' `lock` breaks an abandoned local lock by default (with a message), and only
+/// `--force-unlock` breaks a live one.
+#[test]
+fn providers_break_abandoned_locks_by_default() {
+    assert_eq!(Take::forced(false), Take::BreakAbandoned);
+    assert_eq!(Take::forced(true), Take::Force);
 }
 
 #[cfg(unix)]

@@ -45,7 +45,9 @@ macro_rules! suite {
     ($($module:ident => $target:ty,)*) => {$(
         mod $module {
             #[allow(unused_imports)]
-            use crate::conformance::scenarios::{anonymous, basic, canary, faults, readback, safety};
+            use crate::conformance::scenarios::{
+                anonymous, basic, canary, faults, locks, readback, safety,
+            };
             type T = $target;
             suite!(@tests $module;
                 basic::fresh_blue_green,
@@ -69,6 +71,9 @@ macro_rules! suite {
                 anonymous::identity_list_reports_what_was_seen,
                 anonymous::top_level_verify_checks_canary_steps,
                 anonymous::anonymous_canary_abort,
+                locks::a_run_waiting_past_its_lock_ttl_keeps_its_lock,
+                locks::a_run_whose_lock_was_taken_over_stops_before_its_next_write,
+                locks::a_dead_local_holders_lock_is_broken_with_a_message,
                 readback::switch_write_answered_but_not_applied,
                 readback::switch_write_turned_into_a_get,
                 readback::new_target_of_the_live_side_is_probed_first,

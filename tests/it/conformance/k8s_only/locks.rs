@@ -55,9 +55,10 @@ async fn k8s_concurrent_applies_one_moves_traffic() {
     assert!(c.lease().is_none(), "the winner released the Lease");
 }
 
-/// A Lease left by a SIGKILLed run blocks the next runs (exit 5) until `--force-unlock` or
-/// expiry (`lockTtl: 6s`: the killed run takes its Lease before green rolls out, so a shorter TTL
-/// can run out before the next run under load); after expiry the next run takes it over.
+/// A Lease left by a SIGKILLed run blocks the next runs of another user (exit 5: not theirs to
+/// judge by pid) until `--force-unlock` or expiry (`lockTtl: 6s`: the killed run takes its Lease
+/// before green rolls out, so a shorter TTL can run out before the next run under load); after
+/// expiry the next run takes it over.
 #[tokio::test(flavor = "multi_thread")]
 async fn k8s_killed_runs_lease_blocks_until_force_unlock_or_expiry() {
     for force in [true, false] {
@@ -81,7 +82,9 @@ async fn k8s_killed_runs_lease_blocks_until_force_unlock_or_expiry() {
         let _ = child.wait(Duration::from_secs(10)).await;
         faults.clear();
         let killed_at = Instant::now();
-        let out = c.run(&["plan", "apply", "--yes", p(&plan)]).await;
+        c.sim.clear_requests();
+        let other = |args: &[&str]| c.spawn_as("other", args).wait(Duration::from_mins(1));
+        let out = other(&["plan", "apply", "--yes", p(&plan)]).await.0;
         assert_eq!(out.status.code(), Some(5), "{}", render(&out));
         assert!(
             stderr(&out).contains("locked by tester@"),
@@ -90,13 +93,14 @@ async fn k8s_killed_runs_lease_blocks_until_force_unlock_or_expiry() {
         );
         assert_eq!(c.truth().0, "blue");
         let out = if force {
-            c.run(&["plan", "apply", "--yes", "--force-unlock", p(&plan)])
+            other(&["plan", "apply", "--yes", "--force-unlock", p(&plan)])
                 .await
+                .0
         } else {
             // Second granularity: the Lease's renewTime is whole seconds.
             tokio::time::sleep(Duration::from_millis(7200).saturating_sub(killed_at.elapsed()))
                 .await;
-            c.run(&["plan", "apply", "--yes", p(&plan)]).await
+            other(&["plan", "apply", "--yes", p(&plan)]).await.0
         };
         assert_eq!(
             out.status.code(),

@@ -70,7 +70,7 @@ pub async fn rollback<T: Target>() {
 
 /// A run holds the lock (its pre-switch hook is still running): a second run exits 5 naming
 /// the holder and moves nothing; after the holder is SIGKILLed, its lock is never silently
-/// stolen (exit 5 again) and `--force-unlock` proceeds.
+/// stolen: the next run breaks it saying whose and why (its pid is not running on this host).
 pub async fn lock_contention_exits_5<T: Target>() {
     let t = T::start().await;
     blue_live(&t).await;
@@ -117,23 +117,18 @@ pub async fn lock_contention_exits_5<T: Target>() {
         "{}: a locked run moved traffic",
         t.name()
     );
+    let pid = holder.pid();
     holder.kill();
     let _ = holder.wait(Duration::from_secs(10)).await;
     std::fs::remove_file(&marker).expect("remove the marker");
-    let out = bgctl(&t, &["plan", "apply", "--yes", p(&green)]).await;
-    assert_eq!(
-        out.status.code(),
-        Some(5),
+    let out = bgctl_exit(&t, &["plan", "apply", "--yes", p(&green)], 0).await;
+    assert!(
+        stderr(&out).contains("breaking the lock of tester@")
+            && stderr(&out).contains(&format!("pid {pid}: pid {pid} is not running on this host")),
         "{}: a killed run's lock is never silently stolen: {}",
         t.name(),
         render(&out)
     );
-    bgctl_exit(
-        &t,
-        &["plan", "apply", "--yes", "--force-unlock", p(&green)],
-        0,
-    )
-    .await;
     assert_eq!(t.traffic().await, Traffic::Green);
     assert!(
         !t.lock_present().await,

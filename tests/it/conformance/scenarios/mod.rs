@@ -6,6 +6,7 @@ pub mod anonymous;
 pub mod basic;
 pub mod canary;
 pub mod faults;
+pub mod locks;
 pub mod readback;
 pub mod safety;
 
