@@ -184,7 +184,7 @@ pub(crate) async fn measure(p: &ProbeCheck, cond: &Condition, ctx: &CheckContext
     }
     let Some(target) = &ctx.proxy else {
         return Measurement::error(
-            "there is no proxy to send probe traffic through (set `provider.kong.proxyUrl`)",
+            "there is no proxy to send probe traffic through (set the provider's `proxyUrl`)",
         );
     };
     if ctx.other_proxies.is_empty() {

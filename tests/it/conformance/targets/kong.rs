@@ -2,9 +2,9 @@
 //! request log gives the writes; kong-sim's fault rules give a hang or a lost answer on one
 //! write (a rule on the write's method with `skip` = the earlier writes with that method:
 //! kong-sim counts `skip` only among requests the rule matches). The plan verifies through the
-//! proxy, which needs the backends to name themselves (`X-Backend`): that is the product's
-//! verification; the suite itself reads traffic from the service's `host` and the mixed
-//! upstream's target weights.
+//! proxy; the backends name themselves (`X-Backend`) unless a scenario turns that off
+//! (`scenarios/anonymous.rs`), and the suite itself never relies on it: it reads traffic from
+//! the service's `host` and the mixed upstream's target weights.
 
 use std::path::{Path, PathBuf};
 
