@@ -1,8 +1,17 @@
 //! The daily loop (issue 17): the commands as people type them, with the plan found the way
 //! compose and skaffold find theirs (`-f`, `$BGCTL_PLAN`, `./bgctl.yaml`), through the real
-//! binary against kong-sim.
+//! binary against kong-sim, whose backends answer like ordinary apps (no `X-Backend`).
 
 use crate::harness::{render, run, Stack};
+
+/// kong-sim with backends that answer like ordinary apps: no `X-Backend` header.
+async fn anonymous_stack() -> Stack {
+    let stack = Stack::start().await;
+    for b in &stack.backends {
+        b.set_named(false);
+    }
+    stack
+}
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -12,7 +21,7 @@ fn stderr(out: &std::process::Output) -> String {
 /// in a directory holding `bgctl.yaml`: each says which file it used and does its job.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_literal_commands_find_bgctl_yaml() {
-    let stack = Stack::start().await;
+    let stack = anonymous_stack().await;
     let written = stack.plan("blue");
     std::fs::rename(&written, stack.dir.path().join("bgctl.yaml")).unwrap();
 
@@ -33,6 +42,11 @@ async fn the_literal_commands_find_bgctl_yaml() {
         );
         if args[0] == "switch" {
             assert_eq!(stack.service_host().await, "address.v2.service");
+            assert!(
+                stderr(&out).contains("verified (health only)"),
+                "anonymous apps are verified by health: {}",
+                render(&out)
+            );
         }
     }
     assert_eq!(stack.service_host().await, "address.v1.service");
@@ -42,7 +56,7 @@ async fn the_literal_commands_find_bgctl_yaml() {
 /// (both at once is a usage error).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_plan_is_named_the_same_way_on_every_command() {
-    let stack = Stack::start().await;
+    let stack = anonymous_stack().await;
     let plan = stack.plan("blue");
     let name = plan.file_name().unwrap().to_str().unwrap().to_string();
 
@@ -83,7 +97,7 @@ async fn the_plan_is_named_the_same_way_on_every_command() {
 /// No plan anywhere, or two default names: exit 2 with what was looked for, and nothing sent.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_plan_or_two_defaults_is_a_usage_error_with_zero_requests() {
-    let stack = Stack::start().await;
+    let stack = anonymous_stack().await;
     let before = stack.sim.requests().len();
     let mut cmd = stack.bgctl();
     cmd.args(["switch", "--to", "green", "--yes"]);
