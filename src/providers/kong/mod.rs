@@ -19,6 +19,7 @@ mod changes;
 pub mod client;
 mod live;
 mod lock;
+pub mod mode;
 pub use crate::plan::names;
 mod tags;
 mod traffic;
@@ -56,6 +57,8 @@ pub struct Kong {
     mixed: String,
     lock_name: String,
     lock_ttl: u64,
+    /// What the Admin API node says it is, read once per run ([`Kong::node`]).
+    node: tokio::sync::OnceCell<mode::NodeInfo>,
 }
 
 impl Kong {
@@ -116,7 +119,20 @@ impl Kong {
             service,
             envs,
             mixed,
+            node: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// What the Admin API node is (its mode and version), from `GET /` the first time it is
+    /// asked; a node does not change mode while one bgctl command runs.
+    pub async fn node(&self) -> Result<&mode::NodeInfo, ProviderError> {
+        self.node
+            .get_or_try_init(|| mode::detect(&self.client))
+            .await
+            .map_err(|e| match e {
+                mode::DetectError::Kong(e) => ProviderError::Kong(e),
+                other => ProviderError::State(format!("{}: {other}", self.client.base())),
+            })
     }
 
     /// The Admin API client.

@@ -1,0 +1,162 @@
+//! Which kind of Kong node an Admin API URL belongs to, read from the node itself (`GET /`).
+//!
+//! Kong runs in four ways, and each needs bgctl to move traffic differently (issue 15):
+//!
+//! * **traditional** (`configuration.database` is a database, `role` is `traditional`): entity
+//!   writes, nodes sharing the database pick them up on their own schedule;
+//! * **DB-less** (`database == "off"`, `role` is `traditional`): entity writes answer 405 code
+//!   12; the whole configuration is read with `GET /config` and replaced with `POST /config`,
+//!   node by node;
+//! * **control plane** (`role == "control_plane"`): entity writes as traditional, then the data
+//!   planes receive the configuration; `GET /clustering/data-planes` says which have it;
+//! * **data plane** (`role == "data_plane"`): read-only, configured by its control plane;
+//!   bgctl refuses to write there and names the control plane as the place to point at.
+//!
+//! The answer is untrusted input: a `configuration` that is missing or not an object (Kong
+//! sanitises it, and a proxy in front may strip it) is read as traditional, the mode bgctl has
+//! always assumed; a `role` Kong does not have is an error naming the value, not a guess.
+
+use serde_json::Value;
+
+use super::client::{KongClient, KongError};
+
+/// How a Kong node is configured, as it says itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KongMode {
+    /// A node with a database (PostgreSQL): entity writes.
+    Traditional,
+    /// `database = off`: one declarative configuration per node.
+    DbLess,
+    /// A hybrid-mode control plane: entity writes, pushed to data planes.
+    ControlPlane,
+    /// A hybrid-mode data plane: read-only.
+    DataPlane,
+}
+
+impl KongMode {
+    /// How `status` and error messages name the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KongMode::Traditional => "traditional",
+            KongMode::DbLess => "db-less",
+            KongMode::ControlPlane => "hybrid control plane",
+            KongMode::DataPlane => "hybrid data plane",
+        }
+    }
+}
+
+impl std::fmt::Display for KongMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a node's `GET /` says about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Its mode.
+    pub mode: KongMode,
+    /// Its `version`, when it gave a string.
+    pub version: Option<String>,
+}
+
+/// A `role` this version of bgctl does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the node says its role is `{0}`, which bgctl does not know (expected traditional, control_plane or data_plane)")]
+pub struct UnknownRole(pub String);
+
+/// Reads the mode from the body of `GET /`.
+pub fn from_root(root: &Value) -> Result<NodeInfo, UnknownRole> {
+    let version = root
+        .get("version")
+        .and_then(Value::as_str)
+        .map(|v| v.chars().filter(|c| !c.is_control()).take(64).collect());
+    let conf = root.get("configuration");
+    let text = |key: &str| conf.and_then(|c| c.get(key)).and_then(Value::as_str);
+    let mode = match text("role") {
+        None | Some("traditional") if text("database") == Some("off") => KongMode::DbLess,
+        None | Some("traditional") => KongMode::Traditional,
+        Some("control_plane") => KongMode::ControlPlane,
+        Some("data_plane") => KongMode::DataPlane,
+        Some(other) => {
+            return Err(UnknownRole(
+                other.chars().filter(|c| !c.is_control()).take(64).collect(),
+            ))
+        }
+    };
+    Ok(NodeInfo { mode, version })
+}
+
+/// Why a node's mode could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    /// `GET /` failed.
+    #[error(transparent)]
+    Kong(#[from] KongError),
+    /// `GET /` answered 404: not a Kong Admin API root.
+    #[error("`GET /` answered 404: the URL is not a Kong Admin API root")]
+    NotFound,
+    /// The node named a role bgctl does not know.
+    #[error(transparent)]
+    Role(#[from] UnknownRole),
+}
+
+/// Asks the node what it is (`GET /`, one call).
+pub async fn detect(client: &KongClient) -> Result<NodeInfo, DetectError> {
+    let root = client.get("/").await?.ok_or(DetectError::NotFound)?;
+    Ok(from_root(&root)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn mode(configuration: &Value) -> Result<KongMode, UnknownRole> {
+        from_root(&json!({"version": "3.9.1", "configuration": configuration})).map(|i| i.mode)
+    }
+
+    #[test]
+    fn reads_each_mode_as_kong_reports_it() {
+        let cases = [
+            (
+                json!({"database": "postgres", "role": "traditional"}),
+                KongMode::Traditional,
+            ),
+            (
+                json!({"database": "off", "role": "traditional"}),
+                KongMode::DbLess,
+            ),
+            (
+                json!({"database": "postgres", "role": "control_plane"}),
+                KongMode::ControlPlane,
+            ),
+            (
+                json!({"database": "off", "role": "data_plane"}),
+                KongMode::DataPlane,
+            ),
+            // Kong before `role` existed, or a proxy that dropped it.
+            (json!({"database": "off"}), KongMode::DbLess),
+            (json!({}), KongMode::Traditional),
+            (json!("sanitised away"), KongMode::Traditional),
+        ];
+        for (configuration, want) in cases {
+            assert_eq!(mode(&configuration), Ok(want), "{configuration}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_role_is_named_not_guessed() {
+        let err = mode(&json!({"database": "off", "role": "edge\u{1b}[31m"})).unwrap_err();
+        assert_eq!(err.0, "edge[31m");
+        assert!(err.to_string().contains("`edge[31m`"), "{err}");
+    }
+
+    #[test]
+    fn the_version_is_kept_without_control_characters() {
+        let info = from_root(&json!({"version": "3.9\n.1", "configuration": {}})).unwrap();
+        assert_eq!(info.version.as_deref(), Some("3.9.1"));
+        assert_eq!(from_root(&json!({})).unwrap().version, None);
+    }
+}
