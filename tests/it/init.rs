@@ -314,3 +314,235 @@ async fn apply_warns_before_creating_a_route_that_duplicates_an_unowned_one() {
         render(&out)
     );
 }
+
+/// A Deployment someone applied earlier (seed 004), its pods labelled `labels`.
+fn k8s_deployment(sim: &kube_sim::KubeSim, name: &str, labels: &Value) {
+    sim.put_object(serde_json::json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": "app", "image": format!("myapp:{name}")}]}}}
+    }));
+    sim.tick();
+}
+
+/// Seed 004's objects: Deployments `blue` (version v1) and, with `green`, `green` (v2), and
+/// `myapp-service` selecting v1.
+async fn seed_004(green: bool) -> (kube_sim::KubeSim, tempfile::TempDir) {
+    let (sim, dir) = crate::kubernetes::sim_and_workspace().await;
+    k8s_deployment(
+        &sim,
+        "blue",
+        &serde_json::json!({"app": "myapp", "version": "v1"}),
+    );
+    if green {
+        k8s_deployment(
+            &sim,
+            "green",
+            &serde_json::json!({"app": "myapp", "version": "v2"}),
+        );
+    }
+    sim.put_object(serde_json::json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "myapp-service", "namespace": "default"},
+        "spec": {"selector": {"app": "myapp", "version": "v1"},
+                 "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    }));
+    sim.clear_requests();
+    (sim, dir)
+}
+
+fn kube_bgctl(dir: &tempfile::TempDir, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = crate::harness::bgctl(dir.path());
+    cmd.env("KUBECONFIG", dir.path().join("kubeconfig"))
+        .args(args);
+    cmd
+}
+
+fn selector_version(sim: &kube_sim::KubeSim) -> Value {
+    sim.get("v1", "Service", "default", "myapp-service")
+        .expect("service")["spec"]["selector"]["version"]
+        .clone()
+}
+
+/// Seed 004 (blue serving, green deployed beside it): `init kubernetes` finds the live
+/// Deployment through the Service's selector and the other one by its labels; the plan has a
+/// zero diff, `plan apply` writes nothing, and `switch --to green` flips the selector.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubernetes_seed_004_init_has_a_zero_diff_and_switches() {
+    let (sim, dir) = seed_004(true).await;
+    let out = run(kube_bgctl(
+        &dir,
+        &[
+            "init",
+            "kubernetes",
+            "--service",
+            "myapp-service",
+            "-f",
+            "bgctl.yaml",
+        ],
+    ))
+    .await;
+    code(&out, 0, "init");
+    let text = std::fs::read_to_string(dir.path().join("bgctl.yaml")).unwrap();
+    for want in [
+        "service: {name: myapp-service}",
+        "deployment: blue",
+        "selector: {app: myapp, version: v1}",
+        "deployment: green",
+        "selector: {app: myapp, version: v2}",
+        "activeEnvironment: blue",
+    ] {
+        assert!(text.contains(want), "missing `{want}`:\n{text}");
+    }
+    assert!(
+        stderr(&out).contains("Deployment `green`"),
+        "{}",
+        render(&out)
+    );
+    assert!(
+        sim.requests().iter().all(|r| r.method == "GET"),
+        "init only reads"
+    );
+
+    let out = run(kube_bgctl(&dir, &["plan", "diff", "--exit-code"])).await;
+    code(&out, 0, "diff after init");
+    sim.clear_requests();
+    let out = run(kube_bgctl(&dir, &["plan", "apply", "--yes"])).await;
+    code(&out, 0, "apply after init");
+    let writes: Vec<_> = sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    assert!(writes.is_empty(), "apply wrote: {writes:?}");
+    assert_eq!(selector_version(&sim), "v1");
+
+    let out = run(kube_bgctl(&dir, &["switch", "--to", "green", "--yes"])).await;
+    code(&out, 0, "switch");
+    assert_eq!(selector_version(&sim), "v2");
+}
+
+/// Only blue deployed: the other side's Deployment and its `version` label are placeholders;
+/// unset, the plan does not load (exit 2, naming them); set, the diff is zero (the Kubernetes
+/// provider touches the other side only when it goes live).
+#[tokio::test(flavor = "multi_thread")]
+async fn kubernetes_placeholder_side_is_named_and_required() {
+    let (_sim, dir) = seed_004(false).await;
+    let out = run(kube_bgctl(
+        &dir,
+        &["init", "kubernetes", "--service", "myapp-service"],
+    ))
+    .await;
+    code(&out, 0, "init");
+    let text = stdout(&out);
+    assert!(
+        text.contains("deployment: \"${GREEN_DEPLOYMENT}\""),
+        "{text}"
+    );
+    assert!(text.contains("version: \"${GREEN_VERSION}\""), "{text}");
+    std::fs::write(dir.path().join("bgctl.yaml"), &text).unwrap();
+    let out = run(kube_bgctl(&dir, &["plan", "validate"])).await;
+    code(&out, 2, "placeholders unset");
+    assert!(
+        stderr(&out).contains("`GREEN_DEPLOYMENT` is not set"),
+        "{}",
+        render(&out)
+    );
+    let mut cmd = kube_bgctl(&dir, &["plan", "diff", "--exit-code"]);
+    cmd.env("GREEN_DEPLOYMENT", "green")
+        .env("GREEN_VERSION", "v2");
+    code(&run(cmd).await, 0, "diff with the placeholders set");
+}
+
+/// A real HAProxy whose backend has blue1 at weight 100 and green1 at 0: `init haproxy` makes
+/// blue1 the live side and green1 the other; zero diff, `plan apply` is up to date and leaves
+/// the weights, and `switch --to green` moves the weight.
+#[tokio::test(flavor = "multi_thread")]
+async fn haproxy_init_has_a_zero_diff_and_switches() {
+    let Some(bin) = crate::gateways::haproxy_bin() else {
+        return;
+    };
+    let blue = kong_sim::Backend::start(kong_sim::BackendConfig::new("blue-1"))
+        .await
+        .unwrap();
+    let green = kong_sim::Backend::start(kong_sim::BackendConfig::new("green-1"))
+        .await
+        .unwrap();
+    let hp = crate::gateways::Haproxy::start_with(
+        &bin,
+        "app",
+        &[("blue1", blue.addr(), 100), ("green1", green.addr(), 0)],
+    )
+    .await;
+    let api = format!("tcp://127.0.0.1:{}", hp.api);
+    let mut cmd = crate::harness::bgctl(hp.dir.path());
+    cmd.args([
+        "init",
+        "haproxy",
+        "--runtime-api",
+        &api,
+        "--backend",
+        "app",
+        "--proxy-url",
+        &hp.url(),
+        "-f",
+        "bgctl.yaml",
+    ]);
+    let out = run(cmd).await;
+    code(&out, 0, "init");
+    let text = std::fs::read_to_string(hp.dir.path().join("bgctl.yaml")).unwrap();
+    assert!(
+        text.contains(&format!(
+            "- {{name: blue1, address: {}, weight: 100}}",
+            blue.addr()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "- {{name: green1, address: {}, weight: 100}}",
+            green.addr()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("${"), "{text}");
+
+    let diff = run(with(
+        crate::harness::bgctl(hp.dir.path()),
+        &["plan", "diff", "--exit-code"],
+    ))
+    .await;
+    code(&diff, 0, "diff after init");
+    let apply = run(with(
+        crate::harness::bgctl(hp.dir.path()),
+        &["plan", "apply", "--yes"],
+    ))
+    .await;
+    code(&apply, 0, "apply after init");
+    assert!(stderr(&apply).contains("up to date"), "{}", render(&apply));
+    assert_eq!(
+        hp.command("get weight app/green1")
+            .split_whitespace()
+            .next(),
+        Some("0")
+    );
+
+    let sw = run(with(
+        crate::harness::bgctl(hp.dir.path()),
+        &["switch", "--to", "green", "--yes"],
+    ))
+    .await;
+    code(&sw, 0, "switch");
+    assert_eq!(
+        hp.command("get weight app/green1")
+            .split_whitespace()
+            .next(),
+        Some("100")
+    );
+    assert_eq!(
+        hp.command("get weight app/blue1").split_whitespace().next(),
+        Some("0")
+    );
+}
