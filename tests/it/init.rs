@@ -546,3 +546,63 @@ async fn haproxy_init_has_a_zero_diff_and_switches() {
         Some("0")
     );
 }
+
+/// `--no-adopt` writes nothing to Kong; the plan's diff then holds exactly the adoption (tag)
+/// writes `init` would have made, and nothing that moves traffic.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_adopt_leaves_the_tags_to_the_first_apply() {
+    let stack = Stack::start().await;
+    seed_000(&stack, true).await;
+    let out = run(init_kong(
+        &stack,
+        &[
+            "--other-upstream",
+            "address.v2.service",
+            "--no-adopt",
+            "-f",
+            "bgctl.yaml",
+        ],
+    ))
+    .await;
+    code(&out, 0, "init --no-adopt");
+    assert!(stack.writes().is_empty(), "{:?}", stack.writes());
+    assert!(
+        stderr(&out).contains("not adopted (--no-adopt)"),
+        "{}",
+        render(&out)
+    );
+    let out = run(with(stack.bgctl(), &["plan", "diff", "--exit-code"])).await;
+    code(&out, 2, "diff: adoption pending");
+    let diff = stdout(&out);
+    assert_eq!(diff.matches("adopt (tag as owned)").count(), 3, "{diff}");
+    assert!(!diff.contains("switch"), "{diff}");
+}
+
+/// A route needs a `name` or an `id`, and an `id` is a Kong id (a UUID): both are plan errors
+/// with their key path, before anything is sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_route_is_named_or_identified_by_a_kong_id() {
+    let stack = Stack::start().await;
+    let plan = stack.plan_from(
+        "seed.yaml",
+        &[
+            ("ACTIVE", "blue"),
+            (
+                "- {name: address-route, hosts: [address.mydomain.com]}",
+                "- {hosts: [address.mydomain.com]}\n    - {id: not-a-uuid, hosts: [b.example.com]}",
+            ),
+        ],
+    );
+    let out = run(with_plan(stack.bgctl(), &["plan", "validate"], &plan)).await;
+    code(&out, 2, "validate");
+    let err = stderr(&out);
+    assert!(
+        err.contains("`service.routes[0].name`: a route needs a `name` or an `id`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`service.routes[1].id`: `not-a-uuid` is not a Kong id"),
+        "{err}"
+    );
+    assert!(stack.sim.requests().is_empty());
+}

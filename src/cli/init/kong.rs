@@ -132,7 +132,21 @@ pub async fn init(g: &GlobalArgs, ui: &Ui, ask: &Asker, a: &KongInit) -> Result<
         .list(&format!("{svc_path}/routes"))
         .await
         .map_err(kong_err("the service's routes"))?;
-    let rollout = a.common.name.clone().unwrap_or_else(|| a.service.clone());
+    // A service an earlier bgctl rollout owns keeps that rollout's name (its record is there).
+    let owner = service
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .find_map(|t| t.strip_prefix("bgctl.owner="))
+        .map(str::to_string);
+    let rollout = a
+        .common
+        .name
+        .clone()
+        .or(owner)
+        .unwrap_or_else(|| a.service.clone());
     let live_side = a.common.live_side.clone();
     let other = a.common.other_side(ask)?;
 
