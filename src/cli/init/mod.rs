@@ -27,6 +27,11 @@
 //!   back through the plan loader before it is written when it has no placeholders.
 //! * `-o` is the global output format on every command, so the file is `-f FILE`, as on the
 //!   commands that read plans.
+//! * **No `init traefik` (yet).** bgctl owns the Traefik REST provider's whole configuration
+//!   (a router → a weighted service → `<service>-<env>`), so a hand-made Traefik setup (the
+//!   file provider, or REST names of its own) cannot be adopted without a first write that
+//!   takes routing over; a plan read from it could not have a zero diff. Reading a router and
+//!   its servers into a plan whose first `apply` says so is the natural next step.
 
 mod haproxy;
 mod kong;
