@@ -2,6 +2,7 @@
 
 mod analysis;
 mod canary;
+mod ci_files;
 mod cli;
 mod conformance;
 mod daily;
