@@ -906,7 +906,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__status)
-            opts="-f -v -q -o -h -V --file --no-probe --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -w -v -q -o -h -V --file --no-probe --watch --interval --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -917,6 +917,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -240,6 +240,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;status'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --interval 'With `--watch`: how often to read the live state again'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -247,6 +248,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --max-plan-bytes 'Largest plan file accepted, in bytes'
             cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
             cand --no-probe 'Skip the health probes'
+            cand -w 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
+            cand --watch 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
             cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand -q 'Only errors'

@@ -187,6 +187,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l no-progress -d 'Ne
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l interval -d 'With `--watch`: how often to read the live state again' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -196,6 +197,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l timeout -d 'Deadl
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-probe -d 'Skip the health probes'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s w -l watch -d 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-progress -d 'Never show progress spinners'

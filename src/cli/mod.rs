@@ -84,7 +84,7 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. `10m`, `90s`)"))
 }
 

@@ -17,3 +17,4 @@ mod kubernetes;
 mod plans;
 mod prometheus;
 mod upgrade;
+mod watching;
