@@ -606,3 +606,22 @@ async fn a_route_is_named_or_identified_by_a_kong_id() {
     );
     assert!(stack.sim.requests().is_empty());
 }
+
+/// Without a terminal `init` never guesses which upstream is the other side: with seed 000's
+/// v2 upstream in Kong and no `--other-upstream`, the plan gets a placeholder and stderr names
+/// the upstreams that could be it.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_terminal_the_other_upstream_is_named_not_guessed() {
+    let stack = Stack::start().await;
+    seed_000(&stack, true).await;
+    let out = run(init_kong(&stack, &[])).await;
+    code(&out, 0, "init");
+    assert!(
+        stderr(&out).contains("other upstreams in Kong: `address.v2.service`"),
+        "{}",
+        render(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("upstream: address-service.green"), "{text}");
+    assert!(!text.contains("address.v2.service"), "{text}");
+}

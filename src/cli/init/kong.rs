@@ -169,6 +169,16 @@ pub async fn init(g: &GlobalArgs, ui: &Ui, ask: &Asker, a: &KongInit) -> Result<
         ));
         if let Some(i) = ask.select(&format!("Upstream of `{other}`"), &items)? {
             other_upstream = candidates.get(i).cloned();
+        } else if !candidates.is_empty() {
+            // No terminal: never guess which upstream is the other side; say what there is.
+            ui.say(&format!(
+                "other upstreams in Kong: {}; `--other-upstream NAME` makes one of them `{other}`",
+                candidates
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
     }
     let other_live = match &other_upstream {
@@ -298,7 +308,7 @@ pub async fn init(g: &GlobalArgs, ui: &Ui, ask: &Asker, a: &KongInit) -> Result<
     side_targets(&mut doc, &live_targets);
     doc.line(1, format!("{}:", scalar(&other)));
     match (&other_live, other_targets.is_empty()) {
-        (Some(_), _) => {
+        (Some(_), false) => {
             doc.comment(2, "Not live. Read from Kong.");
             doc.line(2, format!("upstream: {}", scalar(&other_upstream)));
             side_targets(&mut doc, &other_targets);
@@ -308,14 +318,19 @@ pub async fn init(g: &GlobalArgs, ui: &Ui, ask: &Asker, a: &KongInit) -> Result<
             doc.line(2, format!("upstream: {}", scalar(&other_upstream)));
             side_targets(&mut doc, &other_targets);
         }
-        (None, true) => {
+        (_, true) => {
             let var = placeholder_var(&other, "TARGET");
+            let where_ = if other_live.is_some() {
+                "in Kong without targets"
+            } else {
+                "not in Kong"
+            };
             doc.comment(
                 2,
                 format!(
-                    "PLACEHOLDER: not live and not in Kong. Set `{var}` (host:port of the new\n\
-                 version) before using this plan, or write the targets here; add a line per\n\
-                 target. The first `plan apply` or `switch` creates the upstream."
+                    "PLACEHOLDER: not live and {where_}. Set `{var}` (host:port of the new\n\
+                     version) before using this plan, or write the targets here; add a line per\n\
+                     target. The first `plan apply` or `switch` creates what is missing."
                 ),
             );
             doc.line(2, format!("upstream: {}", scalar(&other_upstream)));
