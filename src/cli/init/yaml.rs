@@ -60,18 +60,14 @@ impl Doc {
 /// read from the target is never interpolated.
 pub fn scalar(s: &str) -> String {
     let s = s.replace('$', "$$");
+    // Only these characters, not starting like an indicator, and read back as this string.
     let safe = !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':'))
-        && !s.starts_with(['-', ':', '/'])
+        && !s.starts_with(['-', ':'])
         && !s.ends_with(':')
-        && !s.contains(": ")
         && serde_yaml_ng::from_str::<serde_yaml_ng::Value>(&s)
             .is_ok_and(|v| v.as_str() == Some(s.as_str()));
-    let safe = safe
-        || (s.starts_with('/')
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/')));
     if safe {
         s
     } else {
