@@ -2,6 +2,7 @@
 
 mod analysis;
 mod canary;
+mod ci_files;
 mod cli;
 mod conformance;
 mod daily;
@@ -16,3 +17,4 @@ mod kubernetes;
 mod plans;
 mod prometheus;
 mod upgrade;
+mod watching;
