@@ -110,6 +110,23 @@ pub async fn header_route_gate_weights_and_removal<T: Target>() {
     }
     blue_live(&t).await;
     let plan = t.plan(&PlanSpec::canary(&gated()));
+    // The step list shows the route step and its writes, and writes nothing itself.
+    let out = bgctl(&t, &["plan", "diff", "--exit-code", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", render(&out));
+    let diff = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        diff.contains("set the header route `testers`: X-Canary = \"yes\" → green")
+            && diff.contains("remove header route `testers`"),
+        "{diff}"
+    );
+    if t.name() == "kong" {
+        assert!(
+            diff.contains("PUT /routes/address-route.bgctl-header-testers-0")
+                && diff.contains("PUT /services/address-service.bgctl-canary"),
+            "{diff}"
+        );
+    }
+    assert!(t.writes().is_empty(), "plan diff wrote {:?}", t.writes());
     bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
     assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
     assert_routed(&t, Some("blue"), "at the first gate").await;
