@@ -195,6 +195,24 @@ pub async fn header_route_removed_by_abort_and_automatic_rollback<T: Target>() {
     let st = assert_status_truthful(&t, &plan, t.name()).await;
     assert_eq!(st["record"]["phase"], "aborted", "{st}");
 
+    // `rollback` at the gate, where all traffic is still on blue: it removes the route too
+    // (rather than "blue is already live" with testers still on green).
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
+    assert!(!t.owned_routes().await.is_empty());
+    bgctl_exit(&t, &["rollback", "--yes", "-f", p(&plan)], 0).await;
+    assert_eq!(t.traffic().await, Traffic::Blue);
+    assert!(
+        t.owned_routes().await.is_empty(),
+        "{:?}",
+        t.owned_routes().await
+    );
+    let (b, g, f) = sides(&t, 40, Some("yes")).await;
+    assert_eq!((b, g, f), (40, 0, 0), "after rollback, with the header");
+    let st = assert_status_truthful(&t, &plan, t.name()).await;
+    assert_eq!(st["record"]["phase"], "rolled_back", "{st}");
+    // Nothing left to undo.
+    bgctl_exit(&t, &["rollback", "--yes", "-f", p(&plan)], 0).await;
+
     let failing = t.plan(
         &PlanSpec::canary(&format!(
             "[{{setHeaderRoute: {{name: testers, {MATCH}}}}}, {{analysis: {{checks: [smoke]}}}}, {{setWeight: 100}}]"
