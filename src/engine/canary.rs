@@ -67,6 +67,11 @@ impl<P: Provider> Engine<'_, P> {
         r.stable = Some(c.stable.clone());
         r.canary = Some(c.canary.clone());
         r.waiting = waiting;
+        // The header and mirror routes active once the steps before `step` ran, while the
+        // canary is under way (a finished or abandoned one has them removed in `cleanup`).
+        if matches!(phase, Phase::Progressing | Phase::Paused) {
+            r.routes = crate::providers::routes::route_keys(c, step);
+        }
         r
     }
 

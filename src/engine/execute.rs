@@ -199,6 +199,20 @@ impl<'a, P: Provider> Engine<'a, P> {
                 self.set_weight(c, (*requested, *achieved), *step + 1, run.action, fresh)
                     .await
             }
+            Step::Route {
+                step: index,
+                change,
+                routes,
+                ..
+            } => {
+                self.emit(Event::Step {
+                    index: *index,
+                    total,
+                    description: change.clone(),
+                });
+                // Boxed: it keeps the run's future small (clippy `large_futures`).
+                Box::pin(self.route(self.canary_spec()?, *index, routes, run.action)).await
+            }
             Step::Pause {
                 step,
                 millis,

@@ -17,6 +17,7 @@ pub mod heartbeat;
 pub mod interrupt;
 mod readback;
 pub mod rollback;
+mod routes;
 pub mod step;
 pub mod verify;
 pub use crate::providers::weights;

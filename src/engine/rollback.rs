@@ -76,7 +76,22 @@ impl<P: Provider> Engine<'_, P> {
             ),
         };
         if current.as_deref() == Some(to.as_str()) {
-            return Err(EngineError::Invalid(format!("`{to}` is already live")));
+            if snap.extra.is_empty() {
+                return Err(EngineError::Invalid(format!("`{to}` is already live")));
+            }
+            // All traffic is on `to`, but objects of this rollout still send some requests
+            // elsewhere (a canary's header routes, issue 16): the rollback removes them.
+            let mut record = self.record("rollback", Phase::RolledBack, Some(to.clone()));
+            record.stable.clone_from(&r.stable);
+            record.canary.clone_from(&r.canary);
+            let question = format!(
+                "Roll `{}` back: remove {} and keep all traffic on {to}?",
+                self.plan.metadata.name,
+                snap.extra.join(", ")
+            );
+            return self
+                .send_back(&snap, &to, &record, "requested", &question)
+                .await;
         }
         let record = self.record("rollback", Phase::RolledBack, current.clone());
         let question = format!(

@@ -240,6 +240,7 @@ mod tests {
             at: Some("2026-11-29T20:00:00Z".into()),
             by: Some("ann@laptop".into()),
             verdicts: vec!["errors PASS 0.1".into(), "latency FAIL 900".into()],
+            routes: vec!["header:testers".into()],
         }
     }
 
@@ -263,7 +264,7 @@ mod tests {
             keys,
             [
                 "previous", "phase", "step", "weight", "stable", "canary", "waiting", "action",
-                "at", "by", "verdicts"
+                "at", "by", "verdicts", "routes"
             ]
         );
         let get = |k: &str| fields.iter().find(|f| f.key == k).unwrap();

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Dur, Verify};
+use super::{Dur, SetHeaderRoute, SetMirrorRoute, Verify};
 
 /// The release strategy. Exactly one key must be set.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -72,6 +72,12 @@ pub struct CanaryStep {
     /// Checks that must pass to continue.
     #[serde(default)]
     pub analysis: Option<AnalysisRef>,
+    /// Requests whose headers match go to the canary (no `match`: remove the route).
+    #[serde(default)]
+    pub set_header_route: Option<SetHeaderRoute>,
+    /// A copy of matching requests also goes to the canary (no `match`: remove the mirror).
+    #[serde(default)]
+    pub set_mirror_route: Option<SetMirrorRoute>,
 }
 
 /// A pause; without `duration` it is a manual gate.

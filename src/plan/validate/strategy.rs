@@ -135,11 +135,13 @@ fn canary_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem>) {
         let at = format!("strategy.canary.steps[{i}]");
         let set = usize::from(step.set_weight.is_some())
             + usize::from(step.pause.is_some())
-            + usize::from(step.analysis.is_some());
+            + usize::from(step.analysis.is_some())
+            + usize::from(step.set_header_route.is_some())
+            + usize::from(step.set_mirror_route.is_some());
         if set != 1 {
             v.push(Problem::new(
                 &at,
-                "a step has exactly one of `setWeight`, `pause` or `analysis`",
+                "a step has exactly one of `setWeight`, `pause`, `analysis`, `setHeaderRoute` or `setMirrorRoute`",
             ));
         }
         if let Some(w) = step.set_weight {
@@ -166,4 +168,5 @@ fn canary_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem>) {
             check_refs(plan, &format!("{at}.analysis.checks"), &a.checks, v);
         }
     }
+    super::routes::route_steps(plan, steps, v);
 }
