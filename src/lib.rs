@@ -22,5 +22,5 @@ pub use cli::Cli;
 
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> std::process::ExitCode {
-    std::process::ExitCode::from(cli::run(cli).await.code())
+    std::process::ExitCode::from(Box::pin(cli::run(cli)).await.code())
 }

@@ -207,6 +207,14 @@ pub struct Record {
     pub by: Option<String>,
     /// The latest analysis verdicts, one `check OUTCOME value` line each.
     pub verdicts: Vec<String>,
+    // Issue 17 (`bgctl release`, `bgctl history`): both carried forward by every record write
+    // (`engine/history.rs`), stored escaped so they are valid tags and annotation lines.
+    /// `KEY=VALUE`: the `release --set` values that shaped an environment, so the live side
+    /// keeps the values it was released with.
+    pub vars: Vec<String>,
+    /// The last runs that changed this rollout, oldest first, bounded
+    /// (`engine::history::Entry`).
+    pub history: Vec<String>,
 }
 
 /// A lock held in the target system.

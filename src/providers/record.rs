@@ -240,6 +240,8 @@ mod tests {
             at: Some("2026-11-29T20:00:00Z".into()),
             by: Some("ann@laptop".into()),
             verdicts: vec!["errors PASS 0.1".into(), "latency FAIL 900".into()],
+            vars: vec!["GREEN_IMAGE=reg.io%2Fapp:2".into()],
+            history: vec!["1;r1;100;3;release;blue;green;completed;ann;;".into()],
         }
     }
 
@@ -263,7 +265,7 @@ mod tests {
             keys,
             [
                 "previous", "phase", "step", "weight", "stable", "canary", "waiting", "action",
-                "at", "by", "verdicts"
+                "at", "by", "verdicts", "vars", "history"
             ]
         );
         let get = |k: &str| fields.iter().find(|f| f.key == k).unwrap();

@@ -15,4 +15,5 @@ mod kong_nodes;
 mod kubernetes;
 mod plans;
 mod prometheus;
+mod release;
 mod upgrade;
