@@ -250,6 +250,7 @@ impl<P: Provider> Engine<'_, P> {
         match self.provider.write_record(record).await {
             Ok(()) => {
                 self.held.expect(Some(record));
+                Box::pin(self.notify(record)).await;
                 Ok(())
             }
             Err(e) => {

@@ -33,6 +33,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::{now_secs, Engine};
+use crate::notify::On;
 use crate::providers::{Phase, Provider, ProviderError, Record, Snapshot, Traffic};
 
 /// Runs kept in the history ring.
@@ -285,6 +286,9 @@ struct State {
     entry: Option<Entry>,
     /// Why the run is rolling back (or failed).
     why: Option<String>,
+    /// Notifications: whether `started`/`promoted` was sent, and the last phase notified.
+    started_sent: bool,
+    last_notified: Option<Phase>,
 }
 
 impl Default for Carried {
@@ -296,6 +300,8 @@ impl Default for Carried {
             from: None,
             entry: None,
             why: None,
+            started_sent: false,
+            last_notified: None,
         })))
     }
 }
@@ -303,6 +309,32 @@ impl Default for Carried {
 impl Carried {
     fn state(&self) -> std::sync::MutexGuard<'_, Box<State>> {
         self.0.lock().expect("carried lock")
+    }
+
+    /// This run's history entry as last written (`None` before its first write).
+    pub(crate) fn entry(&self) -> Option<Entry> {
+        self.state().entry.clone()
+    }
+
+    /// The transition a record write of `phase` makes, for notifications (`None`: nothing
+    /// new). A run's first working write is `started` (`promoted` for `promote`); each change
+    /// into a resting phase is one transition; repeats of a phase are none.
+    pub(crate) fn transition(&self, phase: Phase, promote: bool) -> Option<On> {
+        let mut st = self.state();
+        let last = st.last_notified.replace(phase);
+        let first = !std::mem::replace(&mut st.started_sent, true);
+        match phase {
+            Phase::Progressing | Phase::Verifying if first => {
+                Some(if promote { On::Promoted } else { On::Started })
+            }
+            Phase::Progressing | Phase::Verifying | Phase::Idle => None,
+            _ if last == Some(phase) => None,
+            Phase::Paused => Some(On::Paused),
+            Phase::Completed => Some(On::Completed),
+            Phase::Aborted => Some(On::Aborted),
+            Phase::RolledBack => Some(On::RolledBack),
+            Phase::Failed => Some(On::Failed),
+        }
     }
 }
 
@@ -434,6 +466,46 @@ mod tests {
                 .count()
                 <= TEXT_MAX
         );
+    }
+
+    #[test]
+    fn each_phase_change_is_one_transition_and_the_first_working_write_is_started() {
+        let c = Carried::default();
+        let seq = [
+            Phase::Progressing,
+            Phase::Progressing,
+            Phase::Paused,
+            Phase::Paused,
+            Phase::Progressing,
+            Phase::Verifying,
+            Phase::Completed,
+            Phase::Completed,
+        ];
+        let got: Vec<Option<On>> = seq.iter().map(|p| c.transition(*p, false)).collect();
+        assert_eq!(
+            got,
+            [
+                Some(On::Started),
+                None,
+                Some(On::Paused),
+                None,
+                None,
+                None,
+                Some(On::Completed),
+                None
+            ]
+        );
+        let promote = Carried::default();
+        assert_eq!(
+            promote.transition(Phase::Progressing, true),
+            Some(On::Promoted)
+        );
+        let rollback = Carried::default();
+        assert_eq!(
+            rollback.transition(Phase::RolledBack, false),
+            Some(On::RolledBack)
+        );
+        assert_eq!(rollback.transition(Phase::Verifying, false), None);
     }
 
     #[test]

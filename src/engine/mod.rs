@@ -16,6 +16,7 @@ pub mod expand;
 pub mod heartbeat;
 pub mod history;
 pub mod interrupt;
+mod notify;
 mod readback;
 pub mod rollback;
 pub mod step;

@@ -92,6 +92,7 @@ impl<P: Provider> Engine<'_, P> {
             from: snap.traffic.clone(),
             to: to.clone(),
         });
+        Box::pin(self.notify(record)).await;
         Ok(())
     }
 

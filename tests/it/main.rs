@@ -13,6 +13,7 @@ mod hostile_input;
 mod kong;
 mod kong_nodes;
 mod kubernetes;
+mod notify;
 mod plans;
 mod prometheus;
 mod release;
