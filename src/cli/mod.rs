@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod diff;
 mod history;
+mod init;
 mod planfile;
 mod promote;
 mod release;
@@ -86,7 +87,7 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. `10m`, `90s`)"))
 }
 
@@ -112,10 +113,14 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Run a blue-green release against the built-in Kong simulator.
     Demo(demo::DemoArgs),
+    /// Write a plan from what is live (Kong, Kubernetes, HAProxy).
+    Init(Box<init::InitArgs>),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
     /// Print the plan's JSON Schema (`--events`: that of the `-o json` events).
     Schema(completions::SchemaArgs),
+    /// Write man pages (`bgctl.1` and one per command) into a directory.
+    Man(completions::ManArgs),
 }
 
 /// `bgctl plan …`.
@@ -172,7 +177,12 @@ pub async fn run(cli: Cli) -> Exit {
     // `status` and `schema` print one document; every other command is a stream of events.
     let streams = !matches!(
         cli.command,
-        Command::Status(_) | Command::History(_) | Command::Schema(_) | Command::Completions(_)
+        Command::Status(_)
+            | Command::History(_)
+            | Command::Schema(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Init(_)
     );
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
@@ -186,8 +196,10 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::History(a) => history::cmd_history(&cli.global, &ui, &a).await,
         Command::Demo(a) => Box::pin(demo::cmd_demo(&cli.global, &ui, &a)).await,
+        Command::Init(a) => Box::pin(init::cmd_init(&cli.global, &ui, &a)).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),
+        Command::Man(a) => completions::cmd_man(&a),
     };
     ui.finish(&result, streams);
     drop(ui);

@@ -2,6 +2,7 @@
 
 mod analysis;
 mod canary;
+mod ci_files;
 mod cli;
 mod conformance;
 mod daily;
@@ -10,6 +11,7 @@ mod gateways;
 mod harness;
 mod hostile;
 mod hostile_input;
+mod init;
 mod kong;
 mod kong_nodes;
 mod kubernetes;
@@ -18,3 +20,4 @@ mod plans;
 mod prometheus;
 mod release;
 mod upgrade;
+mod watching;
