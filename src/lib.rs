@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod exit;
 pub mod http;
+pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod providers;

@@ -216,6 +216,14 @@ pub struct Record {
     /// Canary: the header and mirror routes active after the recorded step
     /// (`header:testers`, `mirror:shadow`; see [`routes`]).
     pub routes: Vec<String>,
+    // Issue 17 (`bgctl release`, `bgctl history`): both carried forward by every record write
+    // (`engine/history.rs`), stored escaped so they are valid tags and annotation lines.
+    /// `KEY=VALUE`: the `release --set` values that shaped an environment, so the live side
+    /// keeps the values it was released with.
+    pub vars: Vec<String>,
+    /// The last runs that changed this rollout, oldest first, bounded
+    /// (`engine::history::Entry`).
+    pub history: Vec<String>,
 }
 
 /// A lock held in the target system.

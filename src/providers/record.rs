@@ -241,6 +241,8 @@ mod tests {
             by: Some("ann@laptop".into()),
             verdicts: vec!["errors PASS 0.1".into(), "latency FAIL 900".into()],
             routes: vec!["header:testers".into()],
+            vars: vec!["GREEN_IMAGE=reg.io%2Fapp:2".into()],
+            history: vec!["1;r1;100;3;release;blue;green;completed;ann;;".into()],
         }
     }
 
@@ -264,7 +266,7 @@ mod tests {
             keys,
             [
                 "previous", "phase", "step", "weight", "stable", "canary", "waiting", "action",
-                "at", "by", "verdicts", "routes"
+                "at", "by", "verdicts", "routes", "vars", "history"
             ]
         );
         let get = |k: &str| fields.iter().find(|f| f.key == k).unwrap();

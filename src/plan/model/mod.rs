@@ -75,6 +75,9 @@ pub struct Plan {
     /// What happens on Ctrl-C / SIGTERM during a rollout.
     #[serde(default)]
     pub on_interrupt: Option<InterruptPolicy>,
+    /// Webhooks and Slack told of each transition ([`crate::notify`]).
+    #[serde(default)]
+    pub notifications: Vec<crate::notify::Notification>,
 }
 
 /// Rollout identity.

@@ -38,9 +38,13 @@ pub struct BlueGreen {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Canary {
-    /// The environment serving now.
+    /// The environment serving now. May be omitted with `canary` in a plan of two
+    /// environments: `bgctl release` takes it from the live side, other commands from a canary
+    /// in progress or else the plan's order (the first environment).
+    #[serde(default)]
     pub stable: String,
-    /// The environment being released.
+    /// The environment being released (omitted: the other one, see `stable`).
+    #[serde(default)]
     pub canary: String,
     /// Steps run in order.
     pub steps: Vec<CanaryStep>,
@@ -109,4 +113,26 @@ pub struct BackgroundAnalysis {
     /// Index of the step after which the analysis starts (default 0).
     #[serde(default)]
     pub start_after_step: Option<usize>,
+}
+
+impl Canary {
+    /// Fills omitted roles in a plan of two environments (`envs`, in plan order): the one not
+    /// named, or the first environment as stable and the second as canary when neither is.
+    /// `bgctl release` then sets both from the live side. With more environments an omitted
+    /// role is left empty, and validation asks for it.
+    pub fn fill_roles(&mut self, envs: &[&str]) {
+        let [first, second] = envs else {
+            return;
+        };
+        let other = |name: &str| if name == *first { *second } else { *first };
+        match (self.stable.is_empty(), self.canary.is_empty()) {
+            (true, true) => {
+                self.stable = (*first).to_string();
+                self.canary = (*second).to_string();
+            }
+            (true, false) => self.stable = other(&self.canary).to_string(),
+            (false, true) => self.canary = other(&self.stable).to_string(),
+            (false, false) => {}
+        }
+    }
 }

@@ -75,6 +75,7 @@ pub fn validate(plan: &Plan) -> Vec<Problem> {
     checks::checks(plan, &mut v);
     checks::hooks(plan, &mut v);
     strategy::strategy(plan, &mut v);
+    crate::notify::validate(plan, &mut v);
     v
 }
 

@@ -79,9 +79,21 @@ pub(super) fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
             }
         }
         (None, Some(c)) => {
-            env_ref(plan, "strategy.canary.stable", &c.stable, v);
-            env_ref(plan, "strategy.canary.canary", &c.canary, v);
-            if c.stable == c.canary {
+            for (path, name) in [
+                ("strategy.canary.stable", &c.stable),
+                ("strategy.canary.canary", &c.canary),
+            ] {
+                if name.is_empty() {
+                    // Filled when loading in a plan of two environments (`Canary::fill_roles`).
+                    v.push(
+                        Problem::new(path, "required with more than two environments")
+                            .hint("name the environment; only a plan of two environments may leave `stable` and `canary` to bgctl"),
+                    );
+                } else {
+                    env_ref(plan, path, name, v);
+                }
+            }
+            if !c.stable.is_empty() && c.stable == c.canary {
                 v.push(Problem::new(
                     "strategy.canary.canary",
                     "the canary and the stable environment are the same",
