@@ -66,7 +66,12 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
             p.change.action, p.change.entity, p.change.name, p.change.detail
         )
     });
+    let kong = match &provider {
+        crate::providers::AnyProvider::Kong(k) => Some(k.node_report(&snapshot)),
+        _ => None,
+    };
     let view = StatusView {
+        kong,
         pending,
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),

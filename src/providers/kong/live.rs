@@ -19,6 +19,9 @@ pub(super) struct Live {
     pub(super) routes: HashMap<String, Option<Value>>,
     pub(super) upstreams: HashMap<String, Option<Value>>,
     pub(super) targets: HashMap<String, Vec<Value>>,
+    /// DB-less: every node's configuration as read (the rows above are the reference
+    /// node's, see `dbless.rs`); `None` with a database.
+    pub(super) nodes: Option<std::sync::Arc<super::dbless::Nodes>>,
 }
 
 impl Kong {
