@@ -281,7 +281,43 @@ impl Kong {
         let live = self.live_of(nodes.clone());
         let calls = plan(&live)?;
         let want = self.desired(&nodes, &calls)?;
-        self.push_docs(&nodes, &want, only).await
+        self.push_docs(&nodes, &want, only).await?;
+        self.check_pushed(&nodes, &want, only).await
+    }
+
+    /// Reads every node a push went to back: an answered push a node does not show (a proxy
+    /// that turned it into a read, a node that answered without loading it) is
+    /// [`ProviderError::NotApplied`], so the engine treats the traffic as possibly moved.
+    async fn check_pushed(
+        &self,
+        before: &Nodes,
+        want: &[Doc],
+        only: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        let owned = self.owned();
+        let pushed: Vec<usize> = (0..want.len())
+            .filter(|&i| {
+                only.is_none_or(|u| u == before.docs[i].url)
+                    && !want[i].same_meaning(&before.docs[i].doc)
+            })
+            .collect();
+        if pushed.is_empty() {
+            return Ok(());
+        }
+        let back = self.read_nodes().await?;
+        for i in pushed {
+            let have = back.docs[i].doc.live(&owned, &self.lock_name);
+            let goal = want[i].live(&owned, &self.lock_name);
+            let why = self.difference(&have, &goal);
+            if !why.is_empty() {
+                return Err(ProviderError::NotApplied(format!(
+                    "`{}` answered the configuration push but does not show it ({})",
+                    back.docs[i].url,
+                    why.join(", ")
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Pushes `want[i]` to node `i` where it differs in meaning from what was read.

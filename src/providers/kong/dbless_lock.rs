@@ -6,7 +6,7 @@
 //! lock is not what was read before — any lock for a take, another version for a renewal or a
 //! break; push the configuration with only the lock row changed to every node; wait
 //! [`SETTLE`]; read every node back and count the write as done only when every node shows
-//! this run's claim (for a release: no node still shows the released lock).
+//! this run's claim (a release is done when every push was answered).
 //!
 //! **The race that remains.** Run B reads before run A's push lands and pushes after A's
 //! read-back: both pushes "succeed", B's overwrote A's, and A believes it holds the lock until
@@ -70,7 +70,7 @@ impl ConfigLock<'_> {
         expect: Option<&String>,
         claim: Option<&Claim>,
     ) -> Result<Written, ProviderError> {
-        let released = {
+        {
             let _one_at_a_time = self.kong.push.lock().await;
             let nodes = self.kong.read_nodes().await?;
             let held = nodes.docs.iter().any(|d| d.doc.lock(self.name()).is_some());
@@ -79,11 +79,6 @@ impl ConfigLock<'_> {
                 Some(v) if *v != self.version(&nodes) => return Ok(Written::Conflict),
                 _ => {}
             }
-            let released = nodes
-                .docs
-                .iter()
-                .find_map(|d| d.doc.lock(self.name()))
-                .map(|up| parse(up).0.run_id);
             let tags = match claim {
                 Some(c) => Some(tags(&self.dated(c).await?)),
                 None => None,
@@ -107,16 +102,17 @@ impl ConfigLock<'_> {
                 }
                 Err(e) => return Err(e),
             }
-            released
+        }
+        let Some(c) = claim else {
+            // A release: every push was answered; whoever locks next is not this run's
+            // business, so there is nothing to wait for.
+            return Ok(Written::Done);
         };
         tokio::time::sleep(SETTLE).await;
         let back = self.run_ids(&self.kong.read_nodes().await?);
-        let done = match claim {
-            Some(c) => back
-                .iter()
-                .all(|r| r.as_deref() == Some(c.info.run_id.as_str())),
-            None => back.iter().all(|r| r.is_none() || *r != released),
-        };
+        let done = back
+            .iter()
+            .all(|r| r.as_deref() == Some(c.info.run_id.as_str()));
         Ok(if done {
             Written::Done
         } else {
