@@ -97,13 +97,6 @@ impl KongDbless {
     async fn node1(&self) -> Value {
         config(&self.stack().sim.admin_urls()[0]).await
     }
-
-    async fn upstreams(&self) -> Vec<String> {
-        rows(&self.node1().await, "upstreams")
-            .into_iter()
-            .filter_map(|u| u["name"].as_str().map(str::to_string))
-            .collect()
-    }
 }
 
 impl Target for KongDbless {
