@@ -201,12 +201,22 @@ impl Kong {
     pub async fn mode(&self) -> Result<mode::KongMode, ProviderError> {
         self.mode
             .get_or_try_init(|| async {
-                let mut infos = vec![(self.client.base().to_string(), self.node().await?.clone())];
-                for n in &self.nodes[1..] {
-                    let info = mode::detect(n).await.map_err(|e| match e {
-                        mode::DetectError::Kong(e) => ProviderError::Kong(e),
-                        other => ProviderError::State(format!("{}: {other}", n.base())),
-                    })?;
+                let mut infos = Vec::new();
+                for n in &self.nodes {
+                    // An Admin API that does not answer `GET /` (a gateway in front that only
+                    // routes the entity paths) is taken for what bgctl always assumed:
+                    // traditional, as a root without `configuration` is (`mode::from_root`).
+                    let info = match mode::detect(n).await {
+                        Ok(info) => info,
+                        Err(mode::DetectError::NotFound) => mode::NodeInfo {
+                            mode: mode::KongMode::Traditional,
+                            version: None,
+                        },
+                        Err(mode::DetectError::Kong(e)) => return Err(ProviderError::Kong(e)),
+                        Err(other) => {
+                            return Err(ProviderError::State(format!("{}: {other}", n.base())))
+                        }
+                    };
                     infos.push((n.base().to_string(), info));
                 }
                 mode::agree(&infos, self.mode_spec).map_err(ProviderError::Kong)
