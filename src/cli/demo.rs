@@ -86,6 +86,7 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
     let view = StatusView {
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),
+        kong: None,
         columns: provider.status_columns(),
         snapshot,
         health: Vec::new(),

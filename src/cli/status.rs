@@ -166,7 +166,12 @@ async fn read_view(
             p.change.action, p.change.entity, p.change.name, p.change.detail
         )
     });
+    let kong = match provider {
+        crate::providers::AnyProvider::Kong(k) => Some(k.node_report(&snapshot)),
+        _ => None,
+    };
     Ok(StatusView {
+        kong,
         pending,
         rollout: plan.metadata.name.clone(),
         provider: provider.describe(),

@@ -199,6 +199,7 @@ impl EngineError {
     /// The exit code for this error.
     pub fn exit(&self) -> Exit {
         match self {
+            EngineError::Provider(p) if p.is_usage() => Exit::Usage,
             EngineError::Provider(_) | EngineError::Declined | EngineError::NoPrevious => {
                 Exit::Error
             }

@@ -23,6 +23,9 @@ pub struct StatusView {
     /// `plan apply` does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pending: Option<String>,
+    /// Kong: the nodes' mode and, DB-less, which node's bgctl entities differ.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kong: Option<crate::providers::kong::NodeReport>,
     /// Headers of the object, target and weight columns
     /// ([`crate::providers::Provider::status_columns`]).
     #[serde(skip)]
@@ -71,6 +74,20 @@ impl StatusView {
             "rollout:  {}\nprovider: {}\nlive:     {}\n",
             self.rollout, self.provider, s.traffic
         );
+        if let Some(kong) = &self.kong {
+            out.push_str(&format!("mode:     {}\n", kong.mode));
+            if kong.nodes.len() > 1 || kong.nodes.iter().any(|n| n.differs.is_some()) {
+                for n in &kong.nodes {
+                    match &n.differs {
+                        None => out.push_str(&format!("node:     {} (in step)\n", n.url)),
+                        Some(why) => out.push_str(&format!(
+                            "node:     {} DIFFERS: {why}; `bgctl plan apply` converges it\n",
+                            n.url
+                        )),
+                    }
+                }
+            }
+        }
         if let Some(routing) = &s.routing {
             out.push_str(&format!("routing:  {routing}\n"));
         }
@@ -176,6 +193,7 @@ mod json_tests {
         let view = StatusView {
             rollout: "r".into(),
             provider: "p".into(),
+            kong: None,
             snapshot: Snapshot {
                 traffic: Traffic::Env { env: "blue".into() },
                 record: Record::default(),

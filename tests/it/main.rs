@@ -13,6 +13,7 @@ mod hostile;
 mod hostile_input;
 mod init;
 mod kong;
+mod kong_dbless;
 mod kong_nodes;
 mod kubernetes;
 mod notify;

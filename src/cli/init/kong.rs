@@ -79,6 +79,8 @@ pub async fn init(g: &GlobalArgs, ui: &Ui, ask: &Asker, a: &KongInit) -> Result<
         tls: None,
         request_timeout: None,
         lock_ttl: None,
+        admin_urls: Vec::new(),
+        mode: None,
     };
     let deadline = crate::deadline::Deadline::after(g.timeout);
     let client = KongClient::new(&spec, Some(deadline))

@@ -204,6 +204,15 @@ pub struct TraefikRouter {
 pub struct KongProvider {
     /// Base URL of the Admin API, e.g. `http://127.0.0.1:8001` (a path prefix is allowed).
     pub admin_url: String,
+    /// More Admin API URLs, one per DB-less node (`adminUrl` is the first node): DB-less Kong
+    /// nodes each hold their own configuration, so bgctl reads and pushes it on every one.
+    /// Every node listed must report the same mode.
+    #[serde(default)]
+    pub admin_urls: Vec<String>,
+    /// The mode the nodes must report (`GET /`); when set, a node in another mode is refused
+    /// before anything is written. Without it bgctl follows what the nodes say.
+    #[serde(default)]
+    pub mode: Option<KongModeSpec>,
     /// Headers sent on every Admin API call (e.g. `Kong-Admin-Token`). Values are never printed.
     #[serde(default)]
     pub headers: IndexMap<String, Secret>,
@@ -224,6 +233,18 @@ pub struct KongProvider {
     /// Lock lifetime; a lock older than this is stale (default `15m`).
     #[serde(default)]
     pub lock_ttl: Option<Dur>,
+}
+
+/// How the Kong nodes of `provider.kong` run (see the README, "Kong deployment modes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum KongModeSpec {
+    /// Nodes with a database: entity writes.
+    Traditional,
+    /// `database = off`: one declarative configuration per node, pushed with `POST /config`.
+    Dbless,
+    /// A hybrid-mode control plane (`adminUrl`); its data planes are read-only.
+    Hybrid,
 }
 
 /// TLS client settings.

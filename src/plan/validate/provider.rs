@@ -30,6 +30,30 @@ pub(super) fn provider(plan: &Plan, v: &mut Vec<Problem>) {
         Ok(Backend::Kong(kong)) => kong,
     };
     url("provider.kong.adminUrl", &kong.admin_url, v);
+    for (i, admin) in kong.admin_urls.iter().enumerate() {
+        let at = format!("provider.kong.adminUrls[{i}]");
+        url(&at, admin, v);
+        let same = |other: &String| other.trim_end_matches('/') == admin.trim_end_matches('/');
+        if std::iter::once(&kong.admin_url)
+            .chain(&kong.admin_urls[..i])
+            .any(same)
+        {
+            v.push(
+                Problem::new(&at, format!("`{admin}` is listed twice")).hint(
+                    "list each Kong node's Admin API once (`adminUrl` counts as one of them)",
+                ),
+            );
+        }
+    }
+    if kong.mode == Some(crate::plan::model::KongModeSpec::Hybrid) && !kong.admin_urls.is_empty() {
+        v.push(
+            Problem::new(
+                "provider.kong.adminUrls",
+                "a hybrid control plane takes every write itself",
+            )
+            .hint("point `adminUrl` at the control plane and list the data planes' proxies in `proxyUrls`"),
+        );
+    }
     if let Some(proxy) = &kong.proxy_url {
         url("provider.kong.proxyUrl", proxy, v);
     }

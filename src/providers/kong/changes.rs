@@ -10,6 +10,54 @@ use crate::plan::model::RouteSpec;
 use crate::providers::{Call, Change};
 
 impl Kong {
+    /// The entity writes that make the environments (and traffic-neutral settings) match the
+    /// plan, planned from `live` (the storage-neutral part of `setup_changes`).
+    pub(super) fn setup_entity_changes(&self, live: &Live) -> Vec<Change> {
+        let live = live.clone();
+        let mut out = Vec::new();
+        for e in &self.envs {
+            self.upstream_changes(&live, &e.upstream, &e.targets, &mut out);
+        }
+        if let Some(svc) = &live.service {
+            let mut patch = serde_json::Map::new();
+            let mut what = Vec::new();
+            let path = self.service.path.clone();
+            if svc.get("path").and_then(Value::as_str).map(str::to_string) != path {
+                patch.insert("path".into(), json!(path));
+                what.push(format!("path → {path:?}"));
+            }
+            let proto = self
+                .service
+                .protocol
+                .clone()
+                .unwrap_or_else(|| "http".into());
+            if svc.get("protocol").and_then(Value::as_str) != Some(proto.as_str()) {
+                patch.insert("protocol".into(), json!(proto));
+                what.push(format!("protocol → {proto}"));
+            }
+            if !patch.is_empty() {
+                out.push(Change {
+                    action: "update",
+                    entity: "service",
+                    name: self.service.name.clone(),
+                    detail: what.join(", "),
+                    call: Call {
+                        method: "PATCH".into(),
+                        path: format!("/services/{}", urlencode(&self.service.name)),
+                        body: Some(Value::Object(patch)),
+                        idempotent: true,
+                    },
+                });
+            }
+            self.route_changes(
+                &live,
+                &Kong::service_ref(&live, &self.service.name),
+                &mut out,
+            );
+        }
+        out
+    }
+
     pub(super) fn route_body(&self, r: &RouteSpec, service_ref: &Value) -> Value {
         let mut body = json!({
             "hosts": r.hosts,

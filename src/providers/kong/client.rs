@@ -95,6 +95,15 @@ pub enum KongError {
     /// The client could not be built (TLS files).
     #[error("{0}")]
     Setup(String),
+    /// The nodes' mode does not allow the plan's writes (a hybrid data plane; nodes, or a
+    /// node and `provider.kong.mode`, that disagree): refused before anything is written.
+    #[error("{message}")]
+    Mode {
+        /// What is wrong, naming the node(s).
+        message: String,
+        /// What to change in the plan.
+        hint: String,
+    },
 }
 
 impl KongError {
@@ -119,6 +128,7 @@ impl KongError {
     /// there is something more specific than looking at the live state.
     pub fn hint(&self) -> Option<String> {
         let hint = match self {
+            KongError::Mode { hint, .. } => return Some(hint.clone()),
             KongError::Unreachable { .. } if crate::providers::hints::error_chain_mentions(self, "certificate") => {
                 "the Admin API's TLS certificate is not trusted: set `provider.kong.tls.caFile` to the CA that signed it (or `certFile`/`keyFile` if it asks for a client certificate); nothing was changed"
             }
@@ -193,6 +203,31 @@ impl KongClient {
                 .map_or(Duration::from_secs(10), |d| d.0),
             deadline,
         })
+    }
+
+    /// The same client (headers, TLS, timeouts, deadline) for another node's Admin API.
+    #[must_use]
+    pub fn with_base(&self, base: &str) -> KongClient {
+        KongClient {
+            base: base.trim_end_matches('/').to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// `POST /config?check_hash=1` with the declarative configuration `text` (sent as Kong's
+    /// `{"config": "<text>"}` form, so the node hashes the text and answers 304 when it
+    /// already has it). Returns whether the node loaded it (`false`: 304, unchanged). A full
+    /// replacement is idempotent, so it is retried like a `PUT`.
+    pub async fn post_config(&self, text: &str) -> Result<bool, KongError> {
+        let body = serde_json::json!({ "config": text });
+        match self
+            .write(Method::POST, "/config?check_hash=1", Some(&body), true)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if e.status() == Some(StatusCode::NOT_MODIFIED) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// The Admin API base URL.

@@ -21,6 +21,9 @@ pub(super) struct Live {
     pub(super) targets: HashMap<String, Vec<Value>>,
     /// The bgctl-owned header routes and their service ([`super::routes`]).
     pub(super) owned: super::routes::Owned,
+    /// DB-less: every node's configuration as read (the rows above are the reference
+    /// node's, see `dbless.rs`); `None` with a database.
+    pub(super) nodes: Option<std::sync::Arc<super::dbless::Nodes>>,
 }
 
 impl Kong {

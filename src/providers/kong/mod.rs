@@ -14,10 +14,31 @@
 //!   only touches entities the plan names (service, routes, upstreams) plus its own mixed
 //!   upstream and lock; targets of a named upstream are converged to the plan (created and
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
+//!
+//! # Deployment modes (issue 15)
+//!
+//! The mode is read from every node of the plan (`GET /` on `adminUrl` and each of
+//! `adminUrls`, once per run: [`Kong::mode`]); the nodes must agree with each other and with
+//! `provider.kong.mode` when the plan states one, and a hybrid data plane is refused (exit 2)
+//! before any write ([`mode::agree`]). Then:
+//!
+//! * **traditional**: the entity calls above, to `adminUrl` (nodes sharing the database pick
+//!   them up; `proxyUrls` verifies each node);
+//! * **DB-less**: the same planned calls, carried out on each node's declarative
+//!   configuration and pushed with `POST /config` ([`dbless`], [`declarative`],
+//!   [`dbless_lock`]);
+//! * **hybrid control plane**: the traditional path (entity writes to the control plane).
+//!   A control plane's post-write wait — until every data plane reports the new
+//!   configuration — belongs after each write in [`Provider::apply`], [`Provider::set_traffic`],
+//!   [`Provider::write_record`] and [`Provider::cleanup`] below, where the
+//!   `KongMode::ControlPlane` arm is marked (`hybrid.rs` owns it).
 
 pub mod adopt;
 mod changes;
 pub mod client;
+mod dbless;
+mod dbless_lock;
+mod declarative;
 mod live;
 mod lock;
 pub mod mode;
@@ -29,7 +50,7 @@ mod traffic;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use self::client::{urlencode, KongClient};
+use self::client::{urlencode, KongClient, KongError};
 use self::live::Live;
 use self::tags::{has_tag, merge_tags, parse_record, str_list, tag_map, tag_safe, tags_of};
 use super::{
@@ -51,6 +72,26 @@ struct EnvSpec {
     targets: Vec<(String, u32)>,
 }
 
+/// The Kong nodes as `status` shows them ([`Kong::node_report`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeReport {
+    /// `traditional`, `db-less`, `hybrid control plane`.
+    pub mode: String,
+    /// Each node of the plan.
+    pub nodes: Vec<NodeState>,
+}
+
+/// One node in [`NodeReport`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeState {
+    /// Its Admin API.
+    pub url: String,
+    /// DB-less: how its bgctl entities differ from the reference node's (the next
+    /// `plan apply` pushes the reference's to it); `None` when they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<String>,
+}
+
 /// The Kong provider for one plan.
 pub struct Kong {
     client: KongClient,
@@ -64,6 +105,15 @@ pub struct Kong {
     node: tokio::sync::OnceCell<mode::NodeInfo>,
     /// The plan has header route steps: owned routes are read with every snapshot.
     has_routes: bool,
+    /// Every node's Admin API: `adminUrl` first, then `adminUrls`.
+    nodes: Vec<KongClient>,
+    /// `provider.kong.mode`.
+    mode_spec: Option<crate::plan::model::KongModeSpec>,
+    /// The mode every node agreed on ([`Kong::mode`]).
+    mode: tokio::sync::OnceCell<mode::KongMode>,
+    /// DB-less: one read-modify-push at a time within a run (the lock heartbeat and a traffic
+    /// write never interleave).
+    push: tokio::sync::Mutex<()>,
 }
 
 impl Kong {
@@ -116,7 +166,17 @@ impl Kong {
                 }
             })
             .collect();
+        let mut nodes = vec![client.clone()];
+        for url in &kong.admin_urls {
+            if nodes.iter().all(|n| n.base() != url.trim_end_matches('/')) {
+                nodes.push(client.with_base(url));
+            }
+        }
         Kong {
+            nodes,
+            mode_spec: kong.mode,
+            mode: tokio::sync::OnceCell::new(),
+            push: tokio::sync::Mutex::new(()),
             client,
             rollout: plan.metadata.name.clone(),
             lock_name: format!("{}.bgctl-lock", safe.trim_matches(['-', '.'])),
@@ -139,6 +199,84 @@ impl Kong {
                 mode::DetectError::Kong(e) => ProviderError::Kong(e),
                 other => ProviderError::State(format!("{}: {other}", self.client.base())),
             })
+    }
+
+    /// The mode every node of the plan reports (`GET /` on each, once per run), checked with
+    /// [`mode::agree`]: a data plane, nodes that disagree, or a plan that states another mode
+    /// is an error (exit 2) before anything is written.
+    pub async fn mode(&self) -> Result<mode::KongMode, ProviderError> {
+        self.mode
+            .get_or_try_init(|| async {
+                let mut infos = Vec::new();
+                for n in &self.nodes {
+                    // An Admin API that does not answer `GET /` (a gateway in front that only
+                    // routes the entity paths) is taken for what bgctl always assumed:
+                    // traditional, as a root without `configuration` is (`mode::from_root`).
+                    let info = match mode::detect(n).await {
+                        Ok(info) => info,
+                        Err(mode::DetectError::NotFound) => mode::NodeInfo {
+                            mode: mode::KongMode::Traditional,
+                            version: None,
+                        },
+                        Err(mode::DetectError::Kong(e)) => return Err(ProviderError::Kong(e)),
+                        Err(other) => {
+                            return Err(ProviderError::State(format!("{}: {other}", n.base())))
+                        }
+                    };
+                    infos.push((n.base().to_string(), info));
+                }
+                let agreed = mode::agree(&infos, self.mode_spec).map_err(ProviderError::Kong)?;
+                if agreed == mode::KongMode::DbLess && self.has_routes {
+                    // Header routes are entity writes with a service reference made in the same
+                    // run; the DB-less push path does not carry them yet. Refused before any write.
+                    return Err(ProviderError::Kong(KongError::Mode {
+                        message: "the plan has header route steps (`setHeaderRoute`), which bgctl does not support on DB-less Kong yet".into(),
+                        hint: "run the header-route stage against a Kong with a database, or drop the `setHeaderRoute` steps for this gateway".into(),
+                    }));
+                }
+                Ok(agreed)
+            })
+            .await
+            .copied()
+    }
+
+    async fn dbless(&self) -> Result<bool, ProviderError> {
+        Ok(self.mode().await? == mode::KongMode::DbLess)
+    }
+
+    /// What `status` shows about the nodes: the mode and, DB-less, each node and whether its
+    /// bgctl entities lag behind the reference node's (read in `snap`).
+    pub fn node_report(&self, snap: &Snapshot) -> NodeReport {
+        let live = snap.live.get::<Live>();
+        let nodes = match live.and_then(|l| l.nodes.as_deref()) {
+            Some(nodes) => {
+                let lagging = self.lagging(nodes);
+                nodes
+                    .docs
+                    .iter()
+                    .map(|d| NodeState {
+                        url: d.url.clone(),
+                        differs: lagging.iter().find(|l| l.0 == d.url).map(|l| l.1.clone()),
+                    })
+                    .collect()
+            }
+            None => self
+                .nodes
+                .iter()
+                .map(|n| NodeState {
+                    url: n.base().to_string(),
+                    differs: None,
+                })
+                .collect(),
+        };
+        NodeReport {
+            mode: self
+                .mode
+                .get()
+                .map_or("unknown", |m| m.as_str())
+                .to_string(),
+            nodes,
+        }
     }
 
     /// The Admin API client.
@@ -175,6 +313,32 @@ impl Kong {
         }
     }
 
+    async fn write_record_entity(&self, record: &Record) -> Result<(), ProviderError> {
+        // The service's other tags are kept: read them now (no cached copy).
+        let path = format!("/services/{}", urlencode(&self.service.name));
+        let Some(service) = self.client.get(&path).await? else {
+            return Ok(());
+        };
+        let live = Live {
+            service: Some(service),
+            ..Live::default()
+        };
+        let tags = self.service_tags(&live, record);
+        self.client
+            .write(
+                Method::PATCH,
+                &format!("/services/{}", urlencode(&self.service.name)),
+                Some(&json!({"tags": tags})),
+                true,
+            )
+            .await?;
+        Ok(())
+    }
+
+    fn config_lock(&self) -> dbless_lock::ConfigLock<'_> {
+        dbless_lock::ConfigLock { kong: self }
+    }
+
     /// Seconds of lock lifetime.
     pub fn lock_ttl(&self) -> u64 {
         self.lock_ttl
@@ -187,7 +351,12 @@ impl Provider for Kong {
     }
 
     async fn snapshot(&self) -> Result<Snapshot, ProviderError> {
-        let live = self.read_live().await?;
+        let live = if self.dbless().await? {
+            let nodes = self.read_nodes().await?;
+            self.live_of(nodes)
+        } else {
+            self.read_live().await?
+        };
         let record = parse_record(live.service.as_ref());
         let lock = live
             .upstreams
@@ -246,55 +415,36 @@ impl Provider for Kong {
 
     fn setup_changes(&self, snap: &Snapshot) -> Vec<Change> {
         let live = snap.live.get::<Live>().cloned().unwrap_or_default();
-        let mut out = Vec::new();
-        for e in &self.envs {
-            self.upstream_changes(&live, &e.upstream, &e.targets, &mut out);
+        let changes = self.setup_entity_changes(&live);
+        if live.nodes.is_some() {
+            let calls: Vec<Call> = changes.iter().map(|c| c.call.clone()).collect();
+            let summary: Vec<String> = changes
+                .iter()
+                .map(|c| format!("{} {} {}", c.action, c.entity, c.name))
+                .collect();
+            return self.config_changes(&live, &calls, &summary);
         }
-        if let Some(svc) = &live.service {
-            let mut patch = serde_json::Map::new();
-            let mut what = Vec::new();
-            let path = self.service.path.clone();
-            if svc.get("path").and_then(Value::as_str).map(str::to_string) != path {
-                patch.insert("path".into(), json!(path));
-                what.push(format!("path → {path:?}"));
-            }
-            let proto = self
-                .service
-                .protocol
-                .clone()
-                .unwrap_or_else(|| "http".into());
-            if svc.get("protocol").and_then(Value::as_str) != Some(proto.as_str()) {
-                patch.insert("protocol".into(), json!(proto));
-                what.push(format!("protocol → {proto}"));
-            }
-            if !patch.is_empty() {
-                out.push(Change {
-                    action: "update",
-                    entity: "service",
-                    name: self.service.name.clone(),
-                    detail: what.join(", "),
-                    call: Call {
-                        method: "PATCH".into(),
-                        path: format!("/services/{}", urlencode(&self.service.name)),
-                        body: Some(Value::Object(patch)),
-                        idempotent: true,
-                    },
-                });
-            }
-            self.route_changes(
-                &live,
-                &Kong::service_ref(&live, &self.service.name),
-                &mut out,
-            );
-        }
-        out
+        changes
     }
 
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
+        if self.dbless().await? {
+            // One node's push, planned again from what every node holds now.
+            return self
+                .dbless_write(Some(&change.name), |live| {
+                    Ok(self
+                        .setup_entity_changes(live)
+                        .into_iter()
+                        .map(|c| c.call)
+                        .collect())
+                })
+                .await;
+        }
         let body = change.call.body.clone().unwrap_or(Value::Null);
         let target = (change.call.method == "POST")
             .then(|| body.get("target").and_then(Value::as_str))
             .flatten();
+        // Hybrid control plane: the wait for the data planes belongs after this write.
         match target {
             Some(target) => self.post_target(&change.call, target, &body).await,
             None => self
@@ -307,7 +457,16 @@ impl Provider for Kong {
 
     fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, record: &Record) -> Vec<Call> {
         let live = snap.live.get::<Live>().cloned().unwrap_or_default();
-        self.traffic_plan(&live, to, record).unwrap_or_default()
+        let calls = self.traffic_plan(&live, to, record).unwrap_or_default();
+        if live.nodes.is_some() {
+            let summary: Vec<String> = calls.iter().map(dbless::describe_call).collect();
+            return self
+                .config_changes(&live, &calls, &summary)
+                .into_iter()
+                .map(|c| c.call)
+                .collect();
+        }
+        calls
     }
 
     async fn set_traffic(
@@ -316,11 +475,18 @@ impl Provider for Kong {
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
+        if self.dbless().await? {
+            // Planned from what every node holds now (a heartbeat may have pushed since the
+            // snapshot), one push per node.
+            return self
+                .dbless_write(None, |live| self.traffic_plan(live, to, record))
+                .await;
+        }
         // The writes are planned from the snapshot given (a snapshot another provider made
         // carries nothing for Kong: read the live state then).
         let live = match snap.live.get::<Live>() {
-            Some(live) => live.clone(),
-            None => self.read_live().await?,
+            Some(live) if live.nodes.is_none() => live.clone(),
+            _ => self.read_live().await?,
         };
         for call in self.traffic_plan(&live, to, record)? {
             let change = Change {
@@ -336,25 +502,24 @@ impl Provider for Kong {
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
-        // The service's other tags are kept: read them now (no cached copy).
-        let path = format!("/services/{}", urlencode(&self.service.name));
-        let Some(service) = self.client.get(&path).await? else {
-            return Ok(());
-        };
-        let live = Live {
-            service: Some(service),
-            ..Live::default()
-        };
-        let tags = self.service_tags(&live, record);
-        self.client
-            .write(
-                Method::PATCH,
-                &format!("/services/{}", urlencode(&self.service.name)),
-                Some(&json!({"tags": tags})),
-                true,
-            )
-            .await?;
-        Ok(())
+        if self.dbless().await? {
+            return self
+                .dbless_write(None, |live| {
+                    Ok(live
+                        .service
+                        .as_ref()
+                        .map(|_| Call {
+                            method: "PATCH".into(),
+                            path: format!("/services/{}", urlencode(&self.service.name)),
+                            body: Some(json!({"tags": self.service_tags(live, record)})),
+                            idempotent: true,
+                        })
+                        .into_iter()
+                        .collect())
+                })
+                .await;
+        }
+        self.write_record_entity(record).await
     }
 
     fn achieved_split(
@@ -386,24 +551,48 @@ impl Provider for Kong {
     }
 
     async fn lock(&self, me: &LockInfo, force: bool) -> Result<(), LockError> {
-        providers_lock::take(&self.lock_store(), me, providers_lock::Take::forced(force)).await
+        let how = providers_lock::Take::forced(force);
+        if self.dbless().await? {
+            return providers_lock::take(&self.config_lock(), me, how).await;
+        }
+        providers_lock::take(&self.lock_store(), me, how).await
     }
 
     async fn unlock(&self, me: &LockInfo) -> Result<(), ProviderError> {
+        if self.dbless().await? {
+            return providers_lock::release(&self.config_lock(), me).await;
+        }
         providers_lock::release(&self.lock_store(), me).await
     }
 
     async fn renew(&self, me: &LockInfo) -> Result<(), LockError> {
+        if self.dbless().await? {
+            return providers_lock::renew(&self.config_lock(), me).await;
+        }
         providers_lock::renew(&self.lock_store(), me).await
     }
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
+        if self.dbless().await? {
+            return providers_lock::holds(&self.config_lock(), me).await;
+        }
         providers_lock::holds(&self.lock_store(), me).await
     }
 
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
         if matches!(snap.traffic, Traffic::Split { .. }) || snap.extra.is_empty() {
             return Ok(Vec::new());
+        }
+        if self.dbless().await? {
+            // Header routes cannot be on a DB-less node ([`Kong::mode`] refuses such plans).
+            let call = Call {
+                method: "DELETE".into(),
+                path: format!("/upstreams/{}", urlencode(&self.mixed)),
+                body: None,
+                idempotent: true,
+            };
+            self.dbless_write(None, |_| Ok(vec![call])).await?;
+            return Ok(vec![format!("upstream {}", self.mixed)]);
         }
         // Header routes first (issue 16); then the mixed upstream, when it is there.
         let live = snap.live.get::<Live>().cloned().unwrap_or_default();

@@ -19,6 +19,81 @@
 use serde_json::Value;
 
 use super::client::{KongClient, KongError};
+use crate::plan::model::KongModeSpec;
+use crate::providers::ProviderError;
+
+impl ProviderError {
+    /// Whether this failure is the plan's (a node in a mode the plan cannot drive, nodes that
+    /// disagree): exit 2, nothing was changed.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, ProviderError::Kong(KongError::Mode { .. }))
+    }
+}
+
+/// The one mode every node of the plan reports, checked against `provider.kong.mode`:
+///
+/// * a hybrid data plane is refused (read-only; its control plane takes the writes);
+/// * nodes that report different modes are refused, naming each;
+/// * a mode the plan states must be the one the nodes report.
+///
+/// All three are refused before any write (exit 2), naming the node and what to change.
+pub fn agree(
+    nodes: &[(String, NodeInfo)],
+    want: Option<KongModeSpec>,
+) -> Result<KongMode, KongError> {
+    let refuse = |message: String, hint: &str| KongError::Mode {
+        message,
+        hint: hint.to_string(),
+    };
+    if let Some((url, _)) = nodes.iter().find(|n| n.1.mode == KongMode::DataPlane) {
+        return Err(refuse(
+            format!("`{url}` is a hybrid data plane, which is read-only: bgctl writes to its control plane"),
+            "point `provider.kong.adminUrl` at the control plane's Admin API (data planes get their configuration from it) and list the data planes' proxies in `provider.kong.proxyUrls` to verify through them",
+        ));
+    }
+    let Some((_, first)) = nodes.first() else {
+        return Err(refuse(
+            "no Kong node to talk to".into(),
+            "set `provider.kong.adminUrl`",
+        ));
+    };
+    if nodes.iter().any(|n| n.1.mode != first.mode) {
+        let each: Vec<String> = nodes
+            .iter()
+            .map(|(url, info)| format!("`{url}` is {}", info.mode))
+            .collect();
+        return Err(refuse(
+            format!(
+                "the Kong nodes disagree about their mode: {}",
+                each.join(", ")
+            ),
+            "list the nodes of one Kong deployment in `provider.kong.adminUrl` and `adminUrls`",
+        ));
+    }
+    if let Some(want) = want {
+        let ok = matches!(
+            (want, first.mode),
+            (KongModeSpec::Traditional, KongMode::Traditional)
+                | (KongModeSpec::Dbless, KongMode::DbLess)
+                | (KongModeSpec::Hybrid, KongMode::ControlPlane)
+        );
+        if !ok {
+            let said = match want {
+                KongModeSpec::Traditional => "traditional",
+                KongModeSpec::Dbless => "dbless",
+                KongModeSpec::Hybrid => "hybrid",
+            };
+            return Err(refuse(
+                format!(
+                    "`provider.kong.mode` is `{said}`, but `{}` says it is {}",
+                    nodes[0].0, first.mode
+                ),
+                "set `provider.kong.mode` to the mode the nodes run in (or remove it: bgctl reads the mode from the nodes), or point `adminUrl` at the intended nodes",
+            ));
+        }
+    }
+    Ok(first.mode)
+}
 
 /// How a Kong node is configured, as it says itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +226,49 @@ mod tests {
         let err = mode(&json!({"database": "off", "role": "edge\u{1b}[31m"})).unwrap_err();
         assert_eq!(err.0, "edge[31m");
         assert!(err.to_string().contains("`edge[31m`"), "{err}");
+    }
+
+    fn node(url: &str, mode: KongMode) -> (String, NodeInfo) {
+        (
+            url.into(),
+            NodeInfo {
+                mode,
+                version: None,
+            },
+        )
+    }
+
+    #[test]
+    fn nodes_must_agree_with_each_other_and_the_plan() {
+        let two = [node("a", KongMode::DbLess), node("b", KongMode::DbLess)];
+        assert_eq!(agree(&two, None).unwrap(), KongMode::DbLess);
+        assert_eq!(
+            agree(&two, Some(KongModeSpec::Dbless)).unwrap(),
+            KongMode::DbLess
+        );
+        let err = agree(&two, Some(KongModeSpec::Traditional)).unwrap_err();
+        assert!(err.to_string().contains("`a` says it is db-less"), "{err}");
+        let mixed = [
+            node("a", KongMode::DbLess),
+            node("b", KongMode::Traditional),
+        ];
+        let err = agree(&mixed, None).unwrap_err();
+        assert!(err.to_string().contains("`b` is traditional"), "{err}");
+        let dp = [
+            node("a", KongMode::ControlPlane),
+            node("d", KongMode::DataPlane),
+        ];
+        let err = agree(&dp, None).unwrap_err();
+        assert!(
+            err.to_string().starts_with("`d` is a hybrid data plane"),
+            "{err}"
+        );
+        assert!(ProviderError::Kong(err).is_usage());
+        let cp = [node("c", KongMode::ControlPlane)];
+        assert_eq!(
+            agree(&cp, Some(KongModeSpec::Hybrid)).unwrap(),
+            KongMode::ControlPlane
+        );
     }
 
     #[test]

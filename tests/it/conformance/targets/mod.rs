@@ -2,4 +2,5 @@
 
 pub mod gateway;
 pub mod kong;
+pub mod kong_dbless;
 pub mod kube;
