@@ -4,6 +4,7 @@ mod binary;
 mod conformance;
 mod faults;
 mod harness;
+mod hybrid;
 mod kong_specs;
 mod nodes;
 mod off_spec;
