@@ -123,4 +123,7 @@ impl Provider for AnyProvider {
     fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
         delegate!(self, p => p.pending_retire(snap))
     }
+    async fn settled(&self, deadline: tokio::time::Instant) -> Result<super::Settled, String> {
+        delegate_async!(self, p => p.settled(deadline))
+    }
 }

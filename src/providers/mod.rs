@@ -52,6 +52,9 @@
 //!   as they are while the protocol itself (heartbeat, fencing) is being changed, so that work
 //!   does not also have to move every backend.
 //! * `cleanup`, `prepare`, `retire`, `pending_retire` — hooks with defaults, described on each.
+//! * `settled` — a hook with a default: where a write reaches the data plane through another
+//!   system (Kong hybrid mode's data planes), the wait until it did, bounded by the step's
+//!   verification deadline.
 
 mod any;
 pub mod fake;
@@ -462,6 +465,23 @@ pub trait Provider {
     fn pending_retire(&self, _snap: &Snapshot) -> Option<PendingRetire> {
         None
     }
+    /// After this run's writes: waits until every place that serves traffic has the
+    /// configuration they made (Kong hybrid mode: every connected data plane reports the
+    /// control plane's new configuration), or `deadline`; `Err` says which one lags and since
+    /// when, and the engine treats it as a failed verification. Default: a backend that serves
+    /// what it was written (its read-back and proxy verification are the check).
+    async fn settled(&self, _deadline: tokio::time::Instant) -> Result<Settled, String> {
+        Ok(Settled::default())
+    }
+}
+
+/// What [`Provider::settled`] found: lines for the output.
+#[derive(Debug, Clone, Default)]
+pub struct Settled {
+    /// What was confirmed (one `verified` line each).
+    pub verified: Vec<String>,
+    /// What was not counted, and why.
+    pub warnings: Vec<String>,
 }
 
 /// A retirement left over by an earlier run (see [`Provider::pending_retire`]).

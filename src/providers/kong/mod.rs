@@ -17,6 +17,7 @@
 
 mod changes;
 pub mod client;
+pub mod hybrid;
 mod live;
 mod lock;
 pub mod mode;
@@ -59,6 +60,9 @@ pub struct Kong {
     lock_ttl: u64,
     /// What the Admin API node says it is, read once per run ([`Kong::node`]).
     node: tokio::sync::OnceCell<mode::NodeInfo>,
+    /// Hybrid mode: what the data planes reported before this run's writes not yet
+    /// confirmed on them ([`hybrid`]).
+    hybrid: std::sync::Mutex<Option<hybrid::Before>>,
 }
 
 impl Kong {
@@ -120,6 +124,7 @@ impl Kong {
             envs,
             mixed,
             node: tokio::sync::OnceCell::new(),
+            hybrid: std::sync::Mutex::new(None),
         }
     }
 
@@ -284,6 +289,7 @@ impl Provider for Kong {
     }
 
     async fn apply(&self, change: &Change) -> Result<(), ProviderError> {
+        self.hybrid_before_write().await?;
         let body = change.call.body.clone().unwrap_or(Value::Null);
         let target = (change.call.method == "POST")
             .then(|| body.get("target").and_then(Value::as_str))
@@ -315,6 +321,7 @@ impl Provider for Kong {
             Some(live) => live.clone(),
             None => self.read_live().await?,
         };
+        self.hybrid_before_write().await?;
         for call in self.traffic_plan(&live, to, record)? {
             let change = Change {
                 action: "update",
@@ -392,6 +399,10 @@ impl Provider for Kong {
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         providers_lock::holds(&self.lock_store(), me).await
+    }
+
+    async fn settled(&self, deadline: tokio::time::Instant) -> Result<super::Settled, String> {
+        self.hybrid_settled(deadline).await
     }
 
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
