@@ -11,6 +11,7 @@ mod harness;
 mod hostile;
 mod hostile_input;
 mod kong;
+mod kong_hybrid;
 mod kong_nodes;
 mod kubernetes;
 mod plans;
