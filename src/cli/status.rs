@@ -74,11 +74,26 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         snapshot,
         health,
     };
+    // Kong hybrid mode: the control plane's data planes.
+    let planes = match &provider {
+        crate::providers::AnyProvider::Kong(kong) => {
+            crate::providers::kong::hybrid::status_lines(kong).await
+        }
+        _ => None,
+    };
     if ui.options().format == Format::Json {
-        let line = crate::redact::json_line(&view.to_json()).unwrap_or_default();
+        let mut json = view.to_json();
+        if let (Some((_, planes)), Some(map)) = (planes, json.as_object_mut()) {
+            map.insert("data_planes".into(), planes);
+        }
+        let line = crate::redact::json_line(&json).unwrap_or_default();
         crate::ui::out::stdout(&format!("{line}\n"));
     } else {
-        crate::ui::out::stdout(&crate::redact::terminal(&view.render()));
+        let mut text = view.render();
+        for line in planes.into_iter().flat_map(|p| p.0) {
+            text += &format!("{line}\n");
+        }
+        crate::ui::out::stdout(&crate::redact::terminal(&text));
     }
     Ok(Exit::Ok)
 }

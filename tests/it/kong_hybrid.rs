@@ -66,6 +66,30 @@ async fn assert_share(stack: &Stack, n: usize, want: f64, tolerance: f64, when: 
     }
 }
 
+/// `bgctl status` (`-o json` when `json`) until its output satisfies `ok` (at most 5 s).
+async fn status_until(
+    stack: &Stack,
+    plan: &std::path::Path,
+    json: bool,
+    ok: impl Fn(&str) -> bool,
+) -> String {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let mut cmd = stack.bgctl();
+        if json {
+            cmd.args(["-o", "json"]);
+        }
+        cmd.args(["status", "--no-probe", "-f"]).arg(plan);
+        let out = run(cmd).await;
+        last = String::from_utf8_lossy(&out.stdout).to_string();
+        if ok(&last) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("status never showed what was expected: {last}");
+}
+
 fn canary_plan(stack: &Stack, timeout: &str) -> std::path::PathBuf {
     stack.plan_from(
         "canary.yaml",
@@ -102,6 +126,14 @@ async fn a_switch_returns_only_when_every_data_plane_serves_it() {
             "{text}"
         );
     }
+
+    // `status` lists the data planes, all on one configuration once bgctl's last writes (the
+    // record, the lock's release) reached them: it shows what they report, so ask a few times.
+    let status = status_until(&stack, &stack.plan("green"), false, |s| {
+        s.matches("(same as the others)").count() == 3
+    })
+    .await;
+    assert!(status.contains("`kong-dp-2`"), "{status}");
 
     // Negative control: what "the control plane answered 200" is worth.
     let admin = stack.sim.admin_url();
@@ -186,6 +218,21 @@ async fn a_data_plane_cut_off_mid_canary_fails_the_step_and_is_named() {
         !text.contains("`kong-dp-1` ("),
         "only the lagging one is named: {text}"
     );
+    // `status` names the data plane whose configuration differs (once the lock's release
+    // reached the live ones).
+    let status = status_until(&stack, &plan, true, |s| {
+        let v: serde_json::Value = serde_json::from_str(s).unwrap_or_default();
+        let differs: Vec<&str> = v["data_planes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["same_as_others"] == false)
+            .filter_map(|p| p["hostname"].as_str())
+            .collect();
+        differs == ["kong-dp-3"]
+    })
+    .await;
+    assert!(status.contains("\"data_planes\""), "{status}");
     let now = shares(&stack, 300).await;
     for (proxy, c) in &now[..2] {
         assert!(green_share(c) < 0.01, "{proxy} is rolled back: {c:?}");

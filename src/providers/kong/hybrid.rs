@@ -272,10 +272,21 @@ impl Kong {
     }
 
     /// Before a write: on a control plane, note what the data planes report (once per batch
-    /// of writes not yet confirmed; see the module docs).
+    /// of writes not yet confirmed; see the module docs). A data plane is read-only: refused
+    /// before any write, naming where to write instead.
     pub(super) async fn hybrid_before_write(&self) -> Result<(), ProviderError> {
-        if self.hybrid.lock().expect("hybrid").is_some() || !self.is_control_plane().await? {
+        if self.hybrid.lock().expect("hybrid").is_some() {
             return Ok(());
+        }
+        match self.node().await?.mode {
+            KongMode::ControlPlane => {}
+            KongMode::DataPlane => {
+                return Err(ProviderError::State(format!(
+                    "{} is a Kong hybrid data plane, which is read-only: set `provider.kong.adminUrl` to its control plane's Admin API",
+                    self.client.base()
+                )))
+            }
+            KongMode::Traditional | KongMode::DbLess => return Ok(()),
         }
         let local = now_secs();
         let at = self.client.server_time().await?.unwrap_or(local);
@@ -364,6 +375,68 @@ impl Kong {
             tokio::time::sleep(POLL).await;
         }
     }
+}
+
+/// `bgctl status` on a control plane: one line per data plane (name, its hash and whether it
+/// is the one most data planes report, when it was last seen) and the same as JSON; `None` on
+/// other nodes. Read errors are a line too: status shows what it can.
+pub async fn status_lines(kong: &Kong) -> Option<(Vec<String>, Value)> {
+    if !kong.is_control_plane().await.ok()? {
+        return None;
+    }
+    let planes = match kong.data_planes().await {
+        Ok(planes) => planes,
+        Err(e) => {
+            let line = format!("cannot read `{LIST}`: {e}");
+            return Some((vec![line.clone()], serde_json::json!({ "error": line })));
+        }
+    };
+    let local = now_secs();
+    let now = kong
+        .client
+        .server_time()
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(local);
+    let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+    for d in planes.iter().filter(|d| live(d, now)) {
+        *votes.entry(d.config_hash.as_str()).or_default() += 1;
+    }
+    let common = votes.iter().max_by_key(|(_, n)| **n).map(|(h, _)| *h);
+    let mut lines = vec![format!(
+        "data planes (hybrid control plane; counted while seen within {LIVE_WINDOW_SECS} s):"
+    )];
+    if planes.is_empty() {
+        lines.push("  none connected".into());
+    }
+    let mut json = Vec::new();
+    for d in &planes {
+        json.push(serde_json::json!({
+            "id": d.id,
+            "hostname": d.hostname,
+            "config_hash": d.config_hash,
+            "sync_status": d.sync_status,
+            "last_seen": d.last_seen,
+            "counted": live(d, now),
+            "same_as_others": live(d, now) && Some(d.config_hash.as_str()) == common,
+        }));
+        let hash = if !live(d, now) {
+            "not counted".to_string()
+        } else if Some(d.config_hash.as_str()) == common {
+            "same as the others".to_string()
+        } else {
+            "DIFFERS from the others".to_string()
+        };
+        lines.push(format!(
+            "  {}  hash {} ({hash}), sync {}, last seen {} s ago",
+            d.name(),
+            d.short_hash(),
+            d.sync_status,
+            now.saturating_sub(d.last_seen)
+        ));
+    }
+    Some((lines, Value::Array(json)))
 }
 
 #[cfg(test)]
