@@ -121,7 +121,7 @@ async fn a_switch_returns_only_when_every_data_plane_serves_it() {
         .await;
         let text = render(&out);
         assert!(
-            text.contains("3 data plane(s) applied the control plane's configuration")
+            text.contains("verified: 3 data plane(s) applied the control plane's configuration")
                 && text.contains("`kong-dp-3`"),
             "{text}"
         );

@@ -193,10 +193,12 @@ impl<P: Provider> Engine<'_, P> {
                 for message in settled.warnings {
                     self.emit(Event::Warning { message });
                 }
+                // `split: true`: what reached the data plane was checked (not health only);
+                // the detail says it was the data planes' own reports.
                 for detail in settled.verified {
                     self.emit(Event::Verified {
                         ok: true,
-                        split: false,
+                        split: true,
                         detail,
                     });
                 }
