@@ -279,3 +279,48 @@ async fn a_step_waits_for_a_data_plane_that_reconnects() {
     );
     assert_share(&stack, 300, 0.50, 0.08, "50% after the reconnect").await;
 }
+
+/// With `proxyUrls` listing every data plane, each switch is also verified through each data
+/// plane's proxy (one `verified` event per data plane), after their reports agreed.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_proxy_urls_every_data_plane_is_also_verified_through_its_proxy() {
+    let stack = hybrid().await;
+    let urls = stack.sim.data_plane_urls();
+    let proxy_line = "    proxyUrl: ${KONG_PROXY_URL}";
+    let more = format!("    proxyUrls: [{}, {}]", urls[1], urls[2]);
+    for side in ["blue", "green"] {
+        let plan = stack.plan_from(
+            "seed.yaml",
+            &[
+                ("ACTIVE", side),
+                (proxy_line, &format!("{proxy_line}\n{more}")),
+            ],
+        );
+        let mut cmd = stack.bgctl();
+        cmd.args(["-o", "json", "plan", "apply", "--yes"])
+            .arg(&plan);
+        let out = run(cmd).await;
+        assert_eq!(out.status.code(), Some(0), "{side}: {}", render(&out));
+        let verified: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|e| e["event"] == "verified" && e["ok"] == true)
+            .filter_map(|e| e["detail"].as_str().map(str::to_string))
+            .collect();
+        assert!(
+            verified
+                .iter()
+                .any(|d| d.contains("3 data plane(s) applied the control plane's configuration")),
+            "{verified:#?}"
+        );
+        if side == "green" {
+            for url in &urls {
+                let want = format!("through {url} (expected 100.0%");
+                assert!(
+                    verified.iter().any(|d| d.contains(&want)),
+                    "no `{want}` in {verified:#?}"
+                );
+            }
+        }
+    }
+}
