@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod demo;
 mod diff;
+mod init;
 mod planfile;
 mod promote;
 pub mod remedy;
@@ -106,6 +107,8 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Run a blue-green release against the built-in Kong simulator.
     Demo(demo::DemoArgs),
+    /// Write a plan from what is live (Kong, Kubernetes, HAProxy).
+    Init(Box<init::InitArgs>),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
     /// Print the plan's JSON Schema (`--events`: that of the `-o json` events).
@@ -168,7 +171,11 @@ pub async fn run(cli: Cli) -> Exit {
     // `status` and `schema` print one document; every other command is a stream of events.
     let streams = !matches!(
         cli.command,
-        Command::Status(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_)
+        Command::Status(_)
+            | Command::Schema(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Init(_)
     );
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
@@ -180,6 +187,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Abort(a) => abort::cmd_abort(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
+        Command::Init(a) => Box::pin(init::cmd_init(&cli.global, &ui, &a)).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),
         Command::Man(a) => completions::cmd_man(&a),

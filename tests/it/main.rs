@@ -11,6 +11,7 @@ mod gateways;
 mod harness;
 mod hostile;
 mod hostile_input;
+mod init;
 mod kong;
 mod kong_hybrid;
 mod kong_nodes;
