@@ -91,6 +91,8 @@ pub async fn cmd_demo(g: &GlobalArgs, ui: &Ui, _args: &DemoArgs) -> Result<Exit,
         snapshot,
         health: Vec::new(),
         pending: None,
+        data_planes: None,
+        data_plane_lines: Vec::new(),
     };
     ui.say("\n== status");
     crate::ui::out::stdout(&view.render());

@@ -186,9 +186,11 @@ pub async fn run(cli: Cli) -> Exit {
     );
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
-        Command::Plan(PlanCommand::Diff(a)) => diff::cmd_diff(&cli.global, &ui, &a).await,
-        Command::Plan(PlanCommand::Apply(a)) => apply::cmd_apply(&cli.global, &ui, &a).await,
-        Command::Switch(a) => switch::cmd_switch(&cli.global, &ui, &a).await,
+        Command::Plan(PlanCommand::Diff(a)) => Box::pin(diff::cmd_diff(&cli.global, &ui, &a)).await,
+        Command::Plan(PlanCommand::Apply(a)) => {
+            Box::pin(apply::cmd_apply(&cli.global, &ui, &a)).await
+        }
+        Command::Switch(a) => Box::pin(switch::cmd_switch(&cli.global, &ui, &a)).await,
         Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
         Command::Release(a) => Box::pin(release::cmd_release(&cli.global, &ui, &a)).await,
         Command::Promote(a) => promote::cmd_promote(&cli.global, &ui, &a).await,

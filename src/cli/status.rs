@@ -170,6 +170,14 @@ async fn read_view(
         crate::providers::AnyProvider::Kong(k) => Some(k.node_report(&snapshot)),
         _ => None,
     };
+    // Kong hybrid mode: the control plane's data planes.
+    let planes = match provider {
+        crate::providers::AnyProvider::Kong(kong) => {
+            crate::providers::kong::hybrid::status_lines(kong).await
+        }
+        _ => None,
+    };
+    let (data_plane_lines, data_planes) = planes.map_or((Vec::new(), None), |(l, j)| (l, Some(j)));
     Ok(StatusView {
         kong,
         pending,
@@ -178,5 +186,7 @@ async fn read_view(
         columns: provider.status_columns(),
         snapshot,
         health,
+        data_planes,
+        data_plane_lines,
     })
 }

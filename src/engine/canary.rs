@@ -247,7 +247,7 @@ impl<P: Provider> Engine<'_, P> {
     /// or a top-level `verify`).
     pub(crate) async fn verify_step(&self, c: &Canary, expected: f64) -> Result<(), String> {
         if c.verify.is_none() && self.plan.verify.is_none() {
-            return Ok(());
+            return self.settle().await;
         }
         self.verify_env(&c.canary, expected).await
     }

@@ -17,7 +17,7 @@ use super::events::Event;
 use super::step::{HookKind, Stage, Step};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::Canary;
-use crate::providers::{Phase, Provider, Record, Snapshot, Traffic};
+use crate::providers::{Phase, Provider, ProviderError, Record, Snapshot, Traffic};
 
 /// The background analysis of a canary, running beside the steps.
 pub(crate) type Background<'a> = Pin<Box<dyn Future<Output = Judgement> + 'a>>;
@@ -137,7 +137,10 @@ impl<'a, P: Provider> Engine<'a, P> {
                     });
                     self.provider.apply(change).await?;
                 }
-                Ok(())
+                // Before traffic moves to what was set up, it must be there to move to.
+                self.settle()
+                    .await
+                    .map_err(|why| ProviderError::NotReady(why).into())
             }
             Step::Probe { env } => self.probe_env(env).await,
             Step::ProbeNew { env, targets } => self.probe_new(env, targets).await,

@@ -134,4 +134,7 @@ impl Provider for AnyProvider {
     ) -> Result<(), ProviderError> {
         delegate_async!(self, p => p.set_routes(snap, routes))
     }
+    async fn settled(&self, deadline: tokio::time::Instant) -> Result<super::Settled, String> {
+        delegate_async!(self, p => p.settled(deadline))
+    }
 }

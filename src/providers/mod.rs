@@ -57,6 +57,9 @@
 //!   that cannot express them (validation refuses those plans first). A backend that has them
 //!   lists its live routes in [`Snapshot::extra`] and removes them in `cleanup` once traffic no
 //!   longer splits, so promotion, `abort`, `rollback` and the automatic rollback remove them.
+//! * `settled` — a hook with a default: where a write reaches the data plane through another
+//!   system (Kong hybrid mode's data planes), the wait until it did, bounded by the step's
+//!   verification deadline.
 
 mod any;
 pub mod fake;
@@ -503,6 +506,23 @@ pub trait Provider {
             ))),
         }
     }
+    /// After this run's writes: waits until every place that serves traffic has the
+    /// configuration they made (Kong hybrid mode: every connected data plane reports the
+    /// control plane's new configuration), or `deadline`; `Err` says which one lags and since
+    /// when, and the engine treats it as a failed verification. Default: a backend that serves
+    /// what it was written (its read-back and proxy verification are the check).
+    async fn settled(&self, _deadline: tokio::time::Instant) -> Result<Settled, String> {
+        Ok(Settled::default())
+    }
+}
+
+/// What [`Provider::settled`] found: lines for the output.
+#[derive(Debug, Clone, Default)]
+pub struct Settled {
+    /// What was confirmed (one `verified` line each).
+    pub verified: Vec<String>,
+    /// What was not counted, and why.
+    pub warnings: Vec<String>,
 }
 
 /// A retirement left over by an earlier run (see [`Provider::pending_retire`]).

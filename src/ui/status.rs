@@ -30,6 +30,12 @@ pub struct StatusView {
     /// ([`crate::providers::Provider::status_columns`]).
     #[serde(skip)]
     pub columns: [&'static str; 3],
+    /// Kong hybrid mode: the control plane's data planes, one object each (`-o json`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_planes: Option<serde_json::Value>,
+    /// The same as text lines, printed after the table.
+    #[serde(skip)]
+    pub data_plane_lines: Vec<String>,
 }
 
 impl StatusView {
@@ -178,6 +184,9 @@ impl StatusView {
         }
         out.push_str(&table.to_string());
         out.push('\n');
+        for line in &self.data_plane_lines {
+            out.push_str(&format!("{line}\n"));
+        }
         out
     }
 }
@@ -220,6 +229,8 @@ mod json_tests {
             )],
             pending: None,
             columns: ["A", "B", "C"],
+            data_planes: None,
+            data_plane_lines: Vec::new(),
         };
         let v = view.to_json();
         assert_eq!(v["envs"][0]["env"], "blue");

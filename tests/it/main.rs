@@ -14,6 +14,7 @@ mod hostile_input;
 mod init;
 mod kong;
 mod kong_dbless;
+mod kong_hybrid;
 mod kong_nodes;
 mod kubernetes;
 mod notify;

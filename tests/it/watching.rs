@@ -29,7 +29,7 @@ async fn status_watch_prints_each_change_once() {
     let out = run(switch).await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
 
-    let out = tokio::time::timeout(Duration::from_secs(60), watcher)
+    let out = tokio::time::timeout(Duration::from_mins(1), watcher)
         .await
         .expect("the watch ends at its --timeout")
         .unwrap();

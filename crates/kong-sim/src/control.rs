@@ -4,6 +4,11 @@
 //! `GET /requests`, `DELETE /requests`, `GET /faults`, `POST /faults` (a `FaultRule`),
 //! `DELETE /faults`, `POST /faults/random` (`{"rate":0.2,"action":{…}}`) act on node 1; the
 //! same paths under `/nodes/{i}` (1-based) act on node `i` of a cluster.
+//!
+//! Hybrid mode: `GET /data-planes` lists the data planes (as `/clustering/data-planes` does,
+//! plus `syncing` and `applied_hash`); `POST /data-planes/{i}/stop` cuts data plane `i`'s
+//! (1-based) cluster connection (it keeps serving its last configuration and stops
+//! heartbeating) and `POST /data-planes/{i}/resume` reconnects it.
 
 use std::sync::Arc;
 
@@ -20,6 +25,8 @@ use crate::server::{full, Body, Conn};
 pub(crate) struct Control {
     /// Each node's request log and fault table, node 1 first.
     pub(crate) nodes: Vec<(RequestLog, Faults)>,
+    /// Hybrid mode: the control plane whose data planes `/data-planes` acts on.
+    pub(crate) hybrid: Option<Arc<crate::hybrid::ControlPlane>>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +44,28 @@ fn reply(status: u16, body: &serde_json::Value) -> Response<Body> {
 }
 
 impl Control {
+    fn data_planes(&self, method: &str, rest: &str) -> Response<Body> {
+        let Some(cp) = &self.hybrid else {
+            return reply(404, &json!({"message": "not a hybrid-mode simulator"}));
+        };
+        if method == "GET" && rest.is_empty() {
+            return reply(200, &cp.control_view());
+        }
+        let parts: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let (index, on) = match (method, parts.as_slice()) {
+            ("POST", [i, "stop"]) => (i.parse::<usize>().ok(), false),
+            ("POST", [i, "resume"]) => (i.parse::<usize>().ok(), true),
+            _ => return reply(404, &json!({"message": "Not found"})),
+        };
+        match index
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| cp.set_syncing(i, on))
+        {
+            Some(()) => reply(200, &json!({"syncing": on})),
+            None => reply(404, &json!({"message": "no such data plane"})),
+        }
+    }
+
     pub(crate) async fn handle(
         self: Arc<Self>,
         req: Request<Incoming>,
@@ -44,6 +73,9 @@ impl Control {
     ) -> Response<Body> {
         let method = req.method().as_str().to_string();
         let full_path = req.uri().path().trim_end_matches('/').to_string();
+        if let Some(rest) = full_path.strip_prefix("/data-planes") {
+            return self.data_planes(&method, rest);
+        }
         let (index, path) = match full_path.strip_prefix("/nodes/") {
             Some(rest) => {
                 let (n, tail) = rest.split_once('/').unwrap_or((rest, ""));

@@ -26,6 +26,7 @@ mod declarative;
 mod errors;
 mod faults;
 mod header_match;
+mod hybrid;
 mod log;
 mod proxy;
 mod schema;
@@ -68,6 +69,27 @@ pub struct SimConfig {
     /// changes up on their own `db_update_frequency` schedule). DB-less, each node holds its
     /// own declarative configuration and nothing is shared.
     pub extra_nodes: Vec<NodeConfig>,
+    /// Hybrid mode: node 1 is a control plane (`role = control_plane`, no proxy of its own)
+    /// and these data planes receive its configuration ([`HybridConfig`]). `extra_nodes` and
+    /// `db_less` must be empty/false then.
+    pub hybrid: Option<HybridConfig>,
+}
+
+/// The data planes of a hybrid-mode control plane (see the `hybrid` module docs).
+#[derive(Clone, Debug)]
+pub struct HybridConfig {
+    /// One entry per data plane: where its proxy listens and how long after a control-plane
+    /// write it applies the new configuration.
+    pub data_planes: Vec<DataPlaneConfig>,
+    /// How often a connected data plane heartbeats (Kong: 30 s).
+    pub ping_interval: Duration,
+}
+
+/// One data plane of a [`HybridConfig`].
+#[derive(Clone, Debug)]
+pub struct DataPlaneConfig {
+    pub proxy_addr: SocketAddr,
+    pub propagation_delay: Duration,
 }
 
 /// Where one more node listens and how far its data plane lags (see
@@ -95,6 +117,7 @@ impl Default for SimConfig {
             proxy_addr: any,
             control_addr: any,
             extra_nodes: Vec::new(),
+            hybrid: None,
         }
     }
 }
@@ -116,6 +139,24 @@ impl SimConfig {
                 .collect();
         }
         config
+    }
+
+    /// A hybrid-mode control plane with one data plane per delay (ephemeral ports) and a
+    /// one-second heartbeat.
+    pub fn hybrid(delays: &[Duration]) -> SimConfig {
+        SimConfig {
+            hybrid: Some(HybridConfig {
+                data_planes: delays
+                    .iter()
+                    .map(|delay| DataPlaneConfig {
+                        proxy_addr: any_addr(),
+                        propagation_delay: *delay,
+                    })
+                    .collect(),
+                ping_interval: Duration::from_secs(1),
+            }),
+            ..SimConfig::default()
+        }
     }
 
     fn nodes(&self) -> Vec<NodeConfig> {
@@ -168,6 +209,8 @@ impl SimNode {
 /// [`KongSim::shutdown`] stops every listener.
 pub struct KongSim {
     nodes: Vec<SimNode>,
+    data_planes: Vec<SocketAddr>,
+    control_plane: Option<Arc<hybrid::ControlPlane>>,
     control_addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -191,11 +234,26 @@ impl KongSim {
         let mut nodes = Vec::new();
         let mut controls = Vec::new();
         let shared = new_store();
+        // Hybrid: the data planes' proxies first; node 1 (the control plane) has none and
+        // names the first data plane's as its `proxy_url`.
+        let (control_plane, dp_addrs) = match &config.hybrid {
+            Some(h) => {
+                let (cp, addrs) = hybrid_planes(h, &config.version, &stopped, &mut tasks)?;
+                (Some(cp), addrs)
+            }
+            None => (None, Vec::new()),
+        };
         for node in config.nodes() {
             let admin_listener = server::bind(node.admin_addr)?;
-            let proxy_listener = server::bind(node.proxy_addr)?;
             let admin_addr = admin_listener.local_addr()?;
-            let proxy_addr = proxy_listener.local_addr()?;
+            let proxy_listener = match dp_addrs.first() {
+                Some(_) => None,
+                None => Some(server::bind(node.proxy_addr)?),
+            };
+            let proxy_addr = match &proxy_listener {
+                Some(l) => l.local_addr()?,
+                None => dp_addrs[0],
+            };
             let store = if config.db_less {
                 new_store()
             } else {
@@ -206,7 +264,9 @@ impl KongSim {
                 &config.version,
                 store.health.clone(),
             ));
-            store.planes.lock().unwrap().push(dp.clone());
+            if control_plane.is_none() {
+                store.planes.lock().unwrap().push(dp.clone());
+            }
             let log = log::RequestLog::default();
             let faults = Faults::default();
             let admin = Arc::new(admin::Admin {
@@ -219,6 +279,7 @@ impl KongSim {
                 faults: faults.clone(),
                 listeners: Mutex::new((admin_addr.to_string(), proxy_addr.to_string())),
                 total_requests: AtomicU64::new(0),
+                hybrid: control_plane.clone(),
             });
             let admin_handler: server::Handler =
                 Arc::new(move |req, conn| Box::pin(admin.clone().handle(req, conn)));
@@ -229,11 +290,13 @@ impl KongSim {
                 admin_handler,
                 stopped.clone(),
             ));
-            tasks.push(server::spawn(
-                proxy_listener,
-                proxy_handler,
-                stopped.clone(),
-            ));
+            if let Some(proxy_listener) = proxy_listener {
+                tasks.push(server::spawn(
+                    proxy_listener,
+                    proxy_handler,
+                    stopped.clone(),
+                ));
+            }
             controls.push((log.clone(), faults.clone()));
             nodes.push(SimNode {
                 admin_addr,
@@ -244,16 +307,46 @@ impl KongSim {
         }
         let control_listener = server::bind(config.control_addr)?;
         let control_addr = control_listener.local_addr()?;
-        let control = Arc::new(control::Control { nodes: controls });
+        let control = Arc::new(control::Control {
+            nodes: controls,
+            hybrid: control_plane.clone(),
+        });
         let control_handler: server::Handler =
             Arc::new(move |req, conn| Box::pin(control.clone().handle(req, conn)));
         tasks.push(server::spawn(control_listener, control_handler, stopped));
         Ok(KongSim {
             nodes,
+            data_planes: dp_addrs,
+            control_plane,
             control_addr,
             stop,
             tasks,
         })
+    }
+
+    /// Hybrid mode: every data plane's proxy URL, in order (empty otherwise).
+    pub fn data_plane_urls(&self) -> Vec<String> {
+        self.data_planes
+            .iter()
+            .map(|a| format!("http://{a}"))
+            .collect()
+    }
+
+    /// Hybrid mode: stop data plane `index` (0-based) from syncing: it keeps proxying its last
+    /// configuration and stops heartbeating. `false` when there is no such data plane.
+    pub fn stop_sync(&self, index: usize) -> bool {
+        self.control_plane
+            .as_ref()
+            .and_then(|cp| cp.set_syncing(index, false))
+            .is_some()
+    }
+
+    /// Hybrid mode: data plane `index` (0-based) connects again and catches up.
+    pub fn resume_sync(&self, index: usize) -> bool {
+        self.control_plane
+            .as_ref()
+            .and_then(|cp| cp.set_syncing(index, true))
+            .is_some()
     }
 
     /// Every node, in the order they were configured (node 1 first).
@@ -266,8 +359,11 @@ impl KongSim {
         self.nodes.iter().map(SimNode::admin_url).collect()
     }
 
-    /// Every node's proxy URL, node 1 first.
+    /// Every node's proxy URL, node 1 first (hybrid mode: every data plane's).
     pub fn proxy_urls(&self) -> Vec<String> {
+        if self.control_plane.is_some() {
+            return self.data_plane_urls();
+        }
         self.nodes.iter().map(SimNode::proxy_url).collect()
     }
 
@@ -307,4 +403,47 @@ impl KongSim {
             let _ = task.await;
         }
     }
+}
+
+/// Binds every data plane's proxy and starts the heartbeat; returns the control plane and the
+/// proxies' addresses.
+fn hybrid_planes(
+    h: &HybridConfig,
+    version: &str,
+    stopped: &watch::Receiver<bool>,
+    tasks: &mut Vec<JoinHandle<()>>,
+) -> io::Result<(Arc<hybrid::ControlPlane>, Vec<SocketAddr>)> {
+    if h.data_planes.is_empty() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a control plane needs at least one data plane",
+        ));
+    }
+    let mut planes = Vec::new();
+    let mut addrs = Vec::new();
+    for dp_config in &h.data_planes {
+        let listener = server::bind(dp_config.proxy_addr)?;
+        addrs.push(listener.local_addr()?);
+        let dp = Arc::new(proxy::DataPlane::new(
+            Duration::ZERO,
+            version,
+            Arc::new(Mutex::new(HashMap::new())),
+        ));
+        let handler_dp = dp.clone();
+        let handler: server::Handler =
+            Arc::new(move |req, conn| Box::pin(handler_dp.clone().handle(req, conn)));
+        tasks.push(server::spawn(listener, handler, stopped.clone()));
+        planes.push((dp_config.propagation_delay, dp));
+    }
+    let cp = Arc::new(hybrid::ControlPlane::new(version, planes));
+    let beat = cp.clone();
+    let interval = h.ping_interval;
+    let mut stop = stopped.clone();
+    tasks.push(tokio::spawn(async move {
+        tokio::select! {
+            () = beat.heartbeat(interval) => {}
+            _ = stop.changed() => {}
+        }
+    }));
+    Ok((cp, addrs))
 }

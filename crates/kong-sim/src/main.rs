@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use kong_sim::{Backend, BackendConfig, KongSim, NodeConfig, SimConfig};
+use kong_sim::{
+    Backend, BackendConfig, DataPlaneConfig, HybridConfig, KongSim, NodeConfig, SimConfig,
+};
 
 /// A Kong Gateway simulator (Admin API + data plane) and small backend apps.
 #[derive(Parser)]
@@ -48,6 +50,17 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "0ms",
               value_parser = humantime::parse_duration)]
         propagation_delay: Vec<Duration>,
+        /// `traditional`, or `control_plane` (hybrid mode: `--admin` is the control plane's
+        /// Admin API and `--data-planes` lists its data planes' proxies; `--propagation-delay`
+        /// is then per data plane).
+        #[arg(long, default_value = "traditional", value_parser = ["traditional", "control_plane"])]
+        role: String,
+        /// Hybrid mode: each data plane's proxy listen address, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        data_planes: Vec<SocketAddr>,
+        /// Hybrid mode: how often a connected data plane heartbeats (Kong: 30 s).
+        #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+        ping_interval: Duration,
     },
     /// Run a backend app that names itself in every answer.
     Backend {
@@ -88,6 +101,45 @@ fn announce(lines: &[String]) {
 
 /// One entry per node from the per-node lists: a list gives every node its own value, or one
 /// value for all (an address only when its port is 0, so nodes never share a port).
+/// The data planes of `--role control_plane`: one per `--data-planes` address, each with its
+/// `--propagation-delay` (one value for all, or one per data plane).
+fn hybrid_config(
+    nodes: u16,
+    db_less: bool,
+    proxies: &[SocketAddr],
+    delays: &[Duration],
+    ping_interval: Duration,
+) -> Result<HybridConfig, String> {
+    if nodes != 1 || db_less {
+        return Err("--role control_plane is one control plane: no --nodes, no --db-less".into());
+    }
+    if proxies.is_empty() {
+        return Err("--role control_plane needs --data-planes P1,…,PN".into());
+    }
+    if delays.len() != 1 && delays.len() != proxies.len() {
+        return Err(format!(
+            "--propagation-delay lists {} values for {} data plane(s)",
+            delays.len(),
+            proxies.len()
+        ));
+    }
+    Ok(HybridConfig {
+        data_planes: proxies
+            .iter()
+            .enumerate()
+            .map(|(i, addr)| DataPlaneConfig {
+                proxy_addr: *addr,
+                propagation_delay: if delays.len() == 1 {
+                    delays[0]
+                } else {
+                    delays[i]
+                },
+            })
+            .collect(),
+        ping_interval,
+    })
+}
+
 fn node_configs(
     nodes: usize,
     admin: &[SocketAddr],
@@ -135,15 +187,42 @@ async fn main() -> ExitCode {
             db_less,
             admin_token,
             propagation_delay,
+            role,
+            data_planes,
+            ping_interval,
         } => {
-            let per_node =
-                match node_configs(usize::from(nodes), &admin, &proxy, &propagation_delay) {
-                    Ok(per_node) => per_node,
+            let hybrid = if role == "control_plane" {
+                match hybrid_config(
+                    nodes,
+                    db_less,
+                    &data_planes,
+                    &propagation_delay,
+                    ping_interval,
+                ) {
+                    Ok(h) => Some(h),
                     Err(e) => {
                         eprintln!("error: {e}");
                         return ExitCode::from(2);
                     }
-                };
+                }
+            } else if data_planes.is_empty() {
+                None
+            } else {
+                eprintln!("error: --data-planes needs --role control_plane");
+                return ExitCode::from(2);
+            };
+            let delays = if hybrid.is_some() {
+                vec![Duration::ZERO]
+            } else {
+                propagation_delay
+            };
+            let per_node = match node_configs(usize::from(nodes), &admin, &proxy, &delays) {
+                Ok(per_node) => per_node,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let (first, rest) = per_node.split_first().expect("at least one node");
             let config = SimConfig {
                 version,
@@ -154,6 +233,7 @@ async fn main() -> ExitCode {
                 proxy_addr: first.proxy_addr,
                 control_addr: control,
                 extra_nodes: rest.to_vec(),
+                hybrid,
             };
             let sim = match KongSim::start(config).await {
                 Ok(sim) => sim,
@@ -162,7 +242,8 @@ async fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            // One `admin` and one `proxy` line per node, node 1 first.
+            // One `admin` and one `proxy` line per node, node 1 first (hybrid: the control
+            // plane's `admin`, then one `proxy` line per data plane).
             let mut lines: Vec<String> = sim
                 .admin_urls()
                 .iter()

@@ -179,7 +179,44 @@ impl<P: Provider> Engine<'_, P> {
         self.verify_dir(env, 100.0, Direction::Back).await
     }
 
+    /// Waits until every place that serves traffic has this run's writes
+    /// ([`Provider::settled`]: Kong hybrid mode's data planes), bounded by the verification's
+    /// timeout (30 s without one) and the command's deadline. The outcome is reported like a
+    /// verification: `Err` is handled as a failed one.
+    pub(crate) async fn settle(&self) -> Result<(), String> {
+        let timeout = self
+            .verifier()
+            .map_or(std::time::Duration::from_secs(30), |v| v.timeout);
+        let deadline = (tokio::time::Instant::now() + timeout).min(self.opts.deadline.get());
+        match self.provider.settled(deadline).await {
+            Ok(settled) => {
+                for message in settled.warnings {
+                    self.emit(Event::Warning { message });
+                }
+                // `split: true`: what reached the data plane was checked (not health only);
+                // the detail says it was the data planes' own reports.
+                for detail in settled.verified {
+                    self.emit(Event::Verified {
+                        ok: true,
+                        split: true,
+                        detail,
+                    });
+                }
+                Ok(())
+            }
+            Err(reason) => {
+                self.emit(Event::Verified {
+                    ok: false,
+                    split: false,
+                    detail: reason.clone(),
+                });
+                Err(reason)
+            }
+        }
+    }
+
     async fn verify_dir(&self, env: &str, expected: f64, dir: Direction) -> Result<(), String> {
+        self.settle().await?;
         let Some(v) = self.verifier() else {
             return Ok(());
         };

@@ -39,6 +39,7 @@ pub mod client;
 mod dbless;
 mod dbless_lock;
 mod declarative;
+pub mod hybrid;
 mod live;
 mod lock;
 pub mod mode;
@@ -101,8 +102,6 @@ pub struct Kong {
     mixed: String,
     lock_name: String,
     lock_ttl: u64,
-    /// What the Admin API node says it is, read once per run ([`Kong::node`]).
-    node: tokio::sync::OnceCell<mode::NodeInfo>,
     /// The plan has header route steps: owned routes are read with every snapshot.
     has_routes: bool,
     /// Every node's Admin API: `adminUrl` first, then `adminUrls`.
@@ -114,6 +113,9 @@ pub struct Kong {
     /// DB-less: one read-modify-push at a time within a run (the lock heartbeat and a traffic
     /// write never interleave).
     push: tokio::sync::Mutex<()>,
+    /// Hybrid mode: what the data planes reported before this run's writes not yet
+    /// confirmed on them ([`hybrid`]).
+    hybrid: std::sync::Mutex<Option<hybrid::Before>>,
 }
 
 impl Kong {
@@ -184,21 +186,9 @@ impl Kong {
             service,
             envs,
             mixed,
-            node: tokio::sync::OnceCell::new(),
             has_routes: routes::plan_has_routes(plan),
+            hybrid: std::sync::Mutex::new(None),
         }
-    }
-
-    /// What the Admin API node is (its mode and version), from `GET /` the first time it is
-    /// asked; a node does not change mode while one bgctl command runs.
-    pub async fn node(&self) -> Result<&mode::NodeInfo, ProviderError> {
-        self.node
-            .get_or_try_init(|| mode::detect(&self.client))
-            .await
-            .map_err(|e| match e {
-                mode::DetectError::Kong(e) => ProviderError::Kong(e),
-                other => ProviderError::State(format!("{}: {other}", self.client.base())),
-            })
     }
 
     /// The mode every node of the plan reports (`GET /` on each, once per run), checked with
@@ -440,6 +430,7 @@ impl Provider for Kong {
                 })
                 .await;
         }
+        self.hybrid_before_write().await?;
         let body = change.call.body.clone().unwrap_or(Value::Null);
         let target = (change.call.method == "POST")
             .then(|| body.get("target").and_then(Value::as_str))
@@ -488,6 +479,7 @@ impl Provider for Kong {
             Some(live) if live.nodes.is_none() => live.clone(),
             _ => self.read_live().await?,
         };
+        self.hybrid_before_write().await?;
         for call in self.traffic_plan(&live, to, record)? {
             let change = Change {
                 action: "update",
@@ -577,6 +569,10 @@ impl Provider for Kong {
             return providers_lock::holds(&self.config_lock(), me).await;
         }
         providers_lock::holds(&self.lock_store(), me).await
+    }
+
+    async fn settled(&self, deadline: tokio::time::Instant) -> Result<super::Settled, String> {
+        self.hybrid_settled(deadline).await
     }
 
     async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {

@@ -60,6 +60,8 @@ pub(crate) struct Admin {
     pub(crate) faults: Faults,
     pub(crate) listeners: Mutex<(String, String)>,
     pub(crate) total_requests: AtomicU64,
+    /// Hybrid mode: this node is the control plane of these data planes.
+    pub(crate) hybrid: Option<Arc<crate::hybrid::ControlPlane>>,
 }
 
 struct Reply {
@@ -112,6 +114,7 @@ fn allowed(segs: &[&str], ver: &Ver) -> Option<&'static [&'static str]> {
         ["plugins", "enabled"] => GET,
         [c] | [c, _] if UNMODELLED.contains(c) => GET,
         [] | ["status" | "tags"] | ["tags" | "schemas", _] => GET,
+        ["clustering", "data-planes"] => GET,
         ["config"] => LIST,
         ["schemas", _, "validate"] => &["POST"],
         [c] if top(c) => LIST,
@@ -340,6 +343,9 @@ impl Admin {
         for plane in self.store.planes.lock().unwrap().iter() {
             plane.publish(snapshot.clone());
         }
+        if let Some(cp) = &self.hybrid {
+            cp.publish(db);
+        }
     }
 
     /// Validate, then refuse in DB-less mode (405 code 12 *before* the primary-key, foreign-key
@@ -410,6 +416,11 @@ impl Admin {
         match (method, segs) {
             (_, []) => self.root(),
             (_, ["status"]) => self.status(q),
+            (_, ["clustering", "data-planes"]) => match &self.hybrid {
+                Some(cp) => ok(200, cp.list()),
+                // Kong registers the route on control planes only.
+                None => Err(ApiError::not_found()),
+            },
             ("GET", ["config"]) => self.get_config(),
             ("POST", ["config"]) => self.post_config(q, body),
             (_, ["schemas", name]) => self.schema(name),

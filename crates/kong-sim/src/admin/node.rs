@@ -44,7 +44,7 @@ impl Admin {
             "lua_version": "LuaJIT 2.1.0-20231117",
             "configuration": {
                 "database": if self.db_less { "off" } else { "postgres" },
-                "role": "traditional",
+                "role": if self.hybrid.is_some() { "control_plane" } else { "traditional" },
                 "router_flavor": "traditional_compatible",
                 "admin_listen": [admin],
                 "proxy_listen": [proxy],

@@ -5,6 +5,7 @@ mod conformance;
 mod faults;
 mod harness;
 mod header_routes;
+mod hybrid;
 mod kong_specs;
 mod nodes;
 mod off_spec;
