@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod demo;
 mod diff;
+pub mod fleet;
 mod planfile;
 mod promote;
 pub mod remedy;
@@ -104,6 +105,9 @@ pub enum Command {
     Abort(abort::AbortArgs),
     /// Show the live side, targets, health, lock and last change.
     Status(status::StatusArgs),
+    /// Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file).
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Run a blue-green release against the built-in Kong simulator.
     Demo(demo::DemoArgs),
     /// Print shell completions.
@@ -167,7 +171,7 @@ pub async fn run(cli: Cli) -> Exit {
     let streams = !matches!(
         cli.command,
         Command::Status(_) | Command::Schema(_) | Command::Completions(_)
-    );
+    ) && !matches!(&cli.command, Command::Fleet(f) if fleet::is_document(f));
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
         Command::Plan(PlanCommand::Diff(a)) => diff::cmd_diff(&cli.global, &ui, &a).await,
@@ -177,6 +181,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Promote(a) => promote::cmd_promote(&cli.global, &ui, &a).await,
         Command::Abort(a) => abort::cmd_abort(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
+        Command::Fleet(c) => fleet::cmd_fleet(&cli.global, &ui, &c).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),

@@ -44,6 +44,21 @@ pub struct Ui {
     spinner: Mutex<Option<ProgressBar>>,
     /// How the run ended so far, for the closing `result` event.
     summary: Mutex<Option<String>>,
+    /// In a fleet: the member whose events this renders.
+    member: Option<MemberTag>,
+}
+
+/// A fleet member's renderer settings ([`Ui::for_member`]): text lines start with `prefix`
+/// (`eu-west | `), JSON lines carry `"member"`, and on a terminal the member's spinner is one
+/// line of the fleet's [`indicatif::MultiProgress`].
+#[derive(Clone)]
+pub struct MemberTag {
+    /// The member's name.
+    pub name: String,
+    /// What each text line starts with.
+    pub prefix: String,
+    /// The fleet's progress lines (a terminal only).
+    pub multi: Option<indicatif::MultiProgress>,
 }
 
 impl Ui {
@@ -55,6 +70,18 @@ impl Ui {
             opts,
             spinner: Mutex::new(None),
             summary: Mutex::new(None),
+            member: None,
+        }
+    }
+
+    /// A renderer for one member of a fleet, with these options.
+    #[must_use]
+    pub fn for_member(&self, tag: MemberTag) -> Ui {
+        Ui {
+            opts: self.opts.clone(),
+            spinner: Mutex::new(None),
+            summary: Mutex::new(None),
+            member: Some(tag),
         }
     }
 
@@ -67,8 +94,26 @@ impl Ui {
     /// [`crate::redact::terminal`] (secrets, control characters).
     pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
-            self.clear_spinner();
-            out::stderr(&format!("{}\n", crate::redact::terminal(text)));
+            let text = crate::redact::terminal(text);
+            let Some(tag) = &self.member else {
+                self.clear_spinner();
+                out::stderr(&format!("{text}\n"));
+                return;
+            };
+            let lines = text.lines().fold(String::new(), |mut out, l| {
+                out.push_str(&tag.prefix);
+                out.push_str(l);
+                out.push('\n');
+                out
+            });
+            if let (Some(multi), true) = (&tag.multi, self.opts.progress) {
+                if multi.println(lines.trim_end()).is_err() {
+                    out::stderr(&lines);
+                }
+            } else {
+                self.clear_spinner();
+                out::stderr(&lines);
+            }
         }
     }
 
@@ -84,8 +129,12 @@ impl Ui {
             return;
         }
         let mut s = self.spinner.lock().expect("spinner lock");
+        let prefix = self.member.as_ref().map(|t| t.prefix.clone());
         let pb = s.get_or_insert_with(|| {
-            let pb = ProgressBar::new_spinner();
+            let pb = match self.member.as_ref().and_then(|t| t.multi.as_ref()) {
+                Some(multi) => multi.add(ProgressBar::new_spinner()),
+                None => ProgressBar::new_spinner(),
+            };
             pb.set_style(
                 ProgressStyle::with_template("{spinner} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -93,7 +142,7 @@ impl Ui {
             pb.enable_steady_tick(std::time::Duration::from_millis(100));
             pb
         });
-        pb.set_message(msg);
+        pb.set_message(format!("{}{msg}", prefix.unwrap_or_default()));
     }
 
     fn clear_spinner(&self) {
@@ -316,6 +365,9 @@ impl Ui {
         };
         line.insert("event".into(), name);
         line.insert("time".into(), serde_json::Value::from(now_rfc3339()));
+        if let Some(tag) = &self.member {
+            line.insert("member".into(), serde_json::Value::from(tag.name.clone()));
+        }
         for (k, v) in fields {
             if k != "event" {
                 line.insert(k, v);
