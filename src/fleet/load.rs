@@ -414,3 +414,73 @@ fn ignored_path(p: &serde_ignored::Path<'_>) -> String {
         | serde_ignored::Path::NewtypeVariant { parent } => ignored_path(parent),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Fleet, CliError> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fleet.yaml");
+        std::fs::write(&file, text).unwrap();
+        load(&file, &Limits::default(), true)
+    }
+
+    const FLEET: &str = "apiVersion: bgctl.dev/v1
+kind: Fleet
+metadata: {name: f}
+plan: p.yaml
+members:
+  - {name: a, vars: {X: '1'}}
+  - {name: b}
+waves:
+  - {members: [a]}
+  - {members: [b], maxParallel: 3, pauseBefore: 10m}
+";
+
+    #[test]
+    fn a_good_fleet_loads_in_wave_order_with_its_plan_beside_it() {
+        let f = load_text(FLEET).unwrap_or_else(|e| panic!("{}", e.render()));
+        assert_eq!(f.members.len(), 2);
+        assert_eq!((f.members[1].name.as_str(), f.members[1].wave), ("b", 1));
+        assert_eq!(f.waves[1].max_parallel, 3);
+        assert_eq!(f.waves[1].pause_before, Some(Duration::from_mins(10)));
+        assert_eq!(f.waves[0].max_parallel, 1, "one at a time by default");
+        assert!(f.plan_file.ends_with("p.yaml") && f.plan_file.is_absolute());
+        assert_eq!(f.on_failure, OnFailure::Halt);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_place() {
+        let text = FLEET
+            .replace("kind: Fleet", "kind: Rollout")
+            .replace("maxParallel: 3", "maxParalel: 3")
+            .replace("{members: [a]}", "{members: [a], maxParallel: 0}")
+            .replace("name: b}", "name: 'b c'}");
+        let err = load_text(&text).unwrap_err();
+        let text = err.render();
+        assert_eq!(err.exit, Exit::Usage);
+        for want in [
+            "expected `Fleet`, found `Rollout`",
+            "waves[1].maxParalel`: unknown key",
+            "did you mean `maxParallel`?",
+            "waves[0].maxParallel`: must be at least 1",
+            "`b c` is not a valid member name",
+            "fleet.yaml:2:",
+        ] {
+            assert!(text.contains(want), "{want} missing:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_var_may_name_a_runner_variable_only_when_it_is_set() {
+        let text = FLEET.replace("X: '1'", "X: '${BGCTL_FLEET_TEST_UNSET_VAR}'");
+        let err = load_text(&text).unwrap_err().render();
+        assert!(err.contains("members[0].vars.X"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("fleet.yaml");
+        std::fs::write(&file, &text).unwrap();
+        let f = load(&file, &Limits::default(), false).expect("rendering needs no runner vars");
+        assert_eq!(f.members[0].vars["X"], "${BGCTL_FLEET_TEST_UNSET_VAR}");
+    }
+}

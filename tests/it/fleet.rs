@@ -494,3 +494,42 @@ fn actionlint(file: &Path) -> Option<std::process::Output> {
         .ok()?;
     Some(out)
 }
+
+/// A canary's manual gate pauses the fleet (exit 6) with the later waves untouched; `fleet
+/// promote` passes the gates that wait and goes on, until every member is on green.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_pauses_the_fleet_and_fleet_promote_continues_it() {
+    let f = Fleet::start().await;
+    f.seed_blue().await;
+    let fleet = f.write("canary", "green", "halt");
+    let canary = PLAN.replace(
+        "strategy:\n  blueGreen: {activeEnvironment: ACTIVE}\n",
+        "strategy:\n  canary:\n    stable: blue\n    canary: green\n    steps: [{setWeight: 50}, {pause: {}}, {setWeight: 100}]\n    cleanupDelay: 0s\n",
+    );
+    assert_ne!(canary, PLAN);
+    std::fs::write(f.dir.path().join("plans/green.yaml"), canary).unwrap();
+
+    let out = run(f.cmd(&["fleet", "apply", path(&fleet), "--yes"])).await;
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(6), "{text}");
+    assert!(text.contains("`eu-west` at the manual gate"), "{text}");
+    assert!(
+        text.contains("bgctl fleet promote canary.yaml --yes"),
+        "{text}"
+    );
+    for (i, name) in NAMES.iter().enumerate().skip(1) {
+        assert_eq!(f.writes(i), Vec::<String>::new(), "{name} was written to");
+    }
+
+    let mut last = None;
+    for _ in 0..6 {
+        let out = run(f.cmd(&["fleet", "promote", path(&fleet), "--yes"])).await;
+        last = out.status.code();
+        if last == Some(0) {
+            break;
+        }
+        assert_eq!(last, Some(6), "{}", render(&out));
+    }
+    assert_eq!(last, Some(0), "promoted through every wave");
+    assert_eq!(f.hosts().await, vec![GREEN; 6]);
+}
