@@ -5,6 +5,7 @@
 pub mod json;
 pub mod out;
 pub mod plan;
+mod quiet;
 pub mod status;
 
 use std::sync::Mutex;
@@ -44,6 +45,8 @@ pub struct Ui {
     spinner: Mutex<Option<ProgressBar>>,
     /// How the run ended so far, for the closing `result` event.
     summary: Mutex<Option<String>>,
+    /// Progress lines in a long silence when there is no spinner ([`quiet`]).
+    ticker: Option<quiet::Ticker>,
     /// In a fleet: the member whose events this renders.
     member: Option<MemberTag>,
 }
@@ -66,21 +69,26 @@ impl Ui {
     pub fn new(opts: UiOptions) -> Ui {
         console::set_colors_enabled_stderr(opts.color);
         console::set_colors_enabled(opts.color);
+        let ticker = (!opts.progress && opts.format == Format::Text && opts.verbosity >= 0)
+            .then(|| quiet::Ticker::start(quiet::EVERY, |line| out::stderr(&format!("{line}\n"))));
         Ui {
             opts,
             spinner: Mutex::new(None),
             summary: Mutex::new(None),
+            ticker,
             member: None,
         }
     }
 
-    /// A renderer for one member of a fleet, with these options.
+    /// A renderer for one member of a fleet, with these options. It has no silence ticker of
+    /// its own (one thread per member would print unprefixed lines).
     #[must_use]
     pub fn for_member(&self, tag: MemberTag) -> Ui {
         Ui {
             opts: self.opts.clone(),
             spinner: Mutex::new(None),
             summary: Mutex::new(None),
+            ticker: None,
             member: Some(tag),
         }
     }
@@ -98,6 +106,9 @@ impl Ui {
             let Some(tag) = &self.member else {
                 self.clear_spinner();
                 out::stderr(&format!("{text}\n"));
+                if let Some(t) = &self.ticker {
+                    t.output(text.lines().last().unwrap_or_default());
+                }
                 return;
             };
             let lines = text.lines().fold(String::new(), |mut out, l| {
@@ -125,6 +136,9 @@ impl Ui {
 
     fn spin(&self, msg: &str) {
         let msg = crate::redact::terminal(msg).replace('\n', " ");
+        if let Some(t) = &self.ticker {
+            t.activity(&msg);
+        }
         if !self.opts.progress || self.opts.format != Format::Text || self.opts.verbosity < 0 {
             return;
         }
