@@ -320,7 +320,7 @@ fn finish(ui: &Ui, fleet: &Fleet, report: &Report) -> Result<Exit, CliError> {
     let rolled = report
         .rollbacks
         .iter()
-        .filter(|(_, r)| r.exit == Exit::Ok)
+        .filter(|(_, r)| r.exit == Exit::Ok && r.moved)
         .count();
     let mut summary = format!(
         "fleet `{}`: {changed} changed, {up} up to date, {failed} failed, {paused} paused, {not_started} not started",

@@ -202,10 +202,10 @@ pub async fn run_waves(
                 .collect()
                 .await;
             for (i, r) in done {
-                let state = if r.exit == Exit::Ok {
-                    "rolled_back"
-                } else {
-                    "failed"
+                let state = match (r.exit, r.moved) {
+                    (Exit::Ok, true) => "rolled_back",
+                    (Exit::Ok, false) => "up_to_date",
+                    _ => "failed",
                 };
                 progress.member(i, state, &r);
                 report.rollbacks.push((i, r));
@@ -220,7 +220,7 @@ impl Report {
     fn rolled_back(&self, i: usize) -> bool {
         self.rollbacks
             .iter()
-            .any(|(m, r)| *m == i && r.exit == Exit::Ok)
+            .any(|(m, r)| *m == i && r.exit == Exit::Ok && r.moved)
     }
 
     /// Whether anything in the fleet is left moved by this run.
