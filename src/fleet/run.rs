@@ -4,6 +4,11 @@
 //! members'. Running a member is a closure ([`super::member`] in the binary, fakes in the tests
 //! below), so the scheduling rules are tested without a gateway.
 //!
+//! Members share one thread: the engine's futures are not `Send` (`engine::execute::Run` holds
+//! a `dyn Future` without `+ Send`), so they cannot be spawned onto the runtime's other workers.
+//! A member spends its time waiting on the network, so this costs little; making the engine's
+//! futures `Send` would let a large wave use every core.
+//!
 //! Decisions:
 //! * A member that fails (any exit but 0 and 6) stops the fleet: no member that has not started
 //!   starts, in its wave or a later one; members already running finish.
