@@ -240,6 +240,42 @@ async fn a_healthy_fleet_completes_and_a_rerun_writes_nothing() {
             "{row}"
         );
     }
+
+    // `fleet diff` finds nothing to do; `fleet rollback --members` sends back only those named.
+    let out = run(f.cmd(&["fleet", "diff", path(&green)])).await;
+    let text = render(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(
+        text.matches("up to date: nothing to change").count(),
+        6,
+        "{text}"
+    );
+    let out = run(f.cmd(&[
+        "fleet",
+        "rollback",
+        path(&green),
+        "--members",
+        "nope",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", render(&out));
+    let out = run(f.cmd(&[
+        "fleet",
+        "rollback",
+        path(&green),
+        "--members",
+        "eu-west,ap-east",
+        "--yes",
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    assert_eq!(
+        f.hosts().await,
+        vec![BLUE, GREEN, GREEN, GREEN, GREEN, BLUE],
+        "{}",
+        render(&out)
+    );
 }
 
 /// us-east's green is unhealthy in wave 2: it never moves (exit 3), eu-central — moved in the
