@@ -44,6 +44,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a plan from what is live (Kong, Kubernetes, HAProxy)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (`bgctl.1` and one per command) into a directory')
@@ -495,6 +496,137 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'bgctl;init' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('kong', 'kong', [CompletionResultType]::ParameterValue, 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names')
+            [CompletionResult]::new('kubernetes', 'kubernetes', [CompletionResultType]::ParameterValue, 'Kubernetes: a Service and the Deployment its selector picks')
+            [CompletionResult]::new('haproxy', 'haproxy', [CompletionResultType]::ParameterValue, 'HAProxy: the servers of one backend, through the runtime API')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bgctl;init;kong' {
+            [CompletionResult]::new('--admin-url', '--admin-url', [CompletionResultType]::ParameterName, 'Base URL of the Admin API')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The service whose traffic the plan switches')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'Sent as `Kong-Admin-Token` (the plan reads it from `${KONG_ADMIN_TOKEN}`)')
+            [CompletionResult]::new('--other-upstream', '--other-upstream', [CompletionResultType]::ParameterName, 'The other side''s upstream, read from Kong when it exists')
+            [CompletionResult]::new('--other-targets', '--other-targets', [CompletionResultType]::ParameterName, 'The other side''s targets (`host:port`, comma-separated), when its upstream does not exist yet')
+            [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The data-plane URL, written as `proxyUrl` (switches are then verified through it)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The rollout''s name (`metadata.name`; default: the service or backend name)')
+            [CompletionResult]::new('--live-side', '--live-side', [CompletionResultType]::ParameterName, 'The name of the side that serves now')
+            [CompletionResult]::new('--other-side', '--other-side', [CompletionResultType]::ParameterName, 'The name of the other side (default `green`, or `blue` when the live side is `green`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite `--file` when it exists')
+            [CompletionResult]::new('--no-adopt', '--no-adopt', [CompletionResultType]::ParameterName, 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bgctl;init;kubernetes' {
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'The Service whose selector the plan flips')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s)')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`)')
+            [CompletionResult]::new('--other-deployment', '--other-deployment', [CompletionResultType]::ParameterName, 'The other side''s Deployment')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The rollout''s name (`metadata.name`; default: the service or backend name)')
+            [CompletionResult]::new('--live-side', '--live-side', [CompletionResultType]::ParameterName, 'The name of the side that serves now')
+            [CompletionResult]::new('--other-side', '--other-side', [CompletionResultType]::ParameterName, 'The name of the other side (default `green`, or `blue` when the live side is `green`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite `--file` when it exists')
+            [CompletionResult]::new('--no-adopt', '--no-adopt', [CompletionResultType]::ParameterName, 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bgctl;init;haproxy' {
+            [CompletionResult]::new('--runtime-api', '--runtime-api', [CompletionResultType]::ParameterName, 'The runtime API: `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'The backend whose servers are the sides')
+            [CompletionResult]::new('--other-servers', '--other-servers', [CompletionResultType]::ParameterName, 'The other side''s servers when the backend has none yet: `NAME=IP:PORT`, comma-separated')
+            [CompletionResult]::new('--proxy-url', '--proxy-url', [CompletionResultType]::ParameterName, 'The frontend URL, written as `proxyUrl` (switches are then verified through it)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'Write the plan to this file instead of stdout')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The rollout''s name (`metadata.name`; default: the service or backend name)')
+            [CompletionResult]::new('--live-side', '--live-side', [CompletionResultType]::ParameterName, 'The name of the side that serves now')
+            [CompletionResult]::new('--other-side', '--other-side', [CompletionResultType]::ParameterName, 'The name of the other side (default `green`, or `blue` when the live side is `green`)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite `--file` when it exists')
+            [CompletionResult]::new('--no-adopt', '--no-adopt', [CompletionResultType]::ParameterName, 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bgctl;init;help' {
+            [CompletionResult]::new('kong', 'kong', [CompletionResultType]::ParameterValue, 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names')
+            [CompletionResult]::new('kubernetes', 'kubernetes', [CompletionResultType]::ParameterValue, 'Kubernetes: a Service and the Deployment its selector picks')
+            [CompletionResult]::new('haproxy', 'haproxy', [CompletionResultType]::ParameterValue, 'HAProxy: the servers of one backend, through the runtime API')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'bgctl;init;help;kong' {
+            break
+        }
+        'bgctl;init;help;kubernetes' {
+            break
+        }
+        'bgctl;init;help;haproxy' {
+            break
+        }
+        'bgctl;init;help;help' {
+            break
+        }
         'bgctl;completions' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
@@ -559,6 +691,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a plan from what is live (Kong, Kubernetes, HAProxy)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (`bgctl.1` and one per command) into a directory')
@@ -627,6 +760,21 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;help;demo' {
+            break
+        }
+        'bgctl;help;init' {
+            [CompletionResult]::new('kong', 'kong', [CompletionResultType]::ParameterValue, 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names')
+            [CompletionResult]::new('kubernetes', 'kubernetes', [CompletionResultType]::ParameterValue, 'Kubernetes: a Service and the Deployment its selector picks')
+            [CompletionResult]::new('haproxy', 'haproxy', [CompletionResultType]::ParameterValue, 'HAProxy: the servers of one backend, through the runtime API')
+            break
+        }
+        'bgctl;help;init;kong' {
+            break
+        }
+        'bgctl;help;init;kubernetes' {
+            break
+        }
+        'bgctl;help;init;haproxy' {
             break
         }
         'bgctl;help;completions' {

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand status 'Show the live side, targets, health, lock and last change'
             cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
+            cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
             cand completions 'Print shell completions'
             cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
             cand man 'Write man pages (`bgctl.1` and one per command) into a directory'
@@ -459,6 +460,128 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'bgctl;init'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand kong 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+            cand kubernetes 'Kubernetes: a Service and the Deployment its selector picks'
+            cand haproxy 'HAProxy: the servers of one backend, through the runtime API'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bgctl;init;kong'= {
+            cand --admin-url 'Base URL of the Admin API'
+            cand --service 'The service whose traffic the plan switches'
+            cand --admin-token 'Sent as `Kong-Admin-Token` (the plan reads it from `${KONG_ADMIN_TOKEN}`)'
+            cand --other-upstream 'The other side''s upstream, read from Kong when it exists'
+            cand --other-targets 'The other side''s targets (`host:port`, comma-separated), when its upstream does not exist yet'
+            cand --proxy-url 'The data-plane URL, written as `proxyUrl` (switches are then verified through it)'
+            cand -f 'Write the plan to this file instead of stdout'
+            cand --file 'Write the plan to this file instead of stdout'
+            cand --name 'The rollout''s name (`metadata.name`; default: the service or backend name)'
+            cand --live-side 'The name of the side that serves now'
+            cand --other-side 'The name of the other side (default `green`, or `blue` when the live side is `green`)'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand --force 'Overwrite `--file` when it exists'
+            cand --no-adopt 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;init;kubernetes'= {
+            cand --service 'The Service whose selector the plan flips'
+            cand -n 'Namespace (default: the context''s)'
+            cand --namespace 'Namespace (default: the context''s)'
+            cand --kubeconfig 'kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`)'
+            cand --other-deployment 'The other side''s Deployment'
+            cand -f 'Write the plan to this file instead of stdout'
+            cand --file 'Write the plan to this file instead of stdout'
+            cand --name 'The rollout''s name (`metadata.name`; default: the service or backend name)'
+            cand --live-side 'The name of the side that serves now'
+            cand --other-side 'The name of the other side (default `green`, or `blue` when the live side is `green`)'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand --force 'Overwrite `--file` when it exists'
+            cand --no-adopt 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;init;haproxy'= {
+            cand --runtime-api 'The runtime API: `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`'
+            cand --backend 'The backend whose servers are the sides'
+            cand --other-servers 'The other side''s servers when the backend has none yet: `NAME=IP:PORT`, comma-separated'
+            cand --proxy-url 'The frontend URL, written as `proxyUrl` (switches are then verified through it)'
+            cand -f 'Write the plan to this file instead of stdout'
+            cand --file 'Write the plan to this file instead of stdout'
+            cand --name 'The rollout''s name (`metadata.name`; default: the service or backend name)'
+            cand --live-side 'The name of the side that serves now'
+            cand --other-side 'The name of the other side (default `green`, or `blue` when the live side is `green`)'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand --force 'Overwrite `--file` when it exists'
+            cand --no-adopt 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;init;help'= {
+            cand kong 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+            cand kubernetes 'Kubernetes: a Service and the Deployment its selector picks'
+            cand haproxy 'HAProxy: the servers of one backend, through the runtime API'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bgctl;init;help;kong'= {
+        }
+        &'bgctl;init;help;kubernetes'= {
+        }
+        &'bgctl;init;help;haproxy'= {
+        }
+        &'bgctl;init;help;help'= {
+        }
         &'bgctl;completions'= {
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
@@ -520,6 +643,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand status 'Show the live side, targets, health, lock and last change'
             cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
+            cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
             cand completions 'Print shell completions'
             cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
             cand man 'Write man pages (`bgctl.1` and one per command) into a directory'
@@ -570,6 +694,17 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;help;fleet;render'= {
         }
         &'bgctl;help;demo'= {
+        }
+        &'bgctl;help;init'= {
+            cand kong 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+            cand kubernetes 'Kubernetes: a Service and the Deployment its selector picks'
+            cand haproxy 'HAProxy: the servers of one backend, through the runtime API'
+        }
+        &'bgctl;help;init;kong'= {
+        }
+        &'bgctl;help;init;kubernetes'= {
+        }
+        &'bgctl;help;init;haproxy'= {
         }
         &'bgctl;help;completions'= {
         }

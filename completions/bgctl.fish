@@ -45,6 +45,7 @@ complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "abort" -d 'Abort a cana
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
@@ -346,6 +347,98 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s q -l quiet -d 'Only
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -f -a "kong" -d 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -f -a "kubernetes" -d 'Kubernetes: a Service and the Deployment its selector picks'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -f -a "haproxy" -d 'HAProxy: the servers of one backend, through the runtime API'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and not __fish_seen_subcommand_from kong kubernetes haproxy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l admin-url -d 'Base URL of the Admin API' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l service -d 'The service whose traffic the plan switches' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l admin-token -d 'Sent as `Kong-Admin-Token` (the plan reads it from `${KONG_ADMIN_TOKEN}`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l other-upstream -d 'The other side\'s upstream, read from Kong when it exists' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l other-targets -d 'The other side\'s targets (`host:port`, comma-separated), when its upstream does not exist yet' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l proxy-url -d 'The data-plane URL, written as `proxyUrl` (switches are then verified through it)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s f -l file -d 'Write the plan to this file instead of stdout' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l name -d 'The rollout\'s name (`metadata.name`; default: the service or backend name)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l live-side -d 'The name of the side that serves now' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l other-side -d 'The name of the other side (default `green`, or `blue` when the live side is `green`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l force -d 'Overwrite `--file` when it exists'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l no-adopt -d 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kong" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l service -d 'The Service whose selector the plan flips' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s n -l namespace -d 'Namespace (default: the context\'s)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l kubeconfig -d 'kubeconfig file (default: `KUBECONFIG`, then `~/.kube/config`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l other-deployment -d 'The other side\'s Deployment' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s f -l file -d 'Write the plan to this file instead of stdout' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l name -d 'The rollout\'s name (`metadata.name`; default: the service or backend name)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l live-side -d 'The name of the side that serves now' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l other-side -d 'The name of the other side (default `green`, or `blue` when the live side is `green`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l force -d 'Overwrite `--file` when it exists'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l no-adopt -d 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from kubernetes" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l runtime-api -d 'The runtime API: `tcp://127.0.0.1:9999` or `unix:///run/haproxy/admin.sock`' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l backend -d 'The backend whose servers are the sides' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l other-servers -d 'The other side\'s servers when the backend has none yet: `NAME=IP:PORT`, comma-separated' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l proxy-url -d 'The frontend URL, written as `proxyUrl` (switches are then verified through it)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s f -l file -d 'Write the plan to this file instead of stdout' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l name -d 'The rollout\'s name (`metadata.name`; default: the service or backend name)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l live-side -d 'The name of the side that serves now' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l other-side -d 'The name of the other side (default `green`, or `blue` when the live side is `green`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l force -d 'Overwrite `--file` when it exists'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l no-adopt -d 'Do not tag what was read as owned by the rollout (the first `plan apply` then does)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from haproxy" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from help" -f -a "kong" -d 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from help" -f -a "kubernetes" -d 'Kubernetes: a Service and the Deployment its selector picks'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from help" -f -a "haproxy" -d 'HAProxy: the servers of one backend, through the runtime API'
+complete -c bgctl -n "__fish_bgctl_using_subcommand init; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand completions" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -386,18 +479,19 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s q -l quiet -d 'Only 
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "apply" -d 'Make the live system match the plan'
@@ -408,3 +502,6 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "diff" -d 'Show what `fleet apply` would change on each member'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "validate" -d 'Check the fleet file and every member\'s plan, offline'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "render" -d 'Print a CI pipeline with one job per member and the waves as ordered stages'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "kong" -d 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "kubernetes" -d 'Kubernetes: a Service and the Deployment its selector picks'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "haproxy" -d 'HAProxy: the servers of one backend, through the runtime API'

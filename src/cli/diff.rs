@@ -49,6 +49,7 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
     let provider = super::provider(&plan, &opts.deadline)?;
     let collect = Collect::default();
     let tee = Tee(ui, &collect);
+    Box::pin(super::apply::warn_route_clashes(&provider, ui)).await;
     let engine = Engine::new(&provider, &plan, &opts, &tee);
     let result = match &plan.strategy.blue_green {
         Some(bg) => engine.deploy(&bg.active_environment, "apply").await,

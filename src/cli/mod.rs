@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod diff;
 pub mod fleet;
+mod init;
 mod planfile;
 mod promote;
 pub mod remedy;
@@ -110,6 +111,8 @@ pub enum Command {
     Fleet(fleet::FleetCommand),
     /// Run a blue-green release against the built-in Kong simulator.
     Demo(demo::DemoArgs),
+    /// Write a plan from what is live (Kong, Kubernetes, HAProxy).
+    Init(Box<init::InitArgs>),
     /// Print shell completions.
     Completions(completions::CompletionsArgs),
     /// Print the plan's JSON Schema (`--events`: that of the `-o json` events).
@@ -172,7 +175,11 @@ pub async fn run(cli: Cli) -> Exit {
     // `status` and `schema` print one document; every other command is a stream of events.
     let streams = !matches!(
         cli.command,
-        Command::Status(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_)
+        Command::Status(_)
+            | Command::Schema(_)
+            | Command::Completions(_)
+            | Command::Man(_)
+            | Command::Init(_)
     ) && !matches!(&cli.command, Command::Fleet(f) if fleet::is_document(f));
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
@@ -185,6 +192,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::Fleet(c) => fleet::cmd_fleet(&cli.global, &ui, &c).await,
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
+        Command::Init(a) => Box::pin(init::cmd_init(&cli.global, &ui, &a)).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),
         Command::Man(a) => completions::cmd_man(&a),

@@ -71,7 +71,12 @@ where
     let redraw = std::io::stdout().is_terminal() && ui.options().format == Format::Text;
     let mut last = String::new();
     loop {
-        let view = read().await?;
+        let view = match read().await {
+            Ok(view) => view,
+            // A read cut short by the end of `--timeout` ends the watch, not in an error.
+            Err(_) if tokio::time::Instant::now() + args.interval >= opts.deadline.get() => break,
+            Err(e) => return Err(e),
+        };
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
         let text = if ui.options().format == Format::Json {
             crate::redact::json_line(&view.to_json()).unwrap_or_default()

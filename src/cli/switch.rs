@@ -39,6 +39,8 @@ pub async fn cmd_switch(g: &GlobalArgs, ui: &Ui, args: &SwitchArgs) -> Result<Ex
     }
     let opts = super::options(g, &args.change);
     let provider = super::provider(&plan, &opts.deadline)?;
+    // `switch` ensures the plan's routes as `apply` does: the same warning before any write.
+    Box::pin(super::apply::warn_route_clashes(&provider, ui)).await;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     super::finish(engine.deploy(&args.to, "switch").await, &file)
 }

@@ -12,6 +12,7 @@ fn help_snapshots() {
         vec!["switch", "--help"],
         vec!["status", "--help"],
         vec!["fleet", "--help"],
+        vec!["init", "kong", "--help"],
     ] {
         let out = bgctl(&root()).args(&args).output().unwrap();
         assert!(out.status.success());

@@ -12,6 +12,7 @@ mod gateways;
 mod harness;
 mod hostile;
 mod hostile_input;
+mod init;
 mod kong;
 mod kong_nodes;
 mod kubernetes;

@@ -26,13 +26,20 @@ pub struct ServiceSpec {
     pub routes: Vec<RouteSpec>,
 }
 
-/// A Kong route.
+/// A Kong route, identified by its `name` or, for a route created without one (seed 000's
+/// `POST /services/{s}/routes` with hosts only), by its `id`: Kong answers `/routes/{x}` for
+/// either, so a plan can adopt an unnamed route as it is (`bgctl init` writes such a plan)
+/// instead of creating a named duplicate beside it.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct RouteSpec {
-    /// Route name (unique in Kong).
+    /// Route name (unique in Kong). Optional when `id` is given.
+    #[serde(default)]
     pub name: String,
+    /// Kong's id of an existing route (a UUID), for a route that has no name.
+    #[serde(default)]
+    pub id: Option<String>,
     /// Host names the route matches.
     #[serde(default)]
     pub hosts: Vec<String>,
@@ -45,6 +52,21 @@ pub struct RouteSpec {
     /// Strip the matched path prefix (Kong default `true`).
     #[serde(default)]
     pub strip_path: Option<bool>,
+}
+
+impl RouteSpec {
+    /// How Kong is asked for this route (`/routes/{key}`): its `id` when given, else its name.
+    pub fn key(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.name)
+    }
+
+    /// The route as messages name it: `name`, or `id <uuid>` for an unnamed one.
+    pub fn label(&self) -> String {
+        match (&self.id, self.name.is_empty()) {
+            (Some(id), true) => format!("id {id}"),
+            _ => self.name.clone(),
+        }
+    }
 }
 
 /// One side of the release.

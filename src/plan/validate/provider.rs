@@ -102,11 +102,26 @@ pub(super) fn provider(plan: &Plan, v: &mut Vec<Problem>) {
             let mut names = HashSet::new();
             for (i, r) in svc.routes.iter().enumerate() {
                 let at = format!("service.routes[{i}]");
-                if !names.insert(r.name.as_str()) {
+                if r.name.is_empty() && r.id.is_none() {
+                    v.push(
+                        Problem::new(&format!("{at}.name"), "a route needs a `name` or an `id`")
+                            .hint("name it (`name: my-route`), or adopt an unnamed Kong route by its `id`"),
+                    );
+                } else if !names.insert(r.key()) {
                     v.push(Problem::new(
                         &format!("{at}.name"),
-                        format!("route name `{}` is used twice", r.name),
+                        format!("route `{}` is listed twice", r.label()),
                     ));
+                }
+                if let Some(id) = &r.id {
+                    if uuid::Uuid::parse_str(id).is_err() {
+                        v.push(
+                            Problem::new(&format!("{at}.id"), format!("`{id}` is not a Kong id"))
+                                .hint(
+                                "Kong ids are UUIDs, e.g. `4e13f54a-bbf1-47a8-8777-255fed7116f2`",
+                            ),
+                        );
+                    }
                 }
                 if r.hosts.is_empty() && r.paths.is_empty() && r.methods.is_empty() {
                     v.push(

@@ -11,25 +11,30 @@ use crate::providers::{Call, Change};
 
 impl Kong {
     pub(super) fn route_body(&self, r: &RouteSpec, service_ref: &Value) -> Value {
-        json!({
-            "name": r.name,
+        let mut body = json!({
             "hosts": r.hosts,
             "paths": r.paths,
             "methods": r.methods,
             "strip_path": r.strip_path.unwrap_or(true),
             "service": service_ref,
             "tags": self.owned_tags(),
-        })
+        });
+        // A route the plan names only by id is created (after someone deleted it) without a
+        // name: Kong takes the id from `PUT /routes/{id}`.
+        if !r.name.is_empty() {
+            body["name"] = json!(r.name);
+        }
+        body
     }
 
     pub(super) fn route_changes(&self, live: &Live, service_ref: &Value, out: &mut Vec<Change>) {
         for r in &self.service.routes {
-            let path = format!("/routes/{}", urlencode(&r.name));
-            match live.routes.get(&r.name).cloned().flatten() {
+            let path = format!("/routes/{}", urlencode(r.key()));
+            match live.routes.get(r.key()).cloned().flatten() {
                 None => out.push(Change {
                     action: "create",
                     entity: "route",
-                    name: r.name.clone(),
+                    name: r.label(),
                     detail: route_detail(r),
                     call: Call {
                         method: "PUT".into(),
@@ -76,7 +81,7 @@ impl Kong {
                         out.push(Change {
                             action: "update",
                             entity: "route",
-                            name: r.name.clone(),
+                            name: r.label(),
                             detail: what.join(", "),
                             call: Call {
                                 method: "PATCH".into(),

@@ -41,9 +41,9 @@ impl Kong {
         };
         for r in &self.service.routes {
             live.routes.insert(
-                r.name.clone(),
+                r.key().to_string(),
                 self.client
-                    .get(&format!("/routes/{}", urlencode(&r.name)))
+                    .get(&format!("/routes/{}", urlencode(r.key())))
                     .await?,
             );
         }

@@ -15,6 +15,7 @@
 //!   upstream and lock; targets of a named upstream are converged to the plan (created and
 //!   updated first, extras deleted last, so an upstream never has zero total weight).
 
+pub mod adopt;
 mod changes;
 pub mod client;
 mod live;

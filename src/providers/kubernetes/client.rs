@@ -436,6 +436,18 @@ impl KubeClient {
         Ok(obj.map(to_json))
     }
 
+    /// Every object of `kind` in the namespace (`bgctl init` looks for the Deployments a
+    /// Service selects), at most 500: one page, retried like every read.
+    pub async fn list(&self, kind: &Kind) -> Result<Vec<Value>, KubeError> {
+        let api = self.api(kind).await?;
+        let what = format!("{} list", kind.plural);
+        let params = kube::api::ListParams::default().limit(500);
+        let list = self
+            .read_retrying(|| self.bounded("LIST", &what, api.list(&params)))
+            .await?;
+        Ok(list.items.into_iter().map(to_json).collect())
+    }
+
     /// POST.
     pub async fn create(&self, kind: &Kind, body: &Value) -> Result<Value, KubeError> {
         let api = self.api(kind).await?;
