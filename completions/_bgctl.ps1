@@ -39,9 +39,11 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Validate, diff and apply plans')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make an environment live: probe it, switch traffic, verify')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Send traffic back to the side that was live before the last switch')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Release to the side that is not live, with the live side as stable (no plan edit)')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Continue a canary from its manual gate')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort a canary: all traffic back to stable')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the last runs that changed the rollout, newest first')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a plan from what is live (Kong, Kubernetes, HAProxy)')
@@ -207,6 +209,32 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'bgctl;release' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--set', '--set', [CompletionResultType]::ParameterName, 'A plan variable for this release (`${KEY}`), over the environment; may be repeated. Values that shape the candidate are remembered for later releases')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change and stop')
+            [CompletionResult]::new('--force-unlock', '--force-unlock', [CompletionResultType]::ParameterName, 'Break a lock held by another run (use only when that run is gone)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'At a canary''s manual gate, wait for `bgctl promote` from another runner instead of exiting 6')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'bgctl;promote' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
@@ -269,6 +297,28 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Skip the health probes')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'bgctl;history' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many runs to show')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'How many runs to show')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
@@ -686,9 +736,11 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Validate, diff and apply plans')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make an environment live: probe it, switch traffic, verify')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Send traffic back to the side that was live before the last switch')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Release to the side that is not live, with the live side as stable (no plan edit)')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Continue a canary from its manual gate')
             [CompletionResult]::new('abort', 'abort', [CompletionResultType]::ParameterValue, 'Abort a canary: all traffic back to stable')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the live side, targets, health, lock and last change')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the last runs that changed the rollout, newest first')
             [CompletionResult]::new('fleet', 'fleet', [CompletionResultType]::ParameterValue, 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a plan from what is live (Kong, Kubernetes, HAProxy)')
@@ -719,6 +771,9 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;help;rollback' {
             break
         }
+        'bgctl;help;release' {
+            break
+        }
         'bgctl;help;promote' {
             break
         }
@@ -726,6 +781,9 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;help;status' {
+            break
+        }
+        'bgctl;help;history' {
             break
         }
         'bgctl;help;fleet' {

@@ -31,6 +31,9 @@ _bgctl() {
             bgctl,help)
                 cmd="bgctl__subcmd__help"
                 ;;
+            bgctl,history)
+                cmd="bgctl__subcmd__history"
+                ;;
             bgctl,init)
                 cmd="bgctl__subcmd__init"
                 ;;
@@ -42,6 +45,9 @@ _bgctl() {
                 ;;
             bgctl,promote)
                 cmd="bgctl__subcmd__promote"
+                ;;
+            bgctl,release)
+                cmd="bgctl__subcmd__release"
                 ;;
             bgctl,rollback)
                 cmd="bgctl__subcmd__rollback"
@@ -118,6 +124,9 @@ _bgctl() {
             bgctl__subcmd__help,help)
                 cmd="bgctl__subcmd__help__subcmd__help"
                 ;;
+            bgctl__subcmd__help,history)
+                cmd="bgctl__subcmd__help__subcmd__history"
+                ;;
             bgctl__subcmd__help,init)
                 cmd="bgctl__subcmd__help__subcmd__init"
                 ;;
@@ -129,6 +138,9 @@ _bgctl() {
                 ;;
             bgctl__subcmd__help,promote)
                 cmd="bgctl__subcmd__help__subcmd__promote"
+                ;;
+            bgctl__subcmd__help,release)
+                cmd="bgctl__subcmd__help__subcmd__release"
                 ;;
             bgctl__subcmd__help,rollback)
                 cmd="bgctl__subcmd__help__subcmd__rollback"
@@ -236,7 +248,7 @@ _bgctl() {
 
     case "${cmd}" in
         bgctl)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version plan switch rollback promote abort status fleet demo init completions schema man help"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version plan switch rollback release promote abort status history fleet demo init completions schema man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,7 +846,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__help)
-            opts="plan switch rollback promote abort status fleet demo init completions schema man help"
+            opts="plan switch rollback release promote abort status history fleet demo init completions schema man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1015,6 +1027,20 @@ _bgctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bgctl__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bgctl__subcmd__help__subcmd__init)
             opts="kong kubernetes haproxy"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1155,6 +1181,20 @@ _bgctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bgctl__subcmd__help__subcmd__release)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bgctl__subcmd__help__subcmd__rollback)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1204,6 +1244,60 @@ _bgctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bgctl__subcmd__history)
+            opts="-f -n -v -q -o -h -V --file --limit --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1849,6 +1943,56 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bgctl__subcmd__release)
+            opts="-f -y -v -q -o -h -V --file --set --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --set)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

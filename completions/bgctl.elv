@@ -36,9 +36,11 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand plan 'Validate, diff and apply plans'
             cand switch 'Make an environment live: probe it, switch traffic, verify'
             cand rollback 'Send traffic back to the side that was live before the last switch'
+            cand release 'Release to the side that is not live, with the live side as stable (no plan edit)'
             cand promote 'Continue a canary from its manual gate'
             cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
+            cand history 'Show the last runs that changed the rollout, newest first'
             cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
@@ -192,6 +194,31 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'bgctl;release'= {
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --set 'A plan variable for this release (`${KEY}`), over the environment; may be repeated. Values that shape the candidate are remembered for later releases'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --dry-run 'Show what would change and stop'
+            cand --force-unlock 'Break a lock held by another run (use only when that run is gone)'
+            cand --wait 'At a canary''s manual gate, wait for `bgctl promote` from another runner instead of exiting 6'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'bgctl;promote'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
@@ -252,6 +279,27 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --no-probe 'Skip the health probes'
             cand -w 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
             cand --watch 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;history'= {
+            cand -f 'The plan file, as a flag (same as `FILE`)'
+            cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand -n 'How many runs to show'
+            cand --limit 'How many runs to show'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
             cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand -q 'Only errors'
@@ -638,9 +686,11 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand plan 'Validate, diff and apply plans'
             cand switch 'Make an environment live: probe it, switch traffic, verify'
             cand rollback 'Send traffic back to the side that was live before the last switch'
+            cand release 'Release to the side that is not live, with the live side as stable (no plan edit)'
             cand promote 'Continue a canary from its manual gate'
             cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
+            cand history 'Show the last runs that changed the rollout, newest first'
             cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
@@ -664,11 +714,15 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         }
         &'bgctl;help;rollback'= {
         }
+        &'bgctl;help;release'= {
+        }
         &'bgctl;help;promote'= {
         }
         &'bgctl;help;abort'= {
         }
         &'bgctl;help;status'= {
+        }
+        &'bgctl;help;history'= {
         }
         &'bgctl;help;fleet'= {
             cand apply 'Run the plan on every member, wave by wave (finished members are skipped)'

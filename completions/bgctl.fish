@@ -40,9 +40,11 @@ complete -c bgctl -n "__fish_bgctl_needs_command" -s V -l version -d 'Print vers
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "plan" -d 'Validate, diff and apply plans'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "release" -d 'Release to the side that is not live, with the live side as stable (no plan edit)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "promote" -d 'Continue a canary from its manual gate'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "history" -d 'Show the last runs that changed the rollout, newest first'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
@@ -153,6 +155,25 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s q -l quiet -d '
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l set -d 'A plan variable for this release (`${KEY}`), over the environment; may be repeated. Values that shape the candidate are remembered for later releases' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l dry-run -d 'Show what would change and stop'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l force-unlock -d 'Break a lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l wait -d 'At a canary\'s manual gate, wait for `bgctl promote` from another runner instead of exiting 6'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
@@ -205,6 +226,21 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s q -l quiet -d 'On
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s n -l limit -d 'How many runs to show' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -479,19 +515,21 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s q -l quiet -d 'Only 
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status fleet demo init completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "release" -d 'Release to the side that is not live, with the live side as stable (no plan edit)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "history" -d 'Show the last runs that changed the rollout, newest first'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "apply" -d 'Make the live system match the plan'

@@ -13,6 +13,7 @@ pub mod error;
 pub mod exit;
 pub mod fleet;
 pub mod http;
+pub mod notify;
 pub mod plan;
 pub mod probe;
 pub mod providers;
@@ -23,5 +24,6 @@ pub use cli::Cli;
 
 /// Runs a parsed command line; returns the process exit code.
 pub async fn run(cli: Cli) -> std::process::ExitCode {
-    std::process::ExitCode::from(cli::run(cli).await.code())
+    // Boxed: a command's future is large (the engine's state across its awaits).
+    std::process::ExitCode::from(Box::pin(cli::run(cli)).await.code())
 }

@@ -7,9 +7,11 @@ mod completions;
 mod demo;
 mod diff;
 pub mod fleet;
+mod history;
 mod init;
 mod planfile;
 mod promote;
+mod release;
 pub mod remedy;
 mod rollback;
 mod status;
@@ -100,12 +102,16 @@ pub enum Command {
     Switch(switch::SwitchArgs),
     /// Send traffic back to the side that was live before the last switch.
     Rollback(rollback::RollbackArgs),
+    /// Release to the side that is not live, with the live side as stable (no plan edit).
+    Release(release::ReleaseArgs),
     /// Continue a canary from its manual gate.
     Promote(promote::PromoteArgs),
     /// Abort a canary: all traffic back to stable.
     Abort(abort::AbortArgs),
     /// Show the live side, targets, health, lock and last change.
     Status(status::StatusArgs),
+    /// Show the last runs that changed the rollout, newest first.
+    History(history::HistoryArgs),
     /// Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file).
     #[command(subcommand)]
     Fleet(fleet::FleetCommand),
@@ -176,6 +182,7 @@ pub async fn run(cli: Cli) -> Exit {
     let streams = !matches!(
         cli.command,
         Command::Status(_)
+            | Command::History(_)
             | Command::Schema(_)
             | Command::Completions(_)
             | Command::Man(_)
@@ -183,15 +190,19 @@ pub async fn run(cli: Cli) -> Exit {
     ) && !matches!(&cli.command, Command::Fleet(f) if fleet::is_document(f));
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
-        Command::Plan(PlanCommand::Diff(a)) => diff::cmd_diff(&cli.global, &ui, &a).await,
-        Command::Plan(PlanCommand::Apply(a)) => apply::cmd_apply(&cli.global, &ui, &a).await,
-        Command::Switch(a) => switch::cmd_switch(&cli.global, &ui, &a).await,
+        Command::Plan(PlanCommand::Diff(a)) => Box::pin(diff::cmd_diff(&cli.global, &ui, &a)).await,
+        Command::Plan(PlanCommand::Apply(a)) => {
+            Box::pin(apply::cmd_apply(&cli.global, &ui, &a)).await
+        }
+        Command::Switch(a) => Box::pin(switch::cmd_switch(&cli.global, &ui, &a)).await,
         Command::Rollback(a) => rollback::cmd_rollback(&cli.global, &ui, &a).await,
+        Command::Release(a) => Box::pin(release::cmd_release(&cli.global, &ui, &a)).await,
         Command::Promote(a) => promote::cmd_promote(&cli.global, &ui, &a).await,
         Command::Abort(a) => abort::cmd_abort(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
-        Command::Fleet(c) => fleet::cmd_fleet(&cli.global, &ui, &c).await,
-        Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
+        Command::History(a) => history::cmd_history(&cli.global, &ui, &a).await,
+        Command::Fleet(c) => Box::pin(fleet::cmd_fleet(&cli.global, &ui, &c)).await,
+        Command::Demo(a) => Box::pin(demo::cmd_demo(&cli.global, &ui, &a)).await,
         Command::Init(a) => Box::pin(init::cmd_init(&cli.global, &ui, &a)).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),
@@ -276,6 +287,9 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
         force_unlock: change.force_unlock,
         deadline: crate::deadline::Deadline::after(g.timeout),
         who: engine::whoami(),
+        actor: engine::history::Actor::detect(),
+        command: String::new(),
+        vars: Vec::new(),
     }
 }
 

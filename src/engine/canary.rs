@@ -67,6 +67,11 @@ impl<P: Provider> Engine<'_, P> {
         r.stable = Some(c.stable.clone());
         r.canary = Some(c.canary.clone());
         r.waiting = waiting;
+        // The header and mirror routes active once the steps before `step` ran, while the
+        // canary is under way (a finished or abandoned one has them removed in `cleanup`).
+        if matches!(phase, Phase::Progressing | Phase::Paused) {
+            r.routes = crate::providers::routes::route_keys(c, step);
+        }
         r
     }
 
@@ -114,7 +119,7 @@ impl<P: Provider> Engine<'_, P> {
             .await?;
         self.probe_new_first(&planned.steps).await?;
         let result = Box::pin(self.with_lock(async {
-            let snap = self.provider.snapshot().await?;
+            let snap = self.snapshot().await?;
             let Some(planned) = self.canary_start(c, start, &snap)? else {
                 self.emit(Event::UpToDate {
                     traffic: snap.traffic.clone(),
@@ -265,7 +270,7 @@ impl<P: Provider> Engine<'_, P> {
 
     /// A failed check: all traffic back to stable now (exit 3), or exit 4 if that fails.
     pub(crate) async fn fail_canary(&self, c: &Canary, why: &str) -> EngineError {
-        let current = match self.provider.snapshot().await {
+        let current = match self.snapshot().await {
             Ok(s) => s.traffic,
             Err(_) => self.last_traffic(&Traffic::Foreign {
                 target: "unknown".into(),
@@ -282,12 +287,7 @@ impl<P: Provider> Engine<'_, P> {
         index: usize,
         waiting: Waiting,
     ) -> Result<(), EngineError> {
-        let weight = self
-            .provider
-            .snapshot()
-            .await
-            .ok()
-            .and_then(|s| s.record.weight);
+        let weight = self.snapshot().await.ok().and_then(|s| s.record.weight);
         let record = self.canary_record(
             c,
             "pause",
@@ -338,7 +338,7 @@ impl<P: Provider> Engine<'_, P> {
     ) -> Result<(), EngineError> {
         let snap = match fresh {
             Some(snap) => snap,
-            None => self.provider.snapshot().await?,
+            None => self.snapshot().await?,
         };
         let (to, expected) = if percent >= 100.0 {
             (
@@ -393,12 +393,7 @@ impl<P: Provider> Engine<'_, P> {
                 humantime::format_duration(d)
             )));
         }
-        let weight = self
-            .provider
-            .snapshot()
-            .await
-            .ok()
-            .and_then(|s| s.record.weight);
+        let weight = self.snapshot().await.ok().and_then(|s| s.record.weight);
         // A pause starting now is dated by the record's own `at`; a resumed one names its start.
         let waiting = Waiting::TimedPause {
             step: index,
@@ -459,7 +454,7 @@ impl<P: Provider> Engine<'_, P> {
                 });
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
-            let snap = self.provider.snapshot().await?;
+            let snap = self.snapshot().await?;
             if snap.record.phase != Phase::Paused || snap.record.step != Some(index) {
                 let who = snap.record.by.unwrap_or_else(|| "someone".into());
                 self.emit(Event::Done { summary: format!("the gate at step {step} was passed by {who}; that run continues the rollout") });

@@ -195,6 +195,21 @@ pub enum Event {
         /// Exit code or HTTP status and a short output.
         detail: String,
     },
+    /// A notification was sent (or could not be): never fatal to the run.
+    Notified {
+        /// The transition (`started`, `completed`, `rolledBack`, …).
+        transition: String,
+        /// `webhook` or `slack`.
+        kind: String,
+        /// The receiver, printable (no query or userinfo; Slack's URL is hidden).
+        target: String,
+        /// Whether it was delivered (a 2xx answer).
+        ok: bool,
+        /// Attempts made.
+        attempts: u32,
+        /// The last answer or error.
+        detail: String,
+    },
     /// A non-fatal problem.
     Warning {
         /// What.

@@ -78,7 +78,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
         self.probe_new_first(&first.steps).await?;
         self.with_lock(async {
-            let snap = self.provider.snapshot().await?;
+            let snap = self.snapshot().await?;
             let Some(plan) = self.deploy_plan(target, action, &snap) else {
                 self.emit(Event::UpToDate {
                     traffic: snap.traffic.clone(),
@@ -199,6 +199,20 @@ impl<'a, P: Provider> Engine<'a, P> {
                 self.set_weight(c, (*requested, *achieved), *step + 1, run.action, fresh)
                     .await
             }
+            Step::Route {
+                step: index,
+                change,
+                routes,
+                ..
+            } => {
+                self.emit(Event::Step {
+                    index: *index,
+                    total,
+                    description: change.clone(),
+                });
+                // Boxed: it keeps the run's future small (clippy `large_futures`).
+                Box::pin(self.route(self.canary_spec()?, *index, routes, run.action)).await
+            }
             Step::Pause {
                 step,
                 millis,
@@ -293,7 +307,7 @@ impl<'a, P: Provider> Engine<'a, P> {
     ) -> Result<(), EngineError> {
         let snap = match run.fresh.take() {
             Some(snap) => snap,
-            None => self.provider.snapshot().await?,
+            None => self.snapshot().await?,
         };
         let target = Traffic::Env {
             env: to.to_string(),
@@ -400,7 +414,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             return Ok(Outcome::DryRun);
         }
         self.with_lock(async {
-            let snap = self.provider.snapshot().await?;
+            let snap = self.snapshot().await?;
             let Some(p) = self.provider.pending_retire(&snap) else {
                 self.emit(Event::UpToDate {
                     traffic: snap.traffic.clone(),

@@ -348,6 +348,8 @@ impl<P: Provider> Engine<'_, P> {
                     stage: Stage::Step(index),
                     checks: a.checks.clone(),
                 });
+            } else if s.set_header_route.is_some() || s.set_mirror_route.is_some() {
+                steps.push(self.route_step(c, snap, index));
             }
         }
         if let Some(a) = background {

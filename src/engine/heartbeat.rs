@@ -213,7 +213,7 @@ impl<P: Provider> Engine<'_, P> {
             return Ok(());
         };
         if !self.provider.holds(&me).await? {
-            let now = self.provider.snapshot().await.ok();
+            let now = self.snapshot().await.ok();
             let holder = now
                 .as_ref()
                 .and_then(|s| s.lock.as_ref())
@@ -228,7 +228,7 @@ impl<P: Provider> Engine<'_, P> {
             return Err(self.lock_lost(holder, &why));
         }
         if let Some(expected) = expected {
-            let found = self.provider.snapshot().await?.record;
+            let found = self.snapshot().await?.record;
             if !same_generation(&found, &expected) {
                 return Err(self.lock_lost(
                     found.by.clone(),
@@ -246,9 +246,11 @@ impl<P: Provider> Engine<'_, P> {
     /// Writes only the record (pauses, gates, failures), fenced like a traffic write.
     pub(crate) async fn write_record(&self, record: &Record) -> Result<(), EngineError> {
         self.fence().await?;
+        let record = &self.stamp(record, None);
         match self.provider.write_record(record).await {
             Ok(()) => {
                 self.held.expect(Some(record));
+                Box::pin(self.notify(record)).await;
                 Ok(())
             }
             Err(e) => {

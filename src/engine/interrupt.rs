@@ -24,7 +24,7 @@ impl<P: Provider> Engine<'_, P> {
                         "leaving traffic where it is and recording a pause (onInterrupt: pause)"
                             .into(),
                 });
-                let snap = self.provider.snapshot().await.ok();
+                let snap = self.snapshot().await.ok();
                 let (step, weight) = snap
                     .as_ref()
                     .map_or((0, None), |s| (s.record.step.unwrap_or(0), s.record.weight));
@@ -63,7 +63,7 @@ impl<P: Provider> Engine<'_, P> {
                 let record =
                     self.canary_record(c, "interrupt", Phase::RolledBack, 0, Some(0.0), None);
                 let result = async {
-                    let snap = self.provider.snapshot().await?;
+                    let snap = self.snapshot().await?;
                     self.move_traffic(&snap, &to, &record).await
                 }
                 .await;
@@ -108,7 +108,7 @@ impl<P: Provider> Engine<'_, P> {
         }
         let result = self
             .with_lock(async {
-                let snap = self.provider.snapshot().await?;
+                let snap = self.snapshot().await?;
                 if snap.record.phase != Phase::Paused || snap.record.step != Some(index) {
                     return Ok(EngineError::Interrupted {
                         outcome:

@@ -14,9 +14,12 @@ pub mod events;
 pub mod execute;
 pub mod expand;
 pub mod heartbeat;
+pub mod history;
 pub mod interrupt;
+mod notify;
 mod readback;
 pub mod rollback;
+mod routes;
 pub mod step;
 pub mod verify;
 pub use crate::providers::weights;
@@ -47,6 +50,13 @@ pub struct Options {
     pub deadline: crate::deadline::Deadline,
     /// Who is running (`user@host`).
     pub who: String,
+    /// Who is running as history and notifications name them (a CI user and job link).
+    pub actor: history::Actor,
+    /// The command, as history names the run; empty: the action of the run's first record
+    /// write (`apply`, `switch`, `rollback`, `promote`, `abort`).
+    pub command: String,
+    /// `release --set` values to record with the rollout (`KEY=VALUE`, escaped).
+    pub vars: Vec<String>,
 }
 
 impl Options {
@@ -59,6 +69,9 @@ impl Options {
             force_unlock: false,
             deadline: crate::deadline::Deadline::after(timeout),
             who: whoami(),
+            actor: history::Actor::detect(),
+            command: String::new(),
+            vars: Vec::new(),
         }
     }
 }
@@ -260,6 +273,8 @@ pub struct Engine<'a, P: Provider> {
     /// New targets of a serving side this run probed healthy ([`Step::ProbeNew`]): probed
     /// before the lock is taken, so a refusal writes nothing at all, and not again under it.
     probed: Mutex<Vec<String>>,
+    /// What every record write carries forward: history and vars ([`history`]).
+    carried: history::Carried,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -307,6 +322,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             baseline: Mutex::new(None),
             held: heartbeat::Held::default(),
             probed: Mutex::new(Vec::new()),
+            carried: history::Carried::default(),
         }
     }
 
@@ -358,7 +374,7 @@ impl<'a, P: Provider> Engine<'a, P> {
 
     /// Reads the live state and reports it.
     pub async fn observe(&self) -> Result<Snapshot, EngineError> {
-        let snap = self.provider.snapshot().await?;
+        let snap = self.snapshot().await?;
         self.emit(Event::Observed {
             rollout: self.plan.metadata.name.clone(),
             provider: self.provider.describe(),

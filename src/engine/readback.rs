@@ -35,13 +35,15 @@ impl<P: Provider> Engine<'_, P> {
         // outcome is known, the record this run expects is unknown.
         self.fence().await?;
         self.held.expect(None);
+        // With the history and vars carried forward, in the same write (`history.rs`).
+        let record = &self.stamp(record, Some(to));
         let written = self.provider.set_traffic(snap, to, record).await;
         let applied = |now: &Snapshot| {
             same_traffic(&now.traffic, to)
                 && now.record.phase == record.phase
                 && now.record.step == record.step
         };
-        match (written, self.provider.snapshot().await) {
+        match (written, self.snapshot().await) {
             (Ok(()), Ok(now)) if applied(&now) => {}
             (Ok(()), now) => {
                 // Answered, not applied: it may still land, or be half there.
@@ -90,6 +92,7 @@ impl<P: Provider> Engine<'_, P> {
             from: snap.traffic.clone(),
             to: to.clone(),
         });
+        Box::pin(self.notify(record)).await;
         Ok(())
     }
 

@@ -76,7 +76,22 @@ impl<P: Provider> Engine<'_, P> {
             ),
         };
         if current.as_deref() == Some(to.as_str()) {
-            return Err(EngineError::Invalid(format!("`{to}` is already live")));
+            if snap.extra.is_empty() {
+                return Err(EngineError::Invalid(format!("`{to}` is already live")));
+            }
+            // All traffic is on `to`, but objects of this rollout still send some requests
+            // elsewhere (a canary's header routes, issue 16): the rollback removes them.
+            let mut record = self.record("rollback", Phase::RolledBack, Some(to.clone()));
+            record.stable.clone_from(&r.stable);
+            record.canary.clone_from(&r.canary);
+            let question = format!(
+                "Roll `{}` back: remove {} and keep all traffic on {to}?",
+                self.plan.metadata.name,
+                snap.extra.join(", ")
+            );
+            return self
+                .send_back(&snap, &to, &record, "requested", &question)
+                .await;
         }
         let record = self.record("rollback", Phase::RolledBack, current.clone());
         let question = format!(
@@ -210,7 +225,7 @@ impl<P: Provider> Engine<'_, P> {
 
     /// Removes temporary objects that traffic no longer uses.
     pub async fn cleanup(&self) {
-        match self.provider.snapshot().await {
+        match self.snapshot().await {
             Ok(snap) => match self.provider.cleanup(&snap).await {
                 Ok(done) => done
                     .into_iter()
@@ -240,6 +255,7 @@ impl<P: Provider> Engine<'_, P> {
                 remedy: Remedy::run(vec![Command::Status]),
             };
         };
+        self.note_why(reason);
         self.emit(Event::RollingBack {
             reason: reason.to_string(),
             to: prev.to_string(),
@@ -260,7 +276,7 @@ impl<P: Provider> Engine<'_, P> {
             }
         }]);
         let result = async {
-            let snap = self.provider.snapshot().await?;
+            let snap = self.snapshot().await?;
             self.move_traffic(&snap, &to, &record).await
         }
         .await;
@@ -303,7 +319,7 @@ impl<P: Provider> Engine<'_, P> {
     /// makes the next apply resume and verify; it is kept with its step and weight. Best
     /// effort: the target may be what failed (then the traffic write's record stands).
     async fn record_failure(&self, previous: Option<&str>) {
-        let mut record = match self.provider.snapshot().await {
+        let mut record = match self.snapshot().await {
             Ok(snap) if !matches!(snap.record.phase, Phase::Completed | Phase::Verifying) => return,
             Ok(snap) => snap.record,
             Err(_) => {

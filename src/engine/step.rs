@@ -13,6 +13,7 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::providers::routes::ActiveRoute;
 use crate::providers::{Call, Change};
 
 /// One concrete step of a run.
@@ -69,6 +70,18 @@ pub enum Step {
         /// Whether the split is then verified through the proxy.
         verify: bool,
         /// The traffic writes, computed from the live state as read before the run.
+        writes: Vec<Call>,
+    },
+    /// A canary `setHeaderRoute` / `setMirrorRoute` step: the owned header and mirror routes
+    /// become exactly those active after it (issue 16, [`crate::providers::routes`]).
+    Route {
+        /// 0-based index of the plan's step.
+        step: usize,
+        /// What the step does, for people (`set header route `testers`: …`).
+        change: String,
+        /// Every route active after the step.
+        routes: Vec<ActiveRoute>,
+        /// The route writes, computed from the live state as read before the run.
         writes: Vec<Call>,
     },
     /// A canary timed pause.
@@ -163,6 +176,7 @@ impl Step {
         match self {
             Step::Ensure { changes } => changes.iter().map(|c| &c.call).collect(),
             Step::SetWeight { writes, .. }
+            | Step::Route { writes, .. }
             | Step::Switch { writes, .. }
             | Step::Retire { writes, .. } => writes.iter().collect(),
             _ => Vec::new(),
@@ -171,7 +185,10 @@ impl Step {
 
     /// Whether this step may change where traffic goes.
     pub fn moves_traffic(&self) -> bool {
-        matches!(self, Step::SetWeight { .. } | Step::Switch { .. })
+        matches!(
+            self,
+            Step::SetWeight { .. } | Step::Route { .. } | Step::Switch { .. }
+        )
     }
 
     /// One line saying what the step does (for people; the JSON form carries the fields).
@@ -214,6 +231,7 @@ impl Step {
                 }
                 s
             }
+            Step::Route { step, change, .. } => format!("{}: {change}", of(step)),
             Step::Pause {
                 step,
                 millis,

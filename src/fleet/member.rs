@@ -83,6 +83,9 @@ impl Ctx<'_> {
             force_unlock: self.force_unlock,
             deadline: crate::deadline::Deadline::after(self.timeout),
             who: crate::engine::whoami(),
+            actor: crate::engine::history::Actor::detect(),
+            command: String::new(),
+            vars: Vec::new(),
         }
     }
 

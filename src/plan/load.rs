@@ -133,7 +133,15 @@ pub fn load_bytes(
         problems.push(super::validate::unknown_key(&path));
     }
     let plan = match result {
-        Ok(plan) => Some(plan),
+        Ok(mut plan) => {
+            // Omitted canary roles (`strategy.canary.stable`/`canary`) from the plan's order.
+            let envs: Vec<String> = plan.environments.keys().cloned().collect();
+            let envs: Vec<&str> = envs.iter().map(String::as_str).collect();
+            if let Some(c) = plan.strategy.canary.as_mut() {
+                c.fill_roles(&envs);
+            }
+            Some(plan)
+        }
         Err(e) => {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };

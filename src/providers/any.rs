@@ -2,6 +2,7 @@
 //! `async fn` in traits is not object-safe, so the CLI holds one [`AnyProvider`] (built by
 //! [`super::select::build`]) and every method only delegates to the backend inside.
 
+use super::routes::ActiveRoute;
 use super::{
     haproxy, kong, kubernetes, traefik, Call, Change, LockError, LockInfo, PendingRetire, Provider,
     ProviderError, Record, Snapshot, Traffic,
@@ -122,5 +123,15 @@ impl Provider for AnyProvider {
     }
     fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
         delegate!(self, p => p.pending_retire(snap))
+    }
+    fn route_calls(&self, snap: &Snapshot, routes: &[ActiveRoute]) -> Vec<Call> {
+        delegate!(self, p => p.route_calls(snap, routes))
+    }
+    async fn set_routes(
+        &self,
+        snap: &Snapshot,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        delegate_async!(self, p => p.set_routes(snap, routes))
     }
 }

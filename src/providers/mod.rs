@@ -52,6 +52,11 @@
 //!   as they are while the protocol itself (heartbeat, fencing) is being changed, so that work
 //!   does not also have to move every backend.
 //! * `cleanup`, `prepare`, `retire`, `pending_retire` — hooks with defaults, described on each.
+//! * `route_calls` + `set_routes` — header and mirror routes (issue 16): the calls for the step
+//!   list, then the convergence of the owned route objects to a list. Defaults for the backends
+//!   that cannot express them (validation refuses those plans first). A backend that has them
+//!   lists its live routes in [`Snapshot::extra`] and removes them in `cleanup` once traffic no
+//!   longer splits, so promotion, `abort`, `rollback` and the automatic rollback remove them.
 
 mod any;
 pub mod fake;
@@ -61,6 +66,7 @@ pub mod kong;
 pub mod kubernetes;
 pub mod lock;
 pub mod record;
+pub mod routes;
 pub mod select;
 pub mod statefile;
 pub mod traefik;
@@ -207,6 +213,17 @@ pub struct Record {
     pub by: Option<String>,
     /// The latest analysis verdicts, one `check OUTCOME value` line each.
     pub verdicts: Vec<String>,
+    /// Canary: the header and mirror routes active after the recorded step
+    /// (`header:testers`, `mirror:shadow`; see [`routes`]).
+    pub routes: Vec<String>,
+    // Issue 17 (`bgctl release`, `bgctl history`): both carried forward by every record write
+    // (`engine/history.rs`), stored escaped so they are valid tags and annotation lines.
+    /// `KEY=VALUE`: the `release --set` values that shaped an environment, so the live side
+    /// keeps the values it was released with.
+    pub vars: Vec<String>,
+    /// The last runs that changed this rollout, oldest first, bounded
+    /// (`engine::history::Entry`).
+    pub history: Vec<String>,
 }
 
 /// A lock held in the target system.
@@ -461,6 +478,30 @@ pub trait Provider {
     /// there. `plan apply` finishes it instead of calling the rollout up to date. Default: none.
     fn pending_retire(&self, _snap: &Snapshot) -> Option<PendingRetire> {
         None
+    }
+    /// The calls that make this backend's bgctl-owned header and mirror routes exactly
+    /// `routes` (for the step list; empty when they already are). Default: a backend without
+    /// routes, where no route is ever live.
+    fn route_calls(&self, _snap: &Snapshot, _routes: &[routes::ActiveRoute]) -> Vec<Call> {
+        Vec::new()
+    }
+    /// Makes the bgctl-owned header and mirror routes exactly `routes` (issue 16), removing every
+    /// owned route not on the list. Default: a backend that cannot route by header; validation
+    /// refuses such plans ([`crate::plan::model::route_refusals`]), so only an empty list
+    /// reaches it, which has nothing to remove.
+    async fn set_routes(
+        &self,
+        _snap: &Snapshot,
+        routes: &[routes::ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        match routes.first() {
+            None => Ok(()),
+            Some(r) => Err(ProviderError::State(format!(
+                "{} cannot express the {}",
+                self.describe(),
+                r.describe()
+            ))),
+        }
     }
 }
 

@@ -240,6 +240,9 @@ mod tests {
             at: Some("2026-11-29T20:00:00Z".into()),
             by: Some("ann@laptop".into()),
             verdicts: vec!["errors PASS 0.1".into(), "latency FAIL 900".into()],
+            routes: vec!["header:testers".into()],
+            vars: vec!["GREEN_IMAGE=reg.io%2Fapp:2".into()],
+            history: vec!["1;r1;100;3;release;blue;green;completed;ann;;".into()],
         }
     }
 
@@ -263,7 +266,7 @@ mod tests {
             keys,
             [
                 "previous", "phase", "step", "weight", "stable", "canary", "waiting", "action",
-                "at", "by", "verdicts"
+                "at", "by", "verdicts", "routes", "vars", "history"
             ]
         );
         let get = |k: &str| fields.iter().find(|f| f.key == k).unwrap();

@@ -352,6 +352,23 @@ impl Ui {
             Event::Warning { message } => {
                 self.event_line(&format!("{} {message}", yellow.apply_to("warning:")));
             }
+            Event::Notified {
+                transition: event,
+                kind,
+                target,
+                ok,
+                attempts,
+                detail,
+            } => {
+                if !ok {
+                    self.event_line(&format!(
+                        "{} notification `{event}` to {kind} {target} failed after {attempts} attempt(s): {detail}; the release goes on",
+                        yellow.apply_to("warning:")
+                    ));
+                } else if v >= 1 {
+                    self.event_line(&format!("notified {kind} {target}: {event}"));
+                }
+            }
             Event::Done { summary } => {
                 self.event_line(&format!("{} {summary}", green.apply_to("done:")));
             }

@@ -25,6 +25,7 @@ mod control;
 mod declarative;
 mod errors;
 mod faults;
+mod header_match;
 mod log;
 mod proxy;
 mod schema;

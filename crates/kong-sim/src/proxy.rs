@@ -15,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Value};
 
+use crate::header_match::HeaderRule;
 use crate::server::{full, Body, Conn};
 use crate::store::Db;
 
@@ -30,7 +31,7 @@ struct RouteEntry {
     hosts: Vec<String>,
     paths: Vec<String>,
     methods: Vec<String>,
-    headers: Vec<(String, Vec<String>)>,
+    headers: Vec<HeaderRule>,
     strip_path: bool,
     preserve_host: bool,
     regex_priority: i64,
@@ -100,12 +101,7 @@ impl Snapshot {
                 .as_object()
                 .map(|m| {
                     m.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.to_ascii_lowercase(),
-                                strings(v).iter().map(|s| s.to_ascii_lowercase()).collect(),
-                            )
-                        })
+                        .map(|(k, v)| HeaderRule::new(k, &strings(v)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -419,7 +415,7 @@ fn find_route<'a>(
     path: &str,
     headers: &http::HeaderMap,
 ) -> Option<(&'a RouteEntry, Option<&'a str>)> {
-    type Rank = (usize, bool, usize, i64, f64);
+    type Rank = (usize, bool, usize, usize, i64, f64);
     let mut best: Option<(Rank, &RouteEntry, Option<&str>)> = None;
     for route in &snap.routes {
         let mut categories = 0;
@@ -457,20 +453,16 @@ fn find_route<'a>(
             categories += 1;
         }
         if !route.headers.is_empty() {
-            let all = route.headers.iter().all(|(name, values)| {
-                headers.get_all(name.as_str()).iter().any(|v| {
-                    v.to_str()
-                        .is_ok_and(|v| values.iter().any(|want| want == &v.to_ascii_lowercase()))
-                })
-            });
-            if !all {
+            if !route.headers.iter().all(|rule| rule.matches(headers)) {
                 continue;
             }
             categories += 1;
         }
+        // Kong's priority: match weight, plain hosts only, then the number of headers.
         let key = (
             categories,
             plain_host,
+            route.headers.len(),
             prefix.map_or(0, str::len),
             route.regex_priority,
             -route.created_at,

@@ -44,6 +44,11 @@ pub struct Capabilities {
     /// Whether it has a data plane bgctl could send requests through (`proxyUrl`) to verify
     /// that traffic moved. Kubernetes has none: readiness comes from its Deployments.
     pub data_plane: Result<(), Refusal>,
+    /// Whether a canary step can send requests whose headers match to the canary
+    /// (`setHeaderRoute`); when it cannot, why ([`route_refusals`]).
+    pub header_routes: Result<(), Refusal>,
+    /// Whether a canary step can copy matching requests to the canary (`setMirrorRoute`).
+    pub mirror: Result<(), Refusal>,
 }
 
 /// A capability a backend lacks, as validation reports it.
@@ -90,10 +95,15 @@ impl<'a> Backend<'a> {
     /// What this backend can do with these settings.
     pub fn capabilities(self) -> Capabilities {
         match self {
-            Backend::Kong(_) | Backend::Haproxy(_) | Backend::Traefik(_) => Capabilities {
-                split: Ok(()),
-                data_plane: Ok(()),
-            },
+            Backend::Kong(_) | Backend::Haproxy(_) | Backend::Traefik(_) => {
+                let (header_routes, mirror) = route_refusals(self);
+                Capabilities {
+                    split: Ok(()),
+                    data_plane: Ok(()),
+                    header_routes,
+                    mirror,
+                }
+            }
             Backend::Kubernetes(k) => Capabilities {
                 split: if k.service.is_some() {
                     Err(Refusal {
@@ -109,6 +119,8 @@ impl<'a> Backend<'a> {
                     reason: "data-plane verification needs a proxy URL, which the Kubernetes provider does not have",
                     hint: "remove `verify`; bgctl waits for Deployment readiness instead",
                 }),
+                header_routes: route_refusals(self).0,
+                mirror: route_refusals(self).1,
             },
         }
     }
@@ -131,5 +143,66 @@ impl<'a> Backend<'a> {
             Backend::Traefik(t) => t.lock_ttl,
             Backend::Kubernetes(k) => k.lock_ttl,
         }
+    }
+}
+
+/// Which of `setHeaderRoute` / `setMirrorRoute` a backend can express, and why not (issue 16).
+///
+/// Decisions: Kong routes by header with OSS primitives (a bgctl-owned route with `headers`);
+/// mirroring needs a plugin open-source Kong does not ship. HAProxy's runtime API cannot add
+/// the ACL and `use_backend` rule a header route needs (they live in the configuration file).
+/// Traefik and the Kubernetes routers can express both, but bgctl does not write them yet: they
+/// are refused as "not supported yet" rather than silently ignored.
+pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
+    const LATER: &str = "use `setWeight` steps, or Kong for header routes";
+    match backend {
+        Backend::Kong(_) => (
+            Ok(()),
+            Err(Refusal {
+                at: "provider.kong",
+                reason: "open-source Kong cannot mirror traffic (request mirroring needs a plugin OSS Kong does not ship)",
+                hint: "remove the `setMirrorRoute` steps, or use `setHeaderRoute` to send chosen requests to the canary",
+            }),
+        ),
+        Backend::Haproxy(_) => {
+            let why = Refusal {
+                at: "provider.haproxy",
+                reason: "HAProxy's runtime API cannot add the ACL and `use_backend` rule a header route or a mirror needs (they live in its configuration file)",
+                hint: "use `setWeight` steps on HAProxy",
+            };
+            (Err(why), Err(why))
+        }
+        Backend::Traefik(_) => (
+            Err(Refusal {
+                at: "provider.traefik",
+                reason: "header routes are not supported yet on Traefik (a router with `Header(…)` and a higher priority)",
+                hint: LATER,
+            }),
+            Err(Refusal {
+                at: "provider.traefik",
+                reason: "mirroring is not supported yet on Traefik (a `mirroring` service)",
+                hint: "use `setWeight` steps",
+            }),
+        ),
+        Backend::Kubernetes(k) if k.service.is_some() => {
+            let why = Refusal {
+                at: "provider.kubernetes.service",
+                reason: "a Service selector cannot route by header or mirror traffic",
+                hint: "use `gatewayApi`, `contour` or `istio`",
+            };
+            (Err(why), Err(why))
+        }
+        Backend::Kubernetes(_) => (
+            Err(Refusal {
+                at: "provider.kubernetes",
+                reason: "header routes are not supported yet on Kubernetes routers (Gateway API `matches[].headers`, Istio `match[].headers`, Contour `conditions`)",
+                hint: LATER,
+            }),
+            Err(Refusal {
+                at: "provider.kubernetes",
+                reason: "mirroring is not supported yet on Kubernetes routers (Gateway API `RequestMirror`, Istio `mirror`, Contour `mirror: true`)",
+                hint: "use `setWeight` steps",
+            }),
+        ),
     }
 }

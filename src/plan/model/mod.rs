@@ -10,7 +10,7 @@
 //! Parts: this file holds the root ([`Plan`], [`Metadata`]) and the value types every part uses
 //! ([`Dur`], [`Secret`], [`Expr`]); [`provider`] the `provider:` block of each backend;
 //! [`backend`] which one of them a plan uses and what it can do; [`environment`] the Kong service and routes and the environments traffic moves between;
-//! [`strategy`] blue-green and canary; [`checks`] the health check, `verify`, analysis checks
+//! [`strategy`] blue-green and canary; [`routes`] the canary's header and mirror routes; [`checks`] the health check, `verify`, analysis checks
 //! and hooks. Every type is re-exported here, so `plan::model::X` names any of them.
 
 use std::time::Duration;
@@ -25,12 +25,14 @@ mod backend;
 mod checks;
 mod environment;
 mod provider;
+mod routes;
 mod strategy;
 
 pub use backend::*;
 pub use checks::*;
 pub use environment::*;
 pub use provider::*;
+pub use routes::*;
 pub use strategy::*;
 
 /// A condition expression (see `analysis::condition`), validated when the plan loads.
@@ -73,6 +75,9 @@ pub struct Plan {
     /// What happens on Ctrl-C / SIGTERM during a rollout.
     #[serde(default)]
     pub on_interrupt: Option<InterruptPolicy>,
+    /// Webhooks and Slack told of each transition ([`crate::notify`]).
+    #[serde(default)]
+    pub notifications: Vec<crate::notify::Notification>,
 }
 
 /// Rollout identity.

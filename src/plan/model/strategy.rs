@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Dur, Verify};
+use super::{Dur, SetHeaderRoute, SetMirrorRoute, Verify};
 
 /// The release strategy. Exactly one key must be set.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
@@ -38,9 +38,13 @@ pub struct BlueGreen {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct Canary {
-    /// The environment serving now.
+    /// The environment serving now. May be omitted with `canary` in a plan of two
+    /// environments: `bgctl release` takes it from the live side, other commands from a canary
+    /// in progress or else the plan's order (the first environment).
+    #[serde(default)]
     pub stable: String,
-    /// The environment being released.
+    /// The environment being released (omitted: the other one, see `stable`).
+    #[serde(default)]
     pub canary: String,
     /// Steps run in order.
     pub steps: Vec<CanaryStep>,
@@ -72,6 +76,12 @@ pub struct CanaryStep {
     /// Checks that must pass to continue.
     #[serde(default)]
     pub analysis: Option<AnalysisRef>,
+    /// Requests whose headers match go to the canary (no `match`: remove the route).
+    #[serde(default)]
+    pub set_header_route: Option<SetHeaderRoute>,
+    /// A copy of matching requests also goes to the canary (no `match`: remove the mirror).
+    #[serde(default)]
+    pub set_mirror_route: Option<SetMirrorRoute>,
 }
 
 /// A pause; without `duration` it is a manual gate.
@@ -103,4 +113,26 @@ pub struct BackgroundAnalysis {
     /// Index of the step after which the analysis starts (default 0).
     #[serde(default)]
     pub start_after_step: Option<usize>,
+}
+
+impl Canary {
+    /// Fills omitted roles in a plan of two environments (`envs`, in plan order): the one not
+    /// named, or the first environment as stable and the second as canary when neither is.
+    /// `bgctl release` then sets both from the live side. With more environments an omitted
+    /// role is left empty, and validation asks for it.
+    pub fn fill_roles(&mut self, envs: &[&str]) {
+        let [first, second] = envs else {
+            return;
+        };
+        let other = |name: &str| if name == *first { *second } else { *first };
+        match (self.stable.is_empty(), self.canary.is_empty()) {
+            (true, true) => {
+                self.stable = (*first).to_string();
+                self.canary = (*second).to_string();
+            }
+            (true, false) => self.stable = other(&self.canary).to_string(),
+            (false, true) => self.canary = other(&self.stable).to_string(),
+            (false, false) => {}
+        }
+    }
 }

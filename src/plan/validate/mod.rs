@@ -10,7 +10,8 @@
 //! rules, URLs); which backend a plan uses is [`crate::plan::model::ProviderSpec::backend`];
 //! [`keys`] explains unknown keys (closest valid key, from the plan's JSON Schema);
 //! [`provider`] checks the `provider:` block; [`environments`] the environments for that
-//! provider; [`strategy`] the blue-green/canary strategy and its references; [`checks`] the
+//! provider; [`strategy`] the blue-green/canary strategy and its references; [`routes`] its
+//! header and mirror route steps; [`checks`] the
 //! health check, `verify`, analysis checks and hooks.
 
 use super::Problem;
@@ -20,6 +21,7 @@ mod checks;
 mod environments;
 mod keys;
 mod provider;
+mod routes;
 mod strategy;
 
 pub use keys::{closest, unknown_key};
@@ -73,6 +75,7 @@ pub fn validate(plan: &Plan) -> Vec<Problem> {
     checks::checks(plan, &mut v);
     checks::hooks(plan, &mut v);
     strategy::strategy(plan, &mut v);
+    crate::notify::validate(plan, &mut v);
     v
 }
 

@@ -79,9 +79,21 @@ pub(super) fn strategy(plan: &Plan, v: &mut Vec<Problem>) {
             }
         }
         (None, Some(c)) => {
-            env_ref(plan, "strategy.canary.stable", &c.stable, v);
-            env_ref(plan, "strategy.canary.canary", &c.canary, v);
-            if c.stable == c.canary {
+            for (path, name) in [
+                ("strategy.canary.stable", &c.stable),
+                ("strategy.canary.canary", &c.canary),
+            ] {
+                if name.is_empty() {
+                    // Filled when loading in a plan of two environments (`Canary::fill_roles`).
+                    v.push(
+                        Problem::new(path, "required with more than two environments")
+                            .hint("name the environment; only a plan of two environments may leave `stable` and `canary` to bgctl"),
+                    );
+                } else {
+                    env_ref(plan, path, name, v);
+                }
+            }
+            if !c.stable.is_empty() && c.stable == c.canary {
                 v.push(Problem::new(
                     "strategy.canary.canary",
                     "the canary and the stable environment are the same",
@@ -135,11 +147,13 @@ fn canary_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem>) {
         let at = format!("strategy.canary.steps[{i}]");
         let set = usize::from(step.set_weight.is_some())
             + usize::from(step.pause.is_some())
-            + usize::from(step.analysis.is_some());
+            + usize::from(step.analysis.is_some())
+            + usize::from(step.set_header_route.is_some())
+            + usize::from(step.set_mirror_route.is_some());
         if set != 1 {
             v.push(Problem::new(
                 &at,
-                "a step has exactly one of `setWeight`, `pause` or `analysis`",
+                "a step has exactly one of `setWeight`, `pause`, `analysis`, `setHeaderRoute` or `setMirrorRoute`",
             ));
         }
         if let Some(w) = step.set_weight {
@@ -166,4 +180,5 @@ fn canary_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem>) {
             check_refs(plan, &format!("{at}.analysis.checks"), &a.checks, v);
         }
     }
+    super::routes::route_steps(plan, steps, v);
 }

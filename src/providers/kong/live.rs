@@ -19,6 +19,8 @@ pub(super) struct Live {
     pub(super) routes: HashMap<String, Option<Value>>,
     pub(super) upstreams: HashMap<String, Option<Value>>,
     pub(super) targets: HashMap<String, Vec<Value>>,
+    /// The bgctl-owned header routes and their service ([`super::routes`]).
+    pub(super) owned: super::routes::Owned,
 }
 
 impl Kong {
@@ -70,6 +72,7 @@ impl Kong {
                 .get(&format!("/upstreams/{}", urlencode(&self.lock_name)))
                 .await?,
         );
+        live.owned = Box::pin(self.read_owned(&live)).await?;
         Ok(live)
     }
 

@@ -21,6 +21,7 @@ pub mod client;
 mod live;
 mod lock;
 pub mod mode;
+mod routes;
 pub use crate::plan::names;
 mod tags;
 mod traffic;
@@ -36,6 +37,7 @@ use super::{
 };
 use crate::plan::model::{Plan, ServiceSpec};
 use crate::providers::lock as providers_lock;
+use crate::providers::routes::ActiveRoute;
 use crate::providers::weights;
 
 const TAG_PREFIX: &str = "bgctl.";
@@ -60,6 +62,8 @@ pub struct Kong {
     lock_ttl: u64,
     /// What the Admin API node says it is, read once per run ([`Kong::node`]).
     node: tokio::sync::OnceCell<mode::NodeInfo>,
+    /// The plan has header route steps: owned routes are read with every snapshot.
+    has_routes: bool,
 }
 
 impl Kong {
@@ -121,6 +125,7 @@ impl Kong {
             envs,
             mixed,
             node: tokio::sync::OnceCell::new(),
+            has_routes: routes::plan_has_routes(plan),
         }
     }
 
@@ -221,11 +226,12 @@ impl Provider for Kong {
                 )
             })
             .collect();
-        let extra = if live.upstreams.get(&self.mixed).is_some_and(Option::is_some) {
+        let mut extra = if live.upstreams.get(&self.mixed).is_some_and(Option::is_some) {
             vec![format!("upstream {} (canary mix)", self.mixed)]
         } else {
             Vec::new()
         };
+        extra.extend(self.owned_extra(&live.owned));
         let traffic = self.traffic_of(&live, &record);
         Ok(Snapshot {
             traffic,
@@ -399,6 +405,14 @@ impl Provider for Kong {
         if matches!(snap.traffic, Traffic::Split { .. }) || snap.extra.is_empty() {
             return Ok(Vec::new());
         }
+        // Header routes first (issue 16); then the mixed upstream, when it is there.
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
+        let mut done = Box::pin(self.remove_owned(&live)).await?;
+        if snap.live.get::<Live>().is_some()
+            && !live.upstreams.get(&self.mixed).is_some_and(Option::is_some)
+        {
+            return Ok(done);
+        }
         self.client
             .write(
                 Method::DELETE,
@@ -407,6 +421,24 @@ impl Provider for Kong {
                 true,
             )
             .await?;
-        Ok(vec![format!("upstream {}", self.mixed)])
+        done.push(format!("upstream {}", self.mixed));
+        Ok(done)
+    }
+
+    fn route_calls(&self, snap: &Snapshot, routes: &[ActiveRoute]) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
+        self.owned_calls(&live, routes)
+    }
+
+    async fn set_routes(
+        &self,
+        snap: &Snapshot,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        let live = match snap.live.get::<Live>() {
+            Some(live) => live.clone(),
+            None => self.read_live().await?,
+        };
+        Box::pin(self.set_owned(&live, routes)).await
     }
 }

@@ -46,7 +46,7 @@ macro_rules! suite {
         mod $module {
             #[allow(unused_imports)]
             use crate::conformance::scenarios::{
-                anonymous, basic, canary, faults, locks, readback, safety,
+                anonymous, basic, canary, faults, header, locks, readback, safety,
             };
             type T = $target;
             suite!(@tests $module;
@@ -85,6 +85,9 @@ macro_rules! suite {
                 safety::promote_and_abort_need_yes_without_a_terminal,
                 safety::failed_verification_never_reads_as_success,
                 safety::printed_commands_are_quoted_for_a_shell,
+                header::header_route_gate_weights_and_removal,
+                header::header_route_removed_by_abort_and_automatic_rollback,
+                header::crash_at_every_write_of_a_header_canary,
             );
         }
     )*};

@@ -21,6 +21,9 @@ pub enum Cap {
     /// servers, Traefik server URLs). Kubernetes names a Deployment instead, and bgctl never
     /// writes the serving side's objects there.
     Targets,
+    /// `setHeaderRoute` steps: requests carrying a header reach the canary first
+    /// (`scenarios/header.rs`).
+    HeaderRoutes,
 }
 
 /// Where traffic goes, read from the system (not from `bgctl status`).
@@ -185,6 +188,18 @@ pub trait Target: Sized {
     /// The app backends of `env` (`blue`, `green`) that this target started, so a scenario can
     /// make them fail or stop naming themselves; empty where the target runs none.
     fn backends(&self, _env: &str) -> Vec<&kong_sim::Backend> {
+        Vec::new()
+    }
+
+    /// The data plane's URL and the `Host` the plan's route matches, where the target serves
+    /// its backends itself: a scenario sends its own requests through it.
+    fn data_plane(&self) -> Option<(String, &'static str)> {
+        None
+    }
+
+    /// The header routes (and their objects) bgctl owns in the system now, read from the
+    /// system; empty where the target has none.
+    async fn owned_routes(&self) -> Vec<String> {
         Vec::new()
     }
 

@@ -4,6 +4,7 @@ mod binary;
 mod conformance;
 mod faults;
 mod harness;
+mod header_routes;
 mod kong_specs;
 mod nodes;
 mod off_spec;

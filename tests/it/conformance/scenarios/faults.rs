@@ -35,6 +35,8 @@ pub enum Stage {
     Switch,
     /// `plan apply` of the 10 → 50 → 100 canary with blue live.
     Canary,
+    /// `plan apply` of a canary with a header route set and removed (`header.rs`).
+    HeaderCanary,
 }
 
 impl Stage {
@@ -43,20 +45,23 @@ impl Stage {
             Stage::Fresh => PlanSpec::blue_green("blue"),
             Stage::Switch => PlanSpec::blue_green("green"),
             Stage::Canary => PlanSpec::canary(THREE_STEPS),
+            Stage::HeaderCanary => PlanSpec::canary(super::header::SET_AND_REMOVE),
         }
     }
 
     fn end(self) -> Traffic {
         match self {
             Stage::Fresh => Traffic::Blue,
-            Stage::Switch | Stage::Canary => Traffic::Green,
+            Stage::Switch | Stage::Canary | Stage::HeaderCanary => Traffic::Green,
         }
     }
 
     fn branches(self) -> &'static [Branch] {
         match self {
             Stage::Fresh => &[Branch::Converge],
-            Stage::Switch | Stage::Canary => &[Branch::Restore, Branch::Converge],
+            Stage::Switch | Stage::Canary | Stage::HeaderCanary => {
+                &[Branch::Restore, Branch::Converge]
+            }
         }
     }
 }
@@ -214,7 +219,7 @@ async fn kill_at<T: Target>(stage: Stage, reference: &[Write], k: usize, branch:
     let locked = !st["lock"].is_null();
     match branch {
         Branch::Restore => {
-            let cmd = if stage == Stage::Canary {
+            let cmd = if matches!(stage, Stage::Canary | Stage::HeaderCanary) {
                 "abort"
             } else {
                 "rollback"
@@ -273,7 +278,7 @@ async fn each_point<F: std::future::Future<Output = String>>(
     n
 }
 
-async fn crash_matrix<T: Target>(stage: Stage) {
+pub(crate) async fn crash_matrix<T: Target>(stage: Stage) {
     let started = Instant::now();
     let reference = reference_writes::<T>(stage).await;
     let name = T::NAME;

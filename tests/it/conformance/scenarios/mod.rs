@@ -6,6 +6,7 @@ pub mod anonymous;
 pub mod basic;
 pub mod canary;
 pub mod faults;
+pub mod header;
 pub mod locks;
 pub mod readback;
 pub mod safety;
@@ -40,12 +41,16 @@ pub async fn refused<T: Target>(t: &T, cap: Cap) -> bool {
     let plan = match cap {
         Cap::Canary => t.plan(&PlanSpec::canary(THREE_STEPS)),
         Cap::Proxy => anonymous::with_verify(&t.plan(&PlanSpec::blue_green("green")), ""),
-        Cap::Targets => unreachable!("nothing is refused for it: the scenario checks the target"),
+        Cap::Targets | Cap::HeaderRoutes => {
+            unreachable!("refused in its own scenario (`header.rs`), or nothing to refuse")
+        }
     };
     let reason = match cap {
         Cap::Canary => "cannot run a canary",
         Cap::Proxy => "proxy URL",
-        Cap::Targets => unreachable!("nothing is refused for it: the scenario checks the target"),
+        Cap::Targets | Cap::HeaderRoutes => {
+            unreachable!("refused in its own scenario (`header.rs`), or nothing to refuse")
+        }
     };
     let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
     assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));

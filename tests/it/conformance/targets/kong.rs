@@ -162,7 +162,7 @@ impl Target for Kong {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary, Cap::Proxy, Cap::Targets]
+        &[Cap::Canary, Cap::Proxy, Cap::Targets, Cap::HeaderRoutes]
     }
 
     fn backends(&self, env: &str) -> Vec<&kong_sim::Backend> {
@@ -175,6 +175,42 @@ impl Target for Kong {
 
     fn is_traffic_write(&self, w: &Write) -> bool {
         w.method == "PATCH" && w.path == "services"
+    }
+
+    fn data_plane(&self) -> Option<(String, &'static str)> {
+        Some((self.stack.sim.proxy_url(), "address.mydomain.com"))
+    }
+
+    /// The routes tagged `bgctl.route-of=<rollout>` and the header routes' service.
+    async fn owned_routes(&self) -> Vec<String> {
+        let mut out: Vec<String> =
+            admin_get(&self.stack, "/routes?tags=bgctl.route-of%3Daddress-service")
+                .await
+                .map(|l| {
+                    l["data"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|r| format!("route {}", r["name"].as_str().unwrap_or_default()))
+                        .collect()
+                })
+                .unwrap_or_default();
+        if admin_get(&self.stack, &format!("/services/{SERVICE}.bgctl-canary"))
+            .await
+            .is_some()
+        {
+            out.push(format!("service {SERVICE}.bgctl-canary"));
+        }
+        out
+    }
+
+    /// Restoring blue removes every header route bgctl added.
+    async fn after_restore(&self, ctx: &str) {
+        let left = self.owned_routes().await;
+        assert!(
+            left.is_empty(),
+            "{ctx}: header routes left after restoring blue: {left:?}"
+        );
     }
 
     fn fail_green_requests(&self, on: bool) -> bool {
@@ -333,6 +369,11 @@ impl Target for Kong {
             ups,
             [BLUE_UP, GREEN_UP],
             "{ctx}: leftovers after converging"
+        );
+        let routes = self.owned_routes().await;
+        assert!(
+            routes.is_empty(),
+            "{ctx}: header routes left after converging: {routes:?}"
         );
         String::new()
     }

@@ -1,0 +1,249 @@
+//! Header routes (issue 16): `setHeaderRoute` sends requests carrying `X-Canary: yes` to the
+//! canary before any random share; a gate, weights and the route's removal; `abort` and the
+//! automatic rollback remove every route bgctl added; a crash at any write converges.
+//!
+//! Which side answered is read from the backends' own request counters, never from the answer
+//! naming itself. A target without [`Cap::HeaderRoutes`] must refuse the plan at validation
+//! (exit 2, the step's key path and why, no write).
+
+use super::{blue_live, faults};
+use crate::conformance::run::{assert_status_truthful, bgctl, bgctl_exit, p};
+use crate::conformance::target::{stderr, Cap, PlanSpec, Target, Traffic};
+use crate::harness::render;
+
+const MATCH: &str = "match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]";
+
+/// Set the route, then 50 %, remove it, 100 % (the crash matrix's plan).
+pub const SET_AND_REMOVE: &str = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}}, {setWeight: 50}, {setHeaderRoute: {name: testers}}, {setWeight: 100}]";
+
+fn gated() -> String {
+    format!(
+        "[{{setHeaderRoute: {{name: testers, {MATCH}}}}}, {{pause: {{}}}}, {{setWeight: 50}}, {{pause: {{}}}}, {{setHeaderRoute: {{name: testers}}}}, {{setWeight: 100}}]"
+    )
+}
+
+/// Requests answered by each side, from the backends' counters: `n` requests through the data
+/// plane, with `X-Canary: <value>` when `header` is set. Returns (blue, green, failed).
+async fn sides<T: Target>(t: &T, n: u64, header: Option<&str>) -> (u64, u64, u64) {
+    let (url, host) = t
+        .data_plane()
+        .expect("a target with header routes has a data plane");
+    let count = |env: &str| -> u64 { t.backends(env).iter().map(|b| b.request_count()).sum() };
+    let (b0, g0) = (count("blue"), count("green"));
+    let client = reqwest::Client::new();
+    let mut failed = 0;
+    for _ in 0..n {
+        let mut req = client.get(format!("{url}/")).header("Host", host);
+        if let Some(v) = header {
+            req = req.header("X-Canary", v);
+        }
+        match req.send().await {
+            Ok(r) if r.status().is_success() => {}
+            _ => failed += 1,
+        }
+    }
+    (count("blue") - b0, count("green") - g0, failed)
+}
+
+/// Every request with the header reaches green, every one without reaches `rest` (or is split
+/// when `rest` is `None`), none fails.
+async fn assert_routed<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
+    let (b, g, f) = sides(t, 40, Some("yes")).await;
+    assert_eq!(
+        (b, g, f),
+        (0, 40, 0),
+        "{ctx}: with the header (blue, green, failed)"
+    );
+    // Kong compares header values case-insensitively.
+    let (b, g, f) = sides(t, 20, Some("YES")).await;
+    assert_eq!(
+        (b, g, f),
+        (0, 20, 0),
+        "{ctx}: with the header in upper case"
+    );
+    let (b, g, f) = sides(t, 40, Some("no")).await;
+    match rest {
+        Some("blue") => assert_eq!((b, g, f), (40, 0, 0), "{ctx}: another value"),
+        Some(_) => assert_eq!((b, g, f), (0, 40, 0), "{ctx}: another value"),
+        None => assert!(
+            b > 0 && g > 0 && f == 0,
+            "{ctx}: split expected: {b}/{g}/{f}"
+        ),
+    }
+    let (b, g, f) = sides(t, 40, None).await;
+    if rest == Some("blue") {
+        assert_eq!((b, g, f), (40, 0, 0), "{ctx}: without the header");
+    }
+}
+
+/// Where the target cannot route by header: the plan is refused at validation, with the
+/// step's key path and the reason, and `apply` writes nothing.
+async fn refused<T: Target>(t: &T) -> bool {
+    if t.has(Cap::HeaderRoutes) {
+        return false;
+    }
+    let plan = t.plan(&PlanSpec::canary(SET_AND_REMOVE));
+    let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert!(
+        err.contains("strategy.canary.steps[0].setHeaderRoute")
+            && (err.contains("cannot") || err.contains("not supported yet")),
+        "{}: the refusal names the step and says why: {}",
+        t.name(),
+        render(&out)
+    );
+    t.clear_log();
+    let out = bgctl(t, &["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
+    println!("{}: header routes refused (exit 2)", t.name());
+    true
+}
+
+/// Header route → gate → 50 % → gate → removal → 100 %, each gate passed by `promote` in another
+/// process; `status` lists the route and the record names it while it is active.
+pub async fn header_route_gate_weights_and_removal<T: Target>() {
+    let t = T::start().await;
+    if refused(&t).await {
+        return;
+    }
+    blue_live(&t).await;
+    let plan = t.plan(&PlanSpec::canary(&gated()));
+    // The step list shows the route step and its writes, and writes nothing itself.
+    let out = bgctl(&t, &["plan", "diff", "--exit-code", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", render(&out));
+    let diff = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        diff.contains("set the header route `testers`: X-Canary = \"yes\" → green")
+            && diff.contains("remove header route `testers`"),
+        "{diff}"
+    );
+    if t.name() == "kong" {
+        assert!(
+            diff.contains("PUT /routes/address-route.bgctl-header-testers-0")
+                && diff.contains("PUT /services/address-service.bgctl-canary"),
+            "{diff}"
+        );
+    }
+    assert!(t.writes().is_empty(), "plan diff wrote {:?}", t.writes());
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
+    assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
+    assert_routed(&t, Some("blue"), "at the first gate").await;
+    let st = assert_status_truthful(&t, &plan, t.name()).await;
+    assert_eq!(
+        st["record"]["routes"],
+        serde_json::json!(["header:testers"]),
+        "{st}"
+    );
+    let owned = t.owned_routes().await;
+    assert!(!owned.is_empty(), "the route is in the system");
+    for o in &owned {
+        let name = o.split_whitespace().last().unwrap_or_default();
+        assert!(
+            st["extra"].to_string().contains(name),
+            "status lists `{o}`: {st}"
+        );
+    }
+
+    bgctl_exit(&t, &["promote", "--yes", "-f", p(&plan)], 6).await;
+    assert!(
+        matches!(t.traffic().await, Traffic::Split(s) if (s - 50.0).abs() < 0.5),
+        "{:?}",
+        t.traffic().await
+    );
+    assert_routed(&t, None, "at 50 %").await;
+
+    let out = bgctl_exit(&t, &["promote", "--yes", "-f", p(&plan)], 0).await;
+    assert!(
+        stderr(&out).contains("remove header route `testers`"),
+        "{}",
+        render(&out)
+    );
+    assert_eq!(t.traffic().await, Traffic::Green);
+    assert!(
+        t.owned_routes().await.is_empty(),
+        "{:?}",
+        t.owned_routes().await
+    );
+    let st = assert_status_truthful(&t, &plan, t.name()).await;
+    assert_eq!(st["record"]["phase"], "completed", "{st}");
+    assert_eq!(st["record"]["routes"], serde_json::json!([]), "{st}");
+    assert_routed(&t, Some("green"), "promoted").await;
+}
+
+/// `abort` at the gate and the automatic rollback after a failed check both remove every
+/// route: afterwards requests with the header reach blue.
+pub async fn header_route_removed_by_abort_and_automatic_rollback<T: Target>() {
+    let t = T::start().await;
+    if refused(&t).await {
+        return;
+    }
+    blue_live(&t).await;
+    let plan = t.plan(&PlanSpec::canary(&gated()));
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
+    assert!(!t.owned_routes().await.is_empty());
+    bgctl_exit(&t, &["abort", "--yes", "-f", p(&plan)], 0).await;
+    assert_eq!(t.traffic().await, Traffic::Blue);
+    assert!(
+        t.owned_routes().await.is_empty(),
+        "{:?}",
+        t.owned_routes().await
+    );
+    let (b, g, f) = sides(&t, 40, Some("yes")).await;
+    assert_eq!((b, g, f), (40, 0, 0), "after abort, with the header");
+    let st = assert_status_truthful(&t, &plan, t.name()).await;
+    assert_eq!(st["record"]["phase"], "aborted", "{st}");
+
+    // `rollback` at the gate, where all traffic is still on blue: it removes the route too
+    // (rather than "blue is already live" with testers still on green).
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
+    assert!(!t.owned_routes().await.is_empty());
+    bgctl_exit(&t, &["rollback", "--yes", "-f", p(&plan)], 0).await;
+    assert_eq!(t.traffic().await, Traffic::Blue);
+    assert!(
+        t.owned_routes().await.is_empty(),
+        "{:?}",
+        t.owned_routes().await
+    );
+    let (b, g, f) = sides(&t, 40, Some("yes")).await;
+    assert_eq!((b, g, f), (40, 0, 0), "after rollback, with the header");
+    let st = assert_status_truthful(&t, &plan, t.name()).await;
+    assert_eq!(st["record"]["phase"], "rolled_back", "{st}");
+    // Nothing left to undo.
+    bgctl_exit(&t, &["rollback", "--yes", "-f", p(&plan)], 0).await;
+
+    let failing = t.plan(
+        &PlanSpec::canary(&format!(
+            "[{{setHeaderRoute: {{name: testers, {MATCH}}}}}, {{analysis: {{checks: [smoke]}}}}, {{setWeight: 100}}]"
+        ))
+        .with_extra("checks:\n  smoke:\n    exec: {command: [\"sh\", \"-c\", \"echo 'smoke: testers saw 500' >&2; exit 1\"], timeout: 10s}\n"),
+    );
+    let out = bgctl_exit(&t, &["plan", "apply", "--yes", p(&failing)], 3).await;
+    assert!(stderr(&out).contains("testers saw 500"), "{}", render(&out));
+    assert_eq!(t.traffic().await, Traffic::Blue);
+    assert!(
+        t.owned_routes().await.is_empty(),
+        "{:?}",
+        t.owned_routes().await
+    );
+    let (b, g, f) = sides(&t, 40, Some("yes")).await;
+    assert_eq!(
+        (b, g, f),
+        (40, 0, 0),
+        "after the automatic rollback, with the header"
+    );
+}
+
+/// The kill-at-every-write matrix over a canary that sets and removes a header route: after
+/// each kill, `abort` restores blue with no route left, and `plan apply` converges to green
+/// with no route left (the target's `after_restore` / `after_converge` check the system).
+pub async fn crash_at_every_write_of_a_header_canary<T: Target>() {
+    {
+        let t = T::start().await;
+        if refused(&t).await {
+            return;
+        }
+    }
+    faults::crash_matrix::<T>(faults::Stage::HeaderCanary).await;
+}
