@@ -41,6 +41,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
             cand history 'Show the last runs that changed the rollout, newest first'
+            cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
             cand completions 'Print shell completions'
@@ -309,6 +310,187 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'bgctl;fleet'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand apply 'Run the plan on every member, wave by wave (finished members are skipped)'
+            cand promote 'Continue a fleet paused at a member''s manual gate: promote it, then go on'
+            cand status 'One row per member: wave, phase, live side, last change, lock'
+            cand rollback 'Send members back to their previous side, the latest wave first'
+            cand diff 'Show what `fleet apply` would change on each member'
+            cand validate 'Check the fleet file and every member''s plan, offline'
+            cand render 'Print a CI pipeline with one job per member and the waves as ordered stages'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bgctl;fleet;apply'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force-unlock 'Break a member''s lock held by another run (use only when that run is gone)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;promote'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force-unlock 'Break a member''s lock held by another run (use only when that run is gone)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;status'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;rollback'= {
+            cand --members 'Only these members (comma-separated or repeated); default: every member'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force-unlock 'Break a member''s lock held by another run (use only when that run is gone)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;diff'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;validate'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;render'= {
+            cand --format 'The CI system'
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'bgctl;fleet;help'= {
+            cand apply 'Run the plan on every member, wave by wave (finished members are skipped)'
+            cand promote 'Continue a fleet paused at a member''s manual gate: promote it, then go on'
+            cand status 'One row per member: wave, phase, live side, last change, lock'
+            cand rollback 'Send members back to their previous side, the latest wave first'
+            cand diff 'Show what `fleet apply` would change on each member'
+            cand validate 'Check the fleet file and every member''s plan, offline'
+            cand render 'Print a CI pipeline with one job per member and the waves as ordered stages'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'bgctl;fleet;help;apply'= {
+        }
+        &'bgctl;fleet;help;promote'= {
+        }
+        &'bgctl;fleet;help;status'= {
+        }
+        &'bgctl;fleet;help;rollback'= {
+        }
+        &'bgctl;fleet;help;diff'= {
+        }
+        &'bgctl;fleet;help;validate'= {
+        }
+        &'bgctl;fleet;help;render'= {
+        }
+        &'bgctl;fleet;help;help'= {
+        }
         &'bgctl;demo'= {
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
@@ -509,6 +691,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand abort 'Abort a canary: all traffic back to stable'
             cand status 'Show the live side, targets, health, lock and last change'
             cand history 'Show the last runs that changed the rollout, newest first'
+            cand fleet 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand init 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
             cand completions 'Print shell completions'
@@ -540,6 +723,29 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;help;status'= {
         }
         &'bgctl;help;history'= {
+        }
+        &'bgctl;help;fleet'= {
+            cand apply 'Run the plan on every member, wave by wave (finished members are skipped)'
+            cand promote 'Continue a fleet paused at a member''s manual gate: promote it, then go on'
+            cand status 'One row per member: wave, phase, live side, last change, lock'
+            cand rollback 'Send members back to their previous side, the latest wave first'
+            cand diff 'Show what `fleet apply` would change on each member'
+            cand validate 'Check the fleet file and every member''s plan, offline'
+            cand render 'Print a CI pipeline with one job per member and the waves as ordered stages'
+        }
+        &'bgctl;help;fleet;apply'= {
+        }
+        &'bgctl;help;fleet;promote'= {
+        }
+        &'bgctl;help;fleet;status'= {
+        }
+        &'bgctl;help;fleet;rollback'= {
+        }
+        &'bgctl;help;fleet;diff'= {
+        }
+        &'bgctl;help;fleet;validate'= {
+        }
+        &'bgctl;help;fleet;render'= {
         }
         &'bgctl;help;demo'= {
         }

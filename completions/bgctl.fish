@@ -45,6 +45,7 @@ complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "promote" -d 'Continue a
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "history" -d 'Show the last runs that changed the rollout, newest first'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -240,6 +241,135 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s q -l quiet -d 'O
 complete -c bgctl -n "__fish_bgctl_using_subcommand history" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand history" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "apply" -d 'Run the plan on every member, wave by wave (finished members are skipped)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "promote" -d 'Continue a fleet paused at a member\'s manual gate: promote it, then go on'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "status" -d 'One row per member: wave, phase, live side, last change, lock'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "rollback" -d 'Send members back to their previous side, the latest wave first'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "diff" -d 'Show what `fleet apply` would change on each member'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "validate" -d 'Check the fleet file and every member\'s plan, offline'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "render" -d 'Print a CI pipeline with one job per member and the waves as ordered stages'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and not __fish_seen_subcommand_from apply promote status rollback diff validate render help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l force-unlock -d 'Break a member\'s lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l force-unlock -d 'Break a member\'s lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l members -d 'Only these members (comma-separated or repeated); default: every member' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s y -l yes -d 'Do not ask for confirmation'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l force-unlock -d 'Break a member\'s lock held by another run (use only when that run is gone)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l format -d 'The CI system' -r -f -a "github-actions\t'A GitHub Actions workflow (`.github/workflows/*.yml`)'
+gitlab-ci\t'A GitLab CI pipeline (`.gitlab-ci.yml`)'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from render" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Run the plan on every member, wave by wave (finished members are skipped)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Continue a fleet paused at a member\'s manual gate: promote it, then go on'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "status" -d 'One row per member: wave, phase, live side, last change, lock'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "rollback" -d 'Send members back to their previous side, the latest wave first'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show what `fleet apply` would change on each member'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check the fleet file and every member\'s plan, offline'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "render" -d 'Print a CI pipeline with one job per member and the waves as ordered stages'
+complete -c bgctl -n "__fish_bgctl_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand demo" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -385,23 +515,31 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s q -l quiet -d 'Only 
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "release" -d 'Release to the side that is not live, with the live side as stable (no plan edit)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "history" -d 'Show the last runs that changed the rollout, newest first'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history demo init completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "release" -d 'Release to the side that is not live, with the live side as stable (no plan edit)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "history" -d 'Show the last runs that changed the rollout, newest first'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "fleet" -d 'Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "init" -d 'Write a plan from what is live (Kong, Kubernetes, HAProxy)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback release promote abort status history fleet demo init completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "apply" -d 'Make the live system match the plan'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "apply" -d 'Run the plan on every member, wave by wave (finished members are skipped)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "promote" -d 'Continue a fleet paused at a member\'s manual gate: promote it, then go on'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "status" -d 'One row per member: wave, phase, live side, last change, lock'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "rollback" -d 'Send members back to their previous side, the latest wave first'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "diff" -d 'Show what `fleet apply` would change on each member'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "validate" -d 'Check the fleet file and every member\'s plan, offline'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from fleet" -f -a "render" -d 'Print a CI pipeline with one job per member and the waves as ordered stages'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "kong" -d 'Kong: a service, its routes (unnamed ones by id) and the upstream its `host` names'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "kubernetes" -d 'Kubernetes: a Service and the Deployment its selector picks'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from init" -f -a "haproxy" -d 'HAProxy: the servers of one backend, through the runtime API'

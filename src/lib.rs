@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod engine;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod http;
 pub mod notify;
 pub mod plan;

@@ -6,6 +6,7 @@ mod apply;
 mod completions;
 mod demo;
 mod diff;
+pub mod fleet;
 mod history;
 mod init;
 mod planfile;
@@ -111,6 +112,9 @@ pub enum Command {
     Status(status::StatusArgs),
     /// Show the last runs that changed the rollout, newest first.
     History(history::HistoryArgs),
+    /// Run one plan across many gateways or clusters, in waves (a `kind: Fleet` file).
+    #[command(subcommand)]
+    Fleet(fleet::FleetCommand),
     /// Run a blue-green release against the built-in Kong simulator.
     Demo(demo::DemoArgs),
     /// Write a plan from what is live (Kong, Kubernetes, HAProxy).
@@ -183,7 +187,7 @@ pub async fn run(cli: Cli) -> Exit {
             | Command::Completions(_)
             | Command::Man(_)
             | Command::Init(_)
-    );
+    ) && !matches!(&cli.command, Command::Fleet(f) if fleet::is_document(f));
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
         Command::Plan(PlanCommand::Diff(a)) => Box::pin(diff::cmd_diff(&cli.global, &ui, &a)).await,
@@ -197,6 +201,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Abort(a) => abort::cmd_abort(&cli.global, &ui, &a).await,
         Command::Status(a) => status::cmd_status(&cli.global, &ui, &a).await,
         Command::History(a) => history::cmd_history(&cli.global, &ui, &a).await,
+        Command::Fleet(c) => Box::pin(fleet::cmd_fleet(&cli.global, &ui, &c)).await,
         Command::Demo(a) => Box::pin(demo::cmd_demo(&cli.global, &ui, &a)).await,
         Command::Init(a) => Box::pin(init::cmd_init(&cli.global, &ui, &a)).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),

@@ -19,8 +19,8 @@ use super::{PlanErrors, Problem};
 
 mod index;
 mod interpolate;
-use index::{build_index, join};
-pub use index::{parent_path, Pos, SourceIndex};
+use index::join;
+pub use index::{build_index, parent_path, Pos, SourceIndex};
 pub use interpolate::interpolate;
 use interpolate::{duplicate_headers, interpolate_value, plan_schema, register_secrets};
 

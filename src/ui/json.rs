@@ -108,6 +108,26 @@ pub enum CliLine {
         /// The problems.
         problems: Vec<Problem>,
     },
+    /// `bgctl fleet`: a wave starts (or is skipped, or waits `pauseBefore`).
+    FleetWave {
+        /// 1-based wave number.
+        wave: usize,
+        /// Its members.
+        members: Vec<String>,
+        /// `started`, `pausing` or `not_started`.
+        state: String,
+    },
+    /// `bgctl fleet`: how one member ended (the line also carries `member`).
+    FleetMember {
+        /// 1-based wave number.
+        wave: usize,
+        /// The member's exit code, as `bgctl plan apply` would have exited.
+        exit: u8,
+        /// `up_to_date`, `changed`, `failed`, `paused`, `not_started`, `rolled_back`.
+        state: String,
+        /// One line.
+        summary: String,
+    },
     /// The run failed.
     Error(ErrorEvent),
     /// The run ended; always the last line.
@@ -129,6 +149,9 @@ pub enum AnyLine {
 pub struct Line {
     /// When it was written: RFC 3339, UTC, milliseconds.
     pub time: String,
+    /// `bgctl fleet`: the member the line is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     /// The event.
     #[serde(flatten)]
     pub body: AnyLine,

@@ -47,6 +47,21 @@ pub struct Ui {
     summary: Mutex<Option<String>>,
     /// Progress lines in a long silence when there is no spinner ([`quiet`]).
     ticker: Option<quiet::Ticker>,
+    /// In a fleet: the member whose events this renders.
+    member: Option<MemberTag>,
+}
+
+/// A fleet member's renderer settings ([`Ui::for_member`]): text lines start with `prefix`
+/// (`eu-west | `), JSON lines carry `"member"`, and on a terminal the member's spinner is one
+/// line of the fleet's [`indicatif::MultiProgress`].
+#[derive(Clone)]
+pub struct MemberTag {
+    /// The member's name.
+    pub name: String,
+    /// What each text line starts with.
+    pub prefix: String,
+    /// The fleet's progress lines (a terminal only).
+    pub multi: Option<indicatif::MultiProgress>,
 }
 
 impl Ui {
@@ -61,6 +76,20 @@ impl Ui {
             spinner: Mutex::new(None),
             summary: Mutex::new(None),
             ticker,
+            member: None,
+        }
+    }
+
+    /// A renderer for one member of a fleet, with these options. It has no silence ticker of
+    /// its own (one thread per member would print unprefixed lines).
+    #[must_use]
+    pub fn for_member(&self, tag: MemberTag) -> Ui {
+        Ui {
+            opts: self.opts.clone(),
+            spinner: Mutex::new(None),
+            summary: Mutex::new(None),
+            ticker: None,
+            member: Some(tag),
         }
     }
 
@@ -73,11 +102,28 @@ impl Ui {
     /// [`crate::redact::terminal`] (secrets, control characters).
     pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
-            self.clear_spinner();
             let text = crate::redact::terminal(text);
-            out::stderr(&format!("{text}\n"));
-            if let Some(t) = &self.ticker {
-                t.output(text.lines().last().unwrap_or_default());
+            let Some(tag) = &self.member else {
+                self.clear_spinner();
+                out::stderr(&format!("{text}\n"));
+                if let Some(t) = &self.ticker {
+                    t.output(text.lines().last().unwrap_or_default());
+                }
+                return;
+            };
+            let lines = text.lines().fold(String::new(), |mut out, l| {
+                out.push_str(&tag.prefix);
+                out.push_str(l);
+                out.push('\n');
+                out
+            });
+            if let (Some(multi), true) = (&tag.multi, self.opts.progress) {
+                if multi.println(lines.trim_end()).is_err() {
+                    out::stderr(&lines);
+                }
+            } else {
+                self.clear_spinner();
+                out::stderr(&lines);
             }
         }
     }
@@ -97,8 +143,12 @@ impl Ui {
             return;
         }
         let mut s = self.spinner.lock().expect("spinner lock");
+        let prefix = self.member.as_ref().map(|t| t.prefix.clone());
         let pb = s.get_or_insert_with(|| {
-            let pb = ProgressBar::new_spinner();
+            let pb = match self.member.as_ref().and_then(|t| t.multi.as_ref()) {
+                Some(multi) => multi.add(ProgressBar::new_spinner()),
+                None => ProgressBar::new_spinner(),
+            };
             pb.set_style(
                 ProgressStyle::with_template("{spinner} {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -106,7 +156,7 @@ impl Ui {
             pb.enable_steady_tick(std::time::Duration::from_millis(100));
             pb
         });
-        pb.set_message(msg);
+        pb.set_message(format!("{}{msg}", prefix.unwrap_or_default()));
     }
 
     fn clear_spinner(&self) {
@@ -346,6 +396,9 @@ impl Ui {
         };
         line.insert("event".into(), name);
         line.insert("time".into(), serde_json::Value::from(now_rfc3339()));
+        if let Some(tag) = &self.member {
+            line.insert("member".into(), serde_json::Value::from(tag.name.clone()));
+        }
         for (k, v) in fields {
             if k != "event" {
                 line.insert(k, v);

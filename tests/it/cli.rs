@@ -11,6 +11,7 @@ fn help_snapshots() {
         vec!["plan", "apply", "--help"],
         vec!["switch", "--help"],
         vec!["status", "--help"],
+        vec!["fleet", "--help"],
         vec!["init", "kong", "--help"],
     ] {
         let out = bgctl(&root()).args(&args).output().unwrap();

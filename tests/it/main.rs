@@ -7,6 +7,7 @@ mod cli;
 mod conformance;
 mod daily;
 mod diff;
+mod fleet;
 mod gateways;
 mod harness;
 mod hostile;

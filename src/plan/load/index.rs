@@ -248,7 +248,8 @@ impl MarkedEventReceiver for Indexer<'_> {
     }
 }
 
-pub(super) fn build_index(text: &str, limits: &Limits) -> Result<SourceIndex, Problem> {
+/// Indexes `text`: every key path's position, within `limits` (depth, alias expansion).
+pub fn build_index(text: &str, limits: &Limits) -> Result<SourceIndex, Problem> {
     let mut indexer = Indexer {
         limits,
         index: SourceIndex::default(),
