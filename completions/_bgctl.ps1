@@ -114,6 +114,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;plan;apply' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -159,6 +160,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The environment to make live')
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -183,6 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;rollback' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -207,6 +210,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;promote' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -232,6 +236,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;abort' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')

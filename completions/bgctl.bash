@@ -154,7 +154,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__abort)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +165,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -510,7 +514,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__apply)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +525,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -718,7 +726,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__promote)
-            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -729,6 +737,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -764,7 +776,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__rollback)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -775,6 +787,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -894,7 +910,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__switch)
-            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -909,6 +925,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -107,6 +107,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;plan;apply'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -146,6 +147,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --to 'The environment to make live'
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -169,6 +171,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;rollback'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -192,6 +195,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;promote'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -216,6 +220,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;abort'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'

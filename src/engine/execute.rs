@@ -130,15 +130,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             run.fresh = None;
         }
         match step {
-            Step::Ensure { changes } => {
-                for change in changes {
-                    self.emit(Event::Write {
-                        change: change.clone(),
-                    });
-                    self.provider.apply(change).await?;
-                }
-                Ok(())
-            }
+            Step::Ensure { changes } => self.ensure(changes).await,
             Step::Probe { env } => self.probe_env(env).await,
             Step::ProbeNew { env, targets } => self.probe_new(env, targets).await,
             Step::Analysis { stage, checks } => {

@@ -19,6 +19,7 @@ mod readback;
 pub mod rollback;
 pub mod step;
 pub mod verify;
+mod waves;
 pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,7 +48,13 @@ pub struct Options {
     pub deadline: crate::deadline::Deadline,
     /// Who is running (`user@host`).
     pub who: String,
+    /// How many independent setup writes (one [`crate::providers::Change::wave`]) may be in
+    /// flight at once; 1 makes every write alone.
+    pub parallelism: usize,
 }
+
+/// Setup writes in flight at once by default: decK's `--parallelism` default.
+pub const DEFAULT_PARALLELISM: usize = 10;
 
 impl Options {
     /// Defaults for a non-interactive run with `--yes` and the given timeout.
@@ -59,6 +66,7 @@ impl Options {
             force_unlock: false,
             deadline: crate::deadline::Deadline::after(timeout),
             who: whoami(),
+            parallelism: DEFAULT_PARALLELISM,
         }
     }
 }

@@ -12,6 +12,7 @@ mod hostile;
 mod hostile_input;
 mod kong;
 mod kong_nodes;
+mod kong_scale;
 mod kubernetes;
 mod plans;
 mod prometheus;

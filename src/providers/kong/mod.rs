@@ -272,6 +272,7 @@ impl Provider for Kong {
                         body: Some(Value::Object(patch)),
                         idempotent: true,
                     },
+                    wave: None,
                 });
             }
             self.route_changes(
@@ -322,6 +323,7 @@ impl Provider for Kong {
                 name: String::new(),
                 detail: String::new(),
                 call,
+                wave: None,
             };
             self.apply(&change).await?;
         }
