@@ -45,6 +45,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (`bgctl.1` and one per command) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -261,6 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
         'bgctl;status' {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
             [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The plan file, as a flag (same as `FILE`)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'With `--watch`: how often to read the live state again')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
@@ -268,6 +270,8 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
             [CompletionResult]::new('--no-probe', '--no-probe', [CompletionResultType]::ParameterName, 'Skip the health probes')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
@@ -334,6 +338,24 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'bgctl;man' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format; `json` writes newline-delimited events to stdout')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to use colour (`NO_COLOR` is honoured)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the whole run (e.g. `10m`, `90s`)')
+            [CompletionResult]::new('--max-plan-bytes', '--max-plan-bytes', [CompletionResultType]::ParameterName, 'Largest plan file accepted, in bytes')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors')
+            [CompletionResult]::new('--no-progress', '--no-progress', [CompletionResultType]::ParameterName, 'Never show progress spinners')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'bgctl;help' {
             [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Validate, diff and apply plans')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Make an environment live: probe it, switch traffic, verify')
@@ -344,6 +366,7 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Run a blue-green release against the built-in Kong simulator')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('schema', 'schema', [CompletionResultType]::ParameterValue, 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write man pages (`bgctl.1` and one per command) into a directory')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -384,6 +407,9 @@ Register-ArgumentCompleter -Native -CommandName 'bgctl' -ScriptBlock {
             break
         }
         'bgctl;help;schema' {
+            break
+        }
+        'bgctl;help;man' {
             break
         }
         'bgctl;help;help' {

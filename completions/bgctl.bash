@@ -28,6 +28,9 @@ _bgctl() {
             bgctl,help)
                 cmd="bgctl__subcmd__help"
                 ;;
+            bgctl,man)
+                cmd="bgctl__subcmd__man"
+                ;;
             bgctl,plan)
                 cmd="bgctl__subcmd__plan"
                 ;;
@@ -57,6 +60,9 @@ _bgctl() {
                 ;;
             bgctl__subcmd__help,help)
                 cmd="bgctl__subcmd__help__subcmd__help"
+                ;;
+            bgctl__subcmd__help,man)
+                cmd="bgctl__subcmd__help__subcmd__man"
                 ;;
             bgctl__subcmd__help,plan)
                 cmd="bgctl__subcmd__help__subcmd__plan"
@@ -116,7 +122,7 @@ _bgctl() {
 
     case "${cmd}" in
         bgctl)
-            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version plan switch rollback promote abort status demo completions schema help"
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version plan switch rollback promote abort status demo completions schema man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,7 +286,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__help)
-            opts="plan switch rollback promote abort status demo completions schema help"
+            opts="plan switch rollback promote abort status demo completions schema man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -336,6 +342,20 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bgctl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -468,6 +488,44 @@ _bgctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bgctl__subcmd__man)
+            opts="-v -q -o -h -V --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-plan-bytes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -864,7 +922,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__status)
-            opts="-f -v -q -o -h -V --file --no-probe --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -w -v -q -o -h -V --file --no-probe --watch --interval --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -875,6 +933,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

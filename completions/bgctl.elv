@@ -42,6 +42,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
             cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
+            cand man 'Write man pages (`bgctl.1` and one per command) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bgctl;plan'= {
@@ -244,6 +245,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;status'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
+            cand --interval 'With `--watch`: how often to read the live state again'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -251,6 +253,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --max-plan-bytes 'Largest plan file accepted, in bytes'
             cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
             cand --no-probe 'Skip the health probes'
+            cand -w 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
+            cand --watch 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
             cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
             cand -q 'Only errors'
@@ -313,6 +317,23 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'bgctl;man'= {
+            cand -o 'Output format; `json` writes newline-delimited events to stdout'
+            cand --output 'Output format; `json` writes newline-delimited events to stdout'
+            cand --color 'When to use colour (`NO_COLOR` is honoured)'
+            cand --timeout 'Deadline for the whole run (e.g. `10m`, `90s`)'
+            cand --max-plan-bytes 'Largest plan file accepted, in bytes'
+            cand --context 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)'
+            cand -v 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand --verbose 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+            cand -q 'Only errors'
+            cand --quiet 'Only errors'
+            cand --no-progress 'Never show progress spinners'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'bgctl;help'= {
             cand plan 'Validate, diff and apply plans'
             cand switch 'Make an environment live: probe it, switch traffic, verify'
@@ -323,6 +344,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand demo 'Run a blue-green release against the built-in Kong simulator'
             cand completions 'Print shell completions'
             cand schema 'Print the plan''s JSON Schema (`--events`: that of the `-o json` events)'
+            cand man 'Write man pages (`bgctl.1` and one per command) into a directory'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'bgctl;help;plan'= {
@@ -351,6 +373,8 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;help;completions'= {
         }
         &'bgctl;help;schema'= {
+        }
+        &'bgctl;help;man'= {
         }
         &'bgctl;help;help'= {
         }

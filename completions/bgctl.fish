@@ -46,6 +46,7 @@ complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "status" -d 'Show the li
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
+complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
 complete -c bgctl -n "__fish_bgctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and not __fish_seen_subcommand_from validate diff apply help" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
@@ -191,6 +192,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l no-progress -d 'Ne
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l interval -d 'With `--watch`: how often to read the live state again' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -200,6 +202,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l timeout -d 'Deadl
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-probe -d 'Skip the health probes'
+complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s w -l watch -d 'Keep watching: redraw on a terminal, print each change otherwise (until Ctrl-C or `--timeout`)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -s q -l quiet -d 'Only errors'
 complete -c bgctl -n "__fish_bgctl_using_subcommand status" -l no-progress -d 'Never show progress spinners'
@@ -245,16 +248,30 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s q -l quiet -d 'On
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -l no-progress -d 'Never show progress spinners'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "plan" -d 'Validate, diff and apply plans'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "promote" -d 'Continue a canary from its manual gate'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "completions" -d 'Print shell completions'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
-complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
+json\t'Newline-delimited JSON events on stdout'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
+always\t'Always'
+never\t'Never'"
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l timeout -d 'Deadline for the whole run (e.g. `10m`, `90s`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l max-plan-bytes -d 'Largest plan file accepted, in bytes' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l context -d 'Kubernetes: the kubeconfig context to use (overrides `provider.kubernetes.context`)' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s v -l verbose -d 'More detail (-v shows every Admin API call; -vv and -vvv add debug logs)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s q -l quiet -d 'Only errors'
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -l no-progress -d 'Never show progress spinners'
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bgctl -n "__fish_bgctl_using_subcommand man" -s V -l version -d 'Print version'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "plan" -d 'Validate, diff and apply plans'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "switch" -d 'Make an environment live: probe it, switch traffic, verify'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "rollback" -d 'Send traffic back to the side that was live before the last switch'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "promote" -d 'Continue a canary from its manual gate'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "abort" -d 'Abort a canary: all traffic back to stable'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "status" -d 'Show the live side, targets, health, lock and last change'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "demo" -d 'Run a blue-green release against the built-in Kong simulator'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "completions" -d 'Print shell completions'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "schema" -d 'Print the plan\'s JSON Schema (`--events`: that of the `-o json` events)'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "man" -d 'Write man pages (`bgctl.1` and one per command) into a directory'
+complete -c bgctl -n "__fish_bgctl_using_subcommand help; and not __fish_seen_subcommand_from plan switch rollback promote abort status demo completions schema man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "validate" -d 'Check plans offline: every problem at once, no network calls'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "diff" -d 'Show what `apply` would change in the live system'
 complete -c bgctl -n "__fish_bgctl_using_subcommand help; and __fish_seen_subcommand_from plan" -f -a "apply" -d 'Make the live system match the plan'

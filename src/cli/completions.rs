@@ -1,8 +1,11 @@
-//! `bgctl completions SHELL` and `bgctl schema [--events]`.
+//! `bgctl completions SHELL`, `bgctl man DIR` and `bgctl schema [--events]`: documents generated
+//! from the clap definitions and the plan types, so they cannot drift from the binary. The
+//! checked-in copies (`completions/`, `man/`) are compared with fresh output by the tests.
 
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
+use crate::error::CliError;
 use crate::exit::Exit;
 use crate::plan::Plan;
 
@@ -25,6 +28,27 @@ pub fn completions(shell: Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut super::Cli::command(), "bgctl", &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write man pages into a directory.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory (created if missing): `bgctl.1`, and `bgctl-<command>.1` for each command.
+    pub dir: std::path::PathBuf,
+}
+
+/// Runs `man`.
+pub fn cmd_man(args: &ManArgs) -> Result<Exit, CliError> {
+    let cannot = |e: std::io::Error| {
+        CliError::from_std(
+            format!("cannot write man pages to `{}`", args.dir.display()),
+            &e,
+        )
+    };
+    std::fs::create_dir_all(&args.dir).map_err(cannot)?;
+    clap_mangen::generate_to(super::Cli::command(), &args.dir).map_err(cannot)?;
+    crate::ui::out::stdout(&format!("man pages written to {}\n", args.dir.display()));
+    Ok(Exit::Ok)
 }
 
 /// Print the plan's JSON Schema.

@@ -84,7 +84,7 @@ pub enum ColorChoice {
     Never,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (write e.g. `10m`, `90s`)"))
 }
 
@@ -110,6 +110,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Print the plan's JSON Schema (`--events`: that of the `-o json` events).
     Schema(completions::SchemaArgs),
+    /// Write man pages (`bgctl.1` and one per command) into a directory.
+    Man(completions::ManArgs),
 }
 
 /// `bgctl plan …`.
@@ -166,7 +168,7 @@ pub async fn run(cli: Cli) -> Exit {
     // `status` and `schema` print one document; every other command is a stream of events.
     let streams = !matches!(
         cli.command,
-        Command::Status(_) | Command::Schema(_) | Command::Completions(_)
+        Command::Status(_) | Command::Schema(_) | Command::Completions(_) | Command::Man(_)
     );
     let result = match cli.command {
         Command::Plan(PlanCommand::Validate(a)) => validate::cmd_validate(&cli.global, &ui, &a),
@@ -180,6 +182,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Demo(a) => demo::cmd_demo(&cli.global, &ui, &a).await,
         Command::Completions(a) => Ok(completions::cmd_completions(&a)),
         Command::Schema(a) => Ok(completions::cmd_schema(&a)),
+        Command::Man(a) => completions::cmd_man(&a),
     };
     ui.finish(&result, streams);
     drop(ui);

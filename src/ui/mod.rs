@@ -5,6 +5,7 @@
 pub mod json;
 pub mod out;
 pub mod plan;
+mod quiet;
 pub mod status;
 
 use std::sync::Mutex;
@@ -44,6 +45,8 @@ pub struct Ui {
     spinner: Mutex<Option<ProgressBar>>,
     /// How the run ended so far, for the closing `result` event.
     summary: Mutex<Option<String>>,
+    /// Progress lines in a long silence when there is no spinner ([`quiet`]).
+    ticker: Option<quiet::Ticker>,
 }
 
 impl Ui {
@@ -51,10 +54,13 @@ impl Ui {
     pub fn new(opts: UiOptions) -> Ui {
         console::set_colors_enabled_stderr(opts.color);
         console::set_colors_enabled(opts.color);
+        let ticker = (!opts.progress && opts.format == Format::Text && opts.verbosity >= 0)
+            .then(|| quiet::Ticker::start(quiet::EVERY, |line| out::stderr(&format!("{line}\n"))));
         Ui {
             opts,
             spinner: Mutex::new(None),
             summary: Mutex::new(None),
+            ticker,
         }
     }
 
@@ -68,7 +74,11 @@ impl Ui {
     pub fn say(&self, text: &str) {
         if self.opts.format == Format::Text && self.opts.verbosity >= 0 {
             self.clear_spinner();
-            out::stderr(&format!("{}\n", crate::redact::terminal(text)));
+            let text = crate::redact::terminal(text);
+            out::stderr(&format!("{text}\n"));
+            if let Some(t) = &self.ticker {
+                t.output(text.lines().last().unwrap_or_default());
+            }
         }
     }
 
@@ -80,6 +90,9 @@ impl Ui {
 
     fn spin(&self, msg: &str) {
         let msg = crate::redact::terminal(msg).replace('\n', " ");
+        if let Some(t) = &self.ticker {
+            t.activity(&msg);
+        }
         if !self.opts.progress || self.opts.format != Format::Text || self.opts.verbosity < 0 {
             return;
         }

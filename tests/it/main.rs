@@ -2,6 +2,7 @@
 
 mod analysis;
 mod canary;
+mod ci_files;
 mod cli;
 mod conformance;
 mod daily;
@@ -17,3 +18,4 @@ mod kubernetes;
 mod plans;
 mod prometheus;
 mod upgrade;
+mod watching;
