@@ -3,7 +3,11 @@
 //! tests: they print ratios, they assert nothing about speed.
 //!
 //! 1. The seed-000 setup with N targets per side against kong-sim: `bgctl plan apply` vs the
-//!    seed's sequence of curl calls (one process per call) — wall time and Admin API calls.
+//!    seed's sequence of curl calls (one process per call) — wall time and Admin API calls;
+//!    bgctl with its default `--parallelism` and with `--parallelism 1`. N = 10, 100, 1,000;
+//!    `BGCTL_BENCH_10K=1` adds 10,000 (the curl sequence alone then takes minutes).
+//!    Then kong-sim's own cost per target write, in an empty upstream and in one holding
+//!    10,000 targets (a ratio near 1 says the cost does not grow with the upstream).
 //! 2. Probe fan-out: one health round over 1,000 local targets that each answer after 20 ms —
 //!    wall time against the 20 ms floor.
 //! 3. Switch latency through a real HAProxy and Traefik: from spawning `bgctl switch` to the
@@ -11,6 +15,8 @@
 //!    with 2 keep-alive connections, vs the raw alternative (HAProxy: one runtime API line over
 //!    TCP from `bash`; Traefik: one `curl -X PUT` of the whole REST configuration).
 //! 4. `bgctl plan validate` start-up time and peak memory vs `kubectl version --client`.
+//!
+//! `BGCTL_BENCH_ONLY=1,4` runs only the numbered tables.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -108,31 +114,45 @@ fn curl_sequence(admin: &str, n: usize) {
     );
 }
 
+/// `bgctl plan apply` of `plan` against a fresh kong-sim: wall time, admin calls, writes.
+async fn bgctl_apply(plan: &Path, parallelism: usize) -> (Duration, usize, usize) {
+    let sim = KongSim::start(SimConfig::default()).await.expect("sim");
+    let admin = sim.admin_url();
+    let plan = plan.to_path_buf();
+    let t = Instant::now();
+    let status = tokio::task::spawn_blocking(move || {
+        Command::new(BGCTL)
+            .env("KONG_ADMIN_URL", admin)
+            .args(["-q", "plan", "apply", "--yes", "--parallelism"])
+            .arg(parallelism.to_string())
+            .arg(&plan)
+            .status()
+            .expect("bgctl")
+    })
+    .await
+    .expect("join");
+    assert!(status.success());
+    let took = t.elapsed();
+    let calls = sim.requests();
+    let writes = calls.iter().filter(|r| r.is_write()).count();
+    sim.shutdown().await;
+    (took, calls.len(), writes)
+}
+
+fn sizes() -> Vec<usize> {
+    let mut sizes = vec![10, 100, 1000];
+    if std::env::var("BGCTL_BENCH_10K").is_ok_and(|v| v == "1") {
+        sizes.push(10_000);
+    }
+    sizes
+}
+
 async fn bench_apply(dir: &Path) -> String {
-    let mut out = String::from("| targets per side | bgctl apply | curl sequence | ratio (curl / bgctl) | admin calls bgctl (writes) | admin calls curl |\n|---|---|---|---|---|---|\n");
-    for n in [10, 100, 1000] {
+    let mut out = String::from("| targets per side | bgctl apply | curl sequence | ratio (curl / bgctl) | bgctl `--parallelism 1` | admin calls bgctl (writes) | admin calls curl |\n|---|---|---|---|---|---|---|\n");
+    for n in sizes() {
         let plan = seed_plan(dir, n);
-        let sim = KongSim::start(SimConfig::default()).await.expect("sim");
-        let admin = sim.admin_url();
-        let t = Instant::now();
-        let status = tokio::task::spawn_blocking({
-            let admin = admin.clone();
-            move || {
-                Command::new(BGCTL)
-                    .env("KONG_ADMIN_URL", admin)
-                    .args(["-q", "plan", "apply", "--yes"])
-                    .arg(&plan)
-                    .status()
-                    .expect("bgctl")
-            }
-        })
-        .await
-        .expect("join");
-        assert!(status.success());
-        let bgctl = t.elapsed();
-        let calls = sim.requests();
-        let writes = calls.iter().filter(|r| r.is_write()).count();
-        sim.shutdown().await;
+        let (bgctl, calls, writes) = bgctl_apply(&plan, bgctl::engine::DEFAULT_PARALLELISM).await;
+        let (serial, _, _) = bgctl_apply(&plan, 1).await;
 
         let sim = KongSim::start(SimConfig::default()).await.expect("sim");
         let admin = sim.admin_url();
@@ -144,13 +164,65 @@ async fn bench_apply(dir: &Path) -> String {
         let curl_calls = sim.requests().len();
         sim.shutdown().await;
         out += &format!(
-            "| {n} | {:.2} s | {:.2} s | {:.1}× | {} ({writes}) | {curl_calls} |\n",
+            "| {n} | {:.2} s | {:.2} s | {:.1}× | {:.2} s | {calls} ({writes}) | {curl_calls} |\n",
             bgctl.as_secs_f64(),
             curl.as_secs_f64(),
             curl.as_secs_f64() / bgctl.as_secs_f64(),
-            calls.len()
+            serial.as_secs_f64(),
         );
     }
+    out
+}
+
+/// kong-sim's cost per target write: 1,000 `POST`s (one keep-alive connection, one at a
+/// time) into an empty upstream, and into one that already holds 10,000 targets.
+async fn bench_sim_target_cost() -> String {
+    async fn post_targets(http: &reqwest::Client, admin: &str, up: &str, from: usize, n: usize) {
+        for i in from..from + n {
+            let resp = http
+                .post(format!("{admin}/upstreams/{up}/targets"))
+                .json(&serde_json::json!({
+                    "target": format!("10.{}.{}.{}:80", i / 62_500, i / 250 % 250, i % 250 + 1),
+                    "weight": 100,
+                }))
+                .send()
+                .await
+                .expect("post");
+            assert_eq!(resp.status().as_u16(), 201);
+        }
+    }
+    let http = reqwest::Client::new();
+    let mut times = Vec::new();
+    for prefill in [0, 10_000] {
+        let sim = KongSim::start(SimConfig::default()).await.expect("sim");
+        let admin = sim.admin_url();
+        let resp = http
+            .put(format!("{admin}/upstreams/big"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .expect("put");
+        assert!(resp.status().is_success());
+        post_targets(&http, &admin, "big", 0, prefill).await;
+        let t = Instant::now();
+        post_targets(&http, &admin, "big", prefill, 1000).await;
+        times.push((prefill, t.elapsed()));
+        sim.shutdown().await;
+    }
+    let mut out = String::from(
+        "| targets already in the upstream | 1,000 target POSTs | per write |\n|---|---|---|\n",
+    );
+    for (prefill, took) in &times {
+        out += &format!(
+            "| {prefill} | {:.0} ms | {:.0} µs |\n",
+            took.as_secs_f64() * 1000.0,
+            took.as_secs_f64() * 1000.0
+        );
+    }
+    out += &format!(
+        "\nratio (10,000 / empty): {:.2}×\n",
+        times[1].1.as_secs_f64() / times[0].1.as_secs_f64()
+    );
     out
 }
 
@@ -275,13 +347,25 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists benchmarks; nothing to list here
     }
+    let only = std::env::var("BGCTL_BENCH_ONLY").unwrap_or_default();
+    let run = |n: &str| only.is_empty() || only.split(',').any(|o| o.trim() == n);
     let dir = tempfile::tempdir().expect("tempdir");
-    println!("## 1. Seed-000 setup: bgctl vs the seed's curl sequence\n");
-    println!("{}", bench_apply(dir.path()).await);
-    println!("## 2. Probe fan-out\n");
-    println!("{}", bench_probe().await);
-    println!("## 3. Switch latency through HAProxy and Traefik\n");
-    println!("{}", switch::bench_switch().await);
-    println!("## 4. Start-up: `bgctl plan validate` vs `kubectl version --client`\n");
-    println!("{}", bench_startup());
+    if run("1") {
+        println!("## 1. Seed-000 setup: bgctl vs the seed's curl sequence\n");
+        println!("{}", bench_apply(dir.path()).await);
+        println!("kong-sim's cost per target write:\n");
+        println!("{}", bench_sim_target_cost().await);
+    }
+    if run("2") {
+        println!("## 2. Probe fan-out\n");
+        println!("{}", bench_probe().await);
+    }
+    if run("3") {
+        println!("## 3. Switch latency through HAProxy and Traefik\n");
+        println!("{}", switch::bench_switch().await);
+    }
+    if run("4") {
+        println!("## 4. Start-up: `bgctl plan validate` vs `kubectl version --client`\n");
+        println!("{}", bench_startup());
+    }
 }

@@ -286,7 +286,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__abort)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,6 +297,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1724,7 +1728,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__plan__subcmd__apply)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1735,6 +1739,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1932,7 +1940,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__promote)
-            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --full --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1943,6 +1951,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1978,7 +1990,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__release)
-            opts="-f -y -v -q -o -h -V --file --set --yes --dry-run --force-unlock --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --set --yes --dry-run --force-unlock --parallelism --wait --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1993,6 +2005,10 @@ _bgctl() {
                     return 0
                     ;;
                 --set)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2028,7 +2044,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__rollback)
-            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2039,6 +2055,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2162,7 +2182,7 @@ _bgctl() {
             return 0
             ;;
         bgctl__subcmd__switch)
-            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
+            opts="-f -y -v -q -o -h -V --to --file --yes --dry-run --force-unlock --parallelism --verbose --quiet --output --no-progress --color --timeout --max-plan-bytes --context --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2177,6 +2197,10 @@ _bgctl() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --parallelism)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

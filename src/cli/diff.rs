@@ -41,6 +41,7 @@ pub async fn cmd_diff(g: &GlobalArgs, ui: &Ui, args: &DiffArgs) -> Result<Exit, 
         yes: true,
         dry_run: true,
         force_unlock: false,
+        parallelism: 1,
     };
     let opts = Options {
         dry_run: true,

@@ -259,6 +259,11 @@ pub struct ChangeArgs {
     /// Break a lock held by another run (use only when that run is gone).
     #[arg(long)]
     pub force_unlock: bool,
+    /// Independent entity writes in flight at once while the environments are set up (e.g.
+    /// an upstream's targets); 1 writes one at a time.
+    #[arg(long, value_name = "N", default_value_t = engine::DEFAULT_PARALLELISM as u16,
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
 }
 
 pub(crate) fn limits(g: &GlobalArgs) -> Limits {
@@ -290,6 +295,7 @@ pub(crate) fn options(g: &GlobalArgs, change: &ChangeArgs) -> Options {
         actor: engine::history::Actor::detect(),
         command: String::new(),
         vars: Vec::new(),
+        parallelism: usize::from(change.parallelism),
     }
 }
 

@@ -42,6 +42,7 @@ pub async fn cmd_status(g: &GlobalArgs, ui: &Ui, args: &StatusArgs) -> Result<Ex
         yes: true,
         dry_run: true,
         force_unlock: false,
+        parallelism: 1,
     };
     let opts = super::options(g, &change);
     let provider = super::provider(&plan, &opts.deadline)?;

@@ -131,12 +131,7 @@ impl<'a, P: Provider> Engine<'a, P> {
         }
         match step {
             Step::Ensure { changes } => {
-                for change in changes {
-                    self.emit(Event::Write {
-                        change: change.clone(),
-                    });
-                    self.provider.apply(change).await?;
-                }
+                self.ensure(changes).await?;
                 // Before traffic moves to what was set up, it must be there to move to.
                 self.settle()
                     .await

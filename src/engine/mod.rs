@@ -22,6 +22,7 @@ pub mod rollback;
 mod routes;
 pub mod step;
 pub mod verify;
+mod waves;
 pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,7 +58,13 @@ pub struct Options {
     pub command: String,
     /// `release --set` values to record with the rollout (`KEY=VALUE`, escaped).
     pub vars: Vec<String>,
+    /// How many independent setup writes (one [`crate::providers::Change::wave`]) may be in
+    /// flight at once; 1 makes every write alone.
+    pub parallelism: usize,
 }
+
+/// Setup writes in flight at once by default: decK's `--parallelism` default.
+pub const DEFAULT_PARALLELISM: usize = 10;
 
 impl Options {
     /// Defaults for a non-interactive run with `--yes` and the given timeout.
@@ -72,6 +79,7 @@ impl Options {
             actor: history::Actor::detect(),
             command: String::new(),
             vars: Vec::new(),
+            parallelism: DEFAULT_PARALLELISM,
         }
     }
 }

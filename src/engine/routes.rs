@@ -76,6 +76,7 @@ impl<P: Provider> Engine<'_, P> {
                         name: call.path.clone(),
                         detail: String::new(),
                         call: call.clone(),
+                        wave: None,
                     },
                 });
             }

@@ -86,6 +86,7 @@ impl Ctx<'_> {
             actor: crate::engine::history::Actor::detect(),
             command: String::new(),
             vars: Vec::new(),
+            parallelism: crate::engine::DEFAULT_PARALLELISM,
         }
     }
 

@@ -398,6 +398,7 @@ impl Provider for Haproxy {
                                 "add server {} {addr} weight {want}",
                                 self.srv(&s.name)
                             )),
+                            wave: None,
                         });
                         adds.push(Change {
                             action: "update",
@@ -405,6 +406,7 @@ impl Provider for Haproxy {
                             name: self.srv(&s.name),
                             detail: "enable (dynamic servers start in maintenance)".into(),
                             call: Haproxy::call(format!("enable server {}", self.srv(&s.name))),
+                            wave: None,
                         });
                     }
                     // Only the live side is converged here; the others get weight when
@@ -419,6 +421,7 @@ impl Provider for Haproxy {
                                 "set server {} weight {want}",
                                 self.srv(&s.name)
                             )),
+                            wave: None,
                         };
                         if want > l.weight {
                             raises.push(c);

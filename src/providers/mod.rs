@@ -35,7 +35,9 @@
 //! * `snapshot` — the one read of the live state every decision starts from.
 //! * `setup_changes` + `apply` — the writes that make the environments match the plan, listed
 //!   first (so `plan diff` and `--dry-run` show them) and made one by one (so progress and a
-//!   crash point are per write). Kept apart from traffic because they never move traffic.
+//!   crash point are per write; writes the provider marks independent with [`Change::wave`]
+//!   run several at a time, in list order within a bound). Kept apart from traffic because
+//!   they never move traffic.
 //! * `traffic_calls` + `set_traffic` — the same split for the traffic write: the exact calls for
 //!   the step list, then the write itself, which also records the rollout state in the same
 //!   write where the backend allows it.
@@ -319,6 +321,13 @@ pub struct Change {
     pub detail: String,
     /// The exact call.
     pub call: Call,
+    /// Which writes may be made at the same time: consecutive changes with the same
+    /// `Some(wave)` do not depend on each other, so the engine makes up to `--parallelism` of
+    /// them at once (and the next change only after the whole wave). `None` — what every
+    /// backend's writes are unless it says otherwise — is a write of its own, made after
+    /// everything before it and before everything after it: the list order.
+    #[serde(skip)]
+    pub wave: Option<u32>,
 }
 
 /// One Admin API call.

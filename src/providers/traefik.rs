@@ -486,6 +486,7 @@ impl Provider for Traefik {
                 differs.join(", ")
             ),
             call: self.put_call(&self.live_weights(&live)),
+            wave: None,
         }]
     }
 

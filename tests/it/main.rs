@@ -17,6 +17,7 @@ mod kong;
 mod kong_dbless;
 mod kong_hybrid;
 mod kong_nodes;
+mod kong_scale;
 mod kubernetes;
 mod notify;
 mod plans;

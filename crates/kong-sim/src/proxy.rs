@@ -159,6 +159,9 @@ impl Wrr {
 /// Shared data-plane state.
 pub(crate) struct DataPlane {
     history: Mutex<VecDeque<(Instant, Arc<Snapshot>)>>,
+    /// Set by [`DataPlane::invalidate`]: the store whose current state the next request
+    /// builds the snapshot from (planes without delay only).
+    stale: Mutex<Option<Arc<Mutex<Db>>>>,
     delay: Duration,
     balancers: Mutex<HashMap<String, Wrr>>,
     /// Manual health marks by target id (`PUT …/healthy|unhealthy`); in memory, immediate,
@@ -184,6 +187,7 @@ impl DataPlane {
         history.push_back((Instant::now(), Arc::new(Snapshot::default())));
         DataPlane {
             history: Mutex::new(history),
+            stale: Mutex::new(None),
             delay,
             balancers: Mutex::new(HashMap::new()),
             health,
@@ -200,8 +204,35 @@ impl DataPlane {
         Self::prune(&mut history, self.delay);
     }
 
+    /// Whether this plane uses every write at once (no propagation delay).
+    pub(crate) fn is_immediate(&self) -> bool {
+        self.delay.is_zero()
+    }
+
+    /// A write changed `db` (the caller holds its lock): the next request builds the snapshot
+    /// from it. Only for a plane without delay, which never serves an older state.
+    pub(crate) fn invalidate(&self, db: &Arc<Mutex<Db>>) {
+        *self.stale.lock().unwrap() = Some(db.clone());
+    }
+
     /// The newest snapshot that is at least `delay` old.
     pub(crate) fn current(&self) -> Arc<Snapshot> {
+        // Lock order as in a write: the store, then `stale`, then `history`; a request that
+        // finds the snapshot stale waits for the store, so no request answered after a write
+        // serves the state before it.
+        let source = self.stale.lock().unwrap().clone();
+        if let Some(source) = source {
+            let db = source.lock().unwrap();
+            let mut stale = self.stale.lock().unwrap();
+            if stale.is_some() {
+                let snapshot = Arc::new(Snapshot::build(&db));
+                self.history
+                    .lock()
+                    .unwrap()
+                    .push_back((Instant::now(), snapshot));
+                *stale = None;
+            }
+        }
         let mut history = self.history.lock().unwrap();
         Self::prune(&mut history, self.delay);
         history[0].1.clone()

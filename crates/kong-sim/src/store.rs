@@ -1,8 +1,14 @@
 //! The in-memory "database": one table per entity, ordered by primary key like Kong's
 //! Postgres strategy, plus the write pipeline every endpoint shares (shorthands, defaults,
 //! PATCH merge, validation, entity checks, foreign keys, unique constraints, timestamps).
+//!
+//! Targets are also indexed by upstream and by `(upstream, target)` ([`index`]), so a
+//! target's write costs the same in an upstream of ten or of ten thousand targets, as Kong's
+//! indexed insert does.
 
-use std::collections::{BTreeMap, HashMap};
+mod index;
+
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -71,6 +77,8 @@ pub(crate) struct Db {
     pub(crate) routes: BTreeMap<String, Value>,
     pub(crate) upstreams: BTreeMap<String, Value>,
     pub(crate) targets: BTreeMap<String, Value>,
+    /// `targets` by upstream (kept by [`Db::put`] and [`Db::delete`], the only writers).
+    pub(crate) target_index: index::TargetIndex,
     /// DB-less only: entities kong-sim keeps without modelling them (consumers, plugins,
     /// certificates, …), by declarative section name, then id. Never written through the
     /// Admin API; listed and exported as loaded.
@@ -114,36 +122,44 @@ impl Db {
             .find(|e| e[field].as_str() == Some(key))
     }
 
+    /// An upstream's target rows, oldest first (`created_at`, then id).
+    pub(crate) fn targets_of<'a>(
+        &'a self,
+        upstream_id: &str,
+    ) -> impl DoubleEndedIterator<Item = &'a Value> + 'a {
+        self.target_index
+            .created_order(upstream_id)
+            .filter_map(|id| self.targets.get(id))
+    }
+
+    /// The first row (smallest id) of an upstream whose `target` is `target`.
+    pub(crate) fn target_by_address(&self, upstream_id: &str, target: &str) -> Option<&Value> {
+        self.target_index
+            .with_target(upstream_id, target)
+            .find_map(|id| self.targets.get(id))
+    }
+
     /// Upstreams by name with their targets, for the data plane.
     pub(crate) fn upstream_table(&self) -> Vec<(String, UpstreamEntry)> {
-        let mut by_upstream: HashMap<&str, Vec<(String, String, u16, u32)>> = HashMap::new();
-        for t in self.targets.values() {
-            let Some(up) = t["upstream"]["id"].as_str() else {
-                continue;
-            };
-            let target = t["target"].as_str().unwrap_or_default();
-            let Some((host, port)) = schema::split_host_port(target) else {
-                continue;
-            };
-            let port = port.and_then(|p| p.parse().ok()).unwrap_or(8000);
-            by_upstream.entry(up).or_default().push((
-                t["id"].as_str().unwrap_or_default().to_string(),
-                host,
-                port,
-                t["weight"].as_u64().unwrap_or(100) as u32,
-            ));
-        }
         self.upstreams
             .values()
             .map(|u| {
                 let id = u["id"].as_str().unwrap_or_default().to_string();
-                let mut targets = by_upstream.remove(id.as_str()).unwrap_or_default();
                 // Stable peer order: creation order.
-                targets.sort_by(|a, b| {
-                    let ca = self.targets[&a.0]["created_at"].as_f64().unwrap_or(0.0);
-                    let cb = self.targets[&b.0]["created_at"].as_f64().unwrap_or(0.0);
-                    ca.total_cmp(&cb).then(a.0.cmp(&b.0))
-                });
+                let targets = self
+                    .targets_of(&id)
+                    .filter_map(|t| {
+                        let target = t["target"].as_str().unwrap_or_default();
+                        let (host, port) = schema::split_host_port(target)?;
+                        let port = port.and_then(|p| p.parse().ok()).unwrap_or(8000);
+                        Some((
+                            t["id"].as_str().unwrap_or_default().to_string(),
+                            host,
+                            port,
+                            t["weight"].as_u64().unwrap_or(100) as u32,
+                        ))
+                    })
+                    .collect();
                 (
                     u["name"].as_str().unwrap_or_default().to_string(),
                     UpstreamEntry {
@@ -304,20 +320,25 @@ impl Db {
     }
 
     fn check_unique(&self, kind: Kind, row: &Map<String, Value>, id: &str) -> Result<(), ApiError> {
-        let others = self.table(kind).iter().filter(|(k, _)| k.as_str() != id);
         if kind == Kind::Targets {
             let up = &row["upstream"]["id"];
             let target = &row["target"];
-            for (_, other) in others {
-                if &other["upstream"]["id"] == up && &other["target"] == target {
-                    return Err(ApiError::unique(json!({
-                        "target": target,
-                        "upstream": { "id": up },
-                    })));
-                }
+            let (Some(up_id), Some(address)) = (up.as_str(), target.as_str()) else {
+                return Ok(());
+            };
+            if self
+                .target_index
+                .with_target(up_id, address)
+                .any(|other| other != id)
+            {
+                return Err(ApiError::unique(json!({
+                    "target": target,
+                    "upstream": { "id": up },
+                })));
             }
             return Ok(());
         }
+        let others = self.table(kind).iter().filter(|(k, _)| k.as_str() != id);
         if let Some(name) = row.get("name").filter(|n| !n.is_null()) {
             for (_, other) in others {
                 if &other["name"] == name {
@@ -332,6 +353,9 @@ impl Db {
     pub(crate) fn put(&mut self, kind: Kind, row: Map<String, Value>) -> Value {
         let id = row["id"].as_str().unwrap_or_default().to_string();
         let value = Value::Object(row);
+        if kind == Kind::Targets {
+            self.target_index.insert(&id, &value);
+        }
         self.table_mut(kind).insert(id, value.clone());
         value
     }
@@ -349,9 +373,17 @@ impl Db {
                 return Err(ApiError::foreign_restricted("services", "routes"));
             }
             Kind::Upstreams => {
-                self.targets
-                    .retain(|_, t| t["upstream"]["id"].as_str() != Some(id));
+                let ids: Vec<String> = self
+                    .target_index
+                    .created_order(id)
+                    .map(str::to_string)
+                    .collect();
+                for target in ids {
+                    self.target_index.remove(&target);
+                    self.targets.remove(&target);
+                }
             }
+            Kind::Targets => self.target_index.remove(id),
             _ => {}
         }
         self.table_mut(kind).remove(id);

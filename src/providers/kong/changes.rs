@@ -1,6 +1,18 @@
 //! What differs between the plan and Kong, as entity writes: upstreams and their targets
 //! (raises before lowers, then deletes), routes, and the adoption of entities bgctl finds
 //! without its tag.
+//!
+//! Waves ([`Change::wave`]): an upstream's target writes do not depend on each other, so
+//! its creates and raises are one wave, its lowers the next and its deletes the last; the
+//! engine makes the writes of a wave several at a time (decK's default of 10) and starts a
+//! wave only when the one before it is done, so the upstream exists before its first target
+//! and an upstream never has zero total weight (every raise lands before any lower, every
+//! lower before any delete). The upstream itself, the service and the routes stay writes of
+//! their own, in the list order `plan diff` prints. Adjacent waves of the same kind from two
+//! upstreams (the green side's raises right after the blue side's) merge into one, which is
+//! as safe: they touch different upstreams.
+
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
@@ -8,6 +20,13 @@ use super::client::urlencode;
 use super::{has_tag, merge_tags, str_list, tags_of, Kong, Live};
 use crate::plan::model::RouteSpec;
 use crate::providers::{Call, Change};
+
+/// Target creates and weight raises of one upstream.
+const WAVE_RAISE: u32 = 1;
+/// Target weight lowers, after every raise.
+const WAVE_LOWER: u32 = 2;
+/// Targets the plan no longer lists, deleted last.
+const WAVE_DELETE: u32 = 3;
 
 impl Kong {
     /// The entity writes that make the environments (and traffic-neutral settings) match the
@@ -47,6 +66,7 @@ impl Kong {
                         body: Some(Value::Object(patch)),
                         idempotent: true,
                     },
+                    wave: None,
                 });
             }
             self.route_changes(
@@ -90,6 +110,7 @@ impl Kong {
                         body: Some(self.route_body(r, service_ref)),
                         idempotent: true,
                     },
+                    wave: None,
                 }),
                 Some(cur) => {
                     let mut patch = serde_json::Map::new();
@@ -137,6 +158,7 @@ impl Kong {
                                 body: Some(Value::Object(patch)),
                                 idempotent: true,
                             },
+                            wave: None,
                         });
                     }
                 }
@@ -165,6 +187,7 @@ impl Kong {
                     body: Some(json!({"name": name, "tags": self.owned_tags()})),
                     idempotent: true,
                 },
+                wave: None,
             }),
             Some(up) if !has_tag(up, &self.owner_tag()) => out.push(Change {
                 action: "update",
@@ -177,15 +200,21 @@ impl Kong {
                     body: Some(json!({"tags": merge_tags(&tags_of(Some(up)), &self.owned_tags())})),
                     idempotent: true,
                 },
+                wave: None,
             }),
             Some(_) => {}
         }
-        let live_targets: Vec<Value> = live.targets.get(name).cloned().unwrap_or_default();
-        let find = |t: &str| {
-            live_targets
-                .iter()
-                .find(|v| v.get("target").and_then(Value::as_str) == Some(t))
-        };
+        let live_targets: &[Value] = live.targets.get(name).map_or(&[], Vec::as_slice);
+        // By address (the first one listed, as a scan finds it): thousands of targets per
+        // side are compared in linear time.
+        let mut by_address: HashMap<&str, &Value> = HashMap::with_capacity(live_targets.len());
+        for v in live_targets {
+            if let Some(t) = v.get("target").and_then(Value::as_str) {
+                by_address.entry(t).or_insert(v);
+            }
+        }
+        let find = |t: &str| by_address.get(t).copied();
+        let wanted: HashSet<&str> = targets.iter().map(|(t, _)| t.as_str()).collect();
         let mut raises = Vec::new();
         let mut lowers = Vec::new();
         for (target, weight) in targets {
@@ -203,6 +232,7 @@ impl Kong {
                         ),
                         idempotent: false,
                     },
+                    wave: Some(WAVE_RAISE),
                 }),
                 Some(cur) => {
                     let w = cur.get("weight").and_then(Value::as_u64).unwrap_or(0);
@@ -219,11 +249,18 @@ impl Kong {
                                 body: Some(json!({"weight": weight})),
                                 idempotent: true,
                             },
+                            wave: None,
                         };
                         if u64::from(*weight) > w {
-                            raises.push(c);
+                            raises.push(Change {
+                                wave: Some(WAVE_RAISE),
+                                ..c
+                            });
                         } else {
-                            lowers.push(c);
+                            lowers.push(Change {
+                                wave: Some(WAVE_LOWER),
+                                ..c
+                            });
                         }
                     }
                 }
@@ -231,12 +268,12 @@ impl Kong {
         }
         out.extend(raises);
         out.extend(lowers);
-        for cur in &live_targets {
+        for cur in live_targets {
             let t = cur
                 .get("target")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if !targets.iter().any(|(want, _)| want == t) {
+            if !wanted.contains(t) {
                 let id = cur.get("id").and_then(Value::as_str).unwrap_or(t);
                 out.push(Change {
                     action: "delete",
@@ -249,6 +286,7 @@ impl Kong {
                         body: None,
                         idempotent: true,
                     },
+                    wave: Some(WAVE_DELETE),
                 });
             }
         }

@@ -398,6 +398,7 @@ impl Kong {
                         detail.join("; ")
                     },
                     call: config_call(&node.url, &detail),
+                    wave: None,
                 }
             })
             .collect()

@@ -487,6 +487,7 @@ impl Provider for Kong {
                 name: String::new(),
                 detail: String::new(),
                 call,
+                wave: None,
             };
             self.apply(&change).await?;
         }

@@ -61,6 +61,7 @@ impl Kubernetes {
                     body: Some(want),
                     idempotent: true,
                 },
+                wave: None,
             }),
             Some(live) => {
                 let fields = Kubernetes::managed_fields(&want);
@@ -80,6 +81,7 @@ impl Kubernetes {
                         body: Some(patch),
                         idempotent: true,
                     },
+                    wave: None,
                 })
             }
         }
@@ -342,6 +344,7 @@ impl Kubernetes {
                     "retire the old side `{old}` ({detail}); the promotion to `{live}` did not finish it"
                 ),
                 call,
+                wave: None,
             },
         })
     }

@@ -124,6 +124,18 @@ impl Write {
     }
 }
 
+/// How many writes right after write `k` of `reference` may be in flight or answered while
+/// write `k` is pending: bgctl makes the writes of one wave (an upstream's targets) several at
+/// a time, so the run after `k` of writes like it (same key) may overtake it; anything else
+/// must wait for it.
+pub fn wave_siblings(reference: &[Write], k: usize) -> usize {
+    let key = reference[k].key();
+    reference[k + 1..]
+        .iter()
+        .take_while(|w| w.key() == key)
+        .count()
+}
+
 /// A fault on exactly one write.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Fault {

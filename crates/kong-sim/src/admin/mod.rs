@@ -337,11 +337,20 @@ impl Admin {
     }
 
     /// Hand a new snapshot to every data plane of the store; each starts using it after its
-    /// own propagation delay.
+    /// own propagation delay. A plane without delay only learns that its snapshot is stale and
+    /// builds the next one from the store when a proxy request asks, so a write costs the
+    /// same however many targets the store holds (seeding thousands of targets stayed
+    /// quadratic while every write rebuilt the whole routing table); a delayed plane must see
+    /// this state later, so it gets it built now (once for all delayed planes).
     fn publish(&self, db: &Db) {
-        let snapshot = Arc::new(Snapshot::build(db));
+        let mut built: Option<Arc<Snapshot>> = None;
         for plane in self.store.planes.lock().unwrap().iter() {
-            plane.publish(snapshot.clone());
+            if plane.is_immediate() {
+                plane.invalidate(&self.store.db);
+            } else {
+                let snapshot = built.get_or_insert_with(|| Arc::new(Snapshot::build(db)));
+                plane.publish(snapshot.clone());
+            }
         }
         if let Some(cp) = &self.hybrid {
             cp.publish(db);

@@ -17,23 +17,16 @@ impl Admin {
     }
 
     /// Targets of an upstream, newest first (created_at, then id, reversed).
-    fn targets_newest_first(db: &Db, up_id: &str) -> Vec<Value> {
-        let mut rows: Vec<Value> = db
-            .targets
-            .values()
-            .filter(|t| t["upstream"]["id"].as_str() == Some(up_id))
-            .cloned()
-            .collect();
-        rows.sort_by(|a, b| {
-            let ca = a["created_at"].as_f64().unwrap_or(0.0);
-            let cb = b["created_at"].as_f64().unwrap_or(0.0);
-            cb.total_cmp(&ca)
-                .then_with(|| b["id"].as_str().cmp(&a["id"].as_str()))
-        });
-        rows
+    fn targets_newest_first<'a>(db: &'a Db, up_id: &str) -> Vec<&'a Value> {
+        db.targets_of(up_id).rev().collect()
     }
 
-    fn numeric_page(rows: Vec<Value>, q: &Query, base: &str) -> Result<Value, ApiError> {
+    /// One page of `rows`; only the page's rows are copied.
+    fn numeric_page<T: serde::Serialize>(
+        rows: &[T],
+        q: &Query,
+        base: &str,
+    ) -> Result<Value, ApiError> {
         let size = match q.get("size") {
             None => 100,
             Some(s) => match s.parse::<f64>() {
@@ -53,10 +46,7 @@ impl Admin {
                 .map_err(|_| ApiError::invalid_offset(o, "bad offset"))?,
         };
         let end = (start + size).min(rows.len());
-        let page: Vec<Value> = rows
-            .get(start..end)
-            .map(<[Value]>::to_vec)
-            .unwrap_or_default();
+        let page = rows.get(start..end).unwrap_or_default();
         let mut body = json!({ "data": page, "next": null });
         if end < rows.len() {
             body["offset"] = json!(end.to_string());
@@ -78,7 +68,7 @@ impl Admin {
             let rows = Self::targets_newest_first(&db, &up_id);
             return ok(
                 200,
-                Self::numeric_page(rows, q, &format!("/upstreams/{u}/targets"))?,
+                Self::numeric_page(&rows, q, &format!("/upstreams/{u}/targets"))?,
             );
         }
         drop(db);
@@ -91,11 +81,9 @@ impl Admin {
                 .get("target")
                 .and_then(Value::as_str)
                 .and_then(schema::normalize_target);
-            let existing = db.targets.values().find(|t| {
-                t["upstream"]["id"].as_str() == Some(up_id.as_str())
-                    && normalized.is_some()
-                    && t["target"].as_str() == normalized.as_deref()
-            });
+            let existing = normalized
+                .as_deref()
+                .and_then(|n| db.target_by_address(&up_id, n));
             if let Some(existing) = existing {
                 let id = existing["id"].as_str().unwrap_or_default().to_string();
                 let row = self.write(&mut db, Kind::Targets, input, Mode::Update(id), false)?;
@@ -112,15 +100,20 @@ impl Admin {
         )
     }
 
+    /// A target of the upstream by id or by `host:port`; the smallest id when both match
+    /// (the order a scan of the table by id gave).
     fn find_target(db: &Db, up_id: &str, t: &str) -> Option<Value> {
-        db.targets
-            .values()
-            .find(|row| {
-                row["upstream"]["id"].as_str() == Some(up_id)
-                    && (row["id"].as_str() == Some(t.to_ascii_lowercase().as_str())
-                        || row["target"].as_str() == Some(t))
-            })
-            .cloned()
+        let by_id = db
+            .targets
+            .get(&t.to_ascii_lowercase())
+            .filter(|row| row["upstream"]["id"].as_str() == Some(up_id));
+        let by_address = db.target_by_address(up_id, t);
+        let id = |row: &&Value| row["id"].as_str().map(str::to_string);
+        match (by_id, by_address) {
+            (Some(a), Some(b)) => Some(if id(&b) < id(&a) { b } else { a }),
+            (a, b) => a.or(b),
+        }
+        .cloned()
     }
 
     pub(super) fn target(
@@ -181,7 +174,10 @@ impl Admin {
             || nz(&hc["passive"]["unhealthy"]["timeouts"])
             || nz(&hc["passive"]["unhealthy"]["http_failures"]);
         let marks = self.store.health.lock().unwrap().clone();
-        let rows = Self::targets_newest_first(&db, &up_id);
+        let rows: Vec<Value> = Self::targets_newest_first(&db, &up_id)
+            .into_iter()
+            .cloned()
+            .collect();
         let mut total = 0u64;
         let mut available = 0u64;
         let mut data = Vec::new();
@@ -252,7 +248,7 @@ impl Admin {
                 }),
             );
         }
-        let mut body = Self::numeric_page(data, q, &format!("/upstreams/{u}/health"))?;
+        let mut body = Self::numeric_page(&data, q, &format!("/upstreams/{u}/health"))?;
         body["node_id"] = json!(self.node_id);
         ok(200, body)
     }

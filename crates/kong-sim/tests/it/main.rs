@@ -10,4 +10,5 @@ mod kong_specs;
 mod nodes;
 mod off_spec;
 mod propagation;
+mod scale;
 mod seed;

@@ -1,0 +1,199 @@
+//! Setting up upstreams with many targets: bgctl makes an upstream's target writes several at
+//! a time (`--parallelism`, default 10), never more than that, one wave after another (an
+//! upstream exists before its first target; nothing after a wave starts before the whole wave
+//! is done), and stops at the first failed write without leaving writes half made.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kong_sim::{FaultAction, FaultRule, KongSim, LoggedRequest, SimConfig};
+
+use crate::harness::{bgctl, render, run};
+
+const BLUE: &str = "address.v1.service";
+const GREEN: &str = "address.v2.service";
+
+/// The seed's plan with `n` targets per side (addresses nobody serves: no probes, no proxy).
+fn plan(dir: &Path, n: usize) -> PathBuf {
+    let targets = |side: usize| {
+        let mut out = String::new();
+        for i in 0..n {
+            out += &format!(
+                "      - {{target: 10.{side}.{}.{}:80, weight: 100}}\n",
+                i / 250,
+                i % 250 + 1
+            );
+        }
+        out
+    };
+    let text = format!(
+        "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {{name: address-service}}\nprovider:\n  kong: {{adminUrl: '${{KONG_ADMIN_URL}}'}}\n\
+service:\n  name: address-service\n  path: /address\n  routes: [{{name: address-route, hosts: [address.mydomain.com]}}]\n\
+environments:\n  blue:\n    upstream: {BLUE}\n    targets:\n{}  green:\n    upstream: {GREEN}\n    targets:\n{}\
+strategy:\n  blueGreen: {{activeEnvironment: blue}}\n",
+        targets(1),
+        targets(2)
+    );
+    let path = dir.join("plan.yaml");
+    std::fs::write(&path, text).expect("write plan");
+    path
+}
+
+fn is_target_post(r: &LoggedRequest, upstream: &str) -> bool {
+    r.method == "POST" && r.path == format!("/upstreams/{upstream}/targets")
+}
+
+fn delay_target_posts(sim: &KongSim, ms: u64) {
+    sim.faults().add(FaultRule {
+        method: Some("POST".into()),
+        path: "/upstreams/*/targets".into(),
+        skip: 0,
+        times: 100_000,
+        action: FaultAction::Delay { ms },
+    });
+}
+
+/// Runs `plan apply` while watching the request log: the most target `POST`s seen in flight at
+/// once, and whether a write after blue's target wave (green's upstream) ever started while
+/// one of blue's targets was still unanswered.
+async fn apply_watching(
+    sim: &KongSim,
+    dir: &Path,
+    plan: &Path,
+    parallelism: &str,
+) -> (usize, bool) {
+    let mut cmd = bgctl(dir);
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes", "--parallelism", parallelism])
+        .arg(plan);
+    let child = tokio::spawn(run(cmd));
+    let (mut most, mut overlapped) = (0, false);
+    while !child.is_finished() {
+        let log = sim.requests();
+        let in_flight = log
+            .iter()
+            .filter(|r| r.status == 0 && (is_target_post(r, BLUE) || is_target_post(r, GREEN)))
+            .count();
+        most = most.max(in_flight);
+        let green_started = log
+            .iter()
+            .any(|r| r.method == "PUT" && r.path == format!("/upstreams/{GREEN}"));
+        overlapped |= green_started && log.iter().any(|r| r.status == 0 && is_target_post(r, BLUE));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let out = child.await.expect("join");
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    (most, overlapped)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn target_writes_run_in_bounded_waves() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan(dir.path(), 20);
+    let sim = KongSim::start(SimConfig::default()).await.unwrap();
+    delay_target_posts(&sim, 100);
+    let (most, overlapped) = apply_watching(&sim, dir.path(), &plan, "4").await;
+    assert_eq!(
+        most, 4,
+        "up to --parallelism target writes at once, never more"
+    );
+    assert!(
+        !overlapped,
+        "green's upstream was written while blue's targets were in flight"
+    );
+    let posts = |up| {
+        sim.requests()
+            .iter()
+            .filter(|r| is_target_post(r, up) && r.status == 201)
+            .count()
+    };
+    assert_eq!((posts(BLUE), posts(GREEN)), (20, 20), "one POST per target");
+    // Converged: another apply writes nothing.
+    sim.clear_requests();
+    let mut cmd = bgctl(dir.path());
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    assert!(
+        !sim.requests().iter().any(LoggedRequest::is_write),
+        "{}",
+        render(&out)
+    );
+    sim.shutdown().await;
+
+    // `--parallelism 1`: one write at a time, as before waves.
+    let plan = self::plan(dir.path(), 8);
+    let sim = KongSim::start(SimConfig::default()).await.unwrap();
+    delay_target_posts(&sim, 50);
+    let (most, overlapped) = apply_watching(&sim, dir.path(), &plan, "1").await;
+    assert_eq!((most, overlapped), (1, false));
+    sim.shutdown().await;
+}
+
+/// The fifth of blue's target writes is refused: no write starts after that, the ones in
+/// flight are finished (answered, not cut off), nothing of a later wave is written, and the
+/// next apply makes exactly the writes that are missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_write_stops_the_wave_and_the_next_apply_finishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 30;
+    let plan = plan(dir.path(), n);
+    let sim = KongSim::start(SimConfig::default()).await.unwrap();
+    sim.faults().add(FaultRule {
+        method: Some("POST".into()),
+        path: format!("/upstreams/{BLUE}/targets"),
+        skip: 4,
+        times: 1,
+        action: FaultAction::Status {
+            code: 400,
+            retry_after: None,
+            body: Some(r#"{"message":"refused by the test"}"#.into()),
+        },
+    });
+    delay_target_posts(&sim, 200);
+    let mut cmd = bgctl(dir.path());
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(1), "{}", render(&out));
+    assert!(
+        render(&out).contains("refused by the test"),
+        "{}",
+        render(&out)
+    );
+    let log = sim.requests();
+    let posts: Vec<&LoggedRequest> = log.iter().filter(|r| is_target_post(r, BLUE)).collect();
+    // The first ten start together (the default bound); the refused one is answered first,
+    // so no eleventh starts; the other nine are awaited.
+    assert_eq!(posts.len(), 10, "{posts:?}");
+    assert!(
+        posts.iter().all(|r| r.status != 0),
+        "a write left unanswered: {posts:?}"
+    );
+    assert_eq!(posts.iter().filter(|r| r.status == 201).count(), 9);
+    let later = log
+        .iter()
+        .filter(|r| r.is_write() && (r.path.contains(GREEN) || r.path.starts_with("/services")))
+        .count();
+    assert_eq!(later, 0, "a later wave was written after the failure");
+
+    sim.faults().clear();
+    sim.clear_requests();
+    let mut cmd = bgctl(dir.path());
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes"])
+        .arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let log = sim.requests();
+    let made = |up| log.iter().filter(|r| is_target_post(r, up)).count();
+    assert_eq!(
+        (made(BLUE), made(GREEN)),
+        (n - 9, n),
+        "only the missing targets are written"
+    );
+    sim.shutdown().await;
+}
