@@ -120,8 +120,11 @@ pub fn load_bytes(
         ));
     }
     let mut problems = Vec::new();
-    let schema = plan_schema();
-    interpolate_value(&mut value, "", Some(&schema), &schema, env, &mut problems);
+    // `${…}` and `$${…}` are the only things interpolation looks at.
+    if text.contains('$') {
+        let schema = plan_schema();
+        interpolate_value(&mut value, "", Some(schema), schema, env, &mut problems);
+    }
     register_secrets(&value, false);
     duplicate_headers(&value, "", &mut problems);
 

@@ -130,8 +130,13 @@ pub(super) fn interpolate_value(
 
 /// The plan's JSON Schema (from the model's `JsonSchema` derive), as the type map for
 /// interpolation.
-pub(super) fn plan_schema() -> Json {
-    serde_json::to_value(schemars::schema_for!(super::super::model::Plan)).unwrap_or(Json::Null)
+/// The plan's JSON Schema, built once per process (a fleet loads one plan per member) and only
+/// when a plan has something to interpolate: building it is most of `plan validate`'s time.
+pub(super) fn plan_schema() -> &'static Json {
+    static SCHEMA: std::sync::OnceLock<Json> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        serde_json::to_value(schemars::schema_for!(super::super::model::Plan)).unwrap_or(Json::Null)
+    })
 }
 
 /// Follows `$ref`s and collects the alternatives of `anyOf`/`oneOf`/`allOf`.
