@@ -23,8 +23,9 @@ pub struct AbortArgs {
 /// Runs `abort`.
 pub async fn cmd_abort(g: &GlobalArgs, ui: &Ui, args: &AbortArgs) -> Result<Exit, CliError> {
     let file = args.plan.resolve(ui)?;
-    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
+    // A canary `bgctl release` started continues with the roles and values it ran with.
+    let plan = super::release::plan_in_progress(g, &file, &opts.deadline).await?;
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     super::finish(engine.abort().await, &file)

@@ -27,8 +27,9 @@ pub struct PromoteArgs {
 /// Runs `promote`.
 pub async fn cmd_promote(g: &GlobalArgs, ui: &Ui, args: &PromoteArgs) -> Result<Exit, CliError> {
     let file = args.plan.resolve(ui)?;
-    let plan = super::load(g, &file)?;
     let opts = super::options(g, &args.change);
+    // A canary `bgctl release` started continues with the roles and values it ran with.
+    let plan = super::release::plan_in_progress(g, &file, &opts.deadline).await?;
     let provider = super::provider(&plan, &opts.deadline)?;
     let engine = Engine::new(&provider, &plan, &opts, ui);
     let start = if args.full {

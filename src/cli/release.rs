@@ -265,6 +265,64 @@ async fn read_live(
     Ok((first, snap))
 }
 
+/// The plan for a command that continues or ends a canary in progress (`promote`, `abort`).
+/// A canary started by `bgctl release` runs with roles the plan file does not state (the live
+/// side as stable) and with `--set` values only the target remembers; when the target records
+/// such a canary, this is the plan as that release ran it: the recorded `stable`/`canary` and
+/// the remembered values (before the environment). Otherwise, and whenever the target cannot be
+/// read here, the plan as written (the engine then reports the target's error itself).
+pub(super) async fn plan_in_progress(
+    g: &GlobalArgs,
+    file: &Path,
+    deadline: &crate::deadline::Deadline,
+) -> Result<Plan, CliError> {
+    let written = super::load(g, file);
+    match &written {
+        Ok(p) if p.strategy.canary.is_none() => return written,
+        Ok(_) => {}
+        // Only a plan whose one problem is values the target may remember is worth reading
+        // the target for; any other bad plan is refused before anything is contacted.
+        Err(_) => {
+            let only_unset = plan::load_and_validate(file, &super::limits(g)).is_err_and(|e| {
+                !e.problems.is_empty()
+                    && e.problems.iter().all(|p| p.message.ends_with("is not set"))
+            });
+            if !only_unset {
+                return written;
+            }
+        }
+    }
+    let Ok((first, snap)) = read_live(g, file, &[], deadline).await else {
+        return written;
+    };
+    let r = &snap.record;
+    let in_progress = matches!(
+        r.phase,
+        Phase::Paused | Phase::Progressing | Phase::Verifying
+    );
+    let (stable, canary) = match (&r.stable, &r.canary) {
+        (Some(s), Some(c))
+            if in_progress
+                && first.environments.contains_key(s)
+                && first.environments.contains_key(c) =>
+        {
+            (s.clone(), c.clone())
+        }
+        _ => return written,
+    };
+    let as_written = written
+        .as_ref()
+        .ok()
+        .and_then(|p| p.strategy.canary.as_ref())
+        .is_some_and(|c| c.stable == stable && c.canary == canary);
+    if as_written && r.vars.is_empty() {
+        return written;
+    }
+    let recorded = history::decode_vars(&r.vars);
+    let env = lookup(&[], &recorded);
+    load_plan(g, file, &env, Some((&stable, &canary)))
+}
+
 /// Runs `release`.
 pub async fn cmd_release(g: &GlobalArgs, ui: &Ui, args: &ReleaseArgs) -> Result<Exit, CliError> {
     let file = args.plan.resolve(ui)?;

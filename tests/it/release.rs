@@ -139,6 +139,62 @@ async fn a_canary_plan_without_roles_releases_from_the_live_side() {
     }
 }
 
+/// A release that reverses the plan's roles and stops at a manual gate is continued by
+/// `bgctl promote` and ended by `bgctl abort` with the roles it ran with (the recorded ones),
+/// not the plan file's: green → blue through two gates, then blue → green aborted back to blue.
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_and_abort_follow_the_roles_a_release_ran_with() {
+    let stack = Stack::start().await;
+    let plan = stack.plan_from("canary.yaml", &[]);
+    let text = std::fs::read_to_string(&plan).unwrap();
+    assert!(
+        text.contains("stable: blue") && text.matches("pause: {}").count() == 2,
+        "{text}"
+    );
+    let file = plan.to_str().unwrap();
+    // Green live first (the plan's own direction, promoted through both gates).
+    let seed = stack.plan("green");
+    let out = bgctl(
+        &stack,
+        &["plan", "apply", "-f", seed.to_str().unwrap(), "--yes"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    serving(&stack, "green").await;
+
+    // release: green is live, so blue is the canary — the reverse of the plan file.
+    let out = bgctl(&stack, &["release", "-f", file, "--yes"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "paused at the first gate: {}",
+        render(&out)
+    );
+    assert!(
+        stderr(&out).contains("`green` is live; releasing `blue`"),
+        "{}",
+        render(&out)
+    );
+    for expect in [Some(6), Some(0)] {
+        let out = bgctl(&stack, &["promote", "-f", file, "--yes"]).await;
+        assert_eq!(out.status.code(), expect, "{}", render(&out));
+    }
+    serving(&stack, "blue").await;
+    assert_eq!(stack.service_host().await, "address.v1.service");
+
+    // And the other way round, aborted at the first gate: back to blue, the stable side.
+    let out = bgctl(&stack, &["release", "-f", file, "--yes"]).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert!(
+        stderr(&out).contains("`blue` is live; releasing `green`"),
+        "{}",
+        render(&out)
+    );
+    let out = bgctl(&stack, &["abort", "-f", file, "--yes"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    serving(&stack, "blue").await;
+}
+
 /// `--set` fills the candidate's `${…}` over the environment and is remembered: the next
 /// release, with green live, leaves green's targets as released. A `--set` that would change
 /// the live side is refused with no write.
