@@ -358,7 +358,7 @@ impl Provider for Kong {
             .envs
             .iter()
             .map(|e| {
-                let targets = live
+                let mut targets: Vec<(String, u32)> = live
                     .targets
                     .get(&e.upstream)
                     .map(|ts| {
@@ -375,6 +375,13 @@ impl Provider for Kong {
                             .collect()
                     })
                     .unwrap_or_default();
+                // In the plan's order (then by address), not Kong's creation order, which
+                // concurrent target writes make arbitrary: `status` reads the same every time.
+                let rank = |t: &str| e.targets.iter().position(|(p, _)| p == t);
+                targets.sort_by(|a, b| {
+                    (rank(&a.0).unwrap_or(usize::MAX), &a.0)
+                        .cmp(&(rank(&b.0).unwrap_or(usize::MAX), &b.0))
+                });
                 (
                     e.name.clone(),
                     EnvState {
