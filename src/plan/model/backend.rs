@@ -151,8 +151,9 @@ impl<'a> Backend<'a> {
 /// Decisions: Kong routes by header with OSS primitives (a bgctl-owned route with `headers`);
 /// mirroring needs a plugin open-source Kong does not ship. HAProxy's runtime API cannot add
 /// the ACL and `use_backend` rule a header route needs (they live in the configuration file).
-/// Traefik and the Kubernetes routers can express both, but bgctl does not write them yet: they
-/// are refused as "not supported yet" rather than silently ignored.
+/// The Kubernetes routers express both (`providers::kubernetes::routes`), except a Service
+/// selector. Traefik can express both, but bgctl does not write them yet: it is refused as "not
+/// supported yet" rather than silently ignored.
 pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
     const LATER: &str = "use `setWeight` steps, or Kong for header routes";
     match backend {
@@ -203,17 +204,9 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        Backend::Kubernetes(_) => (
-            Err(Refusal {
-                at: "provider.kubernetes",
-                reason: "header routes are not supported yet on Kubernetes routers (Gateway API `matches[].headers`, Istio `match[].headers`, Contour `conditions`)",
-                hint: LATER,
-            }),
-            Err(Refusal {
-                at: "provider.kubernetes",
-                reason: "mirroring is not supported yet on Kubernetes routers (Gateway API `RequestMirror`, Istio `mirror`, Contour `mirror: true`)",
-                hint: "use `setWeight` steps",
-            }),
-        ),
+        // Gateway API, Istio and Contour (`services` weights) express both; what a router
+        // cannot express in detail (a method on Contour, a Contour root's `includes`) is refused
+        // by validation (`plan::validate::routes`).
+        Backend::Kubernetes(_) => (Ok(()), Ok(())),
     }
 }
