@@ -259,3 +259,64 @@ async fn istio_mirror_is_a_mirror_entry_removed_without_a_trace() {
 async fn contour_mirror_is_a_mirror_service_removed_without_a_trace() {
     mirror_on::<{ CONTOUR_WEIGHTS }>().await;
 }
+
+/// `plans/gateway-api-header-canary.yaml` end to end against the Gateway API target's objects:
+/// testers reach green at the first gate, the mirror copies GETs at the second, the promotion
+/// leaves no bgctl rule behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_api_header_canary_example_runs_end_to_end() {
+    let t = Kube::<GATEWAY>::start().await;
+    blue_live(&t).await;
+    let plan = t.dir().join("gateway-api-header-canary.yaml");
+    std::fs::copy(
+        crate::harness::root().join("plans/gateway-api-header-canary.yaml"),
+        &plan,
+    )
+    .expect("copy plan");
+    let testers = |cookie: &str| Request {
+        method: "GET".into(),
+        path: "/".into(),
+        headers: vec![("Cookie".into(), cookie.into())],
+    };
+    let route = |req: &Request| {
+        t.sim
+            .route(
+                "gateway.networking.k8s.io/v1",
+                "HTTPRoute",
+                "default",
+                "myapp",
+                req,
+            )
+            .expect("a rule matches")
+    };
+
+    bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
+    let with = route(&testers("a=1; beta=1"));
+    assert_eq!(
+        (with.name.as_deref(), with.backends.as_slice()),
+        (
+            Some("bgctl-header-testers"),
+            &[("myapp-v2".to_string(), 100)][..]
+        )
+    );
+    let without = route(&testers("beta=10"));
+    assert_eq!(without.backends, [("myapp-v1".to_string(), 1)]);
+
+    bgctl_exit(&t, &["promote", "--yes", "-f", p(&plan)], 6).await;
+    let get = route(&Kube::<GATEWAY>::request(true));
+    assert_eq!(get.name.as_deref(), Some("bgctl-mirror-shadow"));
+    assert_eq!(get.mirrors, [("myapp-v2".to_string(), 50.0)]);
+    assert!(route(&testers("beta=1")).name.as_deref() == Some("bgctl-mirror-shadow"));
+
+    bgctl_exit(&t, &["promote", "--yes", "-f", p(&plan)], 0).await;
+    let obj = t.object();
+    assert_eq!(
+        obj["spec"]["rules"].as_array().map(Vec::len),
+        Some(1),
+        "{obj}"
+    );
+    assert_eq!(
+        route(&Kube::<GATEWAY>::request(true)).backends,
+        [("myapp-v1".to_string(), 0), ("myapp-v2".to_string(), 100)]
+    );
+}
