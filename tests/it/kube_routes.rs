@@ -320,3 +320,28 @@ async fn the_gateway_api_header_canary_example_runs_end_to_end() {
         [("myapp-v1".to_string(), 0), ("myapp-v2".to_string(), 100)]
     );
 }
+
+/// A lost answer at every write of the header-route canary (set, 50 %, remove, 100 %) on each
+/// router: the route write is re-read and recomputed, never repeated blind, and the run
+/// converges with no bgctl rule left (the target's `after_converge`).
+async fn lost_answer_matrix_of_a_header_canary<const R: usize>() {
+    crate::conformance::scenarios::faults::lost_answer_matrix::<Kube<R>>(
+        crate::conformance::scenarios::faults::Stage::HeaderCanary,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_answer_at_every_write_of_a_header_canary_gateway_api() {
+    lost_answer_matrix_of_a_header_canary::<{ GATEWAY }>().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_answer_at_every_write_of_a_header_canary_istio() {
+    lost_answer_matrix_of_a_header_canary::<{ ISTIO }>().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_answer_at_every_write_of_a_header_canary_contour() {
+    lost_answer_matrix_of_a_header_canary::<{ CONTOUR_WEIGHTS }>().await;
+}

@@ -249,6 +249,14 @@ impl<const R: usize> Kube<R> {
             .filter(|r| r.status == 200 && r.method == "PATCH")
         {
             let body = r.json().unwrap_or_default();
+            // A header/mirror route write (it sets or clears the owned-routes annotation, which
+            // traffic writes never touch) moves no weight.
+            if body["metadata"]["annotations"]
+                .get("bgctl.dev/owned-routes")
+                .is_some()
+            {
+                continue;
+            }
             let list = match R {
                 GATEWAY if r.path.contains("/httproutes/") => {
                     &Self::user_rule(&body, "rules")["backendRefs"]
