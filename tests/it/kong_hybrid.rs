@@ -121,7 +121,7 @@ async fn a_switch_returns_only_when_every_data_plane_serves_it() {
         .await;
         let text = render(&out);
         assert!(
-            text.contains("verified: 3 data plane(s) applied the control plane's configuration")
+            text.contains("settled: 3 data plane(s) applied the control plane's configuration")
                 && text.contains("`kong-dp-3`"),
             "{text}"
         );
@@ -301,18 +301,23 @@ async fn with_proxy_urls_every_data_plane_is_also_verified_through_its_proxy() {
             .arg(&plan);
         let out = run(cmd).await;
         assert_eq!(out.status.code(), Some(0), "{side}: {}", render(&out));
-        let verified: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|e| e["event"] == "verified" && e["ok"] == true)
-            .filter_map(|e| e["detail"].as_str().map(str::to_string))
-            .collect();
+        let events = |kind: &str| -> Vec<String> {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|e| e["event"] == kind && e["ok"] == true)
+                .filter_map(|e| e["detail"].as_str().map(str::to_string))
+                .collect()
+        };
+        // The data planes' own reports are a `settled` event; the proxies' answers `verified`.
+        let settled = events("settled");
         assert!(
-            verified
+            settled
                 .iter()
                 .any(|d| d.contains("3 data plane(s) applied the control plane's configuration")),
-            "{verified:#?}"
+            "{settled:#?}"
         );
+        let verified = events("verified");
         if side == "green" {
             for url in &urls {
                 let want = format!("through {url} (expected 100.0%");
