@@ -37,6 +37,10 @@
 //! names are written lower-case (Istio requires it). Gateway API `method` is exact only and
 //! Contour has no method condition: validation refuses those shapes.
 //!
+//! **Limits.** Gateway API allows 16 rules per HTTPRoute and 64 matches per rule; a route that
+//! would exceed them is an error before the write (the alternatives multiply the managed
+//! rule's matches).
+//!
 //! **Ownership.** Owned rules are named `bgctl-header-<route>` / `bgctl-mirror-<route>` (with
 //! `-<n>` for the second and later rule of one route), in the rule's `name` where the API has one
 //! (Gateway API rule names since v1.2, Istio `http[].name`), and the names are also listed, in
@@ -541,6 +545,9 @@ pub fn routes_patch(
             .filter(|(i, _)| !owned_at.contains(i))
             .map(|(_, r)| r),
     );
+    if router == Router::HttpRoute {
+        limits(&list)?;
+    }
     let annotation = if names.is_empty() {
         Value::Null
     } else {
@@ -552,6 +559,32 @@ pub fn routes_patch(
         "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"], "annotations": ann},
         "spec": {key: list},
     })))
+}
+
+/// Gateway API's schema limits (`HTTPRouteSpec.rules` at most 16, `HTTPRouteRule.matches` at
+/// most 64): said before the write, in bgctl's terms, rather than as the API server's 422.
+fn limits(rules: &[Value]) -> Result<(), String> {
+    const RULES: usize = 16;
+    const MATCHES: usize = 64;
+    if rules.len() > RULES {
+        return Err(format!(
+            "the header and mirror rules would make {} rules, and an HTTPRoute holds at most {RULES}; \
+             use fewer routes active at once, or fewer rules routing to the environments",
+            rules.len()
+        ));
+    }
+    if let Some(r) = rules
+        .iter()
+        .find(|r| r["matches"].as_array().is_some_and(|m| m.len() > MATCHES))
+    {
+        return Err(format!(
+            "rule `{}` would have {} matches (each of the rule's matches with each alternative), \
+             and a rule holds at most {MATCHES}; use fewer alternatives",
+            r["name"].as_str().unwrap_or("?"),
+            r["matches"].as_array().map_or(0, Vec::len)
+        ));
+    }
+    Ok(())
 }
 
 /// The owned rules as `status` lists them: `HTTPRoute rule bgctl-header-testers (header route

@@ -476,3 +476,29 @@ fn no_managed_rule_is_an_error_not_a_silent_no_op() {
         None
     );
 }
+
+#[test]
+fn gateway_api_rule_and_match_limits_are_said_before_the_write() {
+    let mut obj = httproute();
+    let many: Vec<Value> = (0..33)
+        .map(|i| json!({"path": {"type": "PathPrefix", "value": format!("/p{i}")}}))
+        .collect();
+    obj["spec"]["rules"][0]["matches"] = Value::Array(many);
+    let two = header(&[("X-A", exact("1")), ("X-B", exact("2"))]);
+    let err = routes_patch(Router::HttpRoute, &obj, &svc_sides(), &[two]).unwrap_err();
+    assert!(
+        err.contains("would have 66 matches") && err.contains("at most 64"),
+        "{err}"
+    );
+    let mut obj = httproute();
+    let rule = obj["spec"]["rules"][0].clone();
+    obj["spec"]["rules"] = Value::Array(vec![rule; 9]);
+    let err = routes_patch(
+        Router::HttpRoute,
+        &obj,
+        &svc_sides(),
+        &[header(&[("X-A", exact("1"))])],
+    )
+    .unwrap_err();
+    assert!(err.contains("would make 18 rules"), "{err}");
+}
