@@ -1,6 +1,8 @@
 //! Unit tests of the owned header and mirror rules, over JSON (no server).
 use super::*;
+use crate::plan::model::ValueMatch;
 use crate::providers::kubernetes::traffic::{self, Router, Side};
+use crate::providers::routes::Cond;
 use crate::providers::Traffic;
 
 /// RFC 7396 merge patch, as the API server applies it.
