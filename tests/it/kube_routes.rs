@@ -301,6 +301,14 @@ async fn the_gateway_api_header_canary_example_runs_end_to_end() {
     );
     let without = route(&testers("beta=10"));
     assert_eq!(without.backends, [("myapp-v1".to_string(), 1)]);
+    // `status` (text) names the rule bgctl owns.
+    let st = bgctl_exit(&t, &["status", "-f", p(&plan)], 0).await;
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        text.contains("HTTPRoute rule bgctl-header-testers (header route → myapp-v2)"),
+        "{}",
+        render(&st)
+    );
 
     bgctl_exit(&t, &["promote", "--yes", "-f", p(&plan)], 6).await;
     let get = route(&Kube::<GATEWAY>::request(true));
