@@ -119,7 +119,7 @@ impl<const R: usize> Kube<R> {
                 assert_eq!(rule["name"], "bgctl-mirror-shadow");
                 assert_eq!(rule["match"], json!([{"method": {"exact": "GET"}}]));
                 assert_eq!(rule["mirror"], json!({"host": "myapp", "subset": "v2"}));
-                assert_eq!(rule["mirrorPercentage"], json!({"value": 50.0}));
+                assert_eq!(rule["mirrorPercentage"], json!({"value": 50}));
             }
             _ => {
                 assert!(rule.get("name").is_none(), "HTTPProxy routes have no name");

@@ -276,7 +276,11 @@ fn add_mirror(
         }
         Router::VirtualService => {
             r["mirror"] = e["destination"].clone();
-            r["mirrorPercentage"] = json!({"value": pct});
+            // A whole percent as an integer: the API server stores `50.0` as `50`.
+            r["mirrorPercentage"] = match whole {
+                Some(p) => json!({"value": p}),
+                None => json!({"value": pct}),
+            };
         }
         _ => {
             e["mirror"] = json!(true);
@@ -381,7 +385,10 @@ pub fn routes_patch(
     let current: Vec<&Value> = owned_now.iter().map(|(i, _)| &live[*i]).collect();
     let names: Vec<String> = want.iter().map(|(n, _)| n.clone()).collect();
     let same = current.len() == want.len()
-        && current.iter().zip(&want).all(|(c, (_, w))| *c == w)
+        && current
+            .iter()
+            .zip(&want)
+            .all(|(c, (_, w))| numbers_as_read(c) == numbers_as_read(w))
         && owned_now.iter().all(|(i, _)| *i < want.len())
         && recorded(obj) == names;
     if same {
@@ -409,6 +416,24 @@ pub fn routes_patch(
         "metadata": {"resourceVersion": obj["metadata"]["resourceVersion"], "annotations": ann},
         "spec": {key: list},
     })))
+}
+
+/// `v` with whole-number floats as integers: an API server decodes `50.0` into an integer and
+/// answers `50`, which must still read as converged.
+fn numbers_as_read(v: &Value) -> Value {
+    match v {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => json!(f as i64),
+            _ => v.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(numbers_as_read).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), numbers_as_read(x)))
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
 }
 
 /// Gateway API's schema limits (`HTTPRouteSpec.rules` at most 16, `HTTPRouteRule.matches` at

@@ -344,7 +344,7 @@ fn istio_header_entry_is_first_and_mirror_sets_mirror_and_percentage() {
         json!({"regex": ".*(?:GET|HEAD).*"})
     );
     assert_eq!(http[1]["mirror"], json!({"host": "app", "subset": "v2"}));
-    assert_eq!(http[1]["mirrorPercentage"], json!({"value": 50.0}));
+    assert_eq!(http[1]["mirrorPercentage"], json!({"value": 50}));
     assert_eq!(http[1]["route"], obj["spec"]["http"][0]["route"]);
     assert_eq!(http[2], obj["spec"]["http"][0]);
     assert_eq!(
@@ -503,4 +503,31 @@ fn gateway_api_rule_and_match_limits_are_said_before_the_write() {
     )
     .unwrap_err();
     assert!(err.contains("would make 18 rules"), "{err}");
+}
+
+#[test]
+fn a_server_answering_whole_floats_as_integers_still_reads_as_converged() {
+    let route = mirror(
+        12.5,
+        vec![Cond::Method {
+            value: exact("GET"),
+        }],
+    );
+    let mut out = converge(
+        Router::VirtualService,
+        &virtual_service(),
+        &istio_sides(),
+        std::slice::from_ref(&route),
+    );
+    assert_eq!(
+        out["spec"]["http"][0]["mirrorPercentage"],
+        json!({"value": 12.5})
+    );
+    // The owned entry's copy of the weight read back as 100.0, the user's as 100.
+    out["spec"]["http"][0]["route"][0]["weight"] = json!(100.0);
+    assert_eq!(out["spec"]["http"][1]["route"][0]["weight"], json!(100));
+    assert_eq!(
+        routes_patch(Router::VirtualService, &out, &istio_sides(), &[route]).unwrap(),
+        None
+    );
 }
