@@ -36,13 +36,14 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::client::{KongClient, KongError};
+use super::client::{urlencode, KongClient, KongError};
 use super::declarative::{Doc, Owned};
 use super::live::Live;
+use super::mode::KongMode;
 use super::Kong;
-use crate::providers::{Call, Change, ProviderError};
+use crate::providers::{Call, Change, ProviderError, Record, Traffic};
 
 /// One node's configuration as read.
 #[derive(Debug, Clone)]
@@ -402,6 +403,88 @@ impl Kong {
                 }
             })
             .collect()
+    }
+}
+
+/// The DB-less side of each [`crate::providers::Provider`] method: `mod.rs` dispatches here
+/// when the nodes are DB-less, and each write becomes one [`Kong::dbless_write`] cycle.
+impl Kong {
+    /// Whether the nodes are DB-less ([`Kong::mode`], read once per run).
+    pub(super) async fn dbless(&self) -> Result<bool, ProviderError> {
+        Ok(self.mode().await? == KongMode::DbLess)
+    }
+
+    /// The setup changes as one config push per node, the entity changes as its summary.
+    pub(super) fn dbless_setup_changes(&self, live: &Live, changes: &[Change]) -> Vec<Change> {
+        let calls: Vec<Call> = changes.iter().map(|c| c.call.clone()).collect();
+        let summary: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{} {} {}", c.action, c.entity, c.name))
+            .collect();
+        self.config_changes(live, &calls, &summary)
+    }
+
+    /// Entity calls as the config pushes that carry them (for the step list).
+    pub(super) fn dbless_calls(&self, live: &Live, calls: &[Call]) -> Vec<Call> {
+        let summary: Vec<String> = calls.iter().map(describe_call).collect();
+        self.config_changes(live, calls, &summary)
+            .into_iter()
+            .map(|c| c.call)
+            .collect()
+    }
+
+    /// One setup change: that node's push, planned again from what every node holds now.
+    pub(super) async fn dbless_apply(&self, change: &Change) -> Result<(), ProviderError> {
+        self.dbless_write(Some(&change.name), |live| {
+            Ok(self
+                .setup_entity_changes(live)
+                .into_iter()
+                .map(|c| c.call)
+                .collect())
+        })
+        .await
+    }
+
+    /// A traffic write, planned from what every node holds now (a heartbeat may have pushed
+    /// since the snapshot), one push per node.
+    pub(super) async fn dbless_set_traffic(
+        &self,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| self.traffic_plan(live, to, record))
+            .await
+    }
+
+    /// The rollout record: the service's tags, one push per node.
+    pub(super) async fn dbless_write_record(&self, record: &Record) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| {
+            Ok(live
+                .service
+                .as_ref()
+                .map(|_| Call {
+                    method: "PATCH".into(),
+                    path: format!("/services/{}", urlencode(&self.service.name)),
+                    body: Some(json!({"tags": self.service_tags(live, record)})),
+                    idempotent: true,
+                })
+                .into_iter()
+                .collect())
+        })
+        .await
+    }
+
+    /// Removes the mixed upstream once traffic no longer splits.
+    pub(super) async fn dbless_cleanup(&self) -> Result<Vec<String>, ProviderError> {
+        // Header routes cannot be on a DB-less node ([`Kong::mode`] refuses such plans).
+        let call = Call {
+            method: "DELETE".into(),
+            path: format!("/upstreams/{}", urlencode(&self.mixed)),
+            body: None,
+            idempotent: true,
+        };
+        self.dbless_write(None, |_| Ok(vec![call])).await?;
+        Ok(vec![format!("upstream {}", self.mixed)])
     }
 }
 
