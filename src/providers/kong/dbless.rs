@@ -9,8 +9,9 @@
 //! 2. the entity calls planned from the *reference* node's view carried out on its document
 //!    ([`Doc::apply`]);
 //! 3. on every node, bgctl's rows (the plan's service and routes, the environments' upstreams
-//!    and targets, the canary's mixed upstream) made equal to the reference's, everything else
-//!    in that node's document kept as it was ([`Doc::adopt_owned`]);
+//!    and targets, the canary's mixed upstream, the header routes and their service) made
+//!    equal to the reference's, everything else in that node's document kept as it was
+//!    ([`Doc::adopt_owned`]);
 //! 4. `POST /config?check_hash=1` to each node whose document changed in meaning (304 = it
 //!    already had it).
 //!
@@ -39,10 +40,12 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::client::{urlencode, KongClient, KongError};
+use super::declarative::header::header_key;
 use super::declarative::{Doc, Owned};
 use super::live::Live;
 use super::mode::KongMode;
 use super::Kong;
+use crate::providers::routes::ActiveRoute;
 use crate::providers::{Call, Change, ProviderError, Record, Traffic};
 
 /// One node's configuration as read.
@@ -93,6 +96,8 @@ impl Kong {
             service: self.service.name.clone(),
             routes: self.service.routes.iter().map(|r| r.name.clone()).collect(),
             upstreams,
+            route_tag: self.route_tag(),
+            canary_service: self.canary_service_name(),
         }
     }
 
@@ -207,6 +212,9 @@ impl Kong {
             if exists(have) != exists(want) || targets(have) != targets(want) {
                 out.push(format!("upstream {up}"));
             }
+        }
+        if header_key(have) != header_key(want) {
+            out.push("header routes".into());
         }
         if out.is_empty() {
             let strip = |l: &Live| {
@@ -474,17 +482,41 @@ impl Kong {
         .await
     }
 
-    /// Removes the mixed upstream once traffic no longer splits.
+    /// Header routes: the owned routes and their service made exactly `routes`, one push per
+    /// node ([`super::routes`]).
+    pub(super) async fn dbless_set_routes(
+        &self,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| Ok(self.owned_calls(live, routes)))
+            .await
+    }
+
+    /// Once traffic no longer splits: the header routes, their service and the mixed upstream
+    /// removed in one push per node; returns what was removed.
     pub(super) async fn dbless_cleanup(&self) -> Result<Vec<String>, ProviderError> {
-        // Header routes cannot be on a DB-less node ([`Kong::mode`] refuses such plans).
-        let call = Call {
-            method: "DELETE".into(),
-            path: format!("/upstreams/{}", urlencode(&self.mixed)),
-            body: None,
-            idempotent: true,
-        };
-        self.dbless_write(None, |_| Ok(vec![call])).await?;
-        Ok(vec![format!("upstream {}", self.mixed)])
+        let mut done = Vec::new();
+        self.dbless_write(None, |live| {
+            let mut calls = self.owned_calls(live, &[]);
+            done = self.owned_extra(&live.owned);
+            // The mixed upstream is named even when only a lagging node still has it.
+            let mixed_anywhere = live
+                .nodes
+                .as_ref()
+                .is_some_and(|n| n.docs.iter().any(|d| d.doc.upstream(&self.mixed).is_some()));
+            if mixed_anywhere || done.is_empty() {
+                calls.push(Call {
+                    method: "DELETE".into(),
+                    path: format!("/upstreams/{}", urlencode(&self.mixed)),
+                    body: None,
+                    idempotent: true,
+                });
+                done.push(format!("upstream {}", self.mixed));
+            }
+            Ok(calls)
+        })
+        .await?;
+        Ok(done)
     }
 }
 

@@ -478,7 +478,11 @@ impl Provider for Kong {
 
     fn route_calls(&self, snap: &Snapshot, routes: &[ActiveRoute]) -> Vec<Call> {
         let live = snap.live.get::<Live>().cloned().unwrap_or_default();
-        self.owned_calls(&live, routes)
+        let calls = self.owned_calls(&live, routes);
+        if live.nodes.is_some() {
+            return self.dbless_calls(&live, &calls);
+        }
+        calls
     }
 
     async fn set_routes(
@@ -486,6 +490,9 @@ impl Provider for Kong {
         snap: &Snapshot,
         routes: &[ActiveRoute],
     ) -> Result<(), ProviderError> {
+        if self.dbless().await? {
+            return self.dbless_set_routes(routes).await;
+        }
         let live = match snap.live.get::<Live>() {
             Some(live) => live.clone(),
             None => self.read_live().await?,

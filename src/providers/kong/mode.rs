@@ -229,16 +229,7 @@ impl Kong {
                     };
                     infos.push((n.base().to_string(), info));
                 }
-                let agreed = agree(&infos, self.mode_spec).map_err(ProviderError::Kong)?;
-                if agreed == KongMode::DbLess && self.has_routes {
-                    // Header routes are entity writes with a service reference made in the same
-                    // run; the DB-less push path does not carry them yet. Refused before any write.
-                    return Err(ProviderError::Kong(KongError::Mode {
-                        message: "the plan has header route steps (`setHeaderRoute`), which bgctl does not support on DB-less Kong yet".into(),
-                        hint: "run the header-route stage against a Kong with a database, or drop the `setHeaderRoute` steps for this gateway".into(),
-                    }));
-                }
-                Ok(agreed)
+                agree(&infos, self.mode_spec).map_err(ProviderError::Kong)
             })
             .await
             .copied()
