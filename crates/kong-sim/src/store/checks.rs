@@ -164,29 +164,7 @@ pub(super) fn entity_checks(kind: Kind, row: &Map<String, Value>, errors: &mut M
                 }
             }
         }
-        Kind::Upstreams => {
-            let hash_on = row["hash_on"].as_str().unwrap_or("none");
-            let fallback = row["hash_fallback"].as_str().unwrap_or("none");
-            let need = |on: &str, which: &str| match on {
-                "header" => Some(format!("hash_{which}_header")),
-                "cookie" if which == "on" => Some("hash_on_cookie".into()),
-                "query_arg" => Some(format!("hash_{which}_query_arg")),
-                "uri_capture" => Some(format!("hash_{which}_uri_capture")),
-                _ => None,
-            };
-            for (on, which) in [(hash_on, "on"), (fallback, "fallback")] {
-                if let Some(key) = need(on, which) {
-                    if row.get(&key).is_none_or(Value::is_null) {
-                        errors.entry(key).or_insert(json!("required field missing"));
-                    }
-                }
-            }
-            if matches!(hash_on, "none" | "cookie") && fallback != "none" {
-                errors
-                    .entry("hash_fallback")
-                    .or_insert(json!("expected one of: none"));
-            }
-        }
+        Kind::Upstreams => upstream_checks(row, errors, &mut entity),
         Kind::Targets => {}
     }
     if !entity.is_empty() {
@@ -226,5 +204,137 @@ fn grpc_checks(
             quoted.join(", "),
             if grpcs { "grpcs" } else { "grpc" }
         ));
+    }
+}
+
+/// What a `conditional` entity check asks of its `then_field`.
+#[derive(Clone, Copy)]
+enum Then {
+    /// `then_match = { required = true }`.
+    Required,
+    /// `then_match = { one_of = … }`.
+    OneOf(&'static [&'static str]),
+}
+
+/// One of the upstream schema's `entity_checks`, in its order.
+enum Check {
+    /// `conditional`: when `if_field` is `if_value`, `then_field` must pass `Then`.
+    If(&'static str, &'static str, &'static str, Then),
+    /// `distinct`: the two fields' non-empty values differ.
+    Distinct(&'static str, &'static str),
+}
+
+/// The upstream schema's `entity_checks` (`kong/db/schema/entities/upstreams.lua:209-298`),
+/// run the way Kong's `run_entity_check` runs them (`kong/db/schema/init.lua`): every check
+/// runs even when its fields already have errors (`run_with_invalid_fields`); a failed
+/// `conditional` sets the then-field's error (replacing a field error: a `hash_fallback`
+/// outside the whole list reads as outside the narrower one) and adds
+/// "failed conditional validation given value of field '<if_field>'" to `@entity`; a failed
+/// `distinct` adds "values of these fields must be distinct: 'a', 'b'". The row has every
+/// field by now (defaults filled, absent ones null), so no check is skipped as "missing".
+fn upstream_checks(
+    row: &Map<String, Value>,
+    errors: &mut Map<String, Value>,
+    entity: &mut Vec<String>,
+) {
+    use Check::{Distinct, If};
+    use Then::{OneOf, Required};
+    const FALLBACK_NONE: &[&str] = &["none"];
+    const NOT_CONSUMER: &[&str] = &[
+        "none",
+        "ip",
+        "header",
+        "cookie",
+        "path",
+        "query_arg",
+        "uri_capture",
+    ];
+    const NOT_IP: &[&str] = &[
+        "none",
+        "consumer",
+        "header",
+        "cookie",
+        "path",
+        "query_arg",
+        "uri_capture",
+    ];
+    const NOT_PATH: &[&str] = &[
+        "none",
+        "consumer",
+        "header",
+        "cookie",
+        "query_arg",
+        "ip",
+        "uri_capture",
+    ];
+    let checks = [
+        If("hash_on", "header", "hash_on_header", Required),
+        If("hash_fallback", "header", "hash_fallback_header", Required),
+        If("hash_on", "cookie", "hash_on_cookie", Required),
+        If("hash_fallback", "cookie", "hash_on_cookie", Required),
+        If("hash_on", "none", "hash_fallback", OneOf(FALLBACK_NONE)),
+        If("hash_on", "cookie", "hash_fallback", OneOf(FALLBACK_NONE)),
+        If("hash_on", "consumer", "hash_fallback", OneOf(NOT_CONSUMER)),
+        If("hash_on", "ip", "hash_fallback", OneOf(NOT_IP)),
+        If("hash_on", "path", "hash_fallback", OneOf(NOT_PATH)),
+        Distinct("hash_on_header", "hash_fallback_header"),
+        If("hash_on", "query_arg", "hash_on_query_arg", Required),
+        If(
+            "hash_fallback",
+            "query_arg",
+            "hash_fallback_query_arg",
+            Required,
+        ),
+        Distinct("hash_on_query_arg", "hash_fallback_query_arg"),
+        If("hash_on", "uri_capture", "hash_on_uri_capture", Required),
+        If(
+            "hash_fallback",
+            "uri_capture",
+            "hash_fallback_uri_capture",
+            Required,
+        ),
+        Distinct("hash_on_uri_capture", "hash_fallback_uri_capture"),
+    ];
+    let value = |k: &str| row.get(k).filter(|v| !v.is_null());
+    for check in checks {
+        match check {
+            If(if_field, if_value, then_field, then) => {
+                if row.get(if_field).and_then(Value::as_str) != Some(if_value) {
+                    continue;
+                }
+                let failed = match (then, value(then_field)) {
+                    (Required, None) => {
+                        errors.insert(then_field.into(), json!("required field missing"));
+                        true
+                    }
+                    // The field's own validators run again: its error stands.
+                    (Required, Some(_)) => errors.contains_key(then_field),
+                    (OneOf(_), None) => false,
+                    (OneOf(allowed), Some(v)) => {
+                        let ok = v.as_str().is_some_and(|s| allowed.contains(&s));
+                        if !ok {
+                            errors.insert(
+                                then_field.into(),
+                                json!(format!("expected one of: {}", allowed.join(", "))),
+                            );
+                        }
+                        !ok
+                    }
+                };
+                if failed {
+                    entity.push(format!(
+                        "failed conditional validation given value of field '{if_field}'"
+                    ));
+                }
+            }
+            Distinct(a, b) => {
+                let non_empty = |k: &str| value(k).filter(|v| v.as_str() != Some(""));
+                if non_empty(a).is_some() && non_empty(a) == non_empty(b) {
+                    entity.push(format!(
+                        "values of these fields must be distinct: '{a}', '{b}'"
+                    ));
+                }
+            }
+        }
     }
 }
