@@ -23,5 +23,7 @@ mod notify;
 mod plans;
 mod prometheus;
 mod release;
+#[path = "../support/seed_plan.rs"]
+mod seed_plan;
 mod upgrade;
 mod watching;
