@@ -91,6 +91,9 @@ pub struct Kong {
     mode_spec: Option<crate::plan::model::KongModeSpec>,
     /// The mode every node agreed on ([`Kong::mode`]).
     mode: tokio::sync::OnceCell<mode::KongMode>,
+    /// Target writes of one canary step in flight at once (`--parallelism`,
+    /// [`Provider::set_parallelism`]).
+    parallelism: std::sync::atomic::AtomicUsize,
     /// DB-less: one read-modify-push at a time within a run (the lock heartbeat and a traffic
     /// write never interleave).
     push: tokio::sync::Mutex<()>,
@@ -160,6 +163,7 @@ impl Kong {
             mode_spec: kong.mode,
             mode: tokio::sync::OnceCell::new(),
             push: tokio::sync::Mutex::new(()),
+            parallelism: std::sync::atomic::AtomicUsize::new(crate::engine::DEFAULT_PARALLELISM),
             client,
             rollout: plan.metadata.name.clone(),
             lock_name: format!("{}.bgctl-lock", safe.trim_matches(['-', '.'])),
@@ -367,18 +371,14 @@ impl Provider for Kong {
             _ => self.read_live().await?,
         };
         self.hybrid_before_write().await?;
-        for call in self.traffic_plan(&live, to, record)? {
-            let change = Change {
-                action: "update",
-                entity: "traffic",
-                name: String::new(),
-                detail: String::new(),
-                call,
-                wave: None,
-            };
-            self.apply(&change).await?;
-        }
-        Ok(())
+        let changes = self.traffic_changes(&live, to, record)?;
+        let limit = self.parallelism.load(std::sync::atomic::Ordering::Relaxed);
+        crate::engine::waves::run(&changes, limit, |c| self.apply(c)).await
+    }
+
+    fn set_parallelism(&self, n: usize) {
+        self.parallelism
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
