@@ -617,3 +617,98 @@ async fn header_routes_on_every_node_leave_foreign_entities_alone() {
     assert_eq!(d.foreign().await, before, "after abort");
     d.only_config_pushes();
 }
+
+/// A node that lost the header route (restarted with the configuration it had before the route
+/// step) is named by `status` as differing in its header routes, serves testers from blue
+/// meanwhile, and the next `plan apply` brings it level: then testers reach green through it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_lost_a_header_route_is_reported_and_converged() {
+    let d = start().await;
+    let seed = d.plan("seed.yaml", &[("ACTIVE", "blue")]);
+    ok(
+        &d.bgctl(&["plan", "apply", "--yes"], &seed).await,
+        "release",
+    );
+    let admin2 = d.stack.sim.admin_urls()[1].clone();
+    let old = reqwest::get(format!("{admin2}/config"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let plan = d.plan(
+        "canary.yaml",
+        &[(
+            "      - setWeight: 10\n      - pause: {duration: \"${PAUSE:-0s}\"}\n",
+            "      - setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}\n",
+        )],
+    );
+    let out = d.bgctl(&["plan", "apply", "--yes"], &plan).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert_eq!(d.sides(1, Some("yes"), 10).await, (0, 10, 0));
+    // Node 2 "restarts" with the configuration it had before the route step.
+    let resp = reqwest::Client::new()
+        .post(format!("{admin2}/config"))
+        .json(&json!({"config": old["config"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(
+        d.sides(1, Some("yes"), 10).await,
+        (10, 0, 0),
+        "node 2 lost it"
+    );
+
+    let out = d
+        .bgctl(&["-o", "json", "status", "--no-probe", "-f"], &plan)
+        .await;
+    ok(&out, "status");
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let node2 = status["kong"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["url"] == admin2.as_str())
+        .expect("node 2 listed")
+        .clone();
+    assert!(
+        node2["differs"].to_string().contains("header routes"),
+        "{status}"
+    );
+    assert!(
+        status["extra"]
+            .to_string()
+            .contains("address-route.bgctl-header-testers-0"),
+        "the reference node's route is listed: {status}"
+    );
+
+    let out = d.bgctl(&["plan", "apply", "--yes"], &plan).await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "still at the gate: {}",
+        render(&out)
+    );
+    assert_eq!(
+        d.header_rows().await,
+        vec![
+            (
+                vec!["address-route.bgctl-header-testers-0".to_string()],
+                true
+            );
+            2
+        ]
+    );
+    assert_eq!(
+        d.sides(1, Some("yes"), 10).await,
+        (0, 10, 0),
+        "node 2 converged"
+    );
+    let out = d
+        .bgctl(&["-o", "json", "status", "--no-probe", "-f"], &plan)
+        .await;
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let nodes = status["kong"]["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n.get("differs").is_none()), "{status}");
+}
