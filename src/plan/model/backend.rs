@@ -157,19 +157,10 @@ impl<'a> Backend<'a> {
 pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
     const LATER: &str = "use `setWeight` steps, or Kong for header routes";
     match backend {
-        Backend::Kong(k) => (
-            // `adminUrls` lists DB-less nodes; a plan stating `mode: dbless` is one too. (A
-            // DB-less node behind a single `adminUrl` is refused when its mode is read, before
-            // any write.)
-            if k.admin_urls.is_empty() && k.mode != Some(super::KongModeSpec::Dbless) {
-                Ok(())
-            } else {
-                Err(Refusal {
-                    at: "provider.kong",
-                    reason: "header routes are not supported yet on DB-less Kong (`adminUrls`, `mode: dbless`): its configuration is pushed whole, and the route writes are not carried into it yet",
-                    hint: "run the header-route stage against Kong with a database, or use `setWeight` steps",
-                })
-            },
+        Backend::Kong(_) => (
+            // Every mode: entity writes with a database, the same writes carried into each
+            // node's declarative configuration on DB-less nodes (`providers/kong/routes.rs`).
+            Ok(()),
             Err(Refusal {
                 at: "provider.kong",
                 reason: "open-source Kong cannot mirror traffic (request mirroring needs a plugin OSS Kong does not ship)",
