@@ -11,6 +11,9 @@
 //! * Removal needs no step of its own at the end: the final promotion, `abort`, `rollback` and
 //!   the automatic rollback remove every owned route (they all end in `cleanup`, and a backend
 //!   with routes removes them there once traffic no longer splits).
+//! * A route step with nothing live yet (the canary's first step, on a fresh target) first
+//!   sends all traffic to stable: the requests the route does not choose need somewhere to go,
+//!   and the record lives with the traffic object on some backends (Kong's service).
 //! * The route write and the record are two writes (routes are separate objects on every
 //!   backend). A run killed in between resumes at the same step and makes the same, idempotent
 //!   route write again; a run killed after a route was removed but before the record shows it
@@ -23,7 +26,7 @@ use super::step::Step;
 use super::{Engine, EngineError};
 use crate::plan::model::Canary;
 use crate::providers::routes::{active_routes, ActiveRoute};
-use crate::providers::{Change, Phase, Provider, ProviderError, Snapshot};
+use crate::providers::{Change, Phase, Provider, ProviderError, Snapshot, Traffic};
 
 impl<P: Provider> Engine<'_, P> {
     /// The step for the canary's route step `index`, its writes planned from `snap`.
@@ -60,7 +63,19 @@ impl<P: Provider> Engine<'_, P> {
     ) -> Result<(), EngineError> {
         // Fenced like every traffic write: a run that lost its lock does not write.
         self.fence().await?;
-        let snap = self.provider.snapshot().await?;
+        let mut snap = self.provider.snapshot().await?;
+        if snap.traffic == Traffic::Missing {
+            // Nothing serves yet (a canary whose first step is a route step): everyone the
+            // route does not choose must reach stable, so the traffic object is created for
+            // stable first. The record names this step, so a crash here resumes at it.
+            let to = Traffic::Env {
+                env: c.stable.clone(),
+            };
+            let weight = snap.record.weight;
+            let record = self.canary_record(c, action, Phase::Progressing, index, weight, None);
+            self.move_traffic(&snap, &to, &record).await?;
+            snap = self.provider.snapshot().await?;
+        }
         let calls = self.provider.route_calls(&snap, routes);
         if !calls.is_empty() {
             // From the first route write on, chosen requests may reach the canary.
@@ -90,6 +105,9 @@ impl<P: Provider> Engine<'_, P> {
                 ))
                 .into());
             }
+            // Where writes reach the data plane later (Kong hybrid mode), the step is done
+            // only once every data plane reports them.
+            self.settle().await.map_err(ProviderError::NotApplied)?;
         }
         let weight = snap.record.weight;
         let record = self.canary_record(c, action, Phase::Progressing, index + 1, weight, None);

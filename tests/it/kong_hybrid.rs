@@ -156,6 +156,69 @@ async fn canary_steps_return_only_when_every_data_plane_serves_them() {
     assert_share(&stack, 30, 1.0, 0.0, "100%").await;
 }
 
+/// A header-route step on a control plane returns only once every data plane routes testers to
+/// green (each data plane's proxy, right after the step); a data plane stopped from syncing
+/// fails the route step, named, instead of the step reporting testers on green.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_header_route_step_waits_for_every_data_plane() {
+    let stack = hybrid().await;
+    let steps = "    steps:\n      - setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}\n      - pause: {}\n      - setWeight: 100\n";
+    let plan = stack.plan_from(
+        "canary.yaml",
+        &[
+            (
+                "    steps:\n      - setWeight: 10\n      - pause: {duration: \"${PAUSE:-0s}\"}\n      - pause: {}\n      - setWeight: 50\n      - pause: {}\n      - setWeight: 100\n",
+                steps,
+            ),
+            ("timeout: 10s}", "timeout: 3s}"),
+        ],
+    );
+    assert!(std::fs::read_to_string(&plan)
+        .unwrap()
+        .contains("setHeaderRoute"));
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert!(
+        render(&out).contains("settled: 3 data plane(s)"),
+        "{}",
+        render(&out)
+    );
+    let client = reqwest::Client::new();
+    for proxy in stack.sim.data_plane_urls() {
+        for (value, side) in [("yes", "green"), ("no", "blue")] {
+            let r = client
+                .get(format!("{proxy}/"))
+                .header("Host", HOST)
+                .header("X-Canary", value)
+                .send()
+                .await
+                .expect("data plane answers");
+            let who = r
+                .headers()
+                .get("x-backend")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            assert!(
+                who.starts_with(side),
+                "{proxy}, X-Canary: {value}: answered by {who:?}"
+            );
+        }
+    }
+    // Removal on a data plane that stopped syncing: the step fails naming it.
+    assert!(stack.sim.stop_sync(2));
+    let mut cmd = stack.bgctl();
+    cmd.args(["abort", "--yes", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    let text = render(&out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("`kong-dp-3`"),
+        "the lagging data plane is named: {text}"
+    );
+}
+
 /// A data plane that stops syncing mid-canary: the step waits for it until the verification's
 /// deadline, fails naming it, and the rollback cannot be confirmed on it either (it still
 /// proxies the 10% split), so bgctl exits 4 rather than claiming stable serves everywhere.

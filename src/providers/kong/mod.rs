@@ -502,6 +502,7 @@ impl Provider for Kong {
         if self.dbless().await? {
             return self.dbless_set_routes(routes).await;
         }
+        self.hybrid_before_write().await?;
         let live = match snap.live.get::<Live>() {
             Some(live) => live.clone(),
             None => self.read_live().await?,
