@@ -151,8 +151,9 @@ impl<'a> Backend<'a> {
 /// Decisions: Kong routes by header with OSS primitives (a bgctl-owned route with `headers`);
 /// mirroring needs a plugin open-source Kong does not ship. HAProxy's runtime API cannot add
 /// the ACL and `use_backend` rule a header route needs (they live in the configuration file).
-/// Traefik and the Kubernetes routers can express both, but bgctl does not write them yet: they
-/// are refused as "not supported yet" rather than silently ignored.
+/// Traefik does both (a higher-priority router with `Header(…)`, a `mirroring` service). The
+/// Kubernetes routers can express both, but bgctl does not write them yet: they are refused as
+/// "not supported yet" rather than silently ignored.
 pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
     const LATER: &str = "use `setWeight` steps, or Kong for header routes";
     match backend {
@@ -183,18 +184,10 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        Backend::Traefik(_) => (
-            Err(Refusal {
-                at: "provider.traefik",
-                reason: "header routes are not supported yet on Traefik (a router with `Header(…)` and a higher priority)",
-                hint: LATER,
-            }),
-            Err(Refusal {
-                at: "provider.traefik",
-                reason: "mirroring is not supported yet on Traefik (a `mirroring` service)",
-                hint: "use `setWeight` steps",
-            }),
-        ),
+        // A router with the managed rule `&& Header(…)` and a higher priority, and a `mirroring`
+        // service (`src/providers/traefik/routes.rs`); the shapes Traefik cannot express
+        // (method patterns, fractional mirror percents) are refused per step in validation.
+        Backend::Traefik(_) => (Ok(()), Ok(())),
         Backend::Kubernetes(k) if k.service.is_some() => {
             let why = Refusal {
                 at: "provider.kubernetes.service",

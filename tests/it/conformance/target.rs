@@ -215,6 +215,13 @@ pub trait Target: Sized {
         Vec::new()
     }
 
+    /// Whether the system compares header values case-insensitively for an `exact` header
+    /// route (Kong lower-cases both sides), so `X-Canary: YES` matches `exact: "yes"`; Traefik
+    /// compares them byte for byte.
+    fn header_values_ignore_case(&self) -> bool {
+        true
+    }
+
     /// Whether `w` writes the traffic object (and so also the record kept with it): Kong's
     /// service, a Kubernetes traffic object, an HAProxy server of the plan, Traefik's
     /// configuration.

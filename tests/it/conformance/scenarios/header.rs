@@ -54,13 +54,22 @@ async fn assert_routed<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
         (0, 40, 0),
         "{ctx}: with the header (blue, green, failed)"
     );
-    // Kong compares header values case-insensitively.
+    // Kong compares header values case-insensitively; Traefik byte for byte, so there an
+    // upper-case value is just another value (a target property, not a name check).
     let (b, g, f) = sides(t, 20, Some("YES")).await;
-    assert_eq!(
-        (b, g, f),
-        (0, 20, 0),
-        "{ctx}: with the header in upper case"
-    );
+    match rest {
+        _ if t.header_values_ignore_case() => assert_eq!(
+            (b, g, f),
+            (0, 20, 0),
+            "{ctx}: with the header in upper case"
+        ),
+        Some("blue") => assert_eq!((b, g, f), (20, 0, 0), "{ctx}: upper case, case-sensitive"),
+        Some(_) => assert_eq!((b, g, f), (0, 20, 0), "{ctx}: upper case, case-sensitive"),
+        None => assert!(
+            b > 0 && g > 0 && f == 0,
+            "{ctx}: upper case, case-sensitive: split expected: {b}/{g}/{f}"
+        ),
+    }
     let (b, g, f) = sides(t, 40, Some("no")).await;
     match rest {
         Some("blue") => assert_eq!((b, g, f), (40, 0, 0), "{ctx}: another value"),
@@ -126,6 +135,9 @@ pub async fn header_route_gate_weights_and_removal<T: Target>() {
             "{diff}"
         );
     }
+    if t.name() == "traefik" {
+        traefik_diff(&diff);
+    }
     assert!(t.writes().is_empty(), "plan diff wrote {:?}", t.writes());
     bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
     assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
@@ -170,6 +182,17 @@ pub async fn header_route_gate_weights_and_removal<T: Target>() {
     assert_eq!(st["record"]["phase"], "completed", "{st}");
     assert_eq!(st["record"]["routes"], serde_json::json!([]), "{st}");
     assert_routed(&t, Some("green"), "promoted").await;
+}
+
+/// Traefik: each route step is one PUT of the whole REST configuration, which shows the owned
+/// router with the managed rule `&& Header(…)`, pointing at the canary's service.
+fn traefik_diff(diff: &str) {
+    assert!(
+        diff.contains("PUT /api/providers/rest")
+            && diff.contains("app-bgctl-header-testers")
+            && diff.contains("Header(`X-Canary`, `yes`)"),
+        "{diff}"
+    );
 }
 
 /// `abort` at the gate and the automatic rollback after a failed check both remove every
