@@ -23,5 +23,6 @@ mod notify;
 mod plans;
 mod prometheus;
 mod release;
+mod traefik_routes;
 mod upgrade;
 mod watching;
