@@ -20,8 +20,10 @@
 //!   record and the lock cannot live in Traefik: they live in a state file on the runner
 //!   ([`super::statefile`], `provider.traefik.stateFile`). That is the one place where bgctl
 //!   keeps local state; runs that share a rollout must share that file.
+//! * Header routes and mirrors (issue 16) are bgctl-owned routers and services in the same
+//!   document ([`routes`]): a weight change keeps them, the write that gives one environment all
+//!   traffic drops them, and the read-back covers them like the rest.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -29,7 +31,10 @@ use serde_json::{json, Value};
 mod api;
 mod applied;
 mod error;
+mod live;
 mod routes;
+
+use live::{server_urls, sorted, Live};
 
 pub use error::TraefikError;
 
@@ -50,16 +55,6 @@ struct Env {
     name: String,
     lb: String,
     servers: Vec<(String, Option<u32>)>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Live {
-    /// Environment weights of the weighted service, by environment; `None` when it is missing.
-    weights: Option<HashMap<String, u64>>,
-    /// Server URLs of each environment's load balancer, by environment.
-    servers: HashMap<String, Vec<String>>,
-    /// The bgctl-owned header and mirror routes ([`routes`]).
-    owned: routes::Owned,
 }
 
 /// The Traefik provider for one plan.
@@ -132,34 +127,6 @@ impl Traefik {
 
     fn env(&self, name: &str) -> Option<&Env> {
         self.envs.iter().find(|e| e.name == name)
-    }
-
-    async fn read_live(&self) -> Result<Live, TraefikError> {
-        let mut live = Live::default();
-        if let Some(svc) = self
-            .get(&format!("/api/http/services/{}@rest", self.service))
-            .await?
-        {
-            let mut weights = HashMap::new();
-            for s in svc["weighted"]["services"].as_array().into_iter().flatten() {
-                let name = s["name"].as_str().unwrap_or_default();
-                let name = name.split('@').next().unwrap_or_default();
-                if let Some(e) = self.envs.iter().find(|e| e.lb == name) {
-                    weights.insert(e.name.clone(), s["weight"].as_u64().unwrap_or(1));
-                }
-            }
-            live.weights = Some(weights);
-        }
-        for e in &self.envs {
-            if let Some(lb) = self
-                .get(&format!("/api/http/services/{}@rest", e.lb))
-                .await?
-            {
-                live.servers.insert(e.name.clone(), server_urls(&lb));
-            }
-        }
-        live.owned = self.read_owned().await?.owned;
-        Ok(live)
     }
 
     /// Environment weights (per mille) for `to`.
@@ -253,47 +220,6 @@ impl Traefik {
             idempotent: true,
         }
     }
-
-    /// The live state in `snap`, or read now when the snapshot is not this provider's.
-    async fn live_of(&self, snap: &Snapshot) -> Result<Live, ProviderError> {
-        Ok(match snap.live.get::<Live>() {
-            Some(live) => live.clone(),
-            None => self.read_live().await?,
-        })
-    }
-
-    /// The environment weights a configuration document written by [`Self::config`] holds.
-    fn weights_in(&self, config: &Value) -> Vec<(String, u64)> {
-        let listed = &config["http"]["services"][&self.service]["weighted"]["services"];
-        self.envs
-            .iter()
-            .map(|e| {
-                let w = listed
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|s| s["name"].as_str() == Some(e.lb.as_str()))
-                    .and_then(|s| s["weight"].as_u64())
-                    .unwrap_or(0);
-                (e.name.clone(), w)
-            })
-            .collect()
-    }
-
-    fn live_weights(&self, live: &Live) -> Vec<(String, u64)> {
-        self.envs
-            .iter()
-            .map(|e| {
-                (
-                    e.name.clone(),
-                    live.weights
-                        .as_ref()
-                        .and_then(|w| w.get(&e.name).copied())
-                        .unwrap_or(0),
-                )
-            })
-            .collect()
-    }
 }
 
 /// Stable and canary per mille for a canary `percent`; both stay above 0 strictly between
@@ -311,27 +237,6 @@ pub fn split_per_mille(percent: f64) -> (u64, u64) {
         )
         .expect("one live target per side always splits");
     (u64::from(s.stable[0]), u64::from(s.canary[0]))
-}
-
-fn server_urls(lb: &Value) -> Vec<String> {
-    lb["loadBalancer"]["servers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            s["url"]
-                .as_str()
-                .map(|u| u.trim_end_matches('/').to_string())
-        })
-        .collect()
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    for s in &mut v {
-        *s = s.trim_end_matches('/').to_string();
-    }
-    v.sort();
-    v
 }
 
 /// Adds Traefik's own error text for an object that is not `enabled`.
