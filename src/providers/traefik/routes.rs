@@ -79,11 +79,13 @@ impl Traefik {
         format!("{}-bgctl-", self.service)
     }
 
-    /// The managed router's priority as Traefik runs it: the plan's, else the rule's length.
+    /// The managed router's priority as Traefik runs it: the plan's, else (unset or 0, which
+    /// Traefik reads as unset) the rule's length in bytes.
     fn base_priority(&self) -> i64 {
-        self.router
-            .priority
-            .unwrap_or_else(|| i64::try_from(self.router.rule.len()).unwrap_or(i64::MAX / 2))
+        match self.router.priority {
+            Some(p) if p != 0 => p,
+            _ => i64::try_from(self.router.rule.len()).unwrap_or(i64::MAX / 2),
+        }
     }
 
     /// Reads the owned routers and services from Traefik.
@@ -135,8 +137,10 @@ impl Traefik {
             match r.kind {
                 RouteKind::Header => {
                     let name = format!("{}header-{}", self.router_prefix(), r.name);
-                    out.routers
-                        .insert(name, self.router_value(&rule, base + 2, &canary));
+                    out.routers.insert(
+                        name,
+                        self.router_value(&rule, base.saturating_add(2), &canary),
+                    );
                 }
                 RouteKind::Mirror => {
                     let svc = format!("{}mirror-{}", self.service_prefix(), r.name);
@@ -150,7 +154,7 @@ impl Traefik {
                     );
                     let name = format!("{}mirror-{}", self.router_prefix(), r.name);
                     out.routers
-                        .insert(name, self.router_value(&rule, base + 1, &svc));
+                        .insert(name, self.router_value(&rule, base.saturating_add(1), &svc));
                 }
             }
         }
