@@ -24,6 +24,9 @@ pub enum Cap {
     /// `setHeaderRoute` steps: requests carrying a header reach the canary first
     /// (`scenarios/header.rs`).
     HeaderRoutes,
+    /// `setMirrorRoute` steps: a copy of matching requests also goes to the canary
+    /// (`scenarios/header.rs`, its crash matrix).
+    Mirror,
 }
 
 /// Where traffic goes, read from the system (not from `bgctl status`).

@@ -1,6 +1,7 @@
 //! Header routes (issue 16): `setHeaderRoute` sends requests carrying `X-Canary: yes` to the
 //! canary before any random share; a gate, weights and the route's removal; `abort` and the
-//! automatic rollback remove every route bgctl added; a crash at any write converges.
+//! automatic rollback remove every route bgctl added; a crash at any write converges, for a
+//! header route and (where the target has [`Cap::Mirror`]) for a mirror.
 //!
 //! Which side answered is read from the backends' own request counters, never from the answer
 //! naming itself. A target without [`Cap::HeaderRoutes`] must refuse the plan at validation
@@ -15,6 +16,9 @@ const MATCH: &str = "match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}
 
 /// Set the route, then 50 %, remove it, 100 % (the crash matrix's plan).
 pub const SET_AND_REMOVE: &str = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}}, {setWeight: 50}, {setHeaderRoute: {name: testers}}, {setWeight: 100}]";
+
+/// Set a mirror of GETs at 50 %, then 50 %, remove it, 100 % (the mirror crash matrix's plan).
+pub const MIRROR_SET_AND_REMOVE: &str = "[{setMirrorRoute: {name: shadow, percentage: 50, match: [{method: {exact: GET}}]}}, {setWeight: 50}, {setMirrorRoute: {name: shadow}}, {setWeight: 100}]";
 
 fn gated() -> String {
     format!(
@@ -269,4 +273,33 @@ pub async fn crash_at_every_write_of_a_header_canary<T: Target>() {
         }
     }
     faults::crash_matrix::<T>(faults::Stage::HeaderCanary).await;
+}
+
+/// The kill-at-every-write matrix over a canary that sets and removes a mirror, where the
+/// target can mirror; elsewhere the plan is refused at validation (exit 2, the step's key path
+/// and why, no write).
+pub async fn crash_at_every_write_of_a_mirror_canary<T: Target>() {
+    {
+        let t = T::start().await;
+        if !t.has(Cap::Mirror) {
+            let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
+            let out = bgctl(&t, &["plan", "validate", p(&plan)]).await;
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+            assert!(
+                err.contains("strategy.canary.steps[0].setMirrorRoute")
+                    && (err.contains("cannot") || err.contains("not supported yet")),
+                "{}: the refusal names the step and says why: {}",
+                t.name(),
+                render(&out)
+            );
+            t.clear_log();
+            let out = bgctl(&t, &["plan", "apply", "--yes", p(&plan)]).await;
+            assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+            assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
+            println!("{}: mirrors refused (exit 2)", t.name());
+            return;
+        }
+    }
+    faults::crash_matrix::<T>(faults::Stage::MirrorCanary).await;
 }

@@ -243,7 +243,13 @@ impl Target for Traefik {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary, Cap::Proxy, Cap::Targets, Cap::HeaderRoutes]
+        &[
+            Cap::Canary,
+            Cap::Proxy,
+            Cap::Targets,
+            Cap::HeaderRoutes,
+            Cap::Mirror,
+        ]
     }
 
     /// Traefik's `Header` compares values byte for byte.
