@@ -32,26 +32,11 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+#[path = "../tests/support/seed_plan.rs"]
+mod seed_plan_text;
+
 fn seed_plan(dir: &Path, n: usize) -> PathBuf {
-    let targets = |base: usize| {
-        let mut out = String::new();
-        for i in 0..n {
-            out += &format!(
-                "      - {{target: 10.{base}.{}.{}:80, weight: 100}}\n",
-                i / 250,
-                i % 250 + 1
-            );
-        }
-        out
-    };
-    let text = format!(
-        "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {{name: address-service}}\nprovider:\n  kong: {{adminUrl: '${{KONG_ADMIN_URL}}'}}\n\
-service:\n  name: address-service\n  path: /address\n  routes: [{{name: address-route, hosts: [address.mydomain.com]}}]\n\
-environments:\n  blue:\n    upstream: address.v1.service\n    targets:\n{}  green:\n    upstream: address.v2.service\n    targets:\n{}\
-strategy:\n  blueGreen: {{activeEnvironment: green}}\n",
-        targets(1),
-        targets(2)
-    );
+    let text = seed_plan_text::text(n, "green");
     let path = dir.join(format!("seed-{n}.yaml"));
     std::fs::write(&path, text).expect("write plan");
     path

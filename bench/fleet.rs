@@ -14,26 +14,8 @@ use kong_sim::{Backend, BackendConfig, KongSim, SimConfig};
 const BGCTL: &str = env!("CARGO_BIN_EXE_bgctl");
 const MEMBERS: usize = 50;
 
-const PLAN: &str = r"apiVersion: bgctl.dev/v1
-kind: Rollout
-metadata: {name: address-service}
-provider:
-  kong: {adminUrl: '${KONG_ADMIN_URL}', proxyUrl: '${KONG_PROXY_URL}'}
-service:
-  name: address-service
-  routes: [{name: address-route, hosts: [address.mydomain.com]}]
-environments:
-  blue: {upstream: address.v1.service, targets: [{target: '${BLUE}'}]}
-  green: {upstream: address.v2.service, targets: [{target: '${GREEN}'}]}
-healthCheck:
-  http: {path: /health, expectStatus: [200]}
-  timeout: 1s
-  interval: 50ms
-  healthyThreshold: 1
-verify: {samples: 20, tolerance: 5, timeout: 5s}
-strategy:
-  blueGreen: {activeEnvironment: ACTIVE}
-";
+/// The fleet test's member plan (`ACTIVE`: the side to switch to).
+const PLAN: &str = include_str!("../tests/plans/fleet-member.yaml");
 
 struct Site {
     sim: KongSim,

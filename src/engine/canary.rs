@@ -19,7 +19,6 @@ use tokio::time::Instant;
 use super::analysis::Judgement;
 use super::events::Event;
 use super::execute::Run;
-use super::interrupt::interrupted;
 use super::step::{Step, Waiting};
 use super::{Engine, EngineError, Outcome};
 use crate::plan::model::{Canary, InterruptPolicy};
@@ -180,7 +179,7 @@ impl<P: Provider> Engine<'_, P> {
                 let policy = self.plan.on_interrupt.unwrap_or(InterruptPolicy::Rollback);
                 tokio::select! {
                     r = self.wait_for_promotion(step) => r,
-                    () = interrupted() => Err(Box::pin(self.interrupt_at_gate(c, step - 1, policy)).await),
+                    () = self.signals.interrupted() => Err(Box::pin(self.interrupt_at_gate(c, step - 1, policy)).await),
                 }
             }
             other => other,
@@ -198,7 +197,7 @@ impl<P: Provider> Engine<'_, P> {
         let mut running = Box::pin(self.steps_loop(c, steps, run));
         tokio::select! {
             r = &mut running => r,
-            () = interrupted() => {
+            () = self.signals.interrupted() => {
                 drop(running);
                 Err(self.on_interrupt(c, policy).await)
             }

@@ -1,44 +1,20 @@
 //! Canary runs over the in-memory fake provider: steps, pauses under a paused clock, gates,
 //! analysis verdicts and the lock.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::*;
 use crate::engine::events::Collect;
 use crate::engine::Options;
-use crate::plan::{parse_with_env, Limits};
-use crate::providers::fake::Fake;
+use crate::providers::fake::{canary_plan, test_plan, Fake};
 use crate::providers::LockInfo;
 
 fn plan(steps: &str) -> crate::plan::Plan {
-    let text = [
-        "apiVersion: bgctl.dev/v1",
-        "kind: Rollout",
-        "metadata: {name: t}",
-        "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
-        "service: {name: s, routes: [{name: r, paths: [/]}]}",
-        "environments:",
-        "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-        "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-        "strategy:",
-        "  canary: {stable: blue, canary: green, cleanupDelay: 0s, steps: STEPS}",
-    ]
-    .join("\n")
-    .replace("STEPS", steps);
-    parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-        .expect("valid test plan")
-        .plan
+    canary_plan(steps, "")
 }
 
 fn percents(fake: &Fake) -> Vec<String> {
-    fake.state
-        .lock()
-        .unwrap()
-        .moves
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    fake.moves()
 }
 
 /// Timed pauses cost no wall time under a paused clock, and each step moves traffic once.
@@ -127,27 +103,15 @@ async fn gates_stop_until_promoted() {
 }
 
 fn plan_with_checks(steps: &str, background: &str) -> crate::plan::Plan {
-    let text = [
-        "apiVersion: bgctl.dev/v1",
-        "kind: Rollout",
-        "metadata: {name: t}",
-        "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
-        "service: {name: s, routes: [{name: r, paths: [/]}]}",
-        "environments:",
-        "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-        "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-        "checks:",
-        "  bad: {exec: {command: [sh, -c, 'exit 7']}}",
-        "  good: {exec: {command: [sh, -c, 'exit 0']}}",
-        "strategy:",
-        "  canary: {stable: blue, canary: green, cleanupDelay: 0s, BACKGROUND steps: STEPS}",
-    ]
-    .join("\n")
-    .replace("STEPS", steps)
-    .replace("BACKGROUND", background);
-    parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-        .expect("valid test plan")
-        .plan
+    test_plan(
+        &format!(
+            "{{canary: {{stable: blue, canary: green, cleanupDelay: 0s, {background} steps: {steps}}}}}
+checks:
+  bad: {{exec: {{command: [sh, -c, 'exit 7']}}}}
+  good: {{exec: {{command: [sh, -c, 'exit 0']}}}}"
+        ),
+        "",
+    )
 }
 
 /// A failing analysis step sends all traffic back to stable at once (exit 3); a passing one

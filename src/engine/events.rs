@@ -122,6 +122,16 @@ pub enum Event {
         /// Explanation with the measured value.
         detail: String,
     },
+    /// Every place that serves traffic reports this run's writes, or does not within the
+    /// deadline ([`crate::providers::Provider::settled`]: Kong hybrid mode's data planes, by
+    /// their own reports to the control plane — not a check of answers through a proxy,
+    /// which `verified` is).
+    Settled {
+        /// All of them did.
+        ok: bool,
+        /// Which, with the measured values (configuration hash, last report).
+        detail: String,
+    },
     /// A rollback started.
     RollingBack {
         /// Why.

@@ -1,45 +1,20 @@
 //! The heartbeat and the fence over the in-memory fake, under a paused clock: another run
 //! takes the lock (or rewrites the record) while this one pauses.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::engine::canary::{CanaryOptions, Start};
 use crate::engine::events::Collect;
 use crate::engine::{Engine, EngineError, Options};
-use crate::plan::{parse_with_env, Limits};
-use crate::providers::fake::Fake;
+use crate::providers::fake::{canary_plan, Fake};
 use crate::providers::{LockInfo, Phase};
 
 fn plan(steps: &str, ttl: &str) -> crate::plan::Plan {
-    let text = [
-        "apiVersion: bgctl.dev/v1",
-        "kind: Rollout",
-        "metadata: {name: t}",
-        "provider: {kong: {adminUrl: 'http://127.0.0.1:9', lockTtl: TTL}}",
-        "service: {name: s, routes: [{name: r, paths: [/]}]}",
-        "environments:",
-        "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-        "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-        "strategy:",
-        "  canary: {stable: blue, canary: green, cleanupDelay: 0s, steps: STEPS}",
-    ]
-    .join("\n")
-    .replace("STEPS", steps)
-    .replace("TTL", ttl);
-    parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-        .expect("valid test plan")
-        .plan
+    canary_plan(steps, &format!(", lockTtl: {ttl}"))
 }
 
 fn moves(fake: &Fake) -> Vec<String> {
-    fake.state
-        .lock()
-        .unwrap()
-        .moves
-        .iter()
-        .map(ToString::to_string)
-        .collect()
+    fake.moves()
 }
 
 fn mallory() -> LockInfo {

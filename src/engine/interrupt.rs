@@ -165,30 +165,99 @@ pub(crate) fn remaining(d: Duration, since: u64) -> Duration {
     d.saturating_sub(Duration::from_secs(elapsed.saturating_sub(1)))
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub(crate) async fn interrupted() {
+/// SIGINT/SIGTERM listeners that live as long as the engine. A run waits for a signal in
+/// more than one place — beside the steps, then at a `--wait` gate after its lock is released —
+/// and a listener created for each wait would lose a signal that arrives between two of them
+/// (tokio delivers a signal to the listeners that exist when it arrives). One pair, created at
+/// the first wait and kept, holds such a signal until the next wait sees it at once.
+#[derive(Default)]
+pub(crate) struct Signals(tokio::sync::Mutex<Option<Listeners>>);
+
+#[cfg(unix)]
+struct Listeners {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+#[cfg(not(unix))]
+struct Listeners;
+
+impl Listeners {
     #[cfg(unix)]
-    {
-        let Ok(mut term) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        else {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
+    fn new() -> Option<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Some(Listeners {
+            int: signal(SignalKind::interrupt()).ok()?,
+            term: signal(SignalKind::terminate()).ok()?,
+        })
     }
+
     #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+    fn new() -> Option<Self> {
+        None
+    }
+}
+
+impl Signals {
+    /// Resolves on SIGINT or SIGTERM, including one that arrived since the previous wait ended.
+    /// Cancel-safe: a wait dropped by the `select!` it is in keeps the listeners armed.
+    pub(crate) async fn interrupted(&self) {
+        let mut listeners = self.0.lock().await;
+        if listeners.is_none() {
+            *listeners = Listeners::new();
+        }
+        match listeners.as_mut() {
+            #[cfg(unix)]
+            Some(l) => {
+                tokio::select! {
+                    _ = l.int.recv() => {}
+                    _ = l.term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A signal that arrives between two waits (as at a `--wait` gate, while the lock is
+    /// released) is seen by the next wait at once; a listener created after it (what each wait
+    /// used to do) never sees it. SIGTERM, so a Ctrl-C on `cargo test` still ends the tests.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_signal_between_two_waits_is_not_lost() {
+        use tokio::signal::unix::{signal, SignalKind};
+        use tokio::time::timeout;
+        let signals = Signals::default();
+        // The first wait arms the listeners and is dropped, as a `select!` drops it.
+        assert!(timeout(Duration::from_millis(50), signals.interrupted())
+            .await
+            .is_err());
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let mut late = signal(SignalKind::terminate()).expect("a listener");
+        assert!(
+            timeout(Duration::from_millis(300), late.recv())
+                .await
+                .is_err(),
+            "a listener created after the signal saw it: the test cannot tell the fix apart"
+        );
+        assert!(
+            timeout(Duration::from_secs(5), signals.interrupted())
+                .await
+                .is_ok(),
+            "the signal that arrived between the waits was lost"
+        );
+    }
 
     /// What is left of a pause counts from its recorded start, never shortened by the record's
     /// whole seconds; a pause record of an older version is dated by its `at`.

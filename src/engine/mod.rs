@@ -284,6 +284,8 @@ pub struct Engine<'a, P: Provider> {
     probed: Mutex<Vec<String>>,
     /// What every record write carries forward: history and vars ([`history`]).
     carried: history::Carried,
+    /// SIGINT/SIGTERM, listened for across the run's waits ([`interrupt::Signals`]).
+    signals: interrupt::Signals,
 }
 
 /// Traffic states compare equal when they send the same shares to the same places (the percent
@@ -332,6 +334,7 @@ impl<'a, P: Provider> Engine<'a, P> {
             held: heartbeat::Held::default(),
             probed: Mutex::new(Vec::new()),
             carried: history::Carried::default(),
+            signals: interrupt::Signals::default(),
         }
     }
 

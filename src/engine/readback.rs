@@ -128,32 +128,18 @@ impl<P: Provider> Engine<'_, P> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
     use std::time::Duration;
 
     use super::*;
     use crate::engine::events::Collect;
     use crate::engine::Options;
-    use crate::plan::{parse_with_env, Limits};
-    use crate::providers::fake::Fake;
+    use crate::providers::fake::{test_plan, Fake};
 
     fn plan(active: &str) -> crate::plan::Plan {
-        let text = [
-            "apiVersion: bgctl.dev/v1",
-            "kind: Rollout",
-            "metadata: {name: t}",
-            "provider: {kong: {adminUrl: 'http://127.0.0.1:9'}}",
-            "service: {name: s, routes: [{name: r, paths: [/]}]}",
-            "environments:",
-            "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
-            "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
-            "strategy: {blueGreen: {activeEnvironment: ACTIVE}}",
-        ]
-        .join("\n")
-        .replace("ACTIVE", active);
-        parse_with_env(Path::new("t.yaml"), &text, &|_| None, &Limits::default())
-            .expect("valid test plan")
-            .plan
+        test_plan(
+            &format!("{{blueGreen: {{activeEnvironment: {active}}}}}"),
+            "",
+        )
     }
 
     fn blue_serving() -> Fake {

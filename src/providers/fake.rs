@@ -200,3 +200,51 @@ impl Provider for Fake {
         lock::holds(self, me).await
     }
 }
+
+impl Fake {
+    /// Every traffic change so far, as text.
+    pub fn moves(&self) -> Vec<String> {
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.moves.iter().map(ToString::to_string).collect()
+    }
+}
+
+/// A Kong plan with a blue and a green environment for engine tests over the fake: `strategy`
+/// is the value of `strategy:` in flow style, `kong` more keys of `provider.kong` (`", lockTtl:
+/// 6s"`).
+#[cfg(test)]
+pub(crate) fn test_plan(strategy: &str, kong: &str) -> crate::plan::Plan {
+    use crate::plan::{parse_with_env, Limits};
+    let text = [
+        "apiVersion: bgctl.dev/v1",
+        "kind: Rollout",
+        "metadata: {name: t}",
+        &format!("provider: {{kong: {{adminUrl: 'http://127.0.0.1:9'{kong}}}}}"),
+        "service: {name: s, routes: [{name: r, paths: [/]}]}",
+        "environments:",
+        "  blue: {upstream: b.up, targets: [{target: '127.0.0.1:1'}]}",
+        "  green: {upstream: g.up, targets: [{target: '127.0.0.1:2'}]}",
+        &format!("strategy: {strategy}"),
+    ]
+    .join("\n");
+    parse_with_env(
+        std::path::Path::new("t.yaml"),
+        &text,
+        &|_| None,
+        &Limits::default(),
+    )
+    .expect("valid test plan")
+    .plan
+}
+
+/// [`test_plan`] with a canary from blue to green over `steps` (flow-style YAML).
+#[cfg(test)]
+pub(crate) fn canary_plan(steps: &str, kong: &str) -> crate::plan::Plan {
+    test_plan(
+        &format!("{{canary: {{stable: blue, canary: green, cleanupDelay: 0s, steps: {steps}}}}}"),
+        kong,
+    )
+}

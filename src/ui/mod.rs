@@ -288,6 +288,14 @@ impl Ui {
                 };
                 self.event_line(&format!("{head} {detail}"));
             }
+            Event::Settled { ok, detail } => {
+                let head = if *ok {
+                    green.apply_to("settled:")
+                } else {
+                    red.apply_to("not settled:")
+                };
+                self.event_line(&format!("{head} {detail}"));
+            }
             Event::RollingBack { reason, to } => self.event_line(&format!(
                 "{} to {to}: {reason}",
                 yellow.apply_to("rolling back")

@@ -2,21 +2,9 @@
 //! promoted from another process, abort, Ctrl-C, and verification that waits for a slow data
 //! plane.
 
-use std::collections::BTreeMap;
-
 use kong_sim::SimConfig;
 
-use crate::harness::{render, run, Stack};
-
-fn green_share(c: &BTreeMap<String, usize>) -> f64 {
-    let total: usize = c.values().sum();
-    let green: usize = c
-        .iter()
-        .filter(|(k, _)| k.starts_with("green"))
-        .map(|(_, v)| v)
-        .sum();
-    green as f64 / total as f64
-}
+use crate::harness::{green_share, render, run, Stack};
 
 /// 10 → gate → 50 → gate → 100, each gate passed by `bgctl promote` in a separate process; the
 /// observed share through the proxy matches each step and blue keeps its 2:1 ratio inside its share.

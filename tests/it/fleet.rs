@@ -18,27 +18,8 @@ const NAMES: [&str; 6] = [
     "ap-east",
 ];
 
-const PLAN: &str = r"apiVersion: bgctl.dev/v1
-kind: Rollout
-metadata: {name: address-service}
-provider:
-  kong: {adminUrl: '${KONG_ADMIN_URL}', proxyUrl: '${KONG_PROXY_URL}'}
-service:
-  name: address-service
-  routes: [{name: address-route, hosts: [address.mydomain.com]}]
-environments:
-  blue: {upstream: address.v1.service, targets: [{target: '${BLUE}'}]}
-  green: {upstream: address.v2.service, targets: [{target: '${GREEN}'}]}
-healthCheck:
-  http: {path: /health, expectStatus: [200]}
-  timeout: 1s
-  interval: 50ms
-  healthyThreshold: 1
-  unhealthyThreshold: 2
-verify: {samples: 20, tolerance: 5, timeout: 5s}
-strategy:
-  blueGreen: {activeEnvironment: ACTIVE}
-";
+/// One member's plan; `ACTIVE` is replaced by the side to switch to.
+const PLAN: &str = include_str!("../plans/fleet-member.yaml");
 
 /// One member's gateway and its two anonymous backends.
 struct Site {

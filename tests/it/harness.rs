@@ -1,6 +1,7 @@
 //! Shared helpers: run the real binary with a cleared environment in a temp dir, start the
 //! Kong simulator and backends on 127.0.0.1:0, and filter volatile output for snapshots.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -135,26 +136,42 @@ impl Stack {
     }
 
     /// Sends `n` requests through the proxy with the route's host and counts answers by backend.
-    pub async fn split(&self, n: usize) -> std::collections::BTreeMap<String, usize> {
-        let client = reqwest::Client::new();
-        let mut counts = std::collections::BTreeMap::new();
-        for _ in 0..n {
-            let resp = client
-                .get(format!("{}/", self.sim.proxy_url()))
-                .header("Host", "address.mydomain.com")
-                .send()
-                .await
-                .expect("proxy request");
-            let who = resp
-                .headers()
-                .get("x-backend")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("none")
-                .to_string();
-            *counts.entry(who).or_insert(0) += 1;
-        }
-        counts
+    pub async fn split(&self, n: usize) -> BTreeMap<String, usize> {
+        answered_by(&self.sim.proxy_url(), "address.mydomain.com", n).await
     }
+}
+
+/// Sends `n` requests for `host` through `proxy` and counts the answers by the backend that
+/// names itself (`X-Backend`: these tests are about which side a proxy serves), or by
+/// `HTTP <status>` when none does.
+pub async fn answered_by(proxy: &str, host: &str, n: usize) -> BTreeMap<String, usize> {
+    let client = reqwest::Client::new();
+    let mut counts = BTreeMap::new();
+    for _ in 0..n {
+        let r = client
+            .get(format!("{proxy}/"))
+            .header("Host", host)
+            .send()
+            .await
+            .expect("proxy answers");
+        let who = r.headers().get("x-backend").map_or_else(
+            || format!("HTTP {}", r.status()),
+            |v| v.to_str().unwrap_or("?").to_string(),
+        );
+        *counts.entry(who).or_default() += 1;
+    }
+    counts
+}
+
+/// The share of answers from a backend whose name starts with `green`.
+pub fn green_share(c: &BTreeMap<String, usize>) -> f64 {
+    let total: usize = c.values().sum();
+    let green: usize = c
+        .iter()
+        .filter(|(k, _)| k.starts_with("green"))
+        .map(|(_, v)| v)
+        .sum();
+    green as f64 / total as f64
 }
 
 /// Runs a prepared command on a blocking thread (tests are async because the simulator is).

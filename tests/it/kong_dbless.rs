@@ -11,7 +11,7 @@ use std::time::Duration;
 use kong_sim::{Backend, BackendConfig, FaultAction, FaultRule, SimConfig};
 use serde_json::{json, Value};
 
-use crate::harness::{render, run, Stack};
+use crate::harness::{answered_by, render, run, Stack};
 
 /// bgctl's entities in the seed plans (everything else in a node's config is foreign).
 const OWNED: [&str; 6] = [
@@ -137,24 +137,9 @@ impl Dbless {
 
     /// Which backends answer `n` requests for `host` through each node's proxy.
     async fn split(&self, host: &str, n: usize) -> Vec<BTreeMap<String, usize>> {
-        let client = reqwest::Client::new();
         let mut out = Vec::new();
         for proxy in self.stack.sim.proxy_urls() {
-            let mut counts = BTreeMap::new();
-            for _ in 0..n {
-                let r = client
-                    .get(format!("{proxy}/"))
-                    .header("host", host)
-                    .send()
-                    .await
-                    .expect("proxy answers");
-                let who = r.headers().get("x-backend").map_or_else(
-                    || format!("HTTP {}", r.status()),
-                    |v| v.to_str().unwrap().to_string(),
-                );
-                *counts.entry(who).or_default() += 1;
-            }
-            out.push(counts);
+            out.push(answered_by(&proxy, host, n).await);
         }
         out
     }

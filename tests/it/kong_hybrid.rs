@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use kong_sim::SimConfig;
 
-use crate::harness::{render, run, Stack};
+use crate::harness::{answered_by, green_share, render, run, Stack};
+
+const HOST: &str = "address.mydomain.com";
 
 const DELAYS_MS: [u64; 3] = [200, 500, 1000];
 
@@ -19,40 +21,10 @@ async fn hybrid() -> Stack {
     Stack::with_config(SimConfig::hybrid(&DELAYS_MS.map(Duration::from_millis))).await
 }
 
-/// Which backends answered `n` requests through one data plane's proxy.
-async fn split(proxy: &str, n: usize) -> BTreeMap<String, usize> {
-    let client = reqwest::Client::new();
-    let mut counts = BTreeMap::new();
-    for _ in 0..n {
-        let r = client
-            .get(format!("{proxy}/"))
-            .header("host", "address.mydomain.com")
-            .send()
-            .await
-            .expect("proxy answers");
-        let who = r.headers().get("x-backend").map_or_else(
-            || format!("HTTP {}", r.status()),
-            |v| v.to_str().unwrap().to_string(),
-        );
-        *counts.entry(who).or_default() += 1;
-    }
-    counts
-}
-
-fn green_share(c: &BTreeMap<String, usize>) -> f64 {
-    let total: usize = c.values().sum();
-    let green: usize = c
-        .iter()
-        .filter(|(k, _)| k.starts_with("green"))
-        .map(|(_, v)| v)
-        .sum();
-    green as f64 / total as f64
-}
-
 /// Every data plane's share of green, sampled at once (all data planes at the same moment).
 async fn shares(stack: &Stack, n: usize) -> Vec<(String, BTreeMap<String, usize>)> {
     let proxies = stack.sim.data_plane_urls();
-    let counts = futures::future::join_all(proxies.iter().map(|p| split(p, n))).await;
+    let counts = futures::future::join_all(proxies.iter().map(|p| answered_by(p, HOST, n))).await;
     proxies.into_iter().zip(counts).collect()
 }
 
@@ -121,7 +93,7 @@ async fn a_switch_returns_only_when_every_data_plane_serves_it() {
         .await;
         let text = render(&out);
         assert!(
-            text.contains("verified: 3 data plane(s) applied the control plane's configuration")
+            text.contains("settled: 3 data plane(s) applied the control plane's configuration")
                 && text.contains("`kong-dp-3`"),
             "{text}"
         );
@@ -145,14 +117,14 @@ async fn a_switch_returns_only_when_every_data_plane_serves_it() {
         .unwrap();
     assert_eq!(r.status(), 200);
     let slowest = stack.sim.data_plane_urls()[2].clone();
-    let right_after = split(&slowest, 10).await;
+    let right_after = answered_by(&slowest, HOST, 10).await;
     assert!(
         green_share(&right_after) > 0.99,
         "after the control plane's 200 the slowest data plane still serves green: {right_after:?}"
     );
     let started = Instant::now();
     loop {
-        if green_share(&split(&slowest, 5).await) < 0.01 {
+        if green_share(&answered_by(&slowest, HOST, 5).await) < 0.01 {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(5), "never switched");
@@ -301,18 +273,23 @@ async fn with_proxy_urls_every_data_plane_is_also_verified_through_its_proxy() {
             .arg(&plan);
         let out = run(cmd).await;
         assert_eq!(out.status.code(), Some(0), "{side}: {}", render(&out));
-        let verified: Vec<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|e| e["event"] == "verified" && e["ok"] == true)
-            .filter_map(|e| e["detail"].as_str().map(str::to_string))
-            .collect();
+        let events = |kind: &str| -> Vec<String> {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .filter(|e| e["event"] == kind && e["ok"] == true)
+                .filter_map(|e| e["detail"].as_str().map(str::to_string))
+                .collect()
+        };
+        // The data planes' own reports are a `settled` event; the proxies' answers `verified`.
+        let settled = events("settled");
         assert!(
-            verified
+            settled
                 .iter()
                 .any(|d| d.contains("3 data plane(s) applied the control plane's configuration")),
-            "{verified:#?}"
+            "{settled:#?}"
         );
+        let verified = events("verified");
         if side == "green" {
             for url in &urls {
                 let want = format!("through {url} (expected 100.0%");

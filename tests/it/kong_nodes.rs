@@ -4,14 +4,15 @@
 //! side; verifying through the first node alone would return while the others still serve the
 //! old one, which the tests below would see.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use bgctl::analysis::checks::{run_check, CheckContext, Measurement, Outcome, ProxyTarget};
 use bgctl::plan::model::CheckSpec;
 use kong_sim::{Backend, BackendConfig, SimConfig};
 
-use crate::harness::{render, run, Stack};
+use crate::harness::{answered_by, render, run, Stack};
+
+const HOST: &str = "address.mydomain.com";
 
 const DELAYS_MS: [u64; 3] = [0, 1000, 2000];
 
@@ -33,26 +34,6 @@ fn plan(stack: &Stack, active: &str) -> std::path::PathBuf {
     )
 }
 
-/// Which backends answered `n` requests through one node's proxy.
-async fn split(proxy: &str, n: usize) -> BTreeMap<String, usize> {
-    let client = reqwest::Client::new();
-    let mut counts = BTreeMap::new();
-    for _ in 0..n {
-        let r = client
-            .get(format!("{proxy}/"))
-            .header("host", "address.mydomain.com")
-            .send()
-            .await
-            .expect("proxy answers");
-        let who = r.headers().get("x-backend").map_or_else(
-            || format!("HTTP {}", r.status()),
-            |v| v.to_str().unwrap().to_string(),
-        );
-        *counts.entry(who).or_default() += 1;
-    }
-    counts
-}
-
 fn json_events(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
         .lines()
@@ -72,7 +53,7 @@ async fn switch_is_done_only_when_every_node_serves_it() {
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     for proxy in &proxies {
-        let c = split(proxy, 12).await;
+        let c = answered_by(proxy, HOST, 12).await;
         assert!(c.keys().all(|k| k.starts_with("blue")), "{proxy}: {c:?}");
     }
 
@@ -83,7 +64,7 @@ async fn switch_is_done_only_when_every_node_serves_it() {
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     // At once, before the slowest node's 2 s could pass by itself.
     for proxy in &proxies {
-        let c = split(proxy, 12).await;
+        let c = answered_by(proxy, HOST, 12).await;
         assert!(c.keys().all(|k| k.starts_with("green")), "{proxy}: {c:?}");
     }
     let events = json_events(&out.stdout);
@@ -199,7 +180,7 @@ async fn canary_steps_are_verified_on_every_node() {
     let out = run(cmd).await;
     assert_eq!(out.status.code(), Some(0), "{}", render(&out));
     for proxy in &proxies {
-        let c = split(proxy, 12).await;
+        let c = answered_by(proxy, HOST, 12).await;
         assert!(c.keys().all(|k| k.starts_with("green")), "{proxy}: {c:?}");
     }
     let events = json_events(&out.stdout);

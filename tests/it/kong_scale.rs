@@ -15,25 +15,7 @@ const GREEN: &str = "address.v2.service";
 
 /// The seed's plan with `n` targets per side (addresses nobody serves: no probes, no proxy).
 fn plan(dir: &Path, n: usize) -> PathBuf {
-    let targets = |side: usize| {
-        let mut out = String::new();
-        for i in 0..n {
-            out += &format!(
-                "      - {{target: 10.{side}.{}.{}:80, weight: 100}}\n",
-                i / 250,
-                i % 250 + 1
-            );
-        }
-        out
-    };
-    let text = format!(
-        "apiVersion: bgctl.dev/v1\nkind: Rollout\nmetadata: {{name: address-service}}\nprovider:\n  kong: {{adminUrl: '${{KONG_ADMIN_URL}}'}}\n\
-service:\n  name: address-service\n  path: /address\n  routes: [{{name: address-route, hosts: [address.mydomain.com]}}]\n\
-environments:\n  blue:\n    upstream: {BLUE}\n    targets:\n{}  green:\n    upstream: {GREEN}\n    targets:\n{}\
-strategy:\n  blueGreen: {{activeEnvironment: blue}}\n",
-        targets(1),
-        targets(2)
-    );
+    let text = crate::seed_plan::text(n, "blue");
     let path = dir.join("plan.yaml");
     std::fs::write(&path, text).expect("write plan");
     path

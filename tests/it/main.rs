@@ -23,6 +23,8 @@ mod notify;
 mod plans;
 mod prometheus;
 mod release;
+#[path = "../support/seed_plan.rs"]
+mod seed_plan;
 mod traefik_routes;
 mod upgrade;
 mod watching;

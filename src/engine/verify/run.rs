@@ -193,21 +193,14 @@ impl<P: Provider> Engine<'_, P> {
                 for message in settled.warnings {
                     self.emit(Event::Warning { message });
                 }
-                // `split: true`: what reached the data plane was checked (not health only);
-                // the detail says it was the data planes' own reports.
                 for detail in settled.verified {
-                    self.emit(Event::Verified {
-                        ok: true,
-                        split: true,
-                        detail,
-                    });
+                    self.emit(Event::Settled { ok: true, detail });
                 }
                 Ok(())
             }
             Err(reason) => {
-                self.emit(Event::Verified {
+                self.emit(Event::Settled {
                     ok: false,
-                    split: false,
                     detail: reason.clone(),
                 });
                 Err(reason)

@@ -65,6 +65,17 @@ fn failing(exit: Exit) -> MemberResult {
     MemberResult::failed(CliError::usage("x", "y").with_exit(exit), false)
 }
 
+/// Member `at` fails with `exit`; every other one moves and succeeds.
+fn fails_at(at: usize, exit: Exit) -> impl Fn(usize) -> MemberResult {
+    move |i| {
+        if i == at {
+            failing(exit)
+        } else {
+            MemberResult::ok(true, "ok")
+        }
+    }
+}
+
 trait WithExit {
     fn with_exit(self, exit: Exit) -> Self;
 }
@@ -142,18 +153,7 @@ async fn waves_run_in_order_at_most_max_parallel_at_once() {
 #[tokio::test(start_paused = true)]
 async fn a_failure_in_wave_2_leaves_wave_3_unstarted_and_halt_rolls_nothing_back() {
     let f = fleet(OnFailure::Halt, None);
-    let (report, ran, rolled, _, lines) = drive(
-        &f,
-        |i| {
-            if i == 2 {
-                failing(Exit::RolledBack)
-            } else {
-                MemberResult::ok(true, "ok")
-            }
-        },
-        Exit::Ok,
-    )
-    .await;
+    let (report, ran, rolled, _, lines) = drive(&f, fails_at(2, Exit::RolledBack), Exit::Ok).await;
     assert_eq!(report.exit(), Exit::RolledBack);
     assert!(ran.iter().all(|&i| i < 3), "no wave-3 member ran: {ran:?}");
     assert!(rolled.is_empty());
@@ -167,18 +167,7 @@ async fn a_failure_in_wave_2_leaves_wave_3_unstarted_and_halt_rolls_nothing_back
 #[tokio::test(start_paused = true)]
 async fn rollback_wave_restores_the_members_of_the_failed_wave_this_run_moved() {
     let f = fleet(OnFailure::RollbackWave, None);
-    let (report, _, rolled, _, _) = drive(
-        &f,
-        |i| {
-            if i == 2 {
-                failing(Exit::RolledBack)
-            } else {
-                MemberResult::ok(true, "ok")
-            }
-        },
-        Exit::Ok,
-    )
-    .await;
+    let (report, _, rolled, _, _) = drive(&f, fails_at(2, Exit::RolledBack), Exit::Ok).await;
     assert_eq!(
         rolled,
         vec![1],
@@ -214,18 +203,7 @@ async fn rollback_all_goes_back_wave_by_wave_and_a_failed_rollback_is_exit_4() {
 #[tokio::test(start_paused = true)]
 async fn a_gate_pauses_the_fleet_without_rolling_back() {
     let f = fleet(OnFailure::RollbackAll, None);
-    let (report, ran, rolled, _, _) = drive(
-        &f,
-        |i| {
-            if i == 0 {
-                failing(Exit::Paused)
-            } else {
-                MemberResult::ok(true, "ok")
-            }
-        },
-        Exit::Ok,
-    )
-    .await;
+    let (report, ran, rolled, _, _) = drive(&f, fails_at(0, Exit::Paused), Exit::Ok).await;
     assert_eq!(ran, vec![0]);
     assert!(rolled.is_empty());
     assert_eq!(report.exit(), Exit::Paused);
@@ -236,18 +214,7 @@ async fn an_error_before_anything_moved_is_exit_1_and_after_is_exit_3() {
     let f = fleet(OnFailure::Halt, None);
     let (report, ..) = drive(&f, |_| failing(Exit::Error), Exit::Ok).await;
     assert_eq!(report.exit(), Exit::Error);
-    let (report, ..) = drive(
-        &f,
-        |i| {
-            if i == 1 {
-                failing(Exit::Error)
-            } else {
-                MemberResult::ok(true, "ok")
-            }
-        },
-        Exit::Ok,
-    )
-    .await;
+    let (report, ..) = drive(&f, fails_at(1, Exit::Error), Exit::Ok).await;
     assert_eq!(report.exit(), Exit::RolledBack);
 }
 

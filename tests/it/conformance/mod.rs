@@ -102,13 +102,6 @@ macro_rules! suite {
 /// `cargo test -- --ignored conformance::` runs them and shows it. Each is reported; remove the
 /// arm when the bug is fixed.
 macro_rules! case {
-    (kong_dbless, safety, interrupt_at_a_gate_follows_on_interrupt) => {
-        #[tokio::test(flavor = "multi_thread")]
-        #[ignore = "engine bug, not DB-less: a SIGINT that arrives while a `--wait` run releases its lock at a gate (before it starts listening for signals) is lost and the run waits on; a DB-less release (a push per node) makes that window wide enough to hit"]
-        async fn interrupt_at_a_gate_follows_on_interrupt() {
-            safety::interrupt_at_a_gate_follows_on_interrupt::<T>().await;
-        }
-    };
     ($module:ident, $file:ident, $name:ident) => {
         #[tokio::test(flavor = "multi_thread")]
         async fn $name() {
