@@ -369,7 +369,7 @@ async fn lose_answer_at<T: Target>(stage: Stage, reference: &[Write], k: usize) 
     (code, how)
 }
 
-async fn lost_answer_matrix<T: Target>(stage: Stage) {
+pub(crate) async fn lost_answer_matrix<T: Target>(stage: Stage) {
     let started = Instant::now();
     let reference = reference_writes::<T>(stage).await;
     let name = T::NAME;

@@ -275,31 +275,45 @@ pub async fn crash_at_every_write_of_a_header_canary<T: Target>() {
     faults::crash_matrix::<T>(faults::Stage::HeaderCanary).await;
 }
 
+/// Where the target cannot mirror: the mirror plan is refused at validation (exit 2, the
+/// step's key path and why) and `apply` writes nothing. Returns true then.
+async fn mirror_refused<T: Target>(t: &T) -> bool {
+    if t.has(Cap::Mirror) {
+        return false;
+    }
+    let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
+    let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert!(
+        err.contains("strategy.canary.steps[0].setMirrorRoute")
+            && (err.contains("cannot") || err.contains("not supported yet")),
+        "{}: the refusal names the step and says why: {}",
+        t.name(),
+        render(&out)
+    );
+    t.clear_log();
+    let out = bgctl(t, &["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
+    println!("{}: mirrors refused (exit 2)", t.name());
+    true
+}
+
 /// The kill-at-every-write matrix over a canary that sets and removes a mirror, where the
-/// target can mirror; elsewhere the plan is refused at validation (exit 2, the step's key path
-/// and why, no write).
+/// target can mirror (elsewhere: [`mirror_refused`]).
 pub async fn crash_at_every_write_of_a_mirror_canary<T: Target>() {
-    {
-        let t = T::start().await;
-        if !t.has(Cap::Mirror) {
-            let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
-            let out = bgctl(&t, &["plan", "validate", p(&plan)]).await;
-            let err = stderr(&out);
-            assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
-            assert!(
-                err.contains("strategy.canary.steps[0].setMirrorRoute")
-                    && (err.contains("cannot") || err.contains("not supported yet")),
-                "{}: the refusal names the step and says why: {}",
-                t.name(),
-                render(&out)
-            );
-            t.clear_log();
-            let out = bgctl(&t, &["plan", "apply", "--yes", p(&plan)]).await;
-            assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
-            assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
-            println!("{}: mirrors refused (exit 2)", t.name());
-            return;
-        }
+    if mirror_refused(&T::start().await).await {
+        return;
     }
     faults::crash_matrix::<T>(faults::Stage::MirrorCanary).await;
+}
+
+/// A lost answer at every write of the mirror canary (the mirror's own writes included): the
+/// run reads the target back instead of failing or writing blindly again, and converges.
+pub async fn lost_answer_at_every_write_of_a_mirror_canary<T: Target>() {
+    if mirror_refused(&T::start().await).await {
+        return;
+    }
+    faults::lost_answer_matrix::<T>(faults::Stage::MirrorCanary).await;
 }
