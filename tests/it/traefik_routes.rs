@@ -330,15 +330,27 @@ async fn header_route_under_load_sends_every_tester_to_green_and_drops_nothing()
 /// Sends `n` requests (`method`, phase `phase`, no header) one after another; returns how many
 /// were answered with 2xx.
 async fn send(url: &str, method: Method, phase: u32, n: u64) -> u64 {
+    send_with(url, method, None, phase, n).await
+}
+
+/// [`send`] with one more request header.
+async fn send_with(
+    url: &str,
+    method: Method,
+    header: Option<(&str, &str)>,
+    phase: u32,
+    n: u64,
+) -> u64 {
     let client = reqwest::Client::new();
     let mut ok = 0;
     for _ in 0..n {
-        let r = client
+        let mut req = client
             .request(method.clone(), url)
-            .header("X-Phase", phase.to_string())
-            .timeout(Duration::from_secs(3))
-            .send()
-            .await;
+            .header("X-Phase", phase.to_string());
+        if let Some((k, v)) = header {
+            req = req.header(k, v);
+        }
+        let r = req.timeout(Duration::from_secs(3)).send().await;
         ok += u64::from(matches!(r, Ok(r) if r.status().is_success()));
     }
     ok
@@ -363,7 +375,8 @@ async fn copies(green: &Counting, phase: u32) -> u64 {
 /// client answer comes from blue: green answers 500 to everything and no client sees an error.
 /// POSTs do not match and are not copied. Negative controls: after `abort` nothing is copied
 /// and Traefik's REST objects are exactly what they were before the canary; at 0 % nothing is
-/// copied.
+/// copied. Last, the header route's cookie alternative reaches green and Traefik's
+/// case-sensitive matching keeps `beta=10` and `X-Canary: YES` on blue.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mirror_copies_its_share_to_green_and_clients_only_see_blue() {
     let Some((tr, blue, green)) = start().await else {
@@ -445,4 +458,21 @@ async fn mirror_copies_its_share_to_green_and_clients_only_see_blue() {
     assert_eq!(send(&url, Method::GET, 4, 200).await, 200);
     assert_eq!(copies(&green, 4).await, 0, "copies at 0 %");
     assert_eq!(blue.in_phase(4, None), 200);
+
+    // The header route's other alternative, the `beta=1` cookie (a regex), and Traefik's
+    // case-sensitive values: `beta=10` and `X-Canary: YES` are not testers.
+    green.state.failing.store(false, Ordering::Relaxed);
+    for (phase, header, to_green) in [
+        (5, ("Cookie", "a=1; beta=1"), true),
+        (6, ("Cookie", "beta=10"), false),
+        (7, ("X-Canary", "YES"), false),
+    ] {
+        assert_eq!(
+            send_with(&url, Method::POST, Some(header), phase, 20).await,
+            20
+        );
+        let (b, g) = (blue.in_phase(phase, None), green.in_phase(phase, None));
+        let want = if to_green { (0, 20) } else { (20, 0) };
+        assert_eq!((b, g), want, "{header:?}: (blue, green)");
+    }
 }
