@@ -284,7 +284,14 @@ async fn mirror_refused<T: Target>(t: &T) -> bool {
     let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
     let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}: the mirror plan is not refused here; if the provider mirrors now, give the target \
+         `Cap::Mirror`: {}",
+        t.name(),
+        render(&out)
+    );
     assert!(
         err.contains("strategy.canary.steps[0].setMirrorRoute")
             && (err.contains("cannot") || err.contains("not supported yet")),
