@@ -17,8 +17,9 @@ const MATCH: &str = "match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}
 /// Set the route, then 50 %, remove it, 100 % (the crash matrix's plan).
 pub const SET_AND_REMOVE: &str = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}}, {setWeight: 50}, {setHeaderRoute: {name: testers}}, {setWeight: 100}]";
 
-/// Set a mirror of GETs at 50 %, then 50 %, remove it, 100 % (the mirror crash matrix's plan).
-pub const MIRROR_SET_AND_REMOVE: &str = "[{setMirrorRoute: {name: shadow, percentage: 50, match: [{method: {exact: GET}}]}}, {setWeight: 50}, {setMirrorRoute: {name: shadow}}, {setWeight: 100}]";
+/// Set a mirror of every path at 50 %, then 50 %, remove it, 100 % (the mirror matrices' plan;
+/// a path condition, which every router that mirrors can express — Contour has no method one).
+pub const MIRROR_SET_AND_REMOVE: &str = "[{setMirrorRoute: {name: shadow, percentage: 50, match: [{path: {prefix: /}}]}}, {setWeight: 50}, {setMirrorRoute: {name: shadow}}, {setWeight: 100}]";
 
 fn gated() -> String {
     format!(
