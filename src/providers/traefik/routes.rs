@@ -176,7 +176,11 @@ impl Traefik {
                 .as_object()
                 .into_iter()
                 .flatten()
-                .filter(|(name, _)| name.starts_with(prefix))
+                // Only mirroring services are owned (as in [`Self::read_owned`]): a load
+                // balancer of an environment named `bgctl-…` shares the prefix.
+                .filter(|(name, v)| {
+                    name.starts_with(prefix) && (key == "routers" || v.get("mirroring").is_some())
+                })
                 .map(|(name, v)| (name.clone(), v.clone()))
                 .collect()
         };
