@@ -1,7 +1,6 @@
 //! The `bgctl` binary: parse, set up tracing, run.
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = bgctl::cli::parse();
     let level = match cli.global.verbose {
         0 | 1 => "warn",
@@ -19,5 +18,17 @@ async fn main() -> std::process::ExitCode {
         .with_target(false)
         .without_time()
         .init();
-    bgctl::run(cli).await
+    // Commands that only read local files start no worker threads ([`bgctl::cli::Cli::local_only`]).
+    let mut runtime = if cli.local_only() {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    match runtime.enable_all().build() {
+        Ok(runtime) => runtime.block_on(bgctl::run(cli)),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
 }

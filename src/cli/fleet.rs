@@ -450,7 +450,6 @@ async fn rollback(g: &GlobalArgs, ui: &Ui, a: &FleetRollbackArgs) -> Result<Exit
     let lines = Lines { ctx: &ctx };
     let mut results: Vec<(usize, MemberResult)> = Vec::new();
     for w in (0..fleet.waves.len()).rev() {
-        use futures::StreamExt as _;
         let wave = &fleet.waves[w];
         let todo: Vec<usize> = wave
             .members
@@ -462,21 +461,13 @@ async fn rollback(g: &GlobalArgs, ui: &Ui, a: &FleetRollbackArgs) -> Result<Exit
             continue;
         }
         let named = !a.members.is_empty();
-        let done: Vec<(usize, MemberResult)> = futures::stream::iter(todo)
-            .map(|i| {
-                let ctx = &ctx;
-                async move { (i, ctx.rollback(i, named).await) }
-            })
-            .buffer_unordered(wave.max_parallel)
-            .collect()
-            .await;
+        let ctx = &ctx;
+        let done = run::rollback_wave(todo, wave.max_parallel, &async |i| {
+            ctx.rollback(i, named).await
+        })
+        .await;
         for (i, r) in done {
-            let state = match (r.exit, r.moved) {
-                (Exit::Ok, true) => "rolled_back",
-                (Exit::Ok, false) => "up_to_date",
-                _ => "failed",
-            };
-            lines.member(i, state, &r);
+            lines.member(i, run::rollback_state(&r), &r);
             results.push((i, r));
         }
     }

@@ -48,6 +48,23 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Whether the command only reads local files and prints (`plan validate`, `schema`,
+    /// `completions`, `man`, `fleet validate|render`): it runs on a single-threaded runtime,
+    /// which starts and stops without spawning worker threads (start-up time is what a CI
+    /// step and a shell prompt pay for these; see `docs/benchmarks.md` table 4).
+    pub fn local_only(&self) -> bool {
+        matches!(
+            &self.command,
+            Command::Plan(PlanCommand::Validate(_))
+                | Command::Completions(_)
+                | Command::Schema(_)
+                | Command::Man(_)
+                | Command::Fleet(fleet::FleetCommand::Validate(_) | fleet::FleetCommand::Render(_))
+        )
+    }
+}
+
 /// Settings every command accepts.
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {

@@ -99,6 +99,29 @@ pub struct Report {
     pub interrupted: bool,
 }
 
+/// Rolls back the members `todo` of one wave, at most `max_parallel` at once; results in the
+/// order they end.
+pub async fn rollback_wave(
+    todo: Vec<usize>,
+    max_parallel: usize,
+    rollback: &impl AsyncFn(usize) -> MemberResult,
+) -> Vec<(usize, MemberResult)> {
+    futures::stream::iter(todo)
+        .map(|i| async move { (i, rollback(i).await) })
+        .buffer_unordered(max_parallel)
+        .collect()
+        .await
+}
+
+/// A member's state after a rollback, as progress lines and events name it.
+pub fn rollback_state(r: &MemberResult) -> &'static str {
+    match (r.exit, r.moved) {
+        (Exit::Ok, true) => "rolled_back",
+        (Exit::Ok, false) => "up_to_date",
+        _ => "failed",
+    }
+}
+
 /// Runs the waves. `run(i)` runs member `i`; `rollback(i)` rolls it back; `pause(d)` waits
 /// a wave's `pauseBefore` and returns false when interrupted.
 pub async fn run_waves(
@@ -198,21 +221,8 @@ pub async fn run_waves(
                         .is_some_and(|r| r.exit == Exit::Ok && r.moved)
                 })
                 .collect();
-            let done: Vec<(usize, MemberResult)> = futures::stream::iter(todo)
-                .map(|i| {
-                    let rollback = &rollback;
-                    async move { (i, rollback(i).await) }
-                })
-                .buffer_unordered(wave.max_parallel)
-                .collect()
-                .await;
-            for (i, r) in done {
-                let state = match (r.exit, r.moved) {
-                    (Exit::Ok, true) => "rolled_back",
-                    (Exit::Ok, false) => "up_to_date",
-                    _ => "failed",
-                };
-                progress.member(i, state, &r);
+            for (i, r) in rollback_wave(todo, wave.max_parallel, &rollback).await {
+                progress.member(i, rollback_state(&r), &r);
                 report.rollbacks.push((i, r));
             }
         }
