@@ -22,7 +22,7 @@ pub mod rollback;
 mod routes;
 pub mod step;
 pub mod verify;
-mod waves;
+pub(crate) mod waves;
 pub use crate::providers::weights;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -320,6 +320,9 @@ impl<'a, P: Provider> Engine<'a, P> {
             .pool_max_idle_per_host(64)
             .build()
             .unwrap_or_else(|_| crate::http::client());
+        // A traffic change of several independent writes (Kong's canary targets) makes them
+        // as setup writes are made.
+        provider.set_parallelism(opts.parallelism);
         Engine {
             provider,
             plan,

@@ -37,34 +37,54 @@ pub(crate) fn waves(changes: &[Change]) -> Vec<&[Change]> {
     out
 }
 
+/// Makes `changes` wave by wave (see the module docs), calling `start` for each change as it
+/// starts, in list order, with at most `limit` of a wave in flight. Shared by the engine's
+/// setup writes and a provider's multi-write traffic change (Kong's canary targets).
+pub(crate) async fn run<'c, F, Fut, E>(
+    changes: &'c [Change],
+    limit: usize,
+    mut start: F,
+) -> Result<(), E>
+where
+    F: FnMut(&'c Change) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>>,
+    E: std::fmt::Display,
+{
+    let limit = limit.max(1);
+    for wave in waves(changes) {
+        let mut next = wave.iter();
+        let mut running = FuturesUnordered::new();
+        let mut failed = None;
+        loop {
+            while failed.is_none() && running.len() < limit {
+                let Some(change) = next.next() else { break };
+                running.push(start(change));
+            }
+            match running.next().await {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(e)) if failed.is_none() => failed = Some(e),
+                Some(Err(e)) => tracing::warn!("another write of the wave failed too: {e}"),
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
 impl<P: Provider> Engine<'_, P> {
     /// Makes the setup writes, wave by wave (see the module docs).
     pub(crate) async fn ensure(&self, changes: &[Change]) -> Result<(), EngineError> {
-        let limit = self.opts.parallelism.max(1);
-        for wave in waves(changes) {
-            let mut next = wave.iter();
-            let mut running = FuturesUnordered::new();
-            let mut failed = None;
-            loop {
-                while failed.is_none() && running.len() < limit {
-                    let Some(change) = next.next() else { break };
-                    self.emit(Event::Write {
-                        change: change.clone(),
-                    });
-                    running.push(self.provider.apply(change));
-                }
-                match running.next().await {
-                    None => break,
-                    Some(Ok(())) => {}
-                    Some(Err(e)) if failed.is_none() => failed = Some(e),
-                    Some(Err(e)) => tracing::warn!("another write of the wave failed too: {e}"),
-                }
-            }
-            if let Some(e) = failed {
-                return Err(e.into());
-            }
-        }
-        Ok(())
+        run(changes, self.opts.parallelism, |change| {
+            self.emit(Event::Write {
+                change: change.clone(),
+            });
+            self.provider.apply(change)
+        })
+        .await
+        .map_err(Into::into)
     }
 }
 

@@ -77,6 +77,9 @@ impl Provider for AnyProvider {
     async fn write_record(&self, record: &Record) -> Result<(), ProviderError> {
         delegate_async!(self, p => p.write_record(record))
     }
+    fn set_parallelism(&self, n: usize) {
+        delegate!(self, p => p.set_parallelism(n));
+    }
     fn probe_targets(&self, env: &str) -> Vec<String> {
         delegate!(self, p => p.probe_targets(env))
     }

@@ -515,6 +515,10 @@ pub trait Provider {
             ))),
         }
     }
+    /// How many independent writes of one traffic change (one [`Change::wave`]) may be in
+    /// flight at once: the run's `--parallelism`, given when the engine starts. Default: a
+    /// backend whose traffic change is one write.
+    fn set_parallelism(&self, _n: usize) {}
     /// After this run's writes: waits until every place that serves traffic has the
     /// configuration they made (Kong hybrid mode: every connected data plane reports the
     /// control plane's new configuration), or `deadline`; `Err` says which one lags and since

@@ -23,6 +23,13 @@ const OWNED: [&str; 6] = [
     "address-service.bgctl-lock",
 ];
 
+/// A header route's row: tagged as bgctl's header routes of the seed plans' rollout.
+fn is_header_route(row: &Value) -> bool {
+    row["tags"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "bgctl.route-of=address-service"))
+}
+
 struct Dbless {
     stack: Stack,
     other: Backend,
@@ -120,6 +127,7 @@ impl Dbless {
                 let rows: Vec<Value> = rows
                     .iter()
                     .filter(|r| !OWNED.contains(&r["name"].as_str().unwrap_or_default()))
+                    .filter(|r| !is_header_route(r))
                     .map(|r| {
                         let mut r = r.clone();
                         r.as_object_mut().expect("row").remove("updated_at");
@@ -188,6 +196,55 @@ impl Dbless {
                 assert_ne!(r.status, 405, "node {}: {} {}", i + 1, r.method, r.path);
             }
         }
+    }
+}
+
+impl Dbless {
+    /// Requests answered by (blue, green, neither) through node `node`'s proxy, counted on the
+    /// backends themselves: `n` requests, with `X-Canary: <value>` when `header` is set.
+    async fn sides(&self, node: usize, header: Option<&str>, n: u64) -> (u64, u64, u64) {
+        let count = |r: std::ops::Range<usize>| -> u64 {
+            self.stack.backends[r]
+                .iter()
+                .map(Backend::request_count)
+                .sum()
+        };
+        let (b0, g0) = (count(0..2), count(2..4));
+        let client = reqwest::Client::new();
+        let mut failed = 0;
+        for _ in 0..n {
+            let mut req = client
+                .get(format!("{}/", self.stack.sim.proxy_urls()[node]))
+                .header("host", "address.mydomain.com");
+            if let Some(v) = header {
+                req = req.header("X-Canary", v);
+            }
+            if !req.send().await.is_ok_and(|r| r.status().is_success()) {
+                failed += 1;
+            }
+        }
+        (count(0..2) - b0, count(2..4) - g0, failed)
+    }
+
+    /// Each node's header route rows and whether it has the routes' service.
+    async fn header_rows(&self) -> Vec<(Vec<String>, bool)> {
+        self.configs()
+            .await
+            .iter()
+            .map(|c| {
+                let routes = c["routes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|r| is_header_route(r))
+                    .map(|r| r["name"].as_str().unwrap_or_default().to_string())
+                    .collect();
+                let service = c["services"].as_array().into_iter().flatten().any(|s| {
+                    s["name"] == "address-service.bgctl-canary" && s["host"] == "address.v2.service"
+                });
+                (routes, service)
+            })
+            .collect()
     }
 }
 
@@ -466,4 +523,192 @@ async fn a_data_plane_is_refused_before_any_write() {
         !seen.is_empty() && seen.iter().all(|l| l.starts_with("GET ")),
         "{seen:?}"
     );
+}
+
+/// Header routes on DB-less nodes (issue 15 leftovers, issue 16): a `setHeaderRoute` step is one
+/// config push per node; through both nodes' proxies requests with the header reach green and
+/// all others blue; `status` lists the owned route and service; the foreign entities stay
+/// unchanged; `abort` removes the route and its service from both nodes.
+#[tokio::test(flavor = "multi_thread")]
+async fn header_routes_on_every_node_leave_foreign_entities_alone() {
+    let d = start().await;
+    let before = d.foreign().await;
+    let seed = d.plan("seed.yaml", &[("ACTIVE", "blue")]);
+    ok(
+        &d.bgctl(&["plan", "apply", "--yes"], &seed).await,
+        "release",
+    );
+    let plan = d.plan(
+        "canary.yaml",
+        &[(
+            "      - setWeight: 10\n      - pause: {duration: \"${PAUSE:-0s}\"}\n",
+            "      - setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}\n",
+        )],
+    );
+    for node in d.stack.sim.nodes() {
+        node.clear_requests();
+    }
+    let out = d.bgctl(&["plan", "apply", "--yes"], &plan).await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "paused at the gate: {}",
+        render(&out)
+    );
+    // The route step: one push per node (besides the lock's and the record's).
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("set the header route `testers`"),
+        "{}",
+        render(&out)
+    );
+    let rows = d.header_rows().await;
+    for (i, (routes, service)) in rows.iter().enumerate() {
+        assert_eq!(
+            (routes.as_slice(), *service),
+            (
+                &["address-route.bgctl-header-testers-0".to_string()][..],
+                true
+            ),
+            "node {}: {rows:?}",
+            i + 1
+        );
+    }
+    for node in 0..2 {
+        assert_eq!(
+            d.sides(node, Some("yes"), 20).await,
+            (0, 20, 0),
+            "node {node}, header"
+        );
+        assert_eq!(
+            d.sides(node, None, 20).await,
+            (20, 0, 0),
+            "node {node}, no header"
+        );
+    }
+    assert_eq!(d.foreign().await, before, "with the header route");
+    d.only_config_pushes();
+
+    let out = d
+        .bgctl(&["-o", "json", "status", "--no-probe", "-f"], &plan)
+        .await;
+    ok(&out, "status");
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let extra = status["extra"].to_string();
+    assert!(
+        extra.contains("route address-route.bgctl-header-testers-0 (header route: x-canary: yes)")
+            && extra.contains(
+                "service address-service.bgctl-canary (header routes → address.v2.service)"
+            ),
+        "{status}"
+    );
+    let nodes = status["kong"]["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n.get("differs").is_none()), "{status}");
+
+    ok(&d.bgctl(&["abort", "--yes", "-f"], &plan).await, "abort");
+    assert_eq!(d.header_rows().await, vec![(Vec::new(), false); 2]);
+    for node in 0..2 {
+        assert_eq!(
+            d.sides(node, Some("yes"), 20).await,
+            (20, 0, 0),
+            "node {node} after abort"
+        );
+    }
+    assert_eq!(d.foreign().await, before, "after abort");
+    d.only_config_pushes();
+}
+
+/// A node that lost the header route (restarted with the configuration it had before the route
+/// step) is named by `status` as differing in its header routes, serves testers from blue
+/// meanwhile, and the next `plan apply` brings it level: then testers reach green through it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_lost_a_header_route_is_reported_and_converged() {
+    let d = start().await;
+    let seed = d.plan("seed.yaml", &[("ACTIVE", "blue")]);
+    ok(
+        &d.bgctl(&["plan", "apply", "--yes"], &seed).await,
+        "release",
+    );
+    let admin2 = d.stack.sim.admin_urls()[1].clone();
+    let old = reqwest::get(format!("{admin2}/config"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let plan = d.plan(
+        "canary.yaml",
+        &[(
+            "      - setWeight: 10\n      - pause: {duration: \"${PAUSE:-0s}\"}\n",
+            "      - setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}\n",
+        )],
+    );
+    let out = d.bgctl(&["plan", "apply", "--yes"], &plan).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    assert_eq!(d.sides(1, Some("yes"), 10).await, (0, 10, 0));
+    // Node 2 "restarts" with the configuration it had before the route step.
+    let resp = reqwest::Client::new()
+        .post(format!("{admin2}/config"))
+        .json(&json!({"config": old["config"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    assert_eq!(
+        d.sides(1, Some("yes"), 10).await,
+        (10, 0, 0),
+        "node 2 lost it"
+    );
+
+    let out = d
+        .bgctl(&["-o", "json", "status", "--no-probe", "-f"], &plan)
+        .await;
+    ok(&out, "status");
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let node2 = status["kong"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["url"] == admin2.as_str())
+        .expect("node 2 listed")
+        .clone();
+    assert!(
+        node2["differs"].to_string().contains("header routes"),
+        "{status}"
+    );
+    assert!(
+        status["extra"]
+            .to_string()
+            .contains("address-route.bgctl-header-testers-0"),
+        "the reference node's route is listed: {status}"
+    );
+
+    let out = d.bgctl(&["plan", "apply", "--yes"], &plan).await;
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "still at the gate: {}",
+        render(&out)
+    );
+    assert_eq!(
+        d.header_rows().await,
+        vec![
+            (
+                vec!["address-route.bgctl-header-testers-0".to_string()],
+                true
+            );
+            2
+        ]
+    );
+    assert_eq!(
+        d.sides(1, Some("yes"), 10).await,
+        (0, 10, 0),
+        "node 2 converged"
+    );
+    let out = d
+        .bgctl(&["-o", "json", "status", "--no-probe", "-f"], &plan)
+        .await;
+    let status: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let nodes = status["kong"]["nodes"].as_array().unwrap();
+    assert!(nodes.iter().all(|n| n.get("differs").is_none()), "{status}");
 }

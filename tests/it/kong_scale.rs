@@ -1,7 +1,9 @@
 //! Setting up upstreams with many targets: bgctl makes an upstream's target writes several at
 //! a time (`--parallelism`, default 10), never more than that, one wave after another (an
 //! upstream exists before its first target; nothing after a wave starts before the whole wave
-//! is done), and stops at the first failed write without leaving writes half made.
+//! is done), and stops at the first failed write without leaving writes half made. A canary
+//! step's writes to the mixed upstream (one per target of both sides) go the same way, and the
+//! service write that moves the traffic waits for all of them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -177,5 +179,113 @@ async fn a_failed_write_stops_the_wave_and_the_next_apply_finishes_it() {
         (n - 9, n),
         "only the missing targets are written"
     );
+    sim.shutdown().await;
+}
+
+const MIXED: &str = "address.v2.service.bgctl-canary";
+
+/// A write to one of the mixed upstream's targets.
+fn is_mixed_target_write(r: &LoggedRequest) -> bool {
+    r.path.starts_with(&format!("/upstreams/{MIXED}/targets")) && r.is_write()
+}
+
+/// A 10 → 50 → 100 canary over `n` targets per side (blue live first), watched like
+/// [`apply_watching`]: the most mixed-upstream target writes in flight at once, and whether
+/// the service write (the traffic move) ever started while one was unanswered.
+async fn canary_watching(n: usize, parallelism: &str) -> (usize, bool, KongSim) {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = KongSim::start(SimConfig::default()).await.unwrap();
+    let blue = plan(dir.path(), n);
+    let mut cmd = bgctl(dir.path());
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes"])
+        .arg(&blue);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    let canary = dir.path().join("canary.yaml");
+    let text = crate::seed_plan::text(n, "blue").replace(
+        "strategy:\n  blueGreen: {activeEnvironment: blue}\n",
+        "strategy:\n  canary:\n    stable: blue\n    canary: green\n    steps: [{setWeight: 10}, {setWeight: 50}, {setWeight: 100}]\n    cleanupDelay: 0s\n",
+    );
+    std::fs::write(&canary, text).unwrap();
+    sim.clear_requests();
+    for (method, path) in [
+        ("POST", "/upstreams/*/targets"),
+        ("PATCH", "/upstreams/*/targets/*"),
+    ] {
+        sim.faults().add(FaultRule {
+            method: Some(method.into()),
+            path: path.into(),
+            skip: 0,
+            times: 100_000,
+            action: FaultAction::Delay { ms: 40 },
+        });
+    }
+    let mut cmd = bgctl(dir.path());
+    cmd.env("KONG_ADMIN_URL", sim.admin_url())
+        .args(["plan", "apply", "--yes", "--parallelism", parallelism])
+        .arg(&canary);
+    let child = tokio::spawn(run(cmd));
+    let (mut most, mut overlapped) = (0, false);
+    while !child.is_finished() {
+        let log = sim.requests();
+        let pending = |r: &&LoggedRequest| r.status == 0 && is_mixed_target_write(r);
+        most = most.max(log.iter().filter(pending).count());
+        overlapped |= log.iter().any(|r| pending(&r))
+            && log.iter().any(|r| {
+                r.status == 0 && r.method == "PATCH" && r.path == "/services/address-service"
+            });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let out = child.await.expect("join");
+    assert_eq!(out.status.code(), Some(0), "{}", render(&out));
+    (most, overlapped, sim)
+}
+
+/// Kong canary steps write the mixed upstream's targets in bounded waves: up to
+/// `--parallelism` at once, never more, and the service write only after all of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn canary_target_writes_run_in_bounded_waves() {
+    let n = 12;
+    let (most, overlapped, sim) = canary_watching(n, "4").await;
+    assert_eq!(
+        most, 4,
+        "up to --parallelism target writes at once, never more"
+    );
+    assert!(
+        !overlapped,
+        "the service moved while target writes were in flight"
+    );
+    let log = sim.requests();
+    // The first step creates every target of both sides once; later steps change weights.
+    let posts = log
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == format!("/upstreams/{MIXED}/targets"))
+        .count();
+    assert_eq!(posts, 2 * n, "one POST per target of the mix");
+    let patches = log
+        .iter()
+        .filter(|r| r.method == "PATCH" && is_mixed_target_write(r))
+        .count();
+    // 10 % → 50 % scales one side's weights (the other keeps the largest scale).
+    assert!(patches >= n, "the 50 % step changes weights: {patches}");
+    // Ended on green, the mix removed.
+    let svc: serde_json::Value =
+        reqwest::get(format!("{}/services/address-service", sim.admin_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(svc["host"], GREEN);
+    let mixed = reqwest::get(format!("{}/upstreams/{MIXED}", sim.admin_url()))
+        .await
+        .unwrap();
+    assert_eq!(mixed.status().as_u16(), 404);
+    sim.shutdown().await;
+
+    // `--parallelism 1`: one at a time.
+    let (most, overlapped, sim) = canary_watching(4, "1").await;
+    assert_eq!((most, overlapped), (1, false));
     sim.shutdown().await;
 }

@@ -18,6 +18,7 @@ mod kong_dbless;
 mod kong_hybrid;
 mod kong_nodes;
 mod kong_scale;
+mod kube_routes;
 mod kubernetes;
 mod notify;
 mod plans;

@@ -31,6 +31,7 @@ mod http;
 mod openapi;
 mod patch;
 mod resources;
+pub mod route_eval;
 mod selector;
 mod status;
 mod store;
@@ -165,6 +166,21 @@ impl KubeSim {
             server: Some(server),
             controller,
         })
+    }
+
+    /// Where a request would go through the stored HTTPRoute, VirtualService or HTTPProxy
+    /// ([`route_eval`]); `None` when the object is missing or no rule matches. Also served at
+    /// `GET /debug/route/apis/{group}/{version}/namespaces/{ns}/{plural}/{name}?method=&path=&header=Name:Value`.
+    pub fn route(
+        &self,
+        api_version: &str,
+        kind: &str,
+        ns: &str,
+        name: &str,
+        req: &route_eval::Request,
+    ) -> Option<route_eval::Routed> {
+        let obj = self.get(api_version, kind, ns, name)?;
+        route_eval::evaluate(kind, &obj, req)
     }
 
     /// `http://127.0.0.1:PORT`.

@@ -152,24 +152,13 @@ impl<'a> Backend<'a> {
 /// mirroring needs a plugin open-source Kong does not ship. HAProxy's runtime API cannot add
 /// the ACL and `use_backend` rule a header route needs (they live in the configuration file).
 /// Traefik does both (a higher-priority router with `Header(…)`, a `mirroring` service). The
-/// Kubernetes routers can express both, but bgctl does not write them yet: they are refused as
-/// "not supported yet" rather than silently ignored.
+/// Kubernetes routers express both (`providers::kubernetes::routes`), except a Service selector.
 pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
-    const LATER: &str = "use `setWeight` steps, or Kong for header routes";
     match backend {
-        Backend::Kong(k) => (
-            // `adminUrls` lists DB-less nodes; a plan stating `mode: dbless` is one too. (A
-            // DB-less node behind a single `adminUrl` is refused when its mode is read, before
-            // any write.)
-            if k.admin_urls.is_empty() && k.mode != Some(super::KongModeSpec::Dbless) {
-                Ok(())
-            } else {
-                Err(Refusal {
-                    at: "provider.kong",
-                    reason: "header routes are not supported yet on DB-less Kong (`adminUrls`, `mode: dbless`): its configuration is pushed whole, and the route writes are not carried into it yet",
-                    hint: "run the header-route stage against Kong with a database, or use `setWeight` steps",
-                })
-            },
+        Backend::Kong(_) => (
+            // Every mode: entity writes with a database, the same writes carried into each
+            // node's declarative configuration on DB-less nodes (`providers/kong/routes.rs`).
+            Ok(()),
             Err(Refusal {
                 at: "provider.kong",
                 reason: "open-source Kong cannot mirror traffic (request mirroring needs a plugin OSS Kong does not ship)",
@@ -184,10 +173,6 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        // A router with the managed rule `&& Header(…)` and a higher priority, and a `mirroring`
-        // service (`src/providers/traefik/routes.rs`); the shapes Traefik cannot express
-        // (method patterns, fractional mirror percents) are refused per step in validation.
-        Backend::Traefik(_) => (Ok(()), Ok(())),
         Backend::Kubernetes(k) if k.service.is_some() => {
             let why = Refusal {
                 at: "provider.kubernetes.service",
@@ -196,17 +181,11 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        Backend::Kubernetes(_) => (
-            Err(Refusal {
-                at: "provider.kubernetes",
-                reason: "header routes are not supported yet on Kubernetes routers (Gateway API `matches[].headers`, Istio `match[].headers`, Contour `conditions`)",
-                hint: LATER,
-            }),
-            Err(Refusal {
-                at: "provider.kubernetes",
-                reason: "mirroring is not supported yet on Kubernetes routers (Gateway API `RequestMirror`, Istio `mirror`, Contour `mirror: true`)",
-                hint: "use `setWeight` steps",
-            }),
-        ),
+        // Traefik: a router with the managed rule `&& Header(…)` and a higher priority, and a
+        // `mirroring` service (`src/providers/traefik/routes.rs`). Gateway API, Istio and
+        // Contour (`services` weights) express both. What one cannot express in detail (method
+        // patterns and fractional percents on Traefik, a method on Contour, a Contour root's
+        // `includes`) is refused by validation (`plan::validate::routes`).
+        Backend::Traefik(_) | Backend::Kubernetes(_) => (Ok(()), Ok(())),
     }
 }

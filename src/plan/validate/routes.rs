@@ -42,6 +42,7 @@ pub(super) fn route_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem
         if let Some(h) = &step.set_header_route {
             let at = format!("{at}.setHeaderRoute");
             refuse(&at, caps.map(|c| c.header_routes), v);
+            kube_includes(plan, &at, v);
             name(&at, &h.name, v);
             let set = h.matches.as_ref().map(|m| {
                 header_matches(&at, m, backend, v);
@@ -52,6 +53,7 @@ pub(super) fn route_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem
         if let Some(m) = &step.set_mirror_route {
             let at = format!("{at}.setMirrorRoute");
             refuse(&at, caps.map(|c| c.mirror), v);
+            kube_mirror(plan, &at, m, v);
             name(&at, &m.name, v);
             if let Some(p) = m.percentage {
                 if !(0.0..=100.0).contains(&p) || p.is_nan() {
@@ -78,6 +80,73 @@ pub(super) fn route_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem
                 list.is_empty()
             });
             track(&at, &m.name, Kind::Mirror, set, &mut active, v);
+        }
+    }
+}
+
+/// A Contour root's `includes` (environments with `include:`) names whole child HTTPProxies:
+/// an include has no backends a header route or mirror could point at.
+fn kube_includes(plan: &Plan, at: &str, v: &mut Vec<Problem>) {
+    let contour = plan.kubernetes().is_some_and(|k| k.contour.is_some());
+    if contour && plan.environments.values().any(|e| e.include.is_some()) {
+        v.push(
+            Problem::new(at, "a Contour root's `includes` cannot carry header routes or mirrors: an include delegates to a whole child HTTPProxy and names no service to send chosen requests to (provider.kubernetes.contour)")
+                .hint("give the environments `service:` and point `contour.httpProxy` at the HTTPProxy whose `routes[].services` list them"),
+        );
+    }
+}
+
+/// What one Kubernetes router cannot express in a mirror: Contour has no method condition and
+/// mirrors whole percents (the mirror service's `weight`); Gateway API matches a method exactly.
+fn kube_mirror(
+    plan: &Plan,
+    at: &str,
+    m: &crate::plan::model::SetMirrorRoute,
+    v: &mut Vec<Problem>,
+) {
+    let Some(k) = plan.kubernetes() else {
+        return;
+    };
+    kube_includes(plan, at, v);
+    let contour = k.contour.is_some();
+    if let Some(p) = m.percentage {
+        if contour && p.fract() != 0.0 {
+            v.push(
+                Problem::new(&format!("{at}.percentage"), format!("Contour mirrors whole percents only (the mirror service's `weight`), not {p}"))
+                    .hint("round the percentage"),
+            );
+        }
+        if contour && p == 0.0 {
+            v.push(
+                Problem::new(
+                    &format!("{at}.percentage"),
+                    "Contour cannot mirror 0 % (a mirror service's weight is 1–100)",
+                )
+                .hint("remove the mirror instead"),
+            );
+        }
+    }
+    for (j, alt) in m.matches.iter().flatten().enumerate() {
+        let Some(method) = alt.method.as_ref().and_then(StringMatch::one) else {
+            continue;
+        };
+        let at = format!("{at}.match[{j}].method");
+        if contour {
+            v.push(
+                Problem::new(&at, "Contour HTTPProxy conditions cannot match the request method (provider.kubernetes.contour)")
+                    .hint("match on `path` or `headers` instead"),
+            );
+        } else if k.gateway_api.is_some() && !matches!(method, ValueMatch::Exact(_)) {
+            v.push(
+                Problem::new(
+                    &at,
+                    format!(
+                        "Gateway API matches the method exactly, not by {}",
+                        method.kind()
+                    ),
+                )
+                .hint("write `method: {exact: GET}`"),
+            );
         }
     }
 }
@@ -428,6 +497,54 @@ mod tests {
         }
         assert!(
             p.iter().any(|x| x.starts_with("strategy.canary.steps[0].setMirrorRoute.match[1].headers.X-A.regex: `[` is not a valid regular expression")),
+            "{p:#?}"
+        );
+    }
+
+    const KUBE_ENVS: &str = "environments:\n  blue: {deployment: b, service: b}\n  green: {deployment: g, service: g}\n";
+
+    #[test]
+    fn kubernetes_routers_take_header_routes_and_refuse_what_they_cannot_express() {
+        let steps = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {prefix: 'y'}}]}}, \
+                     {setMirrorRoute: {name: shadow, percentage: 12.5, match: [{method: {regex: 'GET|HEAD'}}]}}, {setWeight: 100}]";
+        for router in [
+            "{gatewayApi: {httpRoute: r}}",
+            "{istio: {virtualService: r}}",
+            "{contour: {httpProxy: r}}",
+        ] {
+            let p = problems(&format!("{{kubernetes: {router}}}"), KUBE_ENVS, steps);
+            let p: Vec<&String> = p
+                .iter()
+                .filter(|x| x.contains("steps[0]") || x.contains("steps[1]"))
+                .collect();
+            match router {
+                r if r.contains("istio") => assert!(p.is_empty(), "{router}: {p:#?}"),
+                r if r.contains("gateway") => assert_eq!(
+                    p,
+                    ["strategy.canary.steps[1].setMirrorRoute.match[0].method: Gateway API matches the method exactly, not by regex"],
+                    "{router}"
+                ),
+                _ => {
+                    assert_eq!(p.len(), 2, "{router}: {p:#?}");
+                    assert!(p[0].starts_with("strategy.canary.steps[1].setMirrorRoute.percentage: Contour mirrors whole percents only"), "{p:#?}");
+                    assert!(p[1].starts_with("strategy.canary.steps[1].setMirrorRoute.match[0].method: Contour HTTPProxy conditions cannot match the request method"), "{p:#?}");
+                }
+            }
+        }
+        let includes = "environments:\n  blue: {deployment: b, include: {name: b}}\n  green: {deployment: g, include: {name: g}}\n";
+        let steps = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'y'}}]}}, {setWeight: 100}]";
+        let p = problems(
+            "{kubernetes: {contour: {httpProxy: root}}}",
+            includes,
+            steps,
+        );
+        assert!(
+            p.iter().any(|x| x.starts_with("strategy.canary.steps[0].setHeaderRoute: a Contour root's `includes` cannot carry header routes")),
+            "{p:#?}"
+        );
+        let p = problems("{kubernetes: {service: {name: s}}}", KUBE_ENVS, steps);
+        assert!(
+            p.iter().any(|x| x.starts_with("strategy.canary.steps[0].setHeaderRoute: a Service selector cannot route by header")),
             "{p:#?}"
         );
     }

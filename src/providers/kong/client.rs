@@ -545,6 +545,26 @@ fn snippet(bytes: &[u8]) -> String {
     format!("`{}`", crate::redact::server_text(&text, 160))
 }
 
+/// The inverse of [`urlencode`] (a malformed escape is kept as it is).
+pub(super) fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Percent-encodes a path segment or query value.
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

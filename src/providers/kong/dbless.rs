@@ -9,8 +9,9 @@
 //! 2. the entity calls planned from the *reference* node's view carried out on its document
 //!    ([`Doc::apply`]);
 //! 3. on every node, bgctl's rows (the plan's service and routes, the environments' upstreams
-//!    and targets, the canary's mixed upstream) made equal to the reference's, everything else
-//!    in that node's document kept as it was ([`Doc::adopt_owned`]);
+//!    and targets, the canary's mixed upstream, the header routes and their service) made
+//!    equal to the reference's, everything else in that node's document kept as it was
+//!    ([`Doc::adopt_owned`]);
 //! 4. `POST /config?check_hash=1` to each node whose document changed in meaning (304 = it
 //!    already had it).
 //!
@@ -36,13 +37,16 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
-use super::client::{KongClient, KongError};
+use super::client::{urlencode, KongClient, KongError};
+use super::declarative::header::header_key;
 use super::declarative::{Doc, Owned};
 use super::live::Live;
+use super::mode::KongMode;
 use super::Kong;
-use crate::providers::{Call, Change, ProviderError};
+use crate::providers::routes::ActiveRoute;
+use crate::providers::{Call, Change, ProviderError, Record, Traffic};
 
 /// One node's configuration as read.
 #[derive(Debug, Clone)]
@@ -92,6 +96,8 @@ impl Kong {
             service: self.service.name.clone(),
             routes: self.service.routes.iter().map(|r| r.name.clone()).collect(),
             upstreams,
+            route_tag: self.route_tag(),
+            canary_service: self.canary_service_name(),
         }
     }
 
@@ -206,6 +212,9 @@ impl Kong {
             if exists(have) != exists(want) || targets(have) != targets(want) {
                 out.push(format!("upstream {up}"));
             }
+        }
+        if header_key(have) != header_key(want) {
+            out.push("header routes".into());
         }
         if out.is_empty() {
             let strip = |l: &Live| {
@@ -402,6 +411,112 @@ impl Kong {
                 }
             })
             .collect()
+    }
+}
+
+/// The DB-less side of each [`crate::providers::Provider`] method: `mod.rs` dispatches here
+/// when the nodes are DB-less, and each write becomes one [`Kong::dbless_write`] cycle.
+impl Kong {
+    /// Whether the nodes are DB-less ([`Kong::mode`], read once per run).
+    pub(super) async fn dbless(&self) -> Result<bool, ProviderError> {
+        Ok(self.mode().await? == KongMode::DbLess)
+    }
+
+    /// The setup changes as one config push per node, the entity changes as its summary.
+    pub(super) fn dbless_setup_changes(&self, live: &Live, changes: &[Change]) -> Vec<Change> {
+        let calls: Vec<Call> = changes.iter().map(|c| c.call.clone()).collect();
+        let summary: Vec<String> = changes
+            .iter()
+            .map(|c| format!("{} {} {}", c.action, c.entity, c.name))
+            .collect();
+        self.config_changes(live, &calls, &summary)
+    }
+
+    /// Entity calls as the config pushes that carry them (for the step list).
+    pub(super) fn dbless_calls(&self, live: &Live, calls: &[Call]) -> Vec<Call> {
+        let summary: Vec<String> = calls.iter().map(describe_call).collect();
+        self.config_changes(live, calls, &summary)
+            .into_iter()
+            .map(|c| c.call)
+            .collect()
+    }
+
+    /// One setup change: that node's push, planned again from what every node holds now.
+    pub(super) async fn dbless_apply(&self, change: &Change) -> Result<(), ProviderError> {
+        self.dbless_write(Some(&change.name), |live| {
+            Ok(self
+                .setup_entity_changes(live)
+                .into_iter()
+                .map(|c| c.call)
+                .collect())
+        })
+        .await
+    }
+
+    /// A traffic write, planned from what every node holds now (a heartbeat may have pushed
+    /// since the snapshot), one push per node.
+    pub(super) async fn dbless_set_traffic(
+        &self,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| self.traffic_plan(live, to, record))
+            .await
+    }
+
+    /// The rollout record: the service's tags, one push per node.
+    pub(super) async fn dbless_write_record(&self, record: &Record) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| {
+            Ok(live
+                .service
+                .as_ref()
+                .map(|_| Call {
+                    method: "PATCH".into(),
+                    path: format!("/services/{}", urlencode(&self.service.name)),
+                    body: Some(json!({"tags": self.service_tags(live, record)})),
+                    idempotent: true,
+                })
+                .into_iter()
+                .collect())
+        })
+        .await
+    }
+
+    /// Header routes: the owned routes and their service made exactly `routes`, one push per
+    /// node ([`super::routes`]).
+    pub(super) async fn dbless_set_routes(
+        &self,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        self.dbless_write(None, |live| Ok(self.owned_calls(live, routes)))
+            .await
+    }
+
+    /// Once traffic no longer splits: the header routes, their service and the mixed upstream
+    /// removed in one push per node; returns what was removed.
+    pub(super) async fn dbless_cleanup(&self) -> Result<Vec<String>, ProviderError> {
+        let mut done = Vec::new();
+        self.dbless_write(None, |live| {
+            let mut calls = self.owned_calls(live, &[]);
+            done = self.owned_extra(&live.owned);
+            // The mixed upstream is named even when only a lagging node still has it.
+            let mixed_anywhere = live
+                .nodes
+                .as_ref()
+                .is_some_and(|n| n.docs.iter().any(|d| d.doc.upstream(&self.mixed).is_some()));
+            if mixed_anywhere || done.is_empty() {
+                calls.push(Call {
+                    method: "DELETE".into(),
+                    path: format!("/upstreams/{}", urlencode(&self.mixed)),
+                    body: None,
+                    idempotent: true,
+                });
+                done.push(format!("upstream {}", self.mixed));
+            }
+            Ok(calls)
+        })
+        .await?;
+        Ok(done)
     }
 }
 

@@ -22,7 +22,7 @@
 
 use serde_json::{json, Map, Value};
 
-use super::client::urlencode;
+use super::client::{percent_decode, urlencode};
 use super::live::Live;
 use crate::providers::Call;
 
@@ -36,6 +36,11 @@ pub(super) struct Owned {
     pub(super) service: String,
     pub(super) routes: Vec<String>,
     pub(super) upstreams: Vec<String>,
+    /// The tag of the header routes (`bgctl.route-of=<rollout>`, [`super::routes`]): every
+    /// route row carrying it is bgctl's, whatever its name ([`header`]).
+    pub(super) route_tag: String,
+    /// The service the header routes point at (`<service>.bgctl-canary`).
+    pub(super) canary_service: String,
 }
 
 /// A declarative configuration.
@@ -59,6 +64,26 @@ fn id_of(row: &Value) -> Option<&str> {
     row.get("id").and_then(Value::as_str)
 }
 
+/// `row` with its reference `field` in the Admin API's shape (`{id: …}`).
+fn with_ref(row: &Value, field: &str) -> Value {
+    let mut row = row.clone();
+    if let (Some(id), Value::Object(m)) = (fk(&row, field), &mut row) {
+        m.insert(field.into(), json!({ "id": id }));
+    }
+    row
+}
+
+/// `row` with its reference `field` moved from id `from` to id `to` (when both are known).
+fn remap(row: &Value, field: &str, from: Option<&String>, to: Option<&String>) -> Value {
+    let mut row = row.clone();
+    if let (Some(f), Some(t)) = (from, to) {
+        if fk(&row, field).as_deref() == Some(f.as_str()) {
+            row[field] = json!(t);
+        }
+    }
+    row
+}
+
 /// `row` without its timestamps, for "did it change" comparisons.
 fn untimed(row: &Value) -> Value {
     let mut row = row.clone();
@@ -67,25 +92,6 @@ fn untimed(row: &Value) -> Value {
         m.remove("updated_at");
     }
     row
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl Doc {
@@ -203,15 +209,9 @@ impl Doc {
     /// What the plan's service, routes and upstreams look like in this document, in the shapes
     /// the Admin API answers (references as `{id}`), for the shared planning code.
     pub(super) fn live(&self, owned: &Owned, lock: &str) -> Live {
-        let with_ref = |row: &Value, field: &str| {
-            let mut row = row.clone();
-            if let (Some(id), Value::Object(m)) = (fk(&row, field), &mut row) {
-                m.insert(field.into(), json!({ "id": id }));
-            }
-            row
-        };
         let mut live = Live {
             service: self.by_name("services", &owned.service).cloned(),
+            owned: self.header_owned(owned),
             ..Live::default()
         };
         for r in &owned.routes {
@@ -423,6 +423,7 @@ impl Doc {
         let s = owned.service.clone();
         self.rows_mut("services")
             .retain(|row| name_of(row) != Some(s.as_str()));
+        self.remove_header_rows(owned);
     }
 
     /// Makes `owned`'s rows here say what they say in `from` (created, replaced or removed),
@@ -437,36 +438,7 @@ impl Doc {
         let svc_from = mine(from, "services", &owned.service);
         let svc_here = mine(self, "services", &owned.service);
         let svc_id = svc_here.clone().or(svc_from.clone());
-        let remap = |row: &Value, field: &str, from_id: &Option<String>, to: &Option<String>| {
-            let mut row = row.clone();
-            if let (Some(f), Some(t)) = (from_id, to) {
-                if fk(&row, field).as_deref() == Some(f.as_str()) {
-                    row[field] = json!(t);
-                }
-            }
-            row
-        };
-        let put = |doc: &mut Doc, section: &str, name: &str, row: Option<Value>| {
-            let at = doc.index(section, name);
-            match (at, row) {
-                (Some(at), Some(mut row)) => {
-                    let old = &doc.rows(section)[at];
-                    if let Some(id) = old.get("id") {
-                        row["id"] = id.clone();
-                    }
-                    if untimed(old) != untimed(&row) {
-                        doc.rows_mut(section)[at] = row;
-                    }
-                }
-                (None, Some(row)) => doc.rows_mut(section).push(row),
-                (Some(at), None) => {
-                    doc.rows_mut(section).remove(at);
-                }
-                (None, None) => {}
-            }
-        };
-        put(
-            self,
+        self.put_row(
             "services",
             &owned.service,
             from.by_name("services", &owned.service).cloned(),
@@ -474,8 +446,8 @@ impl Doc {
         for r in &owned.routes {
             let row = from
                 .by_name("routes", r)
-                .map(|row| remap(row, "service", &svc_from, &svc_id));
-            put(self, "routes", r, row);
+                .map(|row| remap(row, "service", svc_from.as_ref(), svc_id.as_ref()));
+            self.put_row("routes", r, row);
         }
         for up in &owned.upstreams {
             let up_from = mine(from, "upstreams", up);
@@ -492,12 +464,7 @@ impl Doc {
                 .filter(|t| up_here.is_some() && fk(t, "upstream") == up_here)
                 .cloned()
                 .collect();
-            put(
-                self,
-                "upstreams",
-                up,
-                from.by_name("upstreams", up).cloned(),
-            );
+            self.put_row("upstreams", up, from.by_name("upstreams", up).cloned());
             let up_id = mine(self, "upstreams", up);
             let key = |t: &Value| {
                 let mut t = untimed(t);
@@ -519,11 +486,33 @@ impl Doc {
                 if let Some(id) = &up_id {
                     let moved: Vec<Value> = want
                         .iter()
-                        .map(|t| remap(t, "upstream", &up_from, &Some(id.clone())))
+                        .map(|t| remap(t, "upstream", up_from.as_ref(), Some(id)))
                         .collect();
                     self.rows_mut("targets").extend(moved);
                 }
             }
+        }
+        self.adopt_header_rows(from, owned);
+    }
+
+    /// The row named `name` in `section` set to `row` (`None` removes it), keeping the id
+    /// this document has for it; a row equal but for timestamps is left as it is.
+    fn put_row(&mut self, section: &str, name: &str, row: Option<Value>) {
+        match (self.index(section, name), row) {
+            (Some(at), Some(mut row)) => {
+                let old = &self.rows(section)[at];
+                if let Some(id) = old.get("id") {
+                    row["id"] = id.clone();
+                }
+                if untimed(old) != untimed(&row) {
+                    self.rows_mut(section)[at] = row;
+                }
+            }
+            (None, Some(row)) => self.rows_mut(section).push(row),
+            (Some(at), None) => {
+                self.rows_mut(section).remove(at);
+            }
+            (None, None) => {}
         }
     }
 
@@ -580,9 +569,17 @@ impl Doc {
 
     /// The lock upstream `name`, as the node has it.
     pub(super) fn lock(&self, name: &str) -> Option<&Value> {
+        self.upstream(name)
+    }
+
+    /// The upstream `name`, as the node has it.
+    pub(super) fn upstream(&self, name: &str) -> Option<&Value> {
         self.by_name("upstreams", name)
     }
 }
+
+#[path = "declarative_header.rs"]
+pub(super) mod header;
 
 #[cfg(test)]
 #[path = "declarative_tests.rs"]

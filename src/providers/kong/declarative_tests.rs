@@ -9,6 +9,8 @@ fn owned() -> Owned {
         service: "svc".into(),
         routes: vec!["r".into()],
         upstreams: vec!["blue".into(), "green".into()],
+        route_tag: "bgctl.route-of=x".into(),
+        canary_service: "svc.bgctl-canary".into(),
     }
 }
 
@@ -123,4 +125,106 @@ plugins:
     );
     assert!(live.upstreams["green"].is_some());
     assert_eq!(live.targets["blue"].len(), 1);
+}
+
+/// The header routes' writes (the calls `routes.rs` plans) on a document and a second node.
+fn header_calls() -> Vec<Call> {
+    let tags = json!(["managed-by-bgctl", "bgctl.owner=x", "bgctl.route-of=x"]);
+    vec![
+        call(
+            "PUT",
+            "/services/svc.bgctl-canary",
+            json!({"name": "svc.bgctl-canary", "host": "green", "path": null, "tags": tags}),
+        ),
+        call(
+            "PUT",
+            "/routes/r.bgctl-header-testers-0",
+            json!({"name": "r.bgctl-header-testers-0", "hosts": ["a.example"],
+                   "headers": {"x-canary": ["yes"]}, "strip_path": true, "tags": tags,
+                   "service": {"name": "svc.bgctl-canary"}}),
+        ),
+    ]
+}
+
+#[test]
+fn header_routes_are_bgctl_rows_found_by_their_tag() {
+    let before = doc();
+    let mut d = before.clone();
+    for c in header_calls() {
+        d.apply(&c).unwrap();
+    }
+    // Nothing bgctl does not own changed, though two rows were added.
+    assert_eq!(
+        d.foreign(&owned(), "lock"),
+        before.foreign(&owned(), "lock")
+    );
+    assert!(!d.same_meaning(&before));
+    let live = d.live(&owned(), "lock");
+    let svc = live.owned.service.as_ref().expect("the canary service");
+    assert_eq!(svc["host"], "green");
+    assert_eq!(live.owned.routes.len(), 1);
+    let route = &live.owned.routes[0];
+    // The reference was resolved to the service's id, in the Admin API's shape.
+    assert_eq!(route["service"], json!({"id": svc["id"]}));
+    assert_eq!(route["headers"], json!({"x-canary": ["yes"]}));
+    // An untagged route of the same shape is someone else's.
+    assert!(!live.owned.routes.iter().any(|r| r["name"] == "other-route"));
+
+    // Removing them (the calls for an empty list) gives the document back in meaning.
+    let id = route["id"].as_str().unwrap().to_string();
+    d.apply(&call("DELETE", &format!("/routes/{id}"), json!(null)))
+        .unwrap();
+    d.apply(&call("DELETE", "/services/svc.bgctl-canary", json!(null)))
+        .unwrap();
+    assert!(d.same_meaning(&before), "{:?}", d.canonical());
+}
+
+#[test]
+fn adopting_copies_header_routes_onto_the_other_nodes_service() {
+    let mut reference = doc();
+    for c in header_calls() {
+        reference.apply(&c).unwrap();
+    }
+    // Another node: its own canary service id, a stale header route of an older step, and a
+    // foreign route carrying another rollout's tag.
+    let yaml = "
+services:
+  - {id: s9, name: svc, host: blue}
+  - {id: c9, name: svc.bgctl-canary, host: blue, tags: [bgctl.route-of=x]}
+routes:
+  - {id: h9, name: r.bgctl-header-old-0, service: c9, tags: [bgctl.route-of=x]}
+  - {id: f9, name: theirs, service: s9, tags: [bgctl.route-of=y]}
+";
+    let mut node = Doc::parse(&json!({ "config": yaml })).unwrap();
+    let foreign = node.foreign(&owned(), "lock");
+    node.adopt_owned(&reference, &owned());
+    assert_eq!(node.foreign(&owned(), "lock"), foreign);
+    let live = node.live(&owned(), "lock");
+    let svc = live.owned.service.as_ref().unwrap();
+    assert_eq!(
+        (svc["id"].as_str(), svc["host"].as_str()),
+        (Some("c9"), Some("green"))
+    );
+    let names: Vec<&str> = live
+        .owned
+        .routes
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(names, ["r.bgctl-header-testers-0"]);
+    assert_eq!(live.owned.routes[0]["service"], json!({"id": "c9"}));
+    // Both nodes now say the same about the header routes.
+    let want = reference.live(&owned(), "lock");
+    assert_eq!(
+        super::header::header_key(&live),
+        super::header::header_key(&want)
+    );
+
+    // The reference removes them: so does the node, and its foreign route stays.
+    let mut empty = reference.clone();
+    empty.remove_header_rows(&owned());
+    node.adopt_owned(&empty, &owned());
+    let live = node.live(&owned(), "lock");
+    assert!(live.owned.routes.is_empty() && live.owned.service.is_none());
+    assert_eq!(node.foreign(&owned(), "lock"), foreign);
 }

@@ -19,8 +19,10 @@
 use serde_json::Value;
 
 use super::client::{KongClient, KongError};
+use super::live::Live;
+use super::Kong;
 use crate::plan::model::KongModeSpec;
-use crate::providers::ProviderError;
+use crate::providers::{ProviderError, Snapshot};
 
 impl ProviderError {
     /// Whether this failure is the plan's (a node in a mode the plan cannot drive, nodes that
@@ -180,6 +182,93 @@ pub enum DetectError {
 pub async fn detect(client: &KongClient) -> Result<NodeInfo, DetectError> {
     let root = client.get("/").await?.ok_or(DetectError::NotFound)?;
     Ok(from_root(&root)?)
+}
+
+/// The Kong nodes as `status` shows them ([`Kong::node_report`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeReport {
+    /// `traditional`, `db-less`, `hybrid control plane`.
+    pub mode: String,
+    /// Each node of the plan.
+    pub nodes: Vec<NodeState>,
+}
+
+/// One node in [`NodeReport`].
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NodeState {
+    /// Its Admin API.
+    pub url: String,
+    /// DB-less: how its bgctl entities differ from the reference node's (the next
+    /// `plan apply` pushes the reference's to it); `None` when they agree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub differs: Option<String>,
+}
+
+impl Kong {
+    /// The mode every node of the plan reports (`GET /` on each, once per run), checked with
+    /// [`agree`]: a data plane, nodes that disagree, or a plan that states another mode
+    /// is an error (exit 2) before anything is written.
+    pub async fn mode(&self) -> Result<KongMode, ProviderError> {
+        self.mode
+            .get_or_try_init(|| async {
+                let mut infos = Vec::new();
+                for n in &self.nodes {
+                    // An Admin API that does not answer `GET /` (a gateway in front that only
+                    // routes the entity paths) is taken for what bgctl always assumed:
+                    // traditional, as a root without `configuration` is ([`from_root`]).
+                    let info = match detect(n).await {
+                        Ok(info) => info,
+                        Err(DetectError::NotFound) => NodeInfo {
+                            mode: KongMode::Traditional,
+                            version: None,
+                        },
+                        Err(DetectError::Kong(e)) => return Err(ProviderError::Kong(e)),
+                        Err(other) => {
+                            return Err(ProviderError::State(format!("{}: {other}", n.base())))
+                        }
+                    };
+                    infos.push((n.base().to_string(), info));
+                }
+                agree(&infos, self.mode_spec).map_err(ProviderError::Kong)
+            })
+            .await
+            .copied()
+    }
+
+    /// What `status` shows about the nodes: the mode and, DB-less, each node and whether its
+    /// bgctl entities lag behind the reference node's (read in `snap`).
+    pub fn node_report(&self, snap: &Snapshot) -> NodeReport {
+        let live = snap.live.get::<Live>();
+        let nodes = match live.and_then(|l| l.nodes.as_deref()) {
+            Some(nodes) => {
+                let lagging = self.lagging(nodes);
+                nodes
+                    .docs
+                    .iter()
+                    .map(|d| NodeState {
+                        url: d.url.clone(),
+                        differs: lagging.iter().find(|l| l.0 == d.url).map(|l| l.1.clone()),
+                    })
+                    .collect()
+            }
+            None => self
+                .nodes
+                .iter()
+                .map(|n| NodeState {
+                    url: n.base().to_string(),
+                    differs: None,
+                })
+                .collect(),
+        };
+        NodeReport {
+            mode: self
+                .mode
+                .get()
+                .map_or("unknown", |m| m.as_str())
+                .to_string(),
+            nodes,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,8 +25,11 @@
 //! only for plans with route steps, or when the record lists routes, so other plans make no
 //! extra request. Mirroring is not here: OSS Kong has no mirror primitive (validation refuses).
 //!
-//! DB-less nodes: these are Admin API entity writes, which a DB-less node refuses; a DB-less
-//! rollout with header routes fails at the first route write, before it is recorded.
+//! DB-less nodes: the same calls, planned from the reference node's document (where
+//! [`super::declarative`] finds the owned routes by their tag), are carried into the
+//! declarative configuration ([`Kong::dbless_set_routes`]): a route step is one config push
+//! per node, and the owned routes and service count as bgctl's rows, so the "nothing bgctl
+//! does not own changes" check keeps holding and a lagging node is brought level with them.
 
 use serde_json::{json, Map, Value};
 
@@ -63,11 +66,11 @@ fn kong_value(v: &ValueMatch) -> String {
 }
 
 impl Kong {
-    fn route_tag(&self) -> String {
+    pub(super) fn route_tag(&self) -> String {
         format!("{TAG_PREFIX}route-of={}", self.rollout)
     }
 
-    fn canary_service_name(&self) -> String {
+    pub(super) fn canary_service_name(&self) -> String {
         format!("{}.bgctl-canary", self.service.name)
     }
 

@@ -2,6 +2,13 @@
 //! a canary fills a bgctl-owned mixed upstream with both sides' targets at the shared split's
 //! weights ([`crate::providers::weights`]) and points the service at it. A target `POST` whose
 //! first attempt landed is converged instead of repeated.
+//!
+//! The mixed upstream's target writes are independent of each other within a wave (raises,
+//! lowers, deletes — the waves setup uses), so a canary step makes up to `--parallelism` of
+//! them at once with the engine's wave runner ([`crate::engine::waves::run`]); the service
+//! write that moves the traffic comes alone, after every target write was answered. With a
+//! thousand targets per side a step's first weight write is a thousand `POST`s, which one at a
+//! time made the canary's first step as slow as the setup was before its waves.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,7 +17,7 @@ use serde_json::{json, Value};
 
 use super::client::{urlencode, KongError};
 use super::{Kong, Live};
-use crate::providers::{weights, write, Call, ProviderError, Record, Traffic};
+use crate::providers::{weights, write, Call, Change, ProviderError, Record, Traffic};
 
 impl Kong {
     /// Creates a target with the shared ambiguous-write policy ([`write::converge`]). A target
@@ -68,13 +75,13 @@ impl Kong {
             .await
     }
 
-    pub(super) fn mixed_calls(
+    pub(super) fn mixed_changes(
         &self,
         live: &Live,
         stable: &str,
         canary: &str,
         percent: f64,
-    ) -> Result<Vec<Call>, ProviderError> {
+    ) -> Result<Vec<Change>, ProviderError> {
         let (Some(s), Some(c)) = (self.env(stable), self.env(canary)) else {
             return Err(ProviderError::State(format!(
                 "unknown environments `{stable}`/`{canary}`"
@@ -95,15 +102,41 @@ impl Kong {
             .collect();
         let mut changes = Vec::new();
         self.upstream_changes(live, &self.mixed, &targets, &mut changes);
-        Ok(changes.into_iter().map(|c| c.call).collect())
+        Ok(changes)
     }
 
+    /// The calls of [`Kong::traffic_changes`], in order.
     pub(super) fn traffic_plan(
         &self,
         live: &Live,
         to: &Traffic,
         record: &Record,
     ) -> Result<Vec<Call>, ProviderError> {
+        Ok(self
+            .traffic_changes(live, to, record)?
+            .into_iter()
+            .map(|c| c.call)
+            .collect())
+    }
+
+    /// The writes that move traffic to `to`: a canary's mixed-upstream writes (its targets in
+    /// waves, as setup marks them: raises, then lowers, then deletes, so the upstream never
+    /// has zero total weight), then the service write (alone, last: it moves the traffic and
+    /// the record).
+    pub(super) fn traffic_changes(
+        &self,
+        live: &Live,
+        to: &Traffic,
+        record: &Record,
+    ) -> Result<Vec<Change>, ProviderError> {
+        let alone = |call: Call| Change {
+            action: "update",
+            entity: "traffic",
+            name: String::new(),
+            detail: String::new(),
+            call,
+            wave: None,
+        };
         let (mut calls, host) = match to {
             Traffic::Env { env } => {
                 let e = self
@@ -116,7 +149,7 @@ impl Kong {
                 canary,
                 percent,
             } => (
-                self.mixed_calls(live, stable, canary, *percent)?,
+                self.mixed_changes(live, stable, canary, *percent)?,
                 self.mixed.clone(),
             ),
             Traffic::Missing | Traffic::Foreign { .. } => {
@@ -128,22 +161,22 @@ impl Kong {
         let tags = self.service_tags(live, record);
         let svc_path = format!("/services/{}", urlencode(&self.service.name));
         if live.service.is_none() {
-            calls.push(Call {
+            calls.push(alone(Call {
                 method: "PUT".into(),
                 path: svc_path,
                 body: Some(self.service_body(&host, &tags)),
                 idempotent: true,
-            });
+            }));
             let mut routes = Vec::new();
             self.route_changes(live, &json!({"name": self.service.name}), &mut routes);
-            calls.extend(routes.into_iter().map(|c| c.call));
+            calls.extend(routes.into_iter().map(|c| Change { wave: None, ..c }));
         } else {
-            calls.push(Call {
+            calls.push(alone(Call {
                 method: "PATCH".into(),
                 path: svc_path,
                 body: Some(json!({"host": host, "tags": tags})),
                 idempotent: true,
-            });
+            }));
         }
         Ok(calls)
     }

@@ -17,6 +17,9 @@
 //!   never disagree. Every write carries `metadata.resourceVersion`; a 409 re-reads the object,
 //!   recomputes the patch and tries again (a bounded number of times). Custom resources only ever
 //!   get JSON merge patches (never strategic merge, which they reject with 415).
+//! * **Header routes and mirrors** (issue 16) are bgctl-owned rules placed first in the same
+//!   object ([`routes`]), written by the same conditional merge patch; `status` lists them and
+//!   `cleanup` removes them once traffic no longer splits (promotion, abort, rollback).
 //! * **The lock** is a Lease ([`lease`]).
 //! * **After a verified promotion**, `oldDeployment: scaleToZero | delete` retires the previous
 //!   side's Deployment after `scaleDownDelay` — only if traffic still goes entirely to the new
@@ -31,7 +34,9 @@ pub mod client;
 mod deploy;
 pub mod lease;
 mod object;
+mod owned;
 pub mod rollout;
+pub mod routes;
 pub mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
@@ -50,6 +55,7 @@ use super::{
     Record, Snapshot, Traffic,
 };
 use crate::plan::model::{OldDeployment, Plan};
+use crate::providers::routes::ActiveRoute;
 
 /// Annotation prefix for the record and ownership.
 pub const ANNOTATION_PREFIX: &str = "bgctl.dev/";
@@ -297,7 +303,7 @@ impl Provider for Kubernetes {
             record,
             lock,
             envs,
-            extra: Vec::new(),
+            extra: self.owned_extra(live.traffic.as_ref()),
             routing,
             live: crate::providers::Live::new(live),
         })
@@ -435,5 +441,29 @@ impl Provider for Kubernetes {
 
     fn pending_retire(&self, snap: &Snapshot) -> Option<PendingRetire> {
         self.pending_retire_of(snap)
+    }
+
+    fn route_calls(&self, snap: &Snapshot, routes: &[ActiveRoute]) -> Vec<Call> {
+        let obj = snap.live.get::<Live>().and_then(|l| l.traffic.as_ref());
+        self.owned_calls(obj, routes)
+    }
+
+    async fn set_routes(
+        &self,
+        snap: &Snapshot,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        let obj = snap.live.get::<Live>().and_then(|l| l.traffic.as_ref());
+        self.write_owned(obj, routes).await
+    }
+
+    /// Removes the owned header and mirror rules once traffic no longer splits.
+    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        if matches!(snap.traffic, Traffic::Split { .. }) || snap.extra.is_empty() {
+            return Ok(Vec::new());
+        }
+        let obj = snap.live.get::<Live>().and_then(|l| l.traffic.as_ref());
+        self.write_owned(obj, &[]).await?;
+        Ok(snap.extra.clone())
     }
 }

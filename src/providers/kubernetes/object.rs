@@ -62,7 +62,12 @@ impl Kubernetes {
     pub(super) fn record_annotations(&self, obj: &Value, record: &Record) -> Value {
         let mut out = Map::new();
         if let Some(live) = obj["metadata"]["annotations"].as_object() {
-            for k in live.keys().filter(|k| k.starts_with(ANNOTATION_PREFIX)) {
+            // The owned-rules list belongs to the rules ([`super::routes`]), not the record.
+            let owned = super::routes::owned_key();
+            for k in live
+                .keys()
+                .filter(|k| k.starts_with(ANNOTATION_PREFIX) && **k != owned)
+            {
                 out.insert(k.clone(), Value::Null);
             }
         }

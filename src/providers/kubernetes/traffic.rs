@@ -25,6 +25,10 @@
 //!   rather than bgctl remembering which entry it manages (e.g. by its `conditions`), so the
 //!   live object alone says which side is live, as for the other routers, and two entries
 //!   naming environments is reported instead of guessed at.
+//! * Rules bgctl owns for header routes and mirrors ([`super::routes`], placed first) are not
+//!   read as the user's routing; owned header rules keep their canary-only backend, owned
+//!   mirror rules get the same weights as the rule they copy, and Contour `mirror: true`
+//!   services neither count nor get a weight here.
 //! * The whole list of a managed rule (or the whole `includes` list) is sent in a JSON merge
 //!   patch that also carries `metadata.resourceVersion`, so a concurrent edit makes the write
 //!   fail (409) instead of being overwritten.
@@ -98,6 +102,9 @@ impl Router {
 
     /// Whether `entry` is `side`'s.
     fn matches(self, entry: &Value, side: &Side) -> bool {
+        if is_mirror(entry) {
+            return false;
+        }
         match self {
             Router::HttpRoute | Router::HttpProxy => {
                 side.service.is_some() && entry["name"].as_str() == side.service.as_deref()
@@ -126,6 +133,12 @@ impl Router {
             _ => entry["name"].as_str().unwrap_or("?").to_string(),
         }
     }
+}
+
+/// A Contour `mirror: true` service (of an owned mirror route, [`super::routes`]): it gets a
+/// copy of the traffic, not a share, so weights neither count nor touch it.
+fn is_mirror(entry: &Value) -> bool {
+    entry["mirror"] == json!(true)
 }
 
 /// Live weights of the entries of one list (with each API's defaults applied).
@@ -195,15 +208,26 @@ pub fn read(router: Router, obj: &Value, sides: &[Side], names: Option<(&str, &s
             },
         };
     }
+    // The bgctl-owned header and mirror rules placed first are not the user's routing.
+    let owned: Vec<usize> = super::routes::owned(router, obj)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
     let Some(rule) = rules(router, obj)
         .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !owned.contains(i))
+        .map(|(_, r)| r)
         .find(|r| managed(router, r, sides))
     else {
         return Traffic::Foreign {
             target: "no rule routes to an environment".into(),
         };
     };
-    let list = entries(router, &rule);
+    let list: Vec<Value> = entries(router, &rule)
+        .into_iter()
+        .filter(|e| !is_mirror(e))
+        .collect();
     let weights = effective_weights(router, &list);
     let mut per_env: Vec<(String, u64)> = Vec::new();
     let mut foreign: Vec<String> = Vec::new();
@@ -325,15 +349,28 @@ pub fn spec_patch(
     }
     let (rules_key, entries_key) = router.lists();
     let mut all = rules(router, obj);
-    if !all.iter().any(|r| managed(router, r, sides)) {
+    // Owned header rules send only to the canary and are left alone; owned mirror rules copy
+    // the user's rule, so their weights move with it ([`super::routes`]).
+    let owned = super::routes::owned(router, obj);
+    let is_owned_header = |i: usize| {
+        owned
+            .iter()
+            .any(|(o, n)| *o == i && super::routes::is_header(n))
+    };
+    let is_owned = |i: usize| owned.iter().any(|(o, _)| *o == i);
+    if !all
+        .iter()
+        .enumerate()
+        .any(|(i, r)| !is_owned(i) && managed(router, r, sides))
+    {
         return Err(format!(
             "no entry of `spec.{rules_key}[].{entries_key}` names an environment's {}; add one for the live side first",
             if router == Router::VirtualService { "subset" } else { "Service" }
         ));
     }
     let mut changed = false;
-    for rule in &mut all {
-        if !managed(router, rule, sides) {
+    for (i, rule) in all.iter_mut().enumerate() {
+        if is_owned_header(i) || !managed(router, rule, sides) {
             continue;
         }
         let mut list = entries(router, rule);
@@ -342,7 +379,7 @@ pub fn spec_patch(
             .find(|e| sides.iter().any(|s| router.matches(e, s)))
             .cloned()
             .unwrap_or_default();
-        for e in &mut list {
+        for e in list.iter_mut().filter(|e| !is_mirror(e)) {
             let w = sides
                 .iter()
                 .find(|s| router.matches(e, s))

@@ -111,6 +111,18 @@ impl PlanSpec {
     }
 }
 
+/// Where the routing object sends one request ([`Target::routed_by_object`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectRoute {
+    /// Effective weight of blue's and of green's backend in the chosen rule.
+    pub blue: u64,
+    pub green: u64,
+    /// Index of the chosen rule, and whether bgctl owns it (its name or the owned-routes
+    /// annotation says so).
+    pub rule: usize,
+    pub owned: bool,
+}
+
 /// One write bgctl made, as the target's log shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Write {
@@ -223,6 +235,13 @@ pub trait Target: Sized {
     /// compares them byte for byte.
     fn header_values_ignore_case(&self) -> bool {
         true
+    }
+
+    /// Where a request carrying `X-Canary: <header>` (none: without it) would go, read from the
+    /// routing object the system holds, for targets without a data plane (Kubernetes, through
+    /// kube-sim's evaluator); `None` where the target has a data plane to send requests through.
+    async fn routed_by_object(&self, _header: Option<&str>) -> Option<ObjectRoute> {
+        None
     }
 
     /// Whether `w` writes the traffic object (and so also the record kept with it): Kong's

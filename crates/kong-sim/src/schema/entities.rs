@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use super::{
-    arr_of, boolean, check_host_no_port, check_host_with_port, check_method, check_path,
-    check_route_host, check_route_path, check_target, check_upstream_name, check_utf8_name,
-    check_uuid, f, http_statuses, id_field, int, rec, s, set_of, tags, ts, ts_ms, Field, Ty, Ver,
+    arr_of, boolean, check_cookie_name, check_header_name, check_host_no_port,
+    check_host_with_port, check_method, check_path, check_route_host, check_route_path,
+    check_target, check_upstream_name, check_utf8_name, check_uuid, f, http_statuses, id_field,
+    int, rec, s, set_of, tags, ts, ts_ms, Field, Ty, Ver,
 };
 
 pub(crate) const SERVICE_PROTOCOLS: &[&str] = &[
@@ -194,9 +195,9 @@ pub(crate) fn upstreams(ver: &Ver) -> Vec<Field> {
         s("algorithm").def(json!("round-robin")).one_of(algorithms),
         s("hash_on").def(json!("none")).one_of(hash_values),
         s("hash_fallback").def(json!("none")).one_of(hash_values),
-        s("hash_on_header"),
-        s("hash_fallback_header"),
-        s("hash_on_cookie"),
+        s("hash_on_header").check(check_header_name),
+        s("hash_fallback_header").check(check_header_name),
+        s("hash_on_cookie").check(check_cookie_name),
         s("hash_on_cookie_path").def(json!("/")).check(check_path),
         s("hash_on_query_arg"),
         s("hash_fallback_query_arg"),

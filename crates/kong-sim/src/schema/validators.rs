@@ -1,6 +1,6 @@
 //! Field validators. Each returns `Ok(Some(normalised))` to rewrite the value, with Kong's
 //! messages: UUIDs, tags, names, methods, paths, hosts with and without ports, upstream names
-//! and targets.
+//! and targets, header and cookie names.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -234,6 +234,32 @@ pub(super) fn check_target(v: &str, _: &Ver) -> Result<Option<String>, String> {
     normalize_target(v)
         .map(Some)
         .ok_or_else(|| format!("Invalid target ('{v}'); not a valid hostname or ip address"))
+}
+
+/// `typedefs.header_name` (`kong/tools/http.lua` `validate_header_name`): nginx's header name
+/// characters only.
+pub(super) fn check_header_name(v: &str, _: &Ver) -> Result<Option<String>, String> {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(None)
+    } else {
+        Err(format!(
+            "bad header name '{v}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+        ))
+    }
+}
+
+/// `typedefs.cookie_name` (`kong/tools/http.lua` `validate_http_token`): an RFC 2616 token,
+/// without control characters, bytes above 127, or separators.
+pub(super) fn check_cookie_name(v: &str, _: &Ver) -> Result<Option<String>, String> {
+    let forbidden =
+        |c: char| !c.is_ascii() || c.is_ascii_control() || " \t()<>@,;:\\\"/?={}[]".contains(c);
+    if v.chars().any(forbidden) {
+        Err(r#"contains one or more invalid characters. ASCII control characters (0-31;127), space, tab and the characters ()<>@,;:\"/?={}[] are not allowed."#.into())
+    } else {
+        Ok(None)
+    }
 }
 
 #[cfg(test)]

@@ -308,3 +308,165 @@ async fn grpc_route_rules() {
         );
     }
 }
+
+/// 07-upstreams_routes_spec.lua:232-459 — an upstream's hashing fields are validated on the
+/// condition of `hash_on` / `hash_fallback` (Kong's `conditional` entity checks): the fallback
+/// cannot repeat or follow `hash_on` where Kong forbids it, a header or cookie hash needs its
+/// name, names must be valid, and two header hashes must use distinct headers (JSON and form
+/// bodies; where the spec compares `json.fields` whole, so does this test).
+#[tokio::test]
+async fn upstream_hash_conditional_validation() {
+    let sim = start(SimConfig::default()).await;
+    let http = client();
+    let admin = sim.admin_url();
+    let on = |field: &str| format!("failed conditional validation given value of field '{field}'");
+    let fallbacks = "expected one of: none, ip, header, cookie, path, query_arg, uri_capture";
+    let bad_header = "bad header name 'not a <> valid <> header name', allowed characters are A-Z, a-z, 0-9, '_', and '-'";
+    let bad_cookie = r#"contains one or more invalid characters. ASCII control characters (0-31;127), space, tab and the characters ()<>@,;:\"/?={}[] are not allowed."#;
+    // (spec line, body, the whole `fields` or one field's message)
+    let whole: Vec<(u32, Value, Value)> = vec![
+        (
+            232,
+            json!({"hash_on": "something that is invalid"}),
+            json!({"hash_on": "expected one of: none, consumer, ip, header, cookie, path, query_arg, uri_capture"}),
+        ),
+        (
+            247,
+            json!({"hash_on": "consumer", "hash_fallback": "something that is invalid"}),
+            json!({"@entity": [on("hash_on")], "hash_fallback": fallbacks}),
+        ),
+        (
+            267,
+            json!({"hash_on": "consumer", "hash_fallback": "consumer"}),
+            json!({"@entity": [on("hash_on")], "hash_fallback": fallbacks}),
+        ),
+        (
+            318,
+            json!({"hash_on": "header", "hash_fallback": "header", "hash_on_header": "headername", "hash_fallback_header": "headername"}),
+            json!({"@entity": ["values of these fields must be distinct: 'hash_on_header', 'hash_fallback_header'"]}),
+        ),
+        (
+            336,
+            json!({"hash_on": "cookie", "hash_on_cookie": "cookiename", "hash_fallback": "header", "hash_fallback_header": "Cool-Header"}),
+            json!({"@entity": [on("hash_on")], "hash_fallback": "expected one of: none"}),
+        ),
+        (
+            356,
+            json!({"hash_on": "header", "hash_fallback": "header", "hash_fallback_header": "HeaderName"}),
+            json!({"@entity": [on("hash_on")], "hash_on_header": "required field missing"}),
+        ),
+        (
+            376,
+            json!({"hash_on": "consumer", "hash_fallback": "header"}),
+            json!({"@entity": [on("hash_fallback")], "hash_fallback_header": "required field missing"}),
+        ),
+        (
+            410,
+            json!({"hash_on": "cookie", "hash_on_cookie": "hashme", "hash_on_cookie_path": "not a path"}),
+            json!({"hash_on_cookie_path": "should start with: /"}),
+        ),
+        (
+            443,
+            json!({"hash_on": "consumer", "hash_fallback": "cookie", "hash_on_cookie": "my-cookie", "hash_on_cookie_path": "not a path"}),
+            json!({"hash_on_cookie_path": "should start with: /"}),
+        ),
+    ];
+    let one: Vec<(u32, Value, &str, &str)> = vec![
+        (
+            284,
+            json!({"hash_on": "header", "hash_fallback": "consumer", "hash_on_header": "not a <> valid <> header name"}),
+            "hash_on_header",
+            bad_header,
+        ),
+        (
+            301,
+            json!({"hash_on": "consumer", "hash_fallback": "header", "hash_fallback_header": "not a <> valid <> header name"}),
+            "hash_fallback_header",
+            bad_header,
+        ),
+        (
+            394,
+            json!({"hash_on": "cookie", "hash_on_cookie": "not a <> valid <> cookie name"}),
+            "hash_on_cookie",
+            bad_cookie,
+        ),
+        (
+            426,
+            json!({"hash_on": "consumer", "hash_fallback": "cookie", "hash_on_cookie": "not a <> valid <> cookie name"}),
+            "hash_on_cookie",
+            bad_cookie,
+        ),
+    ];
+    let body_of = |mut v: Value, form: bool| {
+        v["name"] = json!("my.upstream");
+        if form {
+            Body::Form(json_to_form(&v))
+        } else {
+            Body::Json(v)
+        }
+    };
+    for form in [false, true] {
+        for (line, body, fields) in &whole {
+            let r = send(
+                &http,
+                &admin,
+                "POST",
+                "/upstreams",
+                &body_of(body.clone(), form),
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, 400, "line {line}, form {form}: {}", r.raw);
+            assert_eq!(r.body["name"], "schema violation", "line {line}");
+            assert_eq!(&r.body["fields"], fields, "line {line}, form {form}");
+        }
+        for (line, body, field, message) in &one {
+            let r = send(
+                &http,
+                &admin,
+                "POST",
+                "/upstreams",
+                &body_of(body.clone(), form),
+                &[],
+            )
+            .await;
+            assert_eq!(r.status, 400, "line {line}, form {form}: {}", r.raw);
+            assert_eq!(
+                r.body["fields"][*field],
+                json!(message),
+                "line {line}, form {form}: {}",
+                r.raw
+            );
+        }
+    }
+    // 07-upstreams_routes_spec.lua:61-136 — the valid combinations are created.
+    for body in [
+        json!({"hash_on": "consumer", "hash_fallback": "ip", "hash_on_header": "HeaderName", "hash_fallback_header": "HeaderFallback"}),
+        json!({"hash_on": "cookie", "hash_on_cookie": "CookieName1", "hash_on_cookie_path": "/foo"}),
+        json!({"hash_on": "header", "hash_fallback": "header", "hash_on_header": "HeaderName1", "hash_fallback_header": "HeaderName2"}),
+    ] {
+        let r = send(
+            &http,
+            &admin,
+            "POST",
+            "/upstreams",
+            &body_of(body.clone(), false),
+            &[],
+        )
+        .await;
+        assert_eq!(r.status, 201, "{body}: {}", r.raw);
+        for (k, v) in body.as_object().unwrap() {
+            assert_eq!(&r.body[k], v, "{k}");
+        }
+        let del = send(
+            &http,
+            &admin,
+            "DELETE",
+            "/upstreams/my.upstream",
+            &Body::None,
+            &[],
+        )
+        .await;
+        assert_eq!(del.status, 204);
+    }
+}

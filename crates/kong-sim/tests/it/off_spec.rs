@@ -478,3 +478,64 @@ async fn flattened_nested_route_error() {
     );
     assert!(plain.get("flattened_errors").is_none());
 }
+
+/// `flatten_errors` came with Kong 3.2 (CHANGELOG.md, 3.2.0 "Admin API": #10161, #10256):
+/// a node emulating 3.1 ignores the flag and answers the nested tree; 3.2 answers
+/// `flattened_errors`, as an array even when no entity error is left to flatten
+/// (`changelog/unreleased/kong/fix-error-flattening-json.yml`).
+#[tokio::test]
+async fn flatten_errors_is_a_3_2_feature() {
+    let bad = json!({
+        "_format_version": "3.0",
+        "services": [{"name": "svc", "host": "a.test", "port": -1, "tags": ["svc-1"]}],
+    });
+    for (version, flattened) in [("3.1.1", false), ("3.2.2", true)] {
+        let sim = start(SimConfig {
+            db_less: true,
+            version: version.into(),
+            ..SimConfig::default()
+        })
+        .await;
+        let (status, body) = post_config(
+            &client(),
+            &sim.admin_url(),
+            "?flatten_errors=1",
+            bad.clone(),
+        )
+        .await;
+        assert_eq!(status, 400, "{version}: {body}");
+        assert_eq!(body["code"], json!(14), "{version}: {body}");
+        if flattened {
+            let errors = body["flattened_errors"].as_array().expect("an array");
+            assert_eq!(errors.len(), 1, "{body}");
+            assert_eq!(errors[0]["entity_type"], json!("service"));
+            assert_eq!(errors[0]["entity_tags"], json!(["svc-1"]));
+            assert_eq!(errors[0]["errors"][0]["field"], json!("port"));
+        } else {
+            assert!(body.get("flattened_errors").is_none(), "{version}: {body}");
+            assert!(
+                body["fields"]["services"][0]["port"].is_string(),
+                "{version}: the nested tree: {body}"
+            );
+        }
+    }
+    // Only a non-entity error: the flattened list is empty, and an array.
+    let sim = start(SimConfig {
+        db_less: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let (status, body) = post_config(
+        &client(),
+        &sim.admin_url(),
+        "?flatten_errors=1",
+        json!({"_format_version": "3.0", "abnormal_extra_field": 1}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["flattened_errors"], json!([]), "{body}");
+    assert_eq!(
+        body["fields"],
+        json!({"abnormal_extra_field": "unknown field"})
+    );
+}

@@ -207,10 +207,54 @@ fn route(
         ["api", v] => get_only(discovery::resource_list("", v)),
         ["apis", g] => get_only(discovery::group(g)),
         ["apis", g, v] => get_only(discovery::resource_list(g, v)),
+        ["debug", "route", "apis", g, v, "namespaces", ns, plural, name]
+            if *method == Method::GET =>
+        {
+            debug_route(inner, g, v, ns, plural, name, query)
+        }
         ["api", v, rest @ ..] => resource(inner, method, "", v, rest, query, headers, body),
         ["apis", g, v, rest @ ..] => resource(inner, method, g, v, rest, query, headers, body),
         _ => Err(ApiError::no_route()),
     }
+}
+
+/// `GET /debug/route/…`: where a request (`method`, `path`, `header=Name:Value`) would go
+/// through the stored object ([`crate::route_eval`]); 404 when the object is missing or no rule
+/// matches.
+fn debug_route(
+    inner: &Inner,
+    group: &str,
+    version: &str,
+    ns: &str,
+    plural: &str,
+    name: &str,
+    query: Option<&str>,
+) -> Result<Response, ApiError> {
+    let r = resources::by_plural(group, version, plural).ok_or_else(ApiError::no_route)?;
+    let q = Query::parse(query);
+    let t = Target {
+        r,
+        version: version.to_string(),
+        ns: ns.to_string(),
+    };
+    let obj = {
+        let store = inner.store.lock().expect("store lock");
+        store
+            .get(&t, name)
+            .cloned()
+            .ok_or_else(ApiError::no_route)?
+    };
+    let req = crate::route_eval::Request {
+        method: q.get("method").unwrap_or("GET").to_string(),
+        path: q.get("path").unwrap_or("/").to_string(),
+        headers: q
+            .get("header")
+            .and_then(|h| h.split_once(':'))
+            .map(|(k, v)| vec![(k.trim().to_string(), v.trim().to_string())])
+            .unwrap_or_default(),
+    };
+    let routed = crate::route_eval::evaluate(r.kind, &obj, &req).ok_or_else(ApiError::no_route)?;
+    Ok(ok(200, &serde_json::to_value(routed).unwrap_or_default()))
 }
 
 #[allow(clippy::too_many_arguments)]

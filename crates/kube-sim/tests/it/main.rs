@@ -6,5 +6,6 @@ mod conformance;
 mod deployments;
 mod faults;
 mod kubectl;
+mod route_eval;
 mod support;
 mod watch;

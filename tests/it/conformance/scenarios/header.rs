@@ -53,6 +53,9 @@ async fn sides<T: Target>(t: &T, n: u64, header: Option<&str>) -> (u64, u64, u64
 /// Every request with the header reaches green, every one without reaches `rest` (or is split
 /// when `rest` is `None`), none fails.
 async fn assert_routed<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
+    if t.data_plane().is_none() {
+        return assert_routed_by_object(t, rest, ctx).await;
+    }
     let (b, g, f) = sides(t, 40, Some("yes")).await;
     assert_eq!(
         (b, g, f),
@@ -88,6 +91,59 @@ async fn assert_routed<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
     if rest == Some("blue") {
         assert_eq!((b, g, f), (40, 0, 0), "{ctx}: without the header");
     }
+}
+
+/// The same as [`assert_routed`] where the target has no data plane (Kubernetes): the rule the
+/// routing object picks for a request, as kube-sim evaluates the object it holds. With the
+/// header: bgctl's owned rule, first in the list, sending only to green; without it (or with
+/// another value): the user's rule, as the split says.
+async fn assert_routed_by_object<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
+    let name = t.name();
+    let with = t.routed_by_object(Some("yes")).await;
+    let with = with.unwrap_or_else(|| panic!("{name} {ctx}: no rule matches"));
+    match rest {
+        // Promoted: no owned rule is left; everything reaches green through the user's rule.
+        Some("green") => assert!(
+            !with.owned && with.blue == 0 && with.green > 0,
+            "{name} {ctx}: with the header: {with:?}"
+        ),
+        _ => assert!(
+            with.owned && with.rule == 0 && with.blue == 0 && with.green > 0,
+            "{name} {ctx}: with the header, bgctl's rule first and only green: {with:?}"
+        ),
+    }
+    for header in [Some("no"), None] {
+        let other = t.routed_by_object(header).await;
+        let other = other.unwrap_or_else(|| panic!("{name} {ctx}: no rule matches"));
+        assert!(
+            !other.owned,
+            "{name} {ctx}: {header:?} reached bgctl's rule: {other:?}"
+        );
+        let ok = match rest {
+            Some("blue") => other.blue > 0 && other.green == 0,
+            Some(_) => other.blue == 0 && other.green > 0,
+            None => other.blue > 0 && other.green > 0,
+        };
+        assert!(
+            ok,
+            "{name} {ctx}: X-Canary {header:?} expected {rest:?}: {other:?}"
+        );
+    }
+}
+
+/// After abort or rollback: a request with the header reaches blue (through the data plane, or
+/// as the routing object routes it).
+async fn header_reaches_blue<T: Target>(t: &T, ctx: &str) {
+    if let Some(r) = t.routed_by_object(Some("yes")).await {
+        assert!(
+            !r.owned && r.blue > 0 && r.green == 0,
+            "{} {ctx}, with the header: {r:?}",
+            t.name()
+        );
+        return;
+    }
+    let (b, g, f) = sides(t, 40, Some("yes")).await;
+    assert_eq!((b, g, f), (40, 0, 0), "{ctx}, with the header");
 }
 
 /// Where the target cannot route by header: the plan is refused at validation, with the
@@ -218,8 +274,7 @@ pub async fn header_route_removed_by_abort_and_automatic_rollback<T: Target>() {
         "{:?}",
         t.owned_routes().await
     );
-    let (b, g, f) = sides(&t, 40, Some("yes")).await;
-    assert_eq!((b, g, f), (40, 0, 0), "after abort, with the header");
+    header_reaches_blue(&t, "after abort").await;
     let st = assert_status_truthful(&t, &plan, t.name()).await;
     assert_eq!(st["record"]["phase"], "aborted", "{st}");
 
@@ -234,8 +289,7 @@ pub async fn header_route_removed_by_abort_and_automatic_rollback<T: Target>() {
         "{:?}",
         t.owned_routes().await
     );
-    let (b, g, f) = sides(&t, 40, Some("yes")).await;
-    assert_eq!((b, g, f), (40, 0, 0), "after rollback, with the header");
+    header_reaches_blue(&t, "after rollback").await;
     let st = assert_status_truthful(&t, &plan, t.name()).await;
     assert_eq!(st["record"]["phase"], "rolled_back", "{st}");
     // Nothing left to undo.
@@ -255,12 +309,7 @@ pub async fn header_route_removed_by_abort_and_automatic_rollback<T: Target>() {
         "{:?}",
         t.owned_routes().await
     );
-    let (b, g, f) = sides(&t, 40, Some("yes")).await;
-    assert_eq!(
-        (b, g, f),
-        (40, 0, 0),
-        "after the automatic rollback, with the header"
-    );
+    header_reaches_blue(&t, "after the automatic rollback").await;
 }
 
 /// The kill-at-every-write matrix over a canary that sets and removes a header route: after

@@ -10,6 +10,10 @@
 //! service` when the plan's service (its host or the record in its tags) differs from the
 //! node's previous push, else `config` (environments, the canary mix, the lock) — the first
 //! is the traffic write. Traffic is read from node 1's configuration.
+//!
+//! Header routes (`Cap::HeaderRoutes`): a route step is a `config` push per node; the owned
+//! routes are read from both nodes' configurations by their tag, and the scenario's requests go
+//! through node 1's proxy.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +24,9 @@ use serde_json::Value;
 use super::kong::{Kong, BLUE_UP, GREEN_UP, LOCK_UP, MIXED_UP, SERVICE};
 use crate::conformance::target::{Cap, Fault, PlanSpec, Target, Traffic, Write};
 use crate::harness::Stack;
+
+/// The tag of bgctl's header routes for the conformance plans' rollout.
+const ROUTE_TAG: &str = "bgctl.route-of=address-service";
 
 pub struct KongDbless {
     inner: Kong,
@@ -50,6 +57,23 @@ fn by_name<'a>(config: &'a Value, section: &str, name: &str) -> Option<&'a Value
     rows(config, section)
         .into_iter()
         .find(|r| r["name"].as_str() == Some(name))
+}
+
+/// The header routes (tagged `bgctl.route-of=<rollout>`) and their service in a configuration.
+fn owned_on(config: &Value) -> Vec<String> {
+    let mut out: Vec<String> = rows(config, "routes")
+        .into_iter()
+        .filter(|r| {
+            r["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == ROUTE_TAG))
+        })
+        .map(|r| format!("route {}", r["name"].as_str().unwrap_or_default()))
+        .collect();
+    if by_name(config, "services", &format!("{SERVICE}.bgctl-canary")).is_some() {
+        out.push(format!("service {SERVICE}.bgctl-canary"));
+    }
+    out
 }
 
 /// The plan's service in a pushed body: its host and tags (bgctl's generation counter aside).
@@ -112,7 +136,39 @@ impl Target for KongDbless {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary, Cap::Proxy, Cap::Targets]
+        &[Cap::Canary, Cap::Proxy, Cap::Targets, Cap::HeaderRoutes]
+    }
+
+    /// Node 1's proxy (the scenario's requests; both nodes hold the same routes, which
+    /// `after_converge` and `check_status` check from their configurations).
+    fn data_plane(&self) -> Option<(String, &'static str)> {
+        Some((
+            self.stack().sim.proxy_urls()[0].clone(),
+            "address.mydomain.com",
+        ))
+    }
+
+    /// On either node: the routes tagged `bgctl.route-of=address-service` and the header
+    /// routes' service, each once.
+    async fn owned_routes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for admin in self.stack().sim.admin_urls() {
+            for o in owned_on(&config(&admin).await) {
+                if !out.contains(&o) {
+                    out.push(o);
+                }
+            }
+        }
+        out
+    }
+
+    /// Restoring blue removes every header route bgctl added, on both nodes.
+    async fn after_restore(&self, ctx: &str) {
+        let left = self.owned_routes().await;
+        assert!(
+            left.is_empty(),
+            "{ctx}: header routes left after restoring blue: {left:?}"
+        );
     }
 
     const NAME: &'static str = "kong-dbless";
@@ -294,6 +350,22 @@ impl Target for KongDbless {
                 }
             }
         }
+        // Header routes on a node: listed as owned, or the node named as differing.
+        for admin in self.stack().sim.admin_urls() {
+            for o in owned_on(&config(&admin).await) {
+                let name = o.split_whitespace().last().unwrap_or_default();
+                assert!(
+                    st["extra"].to_string().contains(name)
+                        || st["kong"]["nodes"].as_array().is_some_and(|nodes| {
+                            nodes.iter().any(|n| {
+                                n["url"] == admin.as_str()
+                                    && n["differs"].to_string().contains("header routes")
+                            })
+                        }),
+                    "{ctx}: status does not list `{o}` of {admin}: {st}"
+                );
+            }
+        }
         assert_eq!(st["kong"]["mode"], "db-less", "{ctx}: {st}");
     }
 
@@ -326,6 +398,11 @@ impl Target for KongDbless {
         assert_eq!(
             hosts[0], hosts[1],
             "{ctx}: the nodes disagree after converging"
+        );
+        let routes = self.owned_routes().await;
+        assert!(
+            routes.is_empty(),
+            "{ctx}: header routes left after converging: {routes:?}"
         );
         String::new()
     }

@@ -13,7 +13,9 @@ use kube_sim::KubeSim;
 use serde_json::{json, Value};
 
 use crate::conformance::run::unique;
-use crate::conformance::target::{stderr, Cap, Fault, PlanSpec, Target, Traffic, Write};
+use crate::conformance::target::{
+    stderr, Cap, Fault, ObjectRoute, PlanSpec, Target, Traffic, Write,
+};
 use crate::harness::render;
 
 pub const SELECTOR: usize = 0;
@@ -167,6 +169,52 @@ impl<const R: usize> Kube<R> {
         }
     }
 
+    /// The user's rule: the last of the list (the objects start with one rule, and bgctl places
+    /// its header and mirror rules first); `Null` when the list is absent (a record-only patch).
+    fn user_rule<'a>(obj: &'a Value, key: &str) -> &'a Value {
+        obj["spec"][key]
+            .as_array()
+            .and_then(|l| l.last())
+            .unwrap_or(&Value::Null)
+    }
+
+    /// The routing object: (apiVersion, kind, name, list key).
+    fn router() -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+        match R {
+            GATEWAY => Some((
+                "gateway.networking.k8s.io/v1",
+                "HTTPRoute",
+                "myapp",
+                "rules",
+            )),
+            CONTOUR_WEIGHTS => Some(("projectcontour.io/v1", "HTTPProxy", "blog", "routes")),
+            ISTIO => Some(("networking.istio.io/v1", "VirtualService", "myapp", "http")),
+            _ => None,
+        }
+    }
+
+    /// Indexes and names of the rules bgctl owns: named `bgctl-…`, or unnamed within the
+    /// `bgctl.dev/owned-routes` annotation's count at the front (Contour routes have no name).
+    fn owned_rules(obj: &Value, key: &str) -> Vec<(usize, String)> {
+        let listed: Vec<&str> = obj["metadata"]["annotations"]["bgctl.dev/owned-routes"]
+            .as_str()
+            .map(|s| s.lines().collect())
+            .unwrap_or_default();
+        obj["spec"][key]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .enumerate()
+                    .filter_map(|(i, r)| match r["name"].as_str() {
+                        Some(n) if n.starts_with("bgctl-") => Some((i, n.to_string())),
+                        Some(_) => None,
+                        None => listed.get(i).map(|n| (i, (*n).to_string())),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// (blue weight, green weight) of a weighted list; a missing weight counts 1 (Gateway API;
     /// one entry alone takes everything either way).
     fn weighted(list: &Value, side: impl Fn(&Value) -> Option<bool>) -> Traffic {
@@ -201,14 +249,24 @@ impl<const R: usize> Kube<R> {
             .filter(|r| r.status == 200 && r.method == "PATCH")
         {
             let body = r.json().unwrap_or_default();
+            // A header/mirror route write (it sets or clears the owned-routes annotation, which
+            // traffic writes never touch) moves no weight.
+            if body["metadata"]["annotations"]
+                .get("bgctl.dev/owned-routes")
+                .is_some()
+            {
+                continue;
+            }
             let list = match R {
                 GATEWAY if r.path.contains("/httproutes/") => {
-                    &body["spec"]["rules"][0]["backendRefs"]
+                    &Self::user_rule(&body, "rules")["backendRefs"]
                 }
                 CONTOUR_WEIGHTS if r.path.contains("/httpproxies/") => {
-                    &body["spec"]["routes"][0]["services"]
+                    &Self::user_rule(&body, "routes")["services"]
                 }
-                ISTIO if r.path.contains("/virtualservices/") => &body["spec"]["http"][0]["route"],
+                ISTIO if r.path.contains("/virtualservices/") => {
+                    &Self::user_rule(&body, "http")["route"]
+                }
                 _ => continue,
             };
             if let Some(entries) = list.as_array() {
@@ -237,7 +295,7 @@ impl<const R: usize> Target for Kube<R> {
     fn caps(&self) -> &'static [Cap] {
         match R {
             SELECTOR | CONTOUR_INCLUDES => &[],
-            _ => &[Cap::Canary],
+            _ => &[Cap::Canary, Cap::HeaderRoutes, Cap::Mirror],
         }
     }
 
@@ -329,25 +387,27 @@ impl<const R: usize> Target for Kube<R> {
                 let route = self
                     .get("gateway.networking.k8s.io/v1", "HTTPRoute", "myapp")
                     .expect("route");
-                Self::weighted(&route["spec"]["rules"][0]["backendRefs"], |e| {
-                    match e["name"].as_str() {
+                Self::weighted(
+                    &Self::user_rule(&route, "rules")["backendRefs"],
+                    |e| match e["name"].as_str() {
                         Some("myapp-v1") => Some(false),
                         Some("myapp-v2") => Some(true),
                         _ => None,
-                    }
-                })
+                    },
+                )
             }
             CONTOUR_WEIGHTS => {
                 let proxy = self
                     .get("projectcontour.io/v1", "HTTPProxy", "blog")
                     .expect("HTTPProxy");
-                Self::weighted(&proxy["spec"]["routes"][0]["services"], |e| {
-                    match e["name"].as_str() {
+                Self::weighted(
+                    &Self::user_rule(&proxy, "routes")["services"],
+                    |e| match e["name"].as_str() {
                         Some("blue") => Some(false),
                         Some("green") => Some(true),
                         _ => None,
-                    }
-                })
+                    },
+                )
             }
             CONTOUR_INCLUDES => {
                 let root = self
@@ -369,7 +429,7 @@ impl<const R: usize> Target for Kube<R> {
                 let vs = self
                     .get("networking.istio.io/v1", "VirtualService", "myapp")
                     .expect("VirtualService");
-                Self::weighted(&vs["spec"]["http"][0]["route"], |e| {
+                Self::weighted(&Self::user_rule(&vs, "http")["route"], |e| {
                     match e["destination"]["subset"].as_str() {
                         Some("v1") => Some(false),
                         Some("v2") => Some(true),
@@ -455,6 +515,54 @@ impl<const R: usize> Target for Kube<R> {
         true
     }
 
+    async fn owned_routes(&self) -> Vec<String> {
+        let Some((api, kind, name, key)) = Self::router() else {
+            return Vec::new();
+        };
+        let obj = self.get(api, kind, name).expect("routing object");
+        Self::owned_rules(&obj, key)
+            .into_iter()
+            .map(|(_, n)| format!("{kind} rule {n}"))
+            .collect()
+    }
+
+    async fn routed_by_object(&self, header: Option<&str>) -> Option<ObjectRoute> {
+        let (api, kind, name, key) = Self::router()?;
+        let req = kube_sim::route_eval::Request {
+            method: "GET".into(),
+            path: if R == CONTOUR_WEIGHTS { "/blog/1" } else { "/" }.into(),
+            headers: header
+                .map(|v| vec![("X-Canary".to_string(), v.to_string())])
+                .unwrap_or_default(),
+        };
+        let routed = self.sim.route(api, kind, Self::ns(), name, &req)?;
+        let obj = self.get(api, kind, name).expect("routing object");
+        let weight = |env: &str| -> u64 {
+            let backend = match (R, env) {
+                (ISTIO, "blue") => "myapp/v1",
+                (ISTIO, _) => "myapp/v2",
+                (CONTOUR_WEIGHTS, e) => e,
+                (_, "blue") => "myapp-v1",
+                _ => "myapp-v2",
+            };
+            routed
+                .backends
+                .iter()
+                .filter(|(n, _)| n == backend)
+                .map(|(_, w)| w)
+                .sum()
+        };
+        let owned = Self::owned_rules(&obj, key)
+            .iter()
+            .any(|(i, _)| *i == routed.rule);
+        Some(ObjectRoute {
+            blue: weight("blue"),
+            green: weight("green"),
+            rule: routed.rule,
+            owned,
+        })
+    }
+
     async fn check_status(&self, st: &Value, ctx: &str) {
         if let Some(holder) = self.lease().and_then(|l| {
             l["spec"]["holderIdentity"]
@@ -521,6 +629,8 @@ impl<const R: usize> Target for Kube<R> {
 
     /// Blue serves, and its Deployment is there (a rollback brings it back from its manifest).
     async fn after_restore(&self, ctx: &str) {
+        let left = self.owned_routes().await;
+        assert!(left.is_empty(), "{ctx}: blue serves, but {left:?} are left");
         assert!(
             self.has_deployment("blue"),
             "{ctx}: blue serves, but its Deployment is gone"
@@ -535,6 +645,10 @@ impl<const R: usize> Target for Kube<R> {
         out: &std::process::Output,
         ctx: &str,
     ) -> String {
+        if self.traffic().await == Traffic::Green {
+            let left = self.owned_routes().await;
+            assert!(left.is_empty(), "{ctx}: promoted, but {left:?} are left");
+        }
         if R != SELECTOR || self.traffic().await != Traffic::Green {
             return String::new();
         }
