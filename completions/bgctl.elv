@@ -112,7 +112,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;plan;apply'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -152,7 +152,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand --to 'The environment to make live'
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -176,7 +176,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;rollback'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -201,7 +201,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
             cand --set 'A plan variable for this release (`${KEY}`), over the environment; may be repeated. Values that shape the candidate are remembered for later releases'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -226,7 +226,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;promote'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'
@@ -251,7 +251,7 @@ set edit:completion:arg-completer[bgctl] = {|@words|
         &'bgctl;abort'= {
             cand -f 'The plan file, as a flag (same as `FILE`)'
             cand --file 'The plan file, as a flag (same as `FILE`)'
-            cand --parallelism 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream''s targets); 1 writes one at a time'
+            cand --parallelism 'Independent entity writes in flight at once (an upstream''s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time'
             cand -o 'Output format; `json` writes newline-delimited events to stdout'
             cand --output 'Output format; `json` writes newline-delimited events to stdout'
             cand --color 'When to use colour (`NO_COLOR` is honoured)'

@@ -99,7 +99,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
-complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from apply" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -123,7 +123,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcom
 complete -c bgctl -n "__fish_bgctl_using_subcommand plan; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l to -d 'The environment to make live' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
-complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -141,7 +141,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -l no-progress -d 'N
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand switch" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
-complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -160,7 +160,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s h -l help -d 'P
 complete -c bgctl -n "__fish_bgctl_using_subcommand rollback" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l set -d 'A plan variable for this release (`${KEY}`), over the environment; may be repeated. Values that shape the candidate are remembered for later releases' -r
-complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -179,7 +179,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand release" -l no-progress -d '
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand release" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
-complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'
@@ -198,7 +198,7 @@ complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -l no-progress -d '
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bgctl -n "__fish_bgctl_using_subcommand promote" -s V -l version -d 'Print version'
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s f -l file -d 'The plan file, as a flag (same as `FILE`)' -r -F
-complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l parallelism -d 'Independent entity writes in flight at once while the environments are set up (e.g. an upstream\'s targets); 1 writes one at a time' -r
+complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l parallelism -d 'Independent entity writes in flight at once (an upstream\'s targets, while the environments are set up and at each Kong canary step); 1 writes one at a time' -r
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -s o -l output -d 'Output format; `json` writes newline-delimited events to stdout' -r -f -a "text\t'Human-readable text'
 json\t'Newline-delimited JSON events on stdout'"
 complete -c bgctl -n "__fish_bgctl_using_subcommand abort" -l color -d 'When to use colour (`NO_COLOR` is honoured)' -r -f -a "auto\t'Colour on a terminal unless `NO_COLOR` is set'

@@ -276,8 +276,8 @@ pub struct ChangeArgs {
     /// Break a lock held by another run (use only when that run is gone).
     #[arg(long)]
     pub force_unlock: bool,
-    /// Independent entity writes in flight at once while the environments are set up (e.g.
-    /// an upstream's targets); 1 writes one at a time.
+    /// Independent entity writes in flight at once (an upstream's targets, while the
+    /// environments are set up and at each Kong canary step); 1 writes one at a time.
     #[arg(long, value_name = "N", default_value_t = engine::DEFAULT_PARALLELISM as u16,
           value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
