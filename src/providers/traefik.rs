@@ -20,16 +20,26 @@
 //!   record and the lock cannot live in Traefik: they live in a state file on the runner
 //!   ([`super::statefile`], `provider.traefik.stateFile`). That is the one place where bgctl
 //!   keeps local state; runs that share a rollout must share that file.
+//! * Header routes and mirrors (issue 16) are bgctl-owned routers and services in the same
+//!   document ([`routes`]): a weight change keeps them, the write that gives one environment all
+//!   traffic drops them, and the read-back covers them like the rest.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 mod api;
 mod applied;
+mod error;
+mod live;
+mod routes;
+
+use live::{server_urls, sorted, Live};
+
+pub use error::TraefikError;
 
 use super::lock;
+use super::routes::ActiveRoute;
 use super::statefile::StateFile;
 use super::{
     traffic_from_weights, weights, Call, Change, EnvState, LockError, LockInfo, Provider,
@@ -40,92 +50,11 @@ use crate::plan::model::{Plan, TraefikRouter};
 /// Environment weights are per mille of the weighted service.
 const SCALE: f64 = 1000.0;
 
-/// A Traefik API failure.
-#[derive(Debug, thiserror::Error)]
-pub enum TraefikError {
-    /// The API did not answer.
-    #[error("cannot reach the Traefik API at {url}")]
-    Unreachable {
-        /// The URL.
-        url: String,
-        /// Why.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// The configuration PUT was sent and no answer came (reset, timeout): bgctl read Traefik's
-    /// routers and services back and could not confirm it took.
-    #[error(
-        "Traefik did not answer the configuration PUT to {url}, and reading its routers and \
-         services back did not show the configuration applied"
-    )]
-    Lost {
-        /// The URL.
-        url: String,
-        /// Why.
-        #[source]
-        source: reqwest::Error,
-    },
-    /// An answer could not be read (too large, or the transfer broke).
-    #[error("reading Traefik's answer to {method} {url} failed")]
-    Body {
-        /// Method.
-        method: String,
-        /// The URL.
-        url: String,
-        /// Why.
-        #[source]
-        source: crate::http::BodyError,
-    },
-    /// The API answered with an unexpected status.
-    #[error("Traefik answered {method} {url} with HTTP {status}: {body}")]
-    Status {
-        /// Method.
-        method: String,
-        /// The URL.
-        url: String,
-        /// Status.
-        status: u16,
-        /// Body, trimmed.
-        body: String,
-    },
-    /// Traefik took the configuration but reports it broken.
-    #[error("Traefik accepted the configuration but did not enable it: {0}")]
-    Rejected(String),
-    /// The configuration did not become live in time.
-    #[error("Traefik did not apply the configuration within {timeout:?}: {detail}")]
-    NotApplied {
-        /// The limit.
-        timeout: Duration,
-        /// What was still different.
-        detail: String,
-    },
-}
-
-impl TraefikError {
-    /// What a person can do about this failure, in the plan's terms, when there is something
-    /// more specific than looking at the live state.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            TraefikError::Status { status: 404, .. } => Some("Traefik has no such route: is it started with `--api` and `--providers.rest` (and has it finished starting)?".into()),
-            TraefikError::Unreachable { .. } => Some("check `provider.traefik.apiUrl` and that Traefik runs with `--api` and `--providers.rest`".into()),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 struct Env {
     name: String,
     lb: String,
     servers: Vec<(String, Option<u32>)>,
-}
-
-#[derive(Debug, Clone, Default)]
-struct Live {
-    /// Environment weights of the weighted service, by environment; `None` when it is missing.
-    weights: Option<HashMap<String, u64>>,
-    /// Server URLs of each environment's load balancer, by environment.
-    servers: HashMap<String, Vec<String>>,
 }
 
 /// The Traefik provider for one plan.
@@ -200,33 +129,6 @@ impl Traefik {
         self.envs.iter().find(|e| e.name == name)
     }
 
-    async fn read_live(&self) -> Result<Live, TraefikError> {
-        let mut live = Live::default();
-        if let Some(svc) = self
-            .get(&format!("/api/http/services/{}@rest", self.service))
-            .await?
-        {
-            let mut weights = HashMap::new();
-            for s in svc["weighted"]["services"].as_array().into_iter().flatten() {
-                let name = s["name"].as_str().unwrap_or_default();
-                let name = name.split('@').next().unwrap_or_default();
-                if let Some(e) = self.envs.iter().find(|e| e.lb == name) {
-                    weights.insert(e.name.clone(), s["weight"].as_u64().unwrap_or(1));
-                }
-            }
-            live.weights = Some(weights);
-        }
-        for e in &self.envs {
-            if let Some(lb) = self
-                .get(&format!("/api/http/services/{}@rest", e.lb))
-                .await?
-            {
-                live.servers.insert(e.name.clone(), server_urls(&lb));
-            }
-        }
-        Ok(live)
-    }
-
     /// Environment weights (per mille) for `to`.
     fn weights_for(&self, to: &Traffic) -> Result<Vec<(String, u64)>, ProviderError> {
         let mut out: Vec<(String, u64)> = self.envs.iter().map(|e| (e.name.clone(), 0)).collect();
@@ -268,8 +170,9 @@ impl Traefik {
         Ok(out)
     }
 
-    /// The whole dynamic configuration bgctl owns, with these environment weights.
-    fn config(&self, weights: &[(String, u64)]) -> Value {
+    /// The whole dynamic configuration bgctl owns, with these environment weights and owned
+    /// header and mirror routes.
+    fn config(&self, weights: &[(String, u64)], owned: &routes::Owned) -> Value {
         let mut router = json!({
             "rule": self.router.rule,
             "entryPoints": self.router.entry_points,
@@ -300,56 +203,22 @@ impl Traefik {
                 json!({"loadBalancer": {"servers": servers, "passHostHeader": true}}),
             );
         }
+        let mut routers = serde_json::Map::new();
+        routers.insert(self.router_name.clone(), router);
+        Self::add_owned(owned, &mut routers, &mut services);
         json!({"http": {
-            "routers": {self.router_name.clone(): router},
+            "routers": routers,
             "services": services,
         }})
     }
 
-    fn put_call(&self, weights: &[(String, u64)]) -> Call {
+    fn put_call(&self, weights: &[(String, u64)], owned: &routes::Owned) -> Call {
         Call {
             method: "PUT".into(),
             path: "/api/providers/rest".into(),
-            body: Some(self.config(weights)),
+            body: Some(self.config(weights, owned)),
             idempotent: true,
         }
-    }
-
-    async fn put_and_wait(&self, weights: &[(String, u64)]) -> Result<(), ProviderError> {
-        self.put_applied(&self.config(weights), weights).await
-    }
-
-    /// The environment weights a configuration document written by [`Self::config`] holds.
-    fn weights_in(&self, config: &Value) -> Vec<(String, u64)> {
-        let listed = &config["http"]["services"][&self.service]["weighted"]["services"];
-        self.envs
-            .iter()
-            .map(|e| {
-                let w = listed
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|s| s["name"].as_str() == Some(e.lb.as_str()))
-                    .and_then(|s| s["weight"].as_u64())
-                    .unwrap_or(0);
-                (e.name.clone(), w)
-            })
-            .collect()
-    }
-
-    fn live_weights(&self, live: &Live) -> Vec<(String, u64)> {
-        self.envs
-            .iter()
-            .map(|e| {
-                (
-                    e.name.clone(),
-                    live.weights
-                        .as_ref()
-                        .and_then(|w| w.get(&e.name).copied())
-                        .unwrap_or(0),
-                )
-            })
-            .collect()
     }
 }
 
@@ -368,27 +237,6 @@ pub fn split_per_mille(percent: f64) -> (u64, u64) {
         )
         .expect("one live target per side always splits");
     (u64::from(s.stable[0]), u64::from(s.canary[0]))
-}
-
-fn server_urls(lb: &Value) -> Vec<String> {
-    lb["loadBalancer"]["servers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| {
-            s["url"]
-                .as_str()
-                .map(|u| u.trim_end_matches('/').to_string())
-        })
-        .collect()
-}
-
-fn sorted(mut v: Vec<String>) -> Vec<String> {
-    for s in &mut v {
-        *s = s.trim_end_matches('/').to_string();
-    }
-    v.sort();
-    v
 }
 
 /// Adds Traefik's own error text for an object that is not `enabled`.
@@ -453,7 +301,7 @@ impl Provider for Traefik {
             record,
             lock,
             envs,
-            extra: Vec::new(),
+            extra: Self::owned_extra(&live.owned),
             routing: None,
             live: super::Live::new(live),
         })
@@ -485,7 +333,7 @@ impl Provider for Traefik {
                 "servers of {} (traffic weights unchanged)",
                 differs.join(", ")
             ),
-            call: self.put_call(&self.live_weights(&live)),
+            call: self.put_call(&self.live_weights(&live), &live.owned),
             wave: None,
         }]
     }
@@ -499,30 +347,31 @@ impl Provider for Traefik {
                 change.call
             )));
         };
-        let weights = self.weights_in(body);
-        self.put_applied(body, &weights).await
+        self.put_applied(body).await
     }
 
-    fn traffic_calls(&self, _snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
+    fn traffic_calls(&self, snap: &Snapshot, to: &Traffic, _record: &Record) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
         self.weights_for(to)
-            .map(|w| vec![self.put_call(&w)])
+            .map(|w| vec![self.put_call(&w, &routes_after(to, &live.owned))])
             .unwrap_or_default()
     }
 
     async fn set_traffic(
         &self,
-        _snap: &Snapshot,
+        snap: &Snapshot,
         to: &Traffic,
         record: &Record,
     ) -> Result<(), ProviderError> {
         let weights = self.weights_for(to)?;
+        let owned = routes_after(to, &self.live_of(snap).await?.owned);
         // The PUT and the state file are two writes: a change recorded `verifying` is recorded
         // first too, so a run killed after the PUT never reads as the state before it (the
         // next apply verifies instead of finding the old `completed`).
         if record.phase == super::Phase::Verifying {
             self.state.write_record(record)?;
         }
-        self.put_and_wait(&weights).await?;
+        self.put_applied(&self.config(&weights, &owned)).await?;
         self.state.write_record(record)
     }
 
@@ -582,6 +431,61 @@ impl Provider for Traefik {
 
     async fn holds(&self, me: &LockInfo) -> Result<bool, ProviderError> {
         lock::holds(&self.state, me).await
+    }
+
+    /// Owned routes left while one environment takes all traffic (a rollback at a
+    /// header-route-only stage, or a run killed after the switch): removed with one PUT that
+    /// keeps the live weights.
+    async fn cleanup(&self, snap: &Snapshot) -> Result<Vec<String>, ProviderError> {
+        let live = self.live_of(snap).await?;
+        if matches!(snap.traffic, Traffic::Split { .. })
+            || live.owned.is_empty()
+            || live.weights.is_none()
+        {
+            return Ok(Vec::new());
+        }
+        let config = self.config(&self.live_weights(&live), &routes::Owned::default());
+        self.put_applied(&config).await?;
+        Ok(Self::owned_extra(&live.owned))
+    }
+
+    fn route_calls(&self, snap: &Snapshot, routes: &[ActiveRoute]) -> Vec<Call> {
+        let live = snap.live.get::<Live>().cloned().unwrap_or_default();
+        let want = self.desired_owned(routes);
+        if live.owned == want {
+            return Vec::new();
+        }
+        vec![self.put_call(&self.live_weights(&live), &want)]
+    }
+
+    async fn set_routes(
+        &self,
+        snap: &Snapshot,
+        routes: &[ActiveRoute],
+    ) -> Result<(), ProviderError> {
+        let live = self.live_of(snap).await?;
+        let want = self.desired_owned(routes);
+        if live.owned == want {
+            return Ok(());
+        }
+        if live.weights.is_none() {
+            return Err(ProviderError::State(format!(
+                "Traefik has no service `{}@rest` of bgctl's yet, so there is nothing to add routes to; make a traffic step first",
+                self.service
+            )));
+        }
+        self.put_applied(&self.config(&self.live_weights(&live), &want))
+            .await
+    }
+}
+
+/// The owned routes a traffic write to `to` keeps: all of them while the canary splits, none
+/// once one environment takes all traffic (promotion, abort, rollback — the write that ends
+/// the canary also ends its routes, in the same PUT).
+fn routes_after(to: &Traffic, live: &routes::Owned) -> routes::Owned {
+    match to {
+        Traffic::Split { .. } => live.clone(),
+        _ => routes::Owned::default(),
     }
 }
 

@@ -26,5 +26,6 @@ mod prometheus;
 mod release;
 #[path = "../support/seed_plan.rs"]
 mod seed_plan;
+mod traefik_routes;
 mod upgrade;
 mod watching;

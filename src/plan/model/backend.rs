@@ -151,11 +151,9 @@ impl<'a> Backend<'a> {
 /// Decisions: Kong routes by header with OSS primitives (a bgctl-owned route with `headers`);
 /// mirroring needs a plugin open-source Kong does not ship. HAProxy's runtime API cannot add
 /// the ACL and `use_backend` rule a header route needs (they live in the configuration file).
-/// The Kubernetes routers express both (`providers::kubernetes::routes`), except a Service
-/// selector. Traefik can express both, but bgctl does not write them yet: it is refused as "not
-/// supported yet" rather than silently ignored.
+/// Traefik does both (a higher-priority router with `Header(…)`, a `mirroring` service). The
+/// Kubernetes routers express both (`providers::kubernetes::routes`), except a Service selector.
 pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), Refusal>) {
-    const LATER: &str = "use `setWeight` steps, or Kong for header routes";
     match backend {
         Backend::Kong(_) => (
             // Every mode: entity writes with a database, the same writes carried into each
@@ -175,18 +173,6 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        Backend::Traefik(_) => (
-            Err(Refusal {
-                at: "provider.traefik",
-                reason: "header routes are not supported yet on Traefik (a router with `Header(…)` and a higher priority)",
-                hint: LATER,
-            }),
-            Err(Refusal {
-                at: "provider.traefik",
-                reason: "mirroring is not supported yet on Traefik (a `mirroring` service)",
-                hint: "use `setWeight` steps",
-            }),
-        ),
         Backend::Kubernetes(k) if k.service.is_some() => {
             let why = Refusal {
                 at: "provider.kubernetes.service",
@@ -195,9 +181,11 @@ pub fn route_refusals(backend: Backend<'_>) -> (Result<(), Refusal>, Result<(), 
             };
             (Err(why), Err(why))
         }
-        // Gateway API, Istio and Contour (`services` weights) express both; what a router
-        // cannot express in detail (a method on Contour, a Contour root's `includes`) is refused
-        // by validation (`plan::validate::routes`).
-        Backend::Kubernetes(_) => (Ok(()), Ok(())),
+        // Traefik: a router with the managed rule `&& Header(…)` and a higher priority, and a
+        // `mirroring` service (`src/providers/traefik/routes.rs`). Gateway API, Istio and
+        // Contour (`services` weights) express both. What one cannot express in detail (method
+        // patterns and fractional percents on Traefik, a method on Contour, a Contour root's
+        // `includes`) is refused by validation (`plan::validate::routes`).
+        Backend::Traefik(_) | Backend::Kubernetes(_) => (Ok(()), Ok(())),
     }
 }

@@ -11,7 +11,8 @@
 use std::collections::BTreeMap;
 
 use crate::plan::model::{
-    Backend, CanaryStep, HeaderRouteMatch, MirrorMatch, Plan, Refusal, StringMatch, ValueMatch,
+    Backend, CanaryStep, HeaderRouteMatch, MirrorMatch, Plan, Refusal, SetMirrorRoute, StringMatch,
+    ValueMatch,
 };
 use crate::plan::Problem;
 
@@ -70,6 +71,9 @@ pub(super) fn route_steps(plan: &Plan, steps: &[CanaryStep], v: &mut Vec<Problem
                         .hint("add `match`, or remove `percentage`"),
                     );
                 }
+            }
+            if matches!(backend, Some(Backend::Traefik(_))) {
+                traefik_mirror(&at, m, v);
             }
             let set = m.matches.as_ref().map(|list| {
                 mirror_matches(&at, list, backend, v);
@@ -333,6 +337,36 @@ fn value(at: &str, m: &StringMatch, backend: Option<Backend<'_>>, v: &mut Vec<Pr
     }
 }
 
+/// What a Traefik mirror cannot say: a method pattern (Traefik's `Method` matches one method
+/// exactly) and a fractional percentage (its `mirrors[].percent` is a whole number).
+fn traefik_mirror(at: &str, m: &SetMirrorRoute, v: &mut Vec<Problem>) {
+    if let Some(p) = m
+        .percentage
+        .filter(|p| p.fract() != 0.0 && (0.0..=100.0).contains(p))
+    {
+        v.push(
+            Problem::new(
+                &format!("{at}.percentage"),
+                format!("{p} is not a whole percent, and Traefik mirrors whole percents only"),
+            )
+            .hint(&format!("use {} or {}", p.floor(), p.ceil())),
+        );
+    }
+    for (j, alt) in m.matches.iter().flatten().enumerate() {
+        if let Some(method) = alt.method.as_ref().and_then(StringMatch::one) {
+            if !matches!(method, ValueMatch::Exact(_)) {
+                v.push(
+                    Problem::new(
+                        &format!("{at}.match[{j}].method.{}", method.kind()),
+                        "Traefik matches a request method exactly (`Method`), not by prefix or pattern",
+                    )
+                    .hint("write one alternative per method with `method: {exact: GET}`"),
+                );
+            }
+        }
+    }
+}
+
 /// Whether lower-casing `pattern` changes an escape (`\D`, `\W`, `\S`, `\B`, `\A`, `\Z`, `\P`,
 /// `\Q`…): Kong lower-cases patterns of header routes.
 fn kong_lowering_changes(pattern: &str) -> bool {
@@ -425,6 +459,25 @@ mod tests {
                 "strategy.canary.steps[0].setHeaderRoute: HAProxy's runtime API cannot add"
             )),
             "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn traefik_takes_header_routes_and_mirrors_but_not_what_it_cannot_match() {
+        let traefik = "{traefik: {apiUrl: 'http://127.0.0.1:1', service: app, stateFile: /tmp/s.json, router: {rule: 'PathPrefix(`/`)', entryPoints: [web]}}}";
+        let envs = "environments:\n  blue: {servers: [{url: 'http://127.0.0.1:2'}]}\n  green: {servers: [{url: 'http://127.0.0.1:3'}]}\n";
+        let ok = "[{setHeaderRoute: {name: t, match: [{headerName: X-A, headerValue: {prefix: x}}]}}, \
+                  {setMirrorRoute: {name: s, percentage: 50, match: [{method: {exact: GET}}]}}, {setWeight: 100}]";
+        let p = problems(traefik, envs, ok);
+        assert!(p.is_empty(), "{p:#?}");
+        let bad = "[{setMirrorRoute: {name: s, percentage: 12.5, match: [{method: {regex: 'GET|HEAD'}}]}}, {setWeight: 100}]";
+        let p = problems(traefik, envs, bad);
+        assert_eq!(
+            p,
+            [
+                "strategy.canary.steps[0].setMirrorRoute.percentage: 12.5 is not a whole percent, and Traefik mirrors whole percents only",
+                "strategy.canary.steps[0].setMirrorRoute.match[0].method.regex: Traefik matches a request method exactly (`Method`), not by prefix or pattern",
+            ]
         );
     }
 

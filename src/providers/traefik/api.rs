@@ -81,15 +81,12 @@ impl Traefik {
         })
     }
 
-    /// PUTs `config` (whose environment weights are `weights`) and waits until Traefik runs
-    /// it. A PUT whose answer was lost is not repeated blindly: Traefik's routers and services
-    /// are read back ([`Self::wait_applied`]) and the PUT is sent again only when they do not
-    /// show it within the apply timeout (the shared policy, [`crate::providers::write`]).
-    pub(super) async fn put_applied(
-        &self,
-        config: &Value,
-        weights: &[(String, u64)],
-    ) -> Result<(), ProviderError> {
+    /// PUTs `config` (a whole document from [`Traefik::config`]) and waits until Traefik runs
+    /// it: its weights, servers, router and owned routes. A PUT whose answer was lost is not
+    /// repeated blindly: Traefik's routers and services are read back ([`Self::wait_applied`])
+    /// and the PUT is sent again only when they do not show it within the apply timeout (the
+    /// shared policy, [`crate::providers::write`]).
+    pub(super) async fn put_applied(&self, config: &Value) -> Result<(), ProviderError> {
         let mut first = true;
         converge(
             || {
@@ -98,7 +95,7 @@ impl Traefik {
                     if !sent_before {
                         return Ok(Step::Write(()));
                     }
-                    match self.wait_applied(weights).await {
+                    match self.wait_applied(config).await {
                         Ok(()) => Ok(Step::Finish(())),
                         Err(ProviderError::Traefik(TraefikError::NotApplied { .. })) => {
                             Ok(Step::Write(()))
@@ -111,6 +108,6 @@ impl Traefik {
             "Traefik kept refusing the configuration",
         )
         .await?;
-        self.wait_applied(weights).await
+        self.wait_applied(config).await
     }
 }

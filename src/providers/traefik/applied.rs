@@ -1,6 +1,7 @@
 //! **A 200 proves nothing**: after every PUT, poll Traefik's own view of the router and
-//! services until what bgctl wrote is live and `enabled`, and report Traefik's error text when
-//! it took the configuration but did not enable it.
+//! services (and the owned header and mirror routes, [`super::routes`]) until what bgctl wrote
+//! is live and `enabled`, and report Traefik's error text when it took the configuration but
+//! did not enable it.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -12,11 +13,13 @@ use super::{server_urls, sorted, Traefik, TraefikError};
 use crate::providers::ProviderError;
 
 impl Traefik {
-    /// Everything that must be live for `weights`, or why it is not yet.
+    /// Everything that must be live for `config` (a document from [`Traefik::config`]), or
+    /// why it is not yet.
     pub(super) async fn check_applied(
         &self,
-        weights: &[(String, u64)],
+        config: &Value,
     ) -> Result<Result<(), String>, ProviderError> {
+        let weights = &self.weights_in(config);
         let mut errors = Vec::new();
         let mut pending = Vec::new();
         let svc_name = format!("{}@rest", self.service);
@@ -90,6 +93,12 @@ impl Traefik {
                 }
             }
         }
+        let owned = self.read_owned().await?;
+        let differs = Self::owned_pending(&owned.owned, &self.owned_in(config));
+        if differs.is_empty() {
+            errors.extend(owned.errors);
+        }
+        pending.extend(differs);
         if pending.is_empty() && !errors.is_empty() {
             return Err(TraefikError::Rejected(errors.join("; ")).into());
         }
@@ -101,14 +110,11 @@ impl Traefik {
         }
     }
 
-    /// Polls until the configuration for `weights` is live and enabled, or the apply timeout.
-    pub(super) async fn wait_applied(
-        &self,
-        weights: &[(String, u64)],
-    ) -> Result<(), ProviderError> {
+    /// Polls until `config` is live and enabled, or the apply timeout.
+    pub(super) async fn wait_applied(&self, config: &Value) -> Result<(), ProviderError> {
         let stop = Instant::now() + self.apply_timeout;
         loop {
-            match self.check_applied(weights).await? {
+            match self.check_applied(config).await? {
                 Ok(()) => return Ok(()),
                 Err(detail) if Instant::now() >= stop => {
                     return Err(TraefikError::NotApplied {
@@ -123,7 +129,7 @@ impl Traefik {
     }
 }
 
-fn status_of(obj: &Value, name: &str, errors: &mut Vec<String>) {
+pub(super) fn status_of(obj: &Value, name: &str, errors: &mut Vec<String>) {
     let status = obj["status"].as_str().unwrap_or("unknown");
     let text: Vec<String> = match &obj["error"] {
         Value::Array(a) => a

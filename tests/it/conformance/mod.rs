@@ -89,6 +89,8 @@ macro_rules! suite {
                 header::header_route_gate_weights_and_removal,
                 header::header_route_removed_by_abort_and_automatic_rollback,
                 header::crash_at_every_write_of_a_header_canary,
+                header::crash_at_every_write_of_a_mirror_canary,
+                header::lost_answer_at_every_write_of_a_mirror_canary,
             );
         }
     )*};

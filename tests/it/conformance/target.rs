@@ -24,6 +24,9 @@ pub enum Cap {
     /// `setHeaderRoute` steps: requests carrying a header reach the canary first
     /// (`scenarios/header.rs`).
     HeaderRoutes,
+    /// `setMirrorRoute` steps: a copy of matching requests also goes to the canary
+    /// (`scenarios/header.rs`, its crash matrix).
+    Mirror,
 }
 
 /// Where traffic goes, read from the system (not from `bgctl status`).
@@ -225,6 +228,13 @@ pub trait Target: Sized {
     /// system; empty where the target has none.
     async fn owned_routes(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Whether the system compares header values case-insensitively for an `exact` header
+    /// route (Kong lower-cases both sides), so `X-Canary: YES` matches `exact: "yes"`; Traefik
+    /// compares them byte for byte.
+    fn header_values_ignore_case(&self) -> bool {
+        true
     }
 
     /// Where a request carrying `X-Canary: <header>` (none: without it) would go, read from the

@@ -39,6 +39,8 @@ pub enum Stage {
     Canary,
     /// `plan apply` of a canary with a header route set and removed (`header.rs`).
     HeaderCanary,
+    /// `plan apply` of a canary with a mirror set and removed (`header.rs`).
+    MirrorCanary,
 }
 
 impl Stage {
@@ -48,20 +50,23 @@ impl Stage {
             Stage::Switch => PlanSpec::blue_green("green"),
             Stage::Canary => PlanSpec::canary(THREE_STEPS),
             Stage::HeaderCanary => PlanSpec::canary(super::header::SET_AND_REMOVE),
+            Stage::MirrorCanary => PlanSpec::canary(super::header::MIRROR_SET_AND_REMOVE),
         }
     }
 
     fn end(self) -> Traffic {
         match self {
             Stage::Fresh => Traffic::Blue,
-            Stage::Switch | Stage::Canary | Stage::HeaderCanary => Traffic::Green,
+            Stage::Switch | Stage::Canary | Stage::HeaderCanary | Stage::MirrorCanary => {
+                Traffic::Green
+            }
         }
     }
 
     fn branches(self) -> &'static [Branch] {
         match self {
             Stage::Fresh => &[Branch::Converge],
-            Stage::Switch | Stage::Canary | Stage::HeaderCanary => {
+            Stage::Switch | Stage::Canary | Stage::HeaderCanary | Stage::MirrorCanary => {
                 &[Branch::Restore, Branch::Converge]
             }
         }
@@ -227,7 +232,10 @@ async fn kill_at<T: Target>(stage: Stage, reference: &[Write], k: usize, branch:
     let locked = !st["lock"].is_null();
     match branch {
         Branch::Restore => {
-            let cmd = if matches!(stage, Stage::Canary | Stage::HeaderCanary) {
+            let cmd = if matches!(
+                stage,
+                Stage::Canary | Stage::HeaderCanary | Stage::MirrorCanary
+            ) {
                 "abort"
             } else {
                 "rollback"

@@ -1,6 +1,7 @@
 //! Header routes (issue 16): `setHeaderRoute` sends requests carrying `X-Canary: yes` to the
 //! canary before any random share; a gate, weights and the route's removal; `abort` and the
-//! automatic rollback remove every route bgctl added; a crash at any write converges.
+//! automatic rollback remove every route bgctl added; a crash at any write converges, for a
+//! header route and (where the target has [`Cap::Mirror`]) for a mirror.
 //!
 //! Which side answered is read from the backends' own request counters, never from the answer
 //! naming itself. A target without [`Cap::HeaderRoutes`] must refuse the plan at validation
@@ -15,6 +16,10 @@ const MATCH: &str = "match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}
 
 /// Set the route, then 50 %, remove it, 100 % (the crash matrix's plan).
 pub const SET_AND_REMOVE: &str = "[{setHeaderRoute: {name: testers, match: [{headerName: X-Canary, headerValue: {exact: 'yes'}}]}}, {setWeight: 50}, {setHeaderRoute: {name: testers}}, {setWeight: 100}]";
+
+/// Set a mirror of every path at 50 %, then 50 %, remove it, 100 % (the mirror matrices' plan;
+/// a path condition, which every router that mirrors can express — Contour has no method one).
+pub const MIRROR_SET_AND_REMOVE: &str = "[{setMirrorRoute: {name: shadow, percentage: 50, match: [{path: {prefix: /}}]}}, {setWeight: 50}, {setMirrorRoute: {name: shadow}}, {setWeight: 100}]";
 
 fn gated() -> String {
     format!(
@@ -57,13 +62,22 @@ async fn assert_routed<T: Target>(t: &T, rest: Option<&str>, ctx: &str) {
         (0, 40, 0),
         "{ctx}: with the header (blue, green, failed)"
     );
-    // Kong compares header values case-insensitively.
+    // Kong compares header values case-insensitively; Traefik byte for byte, so there an
+    // upper-case value is just another value (a target property, not a name check).
     let (b, g, f) = sides(t, 20, Some("YES")).await;
-    assert_eq!(
-        (b, g, f),
-        (0, 20, 0),
-        "{ctx}: with the header in upper case"
-    );
+    match rest {
+        _ if t.header_values_ignore_case() => assert_eq!(
+            (b, g, f),
+            (0, 20, 0),
+            "{ctx}: with the header in upper case"
+        ),
+        Some("blue") => assert_eq!((b, g, f), (20, 0, 0), "{ctx}: upper case, case-sensitive"),
+        Some(_) => assert_eq!((b, g, f), (0, 20, 0), "{ctx}: upper case, case-sensitive"),
+        None => assert!(
+            b > 0 && g > 0 && f == 0,
+            "{ctx}: upper case, case-sensitive: split expected: {b}/{g}/{f}"
+        ),
+    }
     let (b, g, f) = sides(t, 40, Some("no")).await;
     match rest {
         Some("blue") => assert_eq!((b, g, f), (40, 0, 0), "{ctx}: another value"),
@@ -182,6 +196,9 @@ pub async fn header_route_gate_weights_and_removal<T: Target>() {
             "{diff}"
         );
     }
+    if t.name() == "traefik" {
+        traefik_diff(&diff);
+    }
     assert!(t.writes().is_empty(), "plan diff wrote {:?}", t.writes());
     bgctl_exit(&t, &["plan", "apply", "--yes", p(&plan)], 6).await;
     assert_eq!(t.traffic().await, Traffic::Blue, "{}", t.name());
@@ -226,6 +243,17 @@ pub async fn header_route_gate_weights_and_removal<T: Target>() {
     assert_eq!(st["record"]["phase"], "completed", "{st}");
     assert_eq!(st["record"]["routes"], serde_json::json!([]), "{st}");
     assert_routed(&t, Some("green"), "promoted").await;
+}
+
+/// Traefik: each route step is one PUT of the whole REST configuration, which shows the owned
+/// router with the managed rule `&& Header(…)`, pointing at the canary's service.
+fn traefik_diff(diff: &str) {
+    assert!(
+        diff.contains("PUT /api/providers/rest")
+            && diff.contains("app-bgctl-header-testers")
+            && diff.contains("Header(`X-Canary`, `yes`)"),
+        "{diff}"
+    );
 }
 
 /// `abort` at the gate and the automatic rollback after a failed check both remove every
@@ -295,4 +323,54 @@ pub async fn crash_at_every_write_of_a_header_canary<T: Target>() {
         }
     }
     faults::crash_matrix::<T>(faults::Stage::HeaderCanary).await;
+}
+
+/// Where the target cannot mirror: the mirror plan is refused at validation (exit 2, the
+/// step's key path and why) and `apply` writes nothing. Returns true then.
+async fn mirror_refused<T: Target>(t: &T) -> bool {
+    if t.has(Cap::Mirror) {
+        return false;
+    }
+    let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
+    let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
+    let err = stderr(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}: the mirror plan is not refused here; if the provider mirrors now, give the target \
+         `Cap::Mirror`: {}",
+        t.name(),
+        render(&out)
+    );
+    assert!(
+        err.contains("strategy.canary.steps[0].setMirrorRoute")
+            && (err.contains("cannot") || err.contains("not supported yet")),
+        "{}: the refusal names the step and says why: {}",
+        t.name(),
+        render(&out)
+    );
+    t.clear_log();
+    let out = bgctl(t, &["plan", "apply", "--yes", p(&plan)]).await;
+    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
+    println!("{}: mirrors refused (exit 2)", t.name());
+    true
+}
+
+/// The kill-at-every-write matrix over a canary that sets and removes a mirror, where the
+/// target can mirror (elsewhere: [`mirror_refused`]).
+pub async fn crash_at_every_write_of_a_mirror_canary<T: Target>() {
+    if mirror_refused(&T::start().await).await {
+        return;
+    }
+    faults::crash_matrix::<T>(faults::Stage::MirrorCanary).await;
+}
+
+/// A lost answer at every write of the mirror canary (the mirror's own writes included): the
+/// run reads the target back instead of failing or writing blindly again, and converges.
+pub async fn lost_answer_at_every_write_of_a_mirror_canary<T: Target>() {
+    if mirror_refused(&T::start().await).await {
+        return;
+    }
+    faults::lost_answer_matrix::<T>(faults::Stage::MirrorCanary).await;
 }

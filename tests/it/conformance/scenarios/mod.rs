@@ -41,14 +41,14 @@ pub async fn refused<T: Target>(t: &T, cap: Cap) -> bool {
     let plan = match cap {
         Cap::Canary => t.plan(&PlanSpec::canary(THREE_STEPS)),
         Cap::Proxy => anonymous::with_verify(&t.plan(&PlanSpec::blue_green("green")), ""),
-        Cap::Targets | Cap::HeaderRoutes => {
+        Cap::Targets | Cap::HeaderRoutes | Cap::Mirror => {
             unreachable!("refused in its own scenario (`header.rs`), or nothing to refuse")
         }
     };
     let reason = match cap {
         Cap::Canary => "cannot run a canary",
         Cap::Proxy => "proxy URL",
-        Cap::Targets | Cap::HeaderRoutes => {
+        Cap::Targets | Cap::HeaderRoutes | Cap::Mirror => {
             unreachable!("refused in its own scenario (`header.rs`), or nothing to refuse")
         }
     };

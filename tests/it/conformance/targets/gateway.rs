@@ -3,7 +3,9 @@
 //! configuration file says) and Traefik (REST provider, empty at start; record and lock in a
 //! state file). bgctl reaches their management API through a [`FaultProxy`], which logs the
 //! writes and holds or loses the answer of one; the suite reads traffic from the gateway
-//! directly (HAProxy's `get weight`, Traefik's `/api/http/services`). The backends are kong-sim
+//! directly (HAProxy's `get weight`, Traefik's `/api/http/services`). Traefik has header
+//! routes: the scenario sends its requests through Traefik's entry point and reads bgctl's
+//! routers and services (`…-bgctl-…@rest`) from Traefik's API. The backends are kong-sim
 //! apps; the plans verify through the gateway, which needs them to name themselves.
 
 use std::net::SocketAddr;
@@ -241,7 +243,69 @@ impl Target for Traefik {
     }
 
     fn caps(&self) -> &'static [Cap] {
-        &[Cap::Canary, Cap::Proxy, Cap::Targets]
+        &[
+            Cap::Canary,
+            Cap::Proxy,
+            Cap::Targets,
+            Cap::HeaderRoutes,
+            Cap::Mirror,
+        ]
+    }
+
+    /// Traefik's `Header` compares values byte for byte.
+    fn header_values_ignore_case(&self) -> bool {
+        false
+    }
+
+    fn data_plane(&self) -> Option<(String, &'static str)> {
+        // The plan's router matches every host (`PathPrefix(`/`)`).
+        Some((format!("http://127.0.0.1:{}", self.gw.web), "localhost"))
+    }
+
+    /// bgctl's routers and services in Traefik's own view (`…-bgctl-…@rest`).
+    async fn owned_routes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for kind in ["routers", "services"] {
+            let list: serde_json::Value = reqwest::get(format!(
+                "http://127.0.0.1:{}/api/http/{kind}?per_page=1000",
+                self.gw.api
+            ))
+            .await
+            .expect("traefik api")
+            .json()
+            .await
+            .expect("json");
+            for o in list.as_array().expect("a list") {
+                let name = o["name"].as_str().unwrap_or_default();
+                if name.contains("-bgctl-") {
+                    let name = name.trim_end_matches("@rest");
+                    out.push(format!("{} {name}", kind.trim_end_matches('s')));
+                }
+            }
+        }
+        out
+    }
+
+    async fn after_restore(&self, ctx: &str) {
+        let left = self.owned_routes().await;
+        assert!(
+            left.is_empty(),
+            "{ctx}: header routes left after restoring blue: {left:?}"
+        );
+    }
+
+    async fn after_converge(
+        &self,
+        _lock_left: bool,
+        _out: &std::process::Output,
+        ctx: &str,
+    ) -> String {
+        let left = self.owned_routes().await;
+        assert!(
+            left.is_empty(),
+            "{ctx}: header routes left after converging: {left:?}"
+        );
+        String::new()
     }
 
     fn backends(&self, env: &str) -> Vec<&Backend> {

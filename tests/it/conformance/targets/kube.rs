@@ -295,7 +295,7 @@ impl<const R: usize> Target for Kube<R> {
     fn caps(&self) -> &'static [Cap] {
         match R {
             SELECTOR | CONTOUR_INCLUDES => &[],
-            _ => &[Cap::Canary, Cap::HeaderRoutes],
+            _ => &[Cap::Canary, Cap::HeaderRoutes, Cap::Mirror],
         }
     }
 
