@@ -133,23 +133,9 @@ fn entries_key(router: Router) -> &'static str {
     }
 }
 
-/// Whether `entry` (of a rule's entries) is `side`'s.
+/// Whether `entry` (of a rule's entries) is `side`'s (a mirror entry is nobody's).
 fn names_side(router: Router, entry: &Value, side: &Side) -> bool {
-    if entry["mirror"] == json!(true) {
-        return false;
-    }
-    match router {
-        Router::VirtualService => {
-            let d = &entry["destination"];
-            side.subset.is_some()
-                && d["subset"].as_str() == side.subset.as_deref()
-                && side
-                    .service
-                    .as_deref()
-                    .is_none_or(|h| d["host"].as_str() == Some(h))
-        }
-        _ => side.service.is_some() && entry["name"].as_str() == side.service.as_deref(),
-    }
+    router.matches(entry, side)
 }
 
 /// An entry of `rule` turned into the canary's (a copy of the canary's own entry, else of any

@@ -101,7 +101,7 @@ impl Router {
     }
 
     /// Whether `entry` is `side`'s.
-    fn matches(self, entry: &Value, side: &Side) -> bool {
+    pub(crate) fn matches(self, entry: &Value, side: &Side) -> bool {
         if is_mirror(entry) {
             return false;
         }
