@@ -279,6 +279,28 @@ impl<P: Provider> Engine<'_, P> {
             .await
     }
 
+    /// Writes the record of a gate or a timed pause. With nothing live yet (a canary whose first
+    /// step waits, on a fresh target) it goes with a write that sends all traffic to stable:
+    /// requests need somewhere to go while the rollout waits, and on some backends the record
+    /// lives with the traffic object (Kong: the service's tags), so without it the wait would
+    /// be recorded nowhere and no other runner could pass the gate.
+    async fn write_waiting_record(
+        &self,
+        c: &Canary,
+        snap: Option<Snapshot>,
+        record: &Record,
+    ) -> Result<(), EngineError> {
+        match snap {
+            Some(snap) if snap.traffic == Traffic::Missing => {
+                let to = Traffic::Env {
+                    env: c.stable.clone(),
+                };
+                self.move_traffic(&snap, &to, record).await
+            }
+            _ => self.write_record(record).await,
+        }
+    }
+
     /// Records that the rollout waits at a gate at `index` (a person passes it with `promote`).
     async fn record_gate(
         &self,
@@ -286,7 +308,8 @@ impl<P: Provider> Engine<'_, P> {
         index: usize,
         waiting: Waiting,
     ) -> Result<(), EngineError> {
-        let weight = self.snapshot().await.ok().and_then(|s| s.record.weight);
+        let snap = self.snapshot().await.ok();
+        let weight = snap.as_ref().and_then(|s| s.record.weight);
         let record = self.canary_record(
             c,
             "pause",
@@ -295,7 +318,7 @@ impl<P: Provider> Engine<'_, P> {
             weight,
             Some(waiting.encode()),
         );
-        self.write_record(&record).await?;
+        self.write_waiting_record(c, snap, &record).await?;
         self.emit(Event::Paused {
             step: index,
             waiting,
@@ -392,7 +415,8 @@ impl<P: Provider> Engine<'_, P> {
                 humantime::format_duration(d)
             )));
         }
-        let weight = self.snapshot().await.ok().and_then(|s| s.record.weight);
+        let snap = self.snapshot().await.ok();
+        let weight = snap.as_ref().and_then(|s| s.record.weight);
         // A pause starting now is dated by the record's own `at`; a resumed one names its start.
         let waiting = Waiting::TimedPause {
             step: index,
@@ -406,7 +430,7 @@ impl<P: Provider> Engine<'_, P> {
             weight,
             Some(waiting.encode()),
         );
-        self.write_record(&record).await?;
+        self.write_waiting_record(c, snap, &record).await?;
         loop {
             let left = until.saturating_duration_since(Instant::now());
             self.emit(Event::Paused {

@@ -236,3 +236,39 @@ async fn example_canary_plan_with_wait_and_promote() {
     );
     assert_eq!(stack.service_host().await, "address.v2.service");
 }
+
+/// A canary whose first step is a gate, on a target where nothing is live yet: the gate is
+/// recorded where another runner can see it (`promote` continues it), not lost with a traffic
+/// object that does not exist.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_before_any_weight_on_a_fresh_target_is_recorded() {
+    let stack = Stack::start().await;
+    let plan = stack.plan_from(
+        "canary.yaml",
+        &[(
+            "    steps:\n      - setWeight: 10\n",
+            "    steps:\n      - pause: {}\n      - setWeight: 10\n",
+        )],
+    );
+    let mut cmd = stack.bgctl();
+    cmd.args(["plan", "apply", "--yes"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+    let mut cmd = stack.bgctl();
+    cmd.args(["-o", "json", "status", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let st: serde_json::Value = serde_json::from_str(&text).expect("status JSON");
+    assert_eq!(
+        st["record"]["phase"], "paused",
+        "the gate is recorded: {text}"
+    );
+    assert_eq!(
+        st["traffic"]["env"], "blue",
+        "while it waits, stable serves: {text}"
+    );
+    let mut cmd = stack.bgctl();
+    cmd.args(["promote", "--yes", "-f"]).arg(&plan);
+    let out = run(cmd).await;
+    assert_eq!(out.status.code(), Some(6), "{}", render(&out));
+}
