@@ -71,6 +71,7 @@ pub mod kong;
 pub mod kubernetes;
 pub mod lock;
 pub mod record;
+pub use record::{Phase, Record};
 pub mod routes;
 pub mod select;
 pub mod statefile;
@@ -130,105 +131,6 @@ impl fmt::Display for Traffic {
             }
         }
     }
-}
-
-/// Rollout phase as recorded in the target system.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Phase {
-    /// Nothing in progress.
-    #[default]
-    Idle,
-    /// Steps are running.
-    Progressing,
-    /// Waiting at a gate or a timed pause.
-    Paused,
-    /// The last rollout finished.
-    Completed,
-    /// The last rollout was aborted by a person.
-    Aborted,
-    /// The last rollout was rolled back (automatically or by `rollback`).
-    RolledBack,
-    /// The last rollout failed and could not be rolled back (e.g. its verification failed with
-    /// no earlier side to go back to): traffic may be on an unverified side. The next `apply`
-    /// must verify again, never report "up to date".
-    Failed,
-    /// Traffic was written and its verification has not passed yet: recorded with the traffic
-    /// write that would otherwise say `completed`, and replaced by `completed` only once the
-    /// write was read back and verified. A run killed in between leaves this phase, so the next
-    /// `apply` verifies (or repairs) instead of reporting "up to date".
-    Verifying,
-}
-
-impl Phase {
-    /// The tag spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Idle => "idle",
-            Phase::Progressing => "progressing",
-            Phase::Paused => "paused",
-            Phase::Completed => "completed",
-            Phase::Aborted => "aborted",
-            Phase::RolledBack => "rolled-back",
-            Phase::Failed => "failed",
-            Phase::Verifying => "verifying",
-        }
-    }
-
-    /// Parses the tag spelling.
-    pub fn parse(s: &str) -> Phase {
-        match s {
-            "progressing" => Phase::Progressing,
-            "paused" => Phase::Paused,
-            "completed" => Phase::Completed,
-            "aborted" => Phase::Aborted,
-            "rolled-back" => Phase::RolledBack,
-            "failed" => Phase::Failed,
-            "verifying" => Phase::Verifying,
-            _ => Phase::Idle,
-        }
-    }
-}
-
-/// The rollout state bgctl keeps in the target system.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Record {
-    /// Environment that took all traffic before the last change (the rollback target).
-    pub previous: Option<String>,
-    /// Phase of the last/current rollout.
-    pub phase: Phase,
-    /// Canary: index of the next step to run.
-    pub step: Option<usize>,
-    /// Canary: requested canary percent.
-    pub weight: Option<f64>,
-    /// Canary: the stable and canary environments.
-    pub stable: Option<String>,
-    /// Canary environment.
-    pub canary: Option<String>,
-    /// What the rollout waits for, when paused.
-    pub waiting: Option<String>,
-    /// Last action (`apply`, `switch`, `rollback`, `promote`, `abort`).
-    pub action: Option<String>,
-    /// When (RFC 3339, UTC).
-    pub at: Option<String>,
-    /// Who (`user@host`).
-    pub by: Option<String>,
-    /// The latest analysis verdicts, one `check OUTCOME value` line each.
-    pub verdicts: Vec<String>,
-    /// Canary: the header and mirror routes active after the recorded step
-    /// (`header:testers`, `mirror:shadow`; see [`routes`]).
-    pub routes: Vec<String>,
-    // Issue 17 (`bgctl release`, `bgctl history`): both carried forward by every record write
-    // (`engine/history.rs`), stored escaped so they are valid tags and annotation lines.
-    /// `KEY=VALUE`: the `release --set` values that shaped an environment, so the live side
-    /// keeps the values it was released with.
-    pub vars: Vec<String>,
-    /// The last runs that changed this rollout, oldest first, bounded
-    /// (`engine::history::Entry`).
-    pub history: Vec<String>,
 }
 
 /// A lock held in the target system.
