@@ -153,22 +153,41 @@ async fn refused<T: Target>(t: &T) -> bool {
         return false;
     }
     let plan = t.plan(&PlanSpec::canary(SET_AND_REMOVE));
-    let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
+    assert_refused(t, &plan, "setHeaderRoute", "header routes", "HeaderRoutes").await;
+    true
+}
+
+/// `plan validate` refuses `plan` (exit 2) naming step 0's `step` key and why, and
+/// `plan apply` exits 2 with no write.
+async fn assert_refused<T: Target>(
+    t: &T,
+    plan: &std::path::Path,
+    step: &str,
+    what: &str,
+    cap: &str,
+) {
+    let out = bgctl(t, &["plan", "validate", p(plan)]).await;
     let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}: the {what} plan is not refused here; if the provider supports it now, give the \
+         target `Cap::{cap}`: {}",
+        t.name(),
+        render(&out)
+    );
     assert!(
-        err.contains("strategy.canary.steps[0].setHeaderRoute")
+        err.contains(&format!("strategy.canary.steps[0].{step}"))
             && (err.contains("cannot") || err.contains("not supported yet")),
         "{}: the refusal names the step and says why: {}",
         t.name(),
         render(&out)
     );
     t.clear_log();
-    let out = bgctl(t, &["plan", "apply", "--yes", p(&plan)]).await;
+    let out = bgctl(t, &["plan", "apply", "--yes", p(plan)]).await;
     assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
     assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
-    println!("{}: header routes refused (exit 2)", t.name());
-    true
+    println!("{}: {what} refused (exit 2)", t.name());
 }
 
 /// Header route → gate → 50 % → gate → removal → 100 %, each gate passed by `promote` in another
@@ -332,28 +351,7 @@ async fn mirror_refused<T: Target>(t: &T) -> bool {
         return false;
     }
     let plan = t.plan(&PlanSpec::canary(MIRROR_SET_AND_REMOVE));
-    let out = bgctl(t, &["plan", "validate", p(&plan)]).await;
-    let err = stderr(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}: the mirror plan is not refused here; if the provider mirrors now, give the target \
-         `Cap::Mirror`: {}",
-        t.name(),
-        render(&out)
-    );
-    assert!(
-        err.contains("strategy.canary.steps[0].setMirrorRoute")
-            && (err.contains("cannot") || err.contains("not supported yet")),
-        "{}: the refusal names the step and says why: {}",
-        t.name(),
-        render(&out)
-    );
-    t.clear_log();
-    let out = bgctl(t, &["plan", "apply", "--yes", p(&plan)]).await;
-    assert_eq!(out.status.code(), Some(2), "{}: {}", t.name(), render(&out));
-    assert!(t.writes().is_empty(), "{}: {:?}", t.name(), t.writes());
-    println!("{}: mirrors refused (exit 2)", t.name());
+    assert_refused(t, &plan, "setMirrorRoute", "mirrors", "Mirror").await;
     true
 }
 
